@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What bindgen reads for rtun: the kernel headers the driver needs beyond
+ * kernel::bindings, the uapi constants it mirrors, and the prototypes of the
+ * thin C shims in helpers.c (inline functions and macros bindgen cannot see).
+ */
+#ifndef RTUN_BINDINGS_H
+#define RTUN_BINDINGS_H
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/fs.h>
+#include <linux/if_arp.h>
+#include <linux/if_tun.h>
+#include <linux/miscdevice.h>
+#include <linux/netdevice.h>
+#include <linux/poll.h>
+#include <linux/ptr_ring.h>
+#include <linux/rtnetlink.h>
+#include <linux/sched/signal.h>
+#include <linux/skbuff.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+#include <net/rtnetlink.h>
+
+/*
+ * ioctl numbers are function-like macros (_IOW(...)), which bindgen cannot
+ * expand; an enum makes clang evaluate them, so they come straight from
+ * if_tun.h and never get copied by hand.
+ */
+enum rtun_ioctl {
+	RTUN_TUNSETNOCSUM = TUNSETNOCSUM,
+	RTUN_TUNSETDEBUG = TUNSETDEBUG,
+	RTUN_TUNSETIFF = TUNSETIFF,
+	RTUN_TUNSETPERSIST = TUNSETPERSIST,
+	RTUN_TUNSETOWNER = TUNSETOWNER,
+	RTUN_TUNSETLINK = TUNSETLINK,
+	RTUN_TUNSETGROUP = TUNSETGROUP,
+	RTUN_TUNGETFEATURES = TUNGETFEATURES,
+	RTUN_TUNSETOFFLOAD = TUNSETOFFLOAD,
+	RTUN_TUNSETTXFILTER = TUNSETTXFILTER,
+	RTUN_TUNGETIFF = TUNGETIFF,
+	RTUN_TUNGETSNDBUF = TUNGETSNDBUF,
+	RTUN_TUNSETSNDBUF = TUNSETSNDBUF,
+	RTUN_TUNATTACHFILTER = TUNATTACHFILTER,
+	RTUN_TUNDETACHFILTER = TUNDETACHFILTER,
+	RTUN_TUNGETVNETHDRSZ = TUNGETVNETHDRSZ,
+	RTUN_TUNSETVNETHDRSZ = TUNSETVNETHDRSZ,
+	RTUN_TUNSETQUEUE = TUNSETQUEUE,
+	RTUN_TUNSETIFINDEX = TUNSETIFINDEX,
+	RTUN_TUNGETFILTER = TUNGETFILTER,
+	RTUN_TUNSETVNETLE = TUNSETVNETLE,
+	RTUN_TUNGETVNETLE = TUNGETVNETLE,
+	RTUN_TUNSETVNETBE = TUNSETVNETBE,
+	RTUN_TUNGETVNETBE = TUNGETVNETBE,
+	RTUN_TUNSETSTEERINGEBPF = TUNSETSTEERINGEBPF,
+	RTUN_TUNSETFILTEREBPF = TUNSETFILTEREBPF,
+	RTUN_TUNSETCARRIER = TUNSETCARRIER,
+	RTUN_TUNGETDEVNETNS = TUNGETDEVNETNS,
+	RTUN_SIOCGIFHWADDR = SIOCGIFHWADDR,
+	RTUN_SIOCSIFHWADDR = SIOCSIFHWADDR,
+	RTUN_SIOCGSKNS = SIOCGSKNS,
+};
+
+/* Misc-device constants that are macros, not enums. */
+enum rtun_misc {
+	RTUN_TUN_MINOR = TUN_MINOR,
+	RTUN_MISC_DYNAMIC_MINOR = MISC_DYNAMIC_MINOR,
+};
+
+/* Constants that are macros of expressions bindgen leaves out. */
+enum rtun_const {
+	RTUN_EPOLLIN = EPOLLIN,
+	RTUN_EPOLLOUT = EPOLLOUT,
+	RTUN_EPOLLRDNORM = EPOLLRDNORM,
+	RTUN_EPOLLWRNORM = EPOLLWRNORM,
+	RTUN_EPOLLERR = EPOLLERR,
+	RTUN_SIGIO = SIGIO,
+	RTUN_POLL_IN = POLL_IN,
+	RTUN_TASK_INTERRUPTIBLE = TASK_INTERRUPTIBLE,
+	RTUN_CAP_NET_ADMIN = CAP_NET_ADMIN,
+	RTUN_ETH_HLEN = ETH_HLEN,
+	RTUN_ETH_ALEN = ETH_ALEN,
+	RTUN_IFNAMSIZ = IFNAMSIZ,
+	RTUN_NETREG_REGISTERED = NETREG_REGISTERED,
+};
+
+/* helpers.c: shims over inline functions and macros, one call each. */
+void *rtun_netdev_priv(const struct net_device *dev);
+void rtun_dev_hold(struct net_device *dev);
+void rtun_dev_put(struct net_device *dev);
+bool rtun_netif_running(const struct net_device *dev);
+bool rtun_netif_carrier_ok(const struct net_device *dev);
+bool rtun_dev_registered(const struct net_device *dev);
+void rtun_dev_net_set(struct net_device *dev, struct net *net);
+struct net *rtun_dev_net(const struct net_device *dev);
+void rtun_netif_tx_start_all_queues(struct net_device *dev);
+void rtun_netif_tx_stop_all_queues(struct net_device *dev);
+void rtun_netif_tx_wake_all_queues(struct net_device *dev);
+void rtun_eth_hw_addr_random(struct net_device *dev);
+void rtun_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
+void rtun_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int len);
+void rtun_dev_core_stats_rx_dropped_inc(struct net_device *dev);
+void rtun_dev_core_stats_tx_dropped_inc(struct net_device *dev);
+
+struct net *rtun_get_current_net(void);
+void rtun_put_net(struct net *net);
+struct user_namespace *rtun_net_user_ns(const struct net *net);
+bool rtun_ns_capable_net_admin(const struct net *net);
+bool rtun_current_euid_is(kuid_t uid);
+bool rtun_uid_valid(kuid_t uid);
+bool rtun_gid_valid(kgid_t gid);
+kuid_t rtun_make_kuid_current(uid_t uid);
+kgid_t rtun_make_kgid_current(gid_t gid);
+uid_t rtun_from_kuid_current(kuid_t uid);
+gid_t rtun_from_kgid_current(kgid_t gid);
+
+struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len);
+unsigned char *rtun_skb_data(const struct sk_buff *skb);
+unsigned int rtun_skb_len(const struct sk_buff *skb);
+unsigned int rtun_skb_headlen(const struct sk_buff *skb);
+__be16 rtun_skb_protocol(const struct sk_buff *skb);
+bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
+void rtun_skb_set_protocol(struct sk_buff *skb, __be16 proto);
+void rtun_skb_set_network_header(struct sk_buff *skb, int offset);
+void rtun_skb_probe_transport_header(struct sk_buff *skb);
+void rtun_skb_tx_prepare(struct sk_buff *skb);
+u16 rtun_skb_queue_mapping(const struct sk_buff *skb);
+
+int rtun_ring_init(struct ptr_ring *r, int size);
+int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb);
+struct sk_buff *rtun_ring_consume(struct ptr_ring *r);
+bool rtun_ring_empty(struct ptr_ring *r);
+void rtun_ring_cleanup(struct ptr_ring *r);
+
+void rtun_init_waitqueue_head(struct wait_queue_head *wq);
+void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
+void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt);
+void rtun_init_wait_entry(struct wait_queue_entry *entry);
+void rtun_set_current_running(void);
+
+#endif /* RTUN_BINDINGS_H */

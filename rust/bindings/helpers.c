@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Thin shims over kernel inline functions and macros that bindgen cannot
+ * turn into callable symbols. No logic lives here: each function is one call.
+ */
+#include "bindings.h"
+
+void *rtun_netdev_priv(const struct net_device *dev)
+{
+	return netdev_priv(dev);
+}
+
+void rtun_dev_hold(struct net_device *dev)
+{
+	dev_hold(dev);
+}
+
+void rtun_dev_put(struct net_device *dev)
+{
+	dev_put(dev);
+}
+
+bool rtun_netif_running(const struct net_device *dev)
+{
+	return netif_running(dev);
+}
+
+bool rtun_netif_carrier_ok(const struct net_device *dev)
+{
+	return netif_carrier_ok(dev);
+}
+
+bool rtun_dev_registered(const struct net_device *dev)
+{
+	return READ_ONCE(dev->reg_state) == NETREG_REGISTERED;
+}
+
+void rtun_dev_net_set(struct net_device *dev, struct net *net)
+{
+	dev_net_set(dev, net);
+}
+
+struct net *rtun_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}
+
+void rtun_netif_tx_start_all_queues(struct net_device *dev)
+{
+	netif_tx_start_all_queues(dev);
+}
+
+void rtun_netif_tx_stop_all_queues(struct net_device *dev)
+{
+	netif_tx_stop_all_queues(dev);
+}
+
+void rtun_netif_tx_wake_all_queues(struct net_device *dev)
+{
+	netif_tx_wake_all_queues(dev);
+}
+
+void rtun_eth_hw_addr_random(struct net_device *dev)
+{
+	eth_hw_addr_random(dev);
+}
+
+void rtun_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len)
+{
+	dev_sw_netstats_rx_add(dev, len);
+}
+
+void rtun_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int len)
+{
+	dev_sw_netstats_tx_add(dev, 1, len);
+}
+
+void rtun_dev_core_stats_rx_dropped_inc(struct net_device *dev)
+{
+	dev_core_stats_rx_dropped_inc(dev);
+}
+
+void rtun_dev_core_stats_tx_dropped_inc(struct net_device *dev)
+{
+	dev_core_stats_tx_dropped_inc(dev);
+}
+
+struct net *rtun_get_current_net(void)
+{
+	return get_net(current->nsproxy->net_ns);
+}
+
+void rtun_put_net(struct net *net)
+{
+	put_net(net);
+}
+
+struct user_namespace *rtun_net_user_ns(const struct net *net)
+{
+	return net->user_ns;
+}
+
+bool rtun_ns_capable_net_admin(const struct net *net)
+{
+	return ns_capable(net->user_ns, CAP_NET_ADMIN);
+}
+
+bool rtun_current_euid_is(kuid_t uid)
+{
+	return uid_eq(current_euid(), uid);
+}
+
+bool rtun_uid_valid(kuid_t uid)
+{
+	return uid_valid(uid);
+}
+
+bool rtun_gid_valid(kgid_t gid)
+{
+	return gid_valid(gid);
+}
+
+kuid_t rtun_make_kuid_current(uid_t uid)
+{
+	return make_kuid(current_user_ns(), uid);
+}
+
+kgid_t rtun_make_kgid_current(gid_t gid)
+{
+	return make_kgid(current_user_ns(), gid);
+}
+
+uid_t rtun_from_kuid_current(kuid_t uid)
+{
+	return from_kuid_munged(current_user_ns(), uid);
+}
+
+gid_t rtun_from_kgid_current(kgid_t gid)
+{
+	return from_kgid_munged(current_user_ns(), gid);
+}
+
+/* An skb for a packet of len bytes written by userspace, with tun.c's headroom. */
+struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len)
+{
+	unsigned int headroom = NET_SKB_PAD + NET_IP_ALIGN;
+	struct sk_buff *skb = __netdev_alloc_skb(dev, headroom + len, GFP_KERNEL);
+
+	if (skb)
+		skb_reserve(skb, headroom);
+	return skb;
+}
+
+unsigned char *rtun_skb_data(const struct sk_buff *skb)
+{
+	return skb->data;
+}
+
+unsigned int rtun_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+unsigned int rtun_skb_headlen(const struct sk_buff *skb)
+{
+	return skb_headlen(skb);
+}
+
+__be16 rtun_skb_protocol(const struct sk_buff *skb)
+{
+	return skb->protocol;
+}
+
+bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, len);
+}
+
+void rtun_skb_set_protocol(struct sk_buff *skb, __be16 proto)
+{
+	skb->protocol = proto;
+}
+
+void rtun_skb_set_network_header(struct sk_buff *skb, int offset)
+{
+	skb_set_network_header(skb, offset);
+}
+
+void rtun_skb_probe_transport_header(struct sk_buff *skb)
+{
+	skb_probe_transport_header(skb);
+}
+
+/* What tun_net_xmit does to an skb it will hold for an unbounded time. */
+void rtun_skb_tx_prepare(struct sk_buff *skb)
+{
+	skb_tx_timestamp(skb);
+	skb_orphan(skb);
+	nf_reset_ct(skb);
+}
+
+u16 rtun_skb_queue_mapping(const struct sk_buff *skb)
+{
+	return skb_get_queue_mapping(skb);
+}
+
+int rtun_ring_init(struct ptr_ring *r, int size)
+{
+	return ptr_ring_init(r, size, GFP_KERNEL);
+}
+
+int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb)
+{
+	return ptr_ring_produce(r, skb);
+}
+
+struct sk_buff *rtun_ring_consume(struct ptr_ring *r)
+{
+	return ptr_ring_consume(r);
+}
+
+bool rtun_ring_empty(struct ptr_ring *r)
+{
+	return ptr_ring_empty(r);
+}
+
+static void rtun_ring_free_skb(void *ptr)
+{
+	kfree_skb(ptr);
+}
+
+void rtun_ring_cleanup(struct ptr_ring *r)
+{
+	ptr_ring_cleanup(r, rtun_ring_free_skb);
+}
+
+void rtun_init_waitqueue_head(struct wait_queue_head *wq)
+{
+	init_waitqueue_head(wq);
+}
+
+void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask)
+{
+	wake_up_interruptible_poll(wq, mask);
+}
+
+void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt)
+{
+	poll_wait(file, wq, pt);
+}
+
+void rtun_init_wait_entry(struct wait_queue_entry *entry)
+{
+	init_wait_entry(entry, 0);
+}
+
+void rtun_set_current_running(void)
+{
+	__set_current_state(TASK_RUNNING);
+}

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Module-local bindings: bindgen output for `bindings.h`.
+//!
+//! `kernel::bindings` sees `struct net_device` only as an opaque type and has no netdev, skb
+//! or rtnl functions, so the build runs bindgen over our own header with the kernel's C flags.
+//! Only the `net` abstraction layer uses this module.
+
+#![allow(
+    clippy::all,
+    dead_code,
+    improper_ctypes,
+    missing_docs,
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    unreachable_pub,
+    unsafe_op_in_unsafe_fn
+)]
+
+use kernel::ffi;
+
+include!("generated.rs");

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A misc character device whose open files are Rust objects.
+//!
+//! `kernel::miscdevice` covers most of this, but a drop-in `/dev/net/tun` also needs a fixed
+//! minor (200), a node name under `/dev/net/`, `poll` and `fasync`; this wrapper adds them.
+//! Modeled on `rust/kernel/miscdevice.rs`: a trait for the file operations, a `const`
+//! vtable built from it, and the `struct miscdevice` pinned in its registration.
+
+use core::marker::PhantomData;
+use kernel::{
+    bindings,
+    error::to_result,
+    fs::{File, Kiocb},
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+    seq_file::SeqFile,
+    sync::{Arc, ArcBorrow},
+    types::{ForeignOwnable, Opaque},
+};
+
+use crate::bindings as rb;
+use crate::net::wait::PollTable;
+
+/// Where and how a misc device appears in `/dev`.
+#[derive(Clone, Copy)]
+pub(crate) struct Options {
+    /// Name in `/proc/misc` and in sysfs.
+    pub(crate) name: &'static CStr,
+    /// Path of the device node below `/dev`, e.g. `net/tun`.
+    pub(crate) nodename: &'static CStr,
+    /// A fixed minor number, or `None` for a dynamic one.
+    pub(crate) minor: Option<u32>,
+}
+
+/// The file operations of a misc device, implemented by its per-file state.
+///
+/// Each open file owns one `Arc<Self>`, created by [`FileOps::open`] and dropped after
+/// [`FileOps::release`].
+pub(crate) trait FileOps: Sized + Send + Sync + 'static {
+    /// Called when the device node is opened.
+    fn open(file: &File) -> Result<Arc<Self>>;
+
+    /// Called on the last close of the file.
+    fn release(this: Arc<Self>, file: &File);
+
+    /// `read`/`readv`: copy one unit of data into `dest`.
+    fn read_iter(this: ArcBorrow<'_, Self>, file: &File, dest: &mut IovIterDest<'_>)
+        -> Result<usize>;
+
+    /// `write`/`writev`: consume `src`.
+    fn write_iter(
+        this: ArcBorrow<'_, Self>,
+        file: &File,
+        src: &mut IovIterSource<'_>,
+    ) -> Result<usize>;
+
+    /// `poll`/`epoll`: register on `table` and return the ready mask (`EPOLL*`).
+    fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32;
+
+    /// `ioctl` with the argument as userspace passed it.
+    fn ioctl(this: ArcBorrow<'_, Self>, file: &File, cmd: u32, arg: usize, compat: bool)
+        -> Result<isize>;
+
+    /// `fcntl(F_SETFL, O_ASYNC)`: start (`on`) or stop SIGIO delivery for `fd`.
+    fn fasync(this: ArcBorrow<'_, Self>, file: &File, fd: i32, on: bool) -> Result;
+
+    /// A line for `/proc/PID/fdinfo/FD`.
+    fn show_fdinfo(this: ArcBorrow<'_, Self>, m: &SeqFile);
+}
+
+/// A registered misc device; deregistered on drop.
+///
+/// # Invariants
+///
+/// `inner` holds a `struct miscdevice` that was registered with `misc_register` and stays
+/// registered, at a fixed address, until `drop`.
+pub(crate) struct Registration<T: FileOps> {
+    inner: Pin<KBox<Opaque<bindings::miscdevice>>>,
+    _ops: PhantomData<T>,
+}
+
+// SAFETY: `misc_deregister` may be called from any thread, and `&self` offers no access to
+// the C structure.
+unsafe impl<T: FileOps> Send for Registration<T> {}
+// SAFETY: `Registration` has no `&self` methods that touch the C structure.
+unsafe impl<T: FileOps> Sync for Registration<T> {}
+
+impl<T: FileOps> Registration<T> {
+    /// Registers a misc device with the file operations of `T`.
+    pub(crate) fn register(opts: Options) -> Result<Self> {
+        let inner = KBox::pin_init(
+            Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+                let minor = opts.minor.unwrap_or(rb::rtun_misc_RTUN_MISC_DYNAMIC_MINOR);
+                // SAFETY: all-zeroes is a valid `struct miscdevice` (what C's static
+                // initialisers leave in the unnamed fields).
+                let mut misc: bindings::miscdevice = unsafe { core::mem::zeroed() };
+                misc.minor = minor as i32;
+                misc.name = opts.name.as_char_ptr();
+                misc.nodename = opts.nodename.as_char_ptr();
+                misc.fops = &VTable::<T>::FOPS;
+                // SAFETY: the initialiser may write to `slot`.
+                unsafe { slot.write(misc) };
+                // SAFETY: `slot` holds a valid `struct miscdevice` whose strings and fops are
+                // `'static`; it is pinned in its box and deregistered before the box is freed.
+                to_result(unsafe { bindings::misc_register(slot) })
+            }),
+            GFP_KERNEL,
+        )?;
+        // INVARIANT: `misc_register` succeeded.
+        Ok(Self {
+            inner,
+            _ops: PhantomData,
+        })
+    }
+
+    /// The minor number the device got.
+    pub(crate) fn minor(&self) -> i32 {
+        // SAFETY: the structure is registered and `minor` is not changed after registration.
+        unsafe { (*self.inner.get()).minor }
+    }
+}
+
+impl<T: FileOps> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the device is registered.
+        unsafe { bindings::misc_deregister(self.inner.get()) };
+    }
+}
+
+/// The `file_operations` table of a `FileOps` type.
+struct VTable<T: FileOps>(PhantomData<T>);
+
+impl<T: FileOps> VTable<T> {
+    const FOPS: bindings::file_operations = bindings::file_operations {
+        owner: kernel::module::this_module::<crate::LocalModule>().as_ptr(),
+        open: Some(Self::open),
+        release: Some(Self::release),
+        read_iter: Some(Self::read_iter),
+        write_iter: Some(Self::write_iter),
+        poll: Some(Self::poll),
+        unlocked_ioctl: Some(Self::ioctl),
+        compat_ioctl: Some(Self::compat_ioctl),
+        fasync: Some(Self::fasync),
+        show_fdinfo: Some(Self::show_fdinfo),
+        // SAFETY: all-zeroes is a valid `file_operations` (no further callbacks).
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    /// Borrows the per-file state stored in `file->private_data` by `open`.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a file of this device, between a successful `open` and `release`.
+    unsafe fn borrow<'a>(file: *mut bindings::file) -> ArcBorrow<'a, T> {
+        // SAFETY: per the caller, `private_data` came from `Arc::into_foreign` in `open` and
+        // `release` has not run yet.
+        unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) }
+    }
+
+    /// # Safety
+    ///
+    /// `file` must be a file of this device that is being opened by `misc_open`.
+    unsafe extern "C" fn open(_inode: *mut bindings::inode, raw: *mut bindings::file) -> c_int {
+        // SAFETY: `raw` is valid for the duration of the call and not in an fdget_pos region.
+        let file = unsafe { File::from_raw_file(raw) };
+        match T::open(file) {
+            Ok(this) => {
+                // SAFETY: `open` owns `private_data`; from here on it holds our `Arc<T>`
+                // (replacing the `struct miscdevice *` that `misc_open` stored).
+                unsafe { (*raw).private_data = this.into_foreign() };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `raw` must be a file of this device on its final release.
+    unsafe extern "C" fn release(_inode: *mut bindings::inode, raw: *mut bindings::file) -> c_int {
+        // SAFETY: release owns `private_data`, set by `open` with `into_foreign`.
+        let this = unsafe { <Arc<T> as ForeignOwnable>::from_foreign((*raw).private_data) };
+        // SAFETY: `raw` is valid for the duration of the call.
+        T::release(this, unsafe { File::from_raw_file(raw) });
+        0
+    }
+
+    /// # Safety
+    ///
+    /// `kiocb` must refer to an open file of this device; `iter` must be a valid destination.
+    unsafe extern "C" fn read_iter(
+        kiocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+    ) -> isize {
+        // SAFETY: the caller passes a valid kiocb of an open file of this device.
+        let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
+        // SAFETY: `ki_filp` of a valid kiocb is a valid file.
+        let file = unsafe { File::from_raw_file((*kiocb.as_raw()).ki_filp) };
+        // SAFETY: the caller passes an iterator valid for writing.
+        let dest = unsafe { IovIterDest::from_raw(iter) };
+        match T::read_iter(kiocb.file(), file, dest) {
+            Ok(n) => n as isize,
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `kiocb` must refer to an open file of this device; `iter` must be a valid source.
+    unsafe extern "C" fn write_iter(
+        kiocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+    ) -> isize {
+        // SAFETY: the caller passes a valid kiocb of an open file of this device.
+        let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
+        // SAFETY: `ki_filp` of a valid kiocb is a valid file.
+        let file = unsafe { File::from_raw_file((*kiocb.as_raw()).ki_filp) };
+        // SAFETY: the caller passes an iterator valid for reading.
+        let src = unsafe { IovIterSource::from_raw(iter) };
+        match T::write_iter(kiocb.file(), file, src) {
+            Ok(n) => n as isize,
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `raw` must be an open file of this device; `wait` a valid (possibly null) poll table.
+    unsafe extern "C" fn poll(
+        raw: *mut bindings::file,
+        wait: *mut bindings::poll_table_struct,
+    ) -> bindings::__poll_t {
+        // SAFETY: `raw` is an open file of this device.
+        let this = unsafe { Self::borrow(raw) };
+        // SAFETY: `raw` is valid for the duration of the call.
+        let file = unsafe { File::from_raw_file(raw) };
+        // SAFETY: the VFS passes a valid poll table (or null, which `PollTable` accepts) that
+        // outlives this call.
+        let table = unsafe { PollTable::from_raw(wait.cast()) };
+        T::poll(this, file, table)
+    }
+
+    /// # Safety
+    ///
+    /// `raw` must be an open file of this device.
+    unsafe extern "C" fn ioctl(raw: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+        // SAFETY: `raw` is an open file of this device.
+        let this = unsafe { Self::borrow(raw) };
+        // SAFETY: `raw` is valid for the duration of the call.
+        let file = unsafe { File::from_raw_file(raw) };
+        match T::ioctl(this, file, cmd, arg as usize, false) {
+            Ok(r) => r as c_long,
+            Err(e) => e.to_errno() as c_long,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `raw` must be an open file of this device.
+    unsafe extern "C" fn compat_ioctl(
+        raw: *mut bindings::file,
+        cmd: c_uint,
+        arg: c_ulong,
+    ) -> c_long {
+        // SAFETY: `raw` is an open file of this device.
+        let this = unsafe { Self::borrow(raw) };
+        // SAFETY: `raw` is valid for the duration of the call.
+        let file = unsafe { File::from_raw_file(raw) };
+        match T::ioctl(this, file, cmd, arg as usize, true) {
+            Ok(r) => r as c_long,
+            Err(e) => e.to_errno() as c_long,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `raw` must be an open file of this device.
+    unsafe extern "C" fn fasync(fd: c_int, raw: *mut bindings::file, on: c_int) -> c_int {
+        // SAFETY: `raw` is an open file of this device.
+        let this = unsafe { Self::borrow(raw) };
+        // SAFETY: `raw` is valid for the duration of the call.
+        let file = unsafe { File::from_raw_file(raw) };
+        match T::fasync(this, file, fd, on != 0) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `m` must be a valid seq_file; `raw` an open file of this device.
+    unsafe extern "C" fn show_fdinfo(m: *mut bindings::seq_file, raw: *mut bindings::file) {
+        // SAFETY: `raw` is an open file of this device.
+        let this = unsafe { Self::borrow(raw) };
+        // SAFETY: the caller passes a seq_file that is valid and exclusive for this call.
+        let m = unsafe { SeqFile::from_raw(m) };
+        T::show_fdinfo(this, m);
+    }
+}

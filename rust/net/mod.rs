@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The abstraction layer: the only place in rtun with `unsafe` code.
+//!
+//! Each submodule wraps one kernel facility the `kernel` crate does not (yet) offer in the
+//! shape a TUN driver needs, and exposes it as a safe API to the driver code above.
+
+pub(crate) mod miscdev;
+pub(crate) mod wait;

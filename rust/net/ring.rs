@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A bounded ring of skbs: the kernel's `ptr_ring`, as tun.c uses it.
+//!
+//! The producer (the device's transmit path, softirq or process context with BHs off)
+//! and the consumer (a reader in process context) take different locks, so they never
+//! contend; the ring owns every skb in it and frees the rest when dropped.
+
+use core::ptr::NonNull;
+use kernel::{error::to_result, prelude::*, types::Opaque};
+
+use crate::bindings as b;
+use crate::net::skb::Skb;
+
+/// A bounded FIFO of [`Skb`]s.
+///
+/// # Invariants
+///
+/// `inner` is an initialised `ptr_ring` whose entries are skbs owned by the ring.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Ring {
+    #[pin]
+    inner: Opaque<b::ptr_ring>,
+}
+
+// SAFETY: ptr_ring serialises producers and consumers with its own spinlocks, and skbs
+// may be sent between threads.
+unsafe impl Send for Ring {}
+// SAFETY: as above; every `&self` method takes the ring's locks.
+unsafe impl Sync for Ring {}
+
+impl Ring {
+    /// A ring with room for `size` packets.
+    pub(crate) fn new(size: u32) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            inner <- Opaque::try_ffi_init(move |slot: *mut b::ptr_ring| {
+                // SAFETY: `slot` is valid for writes and pinned for the ring's lifetime.
+                to_result(unsafe { b::rtun_ring_init(slot, size.max(1) as i32) })
+            }),
+        })
+    }
+
+    /// Queues `skb`; hands it back when the ring is full.
+    pub(crate) fn produce(&self, skb: Skb) -> Result<(), Skb> {
+        let raw = skb.into_raw();
+        // SAFETY: the ring is initialised; on success it owns `raw`.
+        if unsafe { b::rtun_ring_produce(self.inner.get(), raw) } == 0 {
+            return Ok(());
+        }
+        // SAFETY: the ring refused `raw`, so ownership stays with us.
+        Err(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
+    }
+
+    /// Takes the oldest skb, if any.
+    pub(crate) fn consume(&self) -> Option<Skb> {
+        // SAFETY: the ring is initialised; a returned entry is an skb we now own.
+        let raw = unsafe { b::rtun_ring_consume(self.inner.get()) };
+        // SAFETY: every entry of the ring is an owned skb (type invariant).
+        NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
+    }
+
+    /// Whether the ring holds no packet.
+    pub(crate) fn is_empty(&self) -> bool {
+        // SAFETY: the ring is initialised.
+        unsafe { b::rtun_ring_empty(self.inner.get()) }
+    }
+
+    /// Frees every queued packet.
+    pub(crate) fn purge(&self) {
+        while let Some(skb) = self.consume() {
+            skb.drop_reason(crate::net::skb::DROP_DEV_READY);
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Ring {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: the ring is initialised and nobody else can reach it any more; cleanup
+        // frees the remaining skbs and the slot array.
+        unsafe { b::rtun_ring_cleanup(self.inner.get()) };
+    }
+}

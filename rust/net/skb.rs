@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An owned socket buffer that cannot be leaked.
+//!
+//! An [`Skb`] ends in exactly one of: [`Skb::consume`] (delivered), [`Skb::drop_reason`]
+//! (dropped, with the reason drop monitors see), a hand-off to the stack (`NetDev::rx`) or a
+//! ring, or `Drop` — which frees it as a drop with reason `NOT_SPECIFIED`.
+
+use core::ptr::NonNull;
+use kernel::{
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+};
+
+use crate::bindings as b;
+use crate::net::netdev::NetDev;
+
+/// Why a packet was dropped (the kernel's `enum skb_drop_reason`).
+pub(crate) type DropReason = b::skb_drop_reason;
+pub(crate) use b::{
+    skb_drop_reason_SKB_DROP_REASON_DEV_READY as DROP_DEV_READY,
+    skb_drop_reason_SKB_DROP_REASON_FULL_RING as DROP_FULL_RING,
+    skb_drop_reason_SKB_DROP_REASON_HDR_TRUNC as DROP_HDR_TRUNC,
+    skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED as DROP_NOT_SPECIFIED,
+    skb_drop_reason_SKB_DROP_REASON_SKB_UCOPY_FAULT as DROP_UCOPY_FAULT,
+};
+
+/// An owned `struct sk_buff`.
+///
+/// # Invariants
+///
+/// `ptr` points to a valid skb that this value owns exclusively.
+pub(crate) struct Skb {
+    ptr: NonNull<b::sk_buff>,
+}
+
+// SAFETY: an skb is not tied to the thread that allocated it.
+unsafe impl Send for Skb {}
+
+impl Skb {
+    /// Allocates an skb for `dev` with room for `len` bytes after the usual headroom.
+    pub(crate) fn alloc(dev: &NetDev, len: u32) -> Result<Self> {
+        // SAFETY: `dev` is a valid net_device; the shim allocates with GFP_KERNEL, which
+        // callers (process context: write) allow.
+        let ptr = unsafe { b::rtun_alloc_skb(dev.as_raw(), len) };
+        // INVARIANT: a non-null result is a new skb we own.
+        NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or(ENOMEM)
+    }
+
+    /// Takes ownership of a raw skb.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid skb that the caller owns and gives up.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<b::sk_buff>) -> Self {
+        // INVARIANT: per the safety requirement.
+        Self { ptr }
+    }
+
+    /// Gives up ownership, returning the raw pointer.
+    pub(crate) fn into_raw(self) -> *mut b::sk_buff {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
+    /// The raw pointer, still owned by `self`.
+    pub(crate) fn as_raw(&self) -> *mut b::sk_buff {
+        self.ptr.as_ptr()
+    }
+
+    /// Total length of the packet data.
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { b::rtun_skb_len(self.as_raw()) }
+    }
+
+    /// The protocol (`skb->protocol`), in network byte order.
+    pub(crate) fn protocol_be(&self) -> u16 {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { b::rtun_skb_protocol(self.as_raw()) }
+    }
+
+    /// Sets `skb->protocol` (network byte order).
+    pub(crate) fn set_protocol_be(&mut self, proto: u16) {
+        // SAFETY: `self.ptr` is valid and owned.
+        unsafe { b::rtun_skb_set_protocol(self.as_raw(), proto) }
+    }
+
+    /// The transmit queue the stack chose for this packet.
+    pub(crate) fn queue_mapping(&self) -> u16 {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { b::rtun_skb_queue_mapping(self.as_raw()) }
+    }
+
+    /// Makes the first `len` bytes linear; false when the packet is shorter.
+    pub(crate) fn may_pull(&mut self, len: u32) -> bool {
+        // SAFETY: `self.ptr` is valid and owned.
+        unsafe { b::rtun_pskb_may_pull(self.as_raw(), len) }
+    }
+
+    /// The first byte of the packet, if there is one (call `may_pull(1)` first).
+    pub(crate) fn first_byte(&mut self) -> Option<u8> {
+        if !self.may_pull(1) {
+            return None;
+        }
+        // SAFETY: `may_pull(1)` made at least one byte at `skb->data` linear.
+        Some(unsafe { *b::rtun_skb_data(self.as_raw()) })
+    }
+
+    /// Appends `len` bytes from `src` to the linear area (which must have the room).
+    pub(crate) fn put_from_iter(&mut self, src: &mut IovIterSource<'_>, len: u32) -> Result {
+        // SAFETY: `self.ptr` is valid and owned; the caller allocated room for `len`.
+        unsafe { b::skb_put(self.as_raw(), len) };
+        // SAFETY: `self.ptr` is valid; `src.as_raw()` is a valid iterator; the copy writes
+        // only the `len` bytes just added at offset 0 of the data.
+        let r = unsafe {
+            b::skb_copy_datagram_from_iter(self.as_raw(), 0, src.as_raw().cast(), len as i32)
+        };
+        if r != 0 {
+            return Err(EFAULT);
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes of the packet from `offset` into `dest`.
+    pub(crate) fn copy_to_iter(&self, offset: u32, dest: &mut IovIterDest<'_>, len: u32) -> Result {
+        // SAFETY: `self.ptr` is valid; `dest.as_raw()` is a valid iterator; the kernel
+        // function checks `offset + len` against the packet.
+        let r = unsafe {
+            b::skb_copy_datagram_iter(self.as_raw(), offset as i32, dest.as_raw().cast(), len as i32)
+        };
+        if r != 0 {
+            return Err(EFAULT);
+        }
+        Ok(())
+    }
+
+    /// Sets the network header `offset` bytes after `skb->data`.
+    pub(crate) fn set_network_header(&mut self, offset: i32) {
+        // SAFETY: `self.ptr` is valid and owned.
+        unsafe { b::rtun_skb_set_network_header(self.as_raw(), offset) }
+    }
+
+    /// Lets the flow dissector find the transport header.
+    pub(crate) fn probe_transport_header(&mut self) {
+        // SAFETY: `self.ptr` is valid and owned.
+        unsafe { b::rtun_skb_probe_transport_header(self.as_raw()) }
+    }
+
+    /// Ethernet: sets protocol and pkt_type from the header and pulls it (`eth_type_trans`).
+    pub(crate) fn eth_type_trans(&mut self, dev: &NetDev) {
+        // SAFETY: `self.ptr` is valid, owned, and has ETH_HLEN linear bytes (callers check
+        // with `may_pull`); `dev` is a valid net_device.
+        let proto = unsafe { b::eth_type_trans(self.as_raw(), dev.as_raw()) };
+        self.set_protocol_be(proto);
+    }
+
+    /// Readies an skb the driver will hold for an unbounded time: timestamp, orphan (so
+    /// the sending socket is not held back), conntrack reference dropped.
+    pub(crate) fn prepare_to_queue(&mut self) {
+        // SAFETY: `self.ptr` is valid and owned.
+        unsafe { b::rtun_skb_tx_prepare(self.as_raw()) }
+    }
+
+    /// Frees the skb as delivered (not a drop).
+    pub(crate) fn consume(self) {
+        // SAFETY: we own the skb and give it up here.
+        unsafe { b::consume_skb(self.into_raw()) }
+    }
+
+    /// Frees the skb as a drop, for `reason`.
+    pub(crate) fn drop_reason(self, reason: DropReason) {
+        // SAFETY: we own the skb and give it up here.
+        unsafe { b::kfree_skb_reason(self.into_raw(), reason) }
+    }
+}
+
+impl Drop for Skb {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own the skb; nothing uses it after this.
+        unsafe { b::kfree_skb_reason(self.ptr.as_ptr(), DROP_NOT_SPECIFIED) }
+    }
+}

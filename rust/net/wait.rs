@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A wait queue that `poll` can register on and readers can sleep on.
+//!
+//! `kernel::sync::CondVar` needs a lock held across the wait; a packet ring has its own
+//! locks, so this is the bare `wait_queue_head` with tun.c's usage: wake with a poll mask,
+//! sleep interruptibly until a condition holds.
+
+use core::marker::PhantomData;
+use kernel::{fs::File, prelude::*, types::Opaque};
+
+use crate::bindings as b;
+
+/// The poll table a `poll` call registers its wait queues on.
+///
+/// # Invariants
+///
+/// `table` is null or a valid `poll_table` for `'a`.
+pub(crate) struct PollTable<'a> {
+    table: *mut b::poll_table,
+    _lifetime: PhantomData<&'a b::poll_table>,
+}
+
+impl PollTable<'_> {
+    /// Wraps the table the VFS passed to `poll`.
+    ///
+    /// # Safety
+    ///
+    /// `table` must be null or valid for the returned lifetime.
+    pub(crate) unsafe fn from_raw(table: *mut b::poll_table) -> Self {
+        // INVARIANT: per the safety requirement.
+        Self {
+            table,
+            _lifetime: PhantomData,
+        }
+    }
+}
+
+/// A `wait_queue_head_t`.
+///
+/// # Invariants
+///
+/// `inner` is an initialised wait queue head, pinned for its whole life.
+#[pin_data]
+pub(crate) struct WaitQueue {
+    #[pin]
+    inner: Opaque<b::wait_queue_head>,
+}
+
+// SAFETY: a wait queue head is protected by its own spinlock.
+unsafe impl Send for WaitQueue {}
+// SAFETY: as above.
+unsafe impl Sync for WaitQueue {}
+
+impl WaitQueue {
+    /// A new, empty wait queue.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `slot` is valid for writes and pinned.
+            inner <- Opaque::ffi_init(|slot| unsafe { b::rtun_init_waitqueue_head(slot) }),
+        })
+    }
+
+    /// Wakes the sleepers and pollers, telling them `mask` (`EPOLL*`) is ready.
+    pub(crate) fn wake_poll(&self, mask: u32) {
+        // SAFETY: the head is initialised.
+        unsafe { b::rtun_wake_up_poll(self.inner.get(), mask) }
+    }
+
+    /// Registers `file`'s poll on this queue.
+    pub(crate) fn poll_wait(&self, file: &File, table: &PollTable<'_>) {
+        // SAFETY: `file` and the head are valid; the head outlives the poll registration
+        // because it lives in the file's private data, which `poll` users release (via
+        // `eventpoll_release`/`poll_freewait`) before the file is released.
+        unsafe { b::rtun_poll_wait(file.as_ptr().cast(), self.inner.get(), table.table) }
+    }
+
+    /// Sleeps until `cond` returns `Some`, or a signal arrives (`ERESTARTSYS`).
+    ///
+    /// `cond` is evaluated after the task is queued, so a wake-up between the check and the
+    /// sleep is never lost.
+    pub(crate) fn wait_interruptible<R>(&self, mut cond: impl FnMut() -> Option<R>) -> Result<R> {
+        let entry = Opaque::<b::wait_queue_entry>::uninit();
+        // SAFETY: `entry` is valid for writes and stays at this address until `finish_wait`.
+        unsafe { b::rtun_init_wait_entry(entry.get()) };
+        let result = loop {
+            // SAFETY: head and entry are valid; this queues the entry (if not yet) and sets
+            // the task state; a pending signal gives a non-zero return instead.
+            let ret = unsafe {
+                b::prepare_to_wait_event(
+                    self.inner.get(),
+                    entry.get(),
+                    b::rtun_const_RTUN_TASK_INTERRUPTIBLE as i32,
+                )
+            };
+            if let Some(r) = cond() {
+                break Ok(r);
+            }
+            if ret != 0 || kernel::current!().signal_pending() {
+                break Err(ERESTARTSYS);
+            }
+            // SAFETY: plain call; we are in process context with no spinlock held.
+            unsafe { b::schedule() };
+        };
+        // SAFETY: `entry` was initialised above; this dequeues it and resets the state.
+        unsafe { b::finish_wait(self.inner.get(), entry.get()) };
+        result
+    }
+}
+
+/// The `fasync` list of a file: who gets SIGIO.
+///
+/// # Invariants
+///
+/// `inner` is null or a list managed by `fasync_helper`.
+pub(crate) struct Fasync {
+    inner: Opaque<*mut b::fasync_struct>,
+}
+
+// SAFETY: `fasync_helper` and `kill_fasync` synchronise the list themselves (a spinlock
+// for changes, RCU for the walk).
+unsafe impl Send for Fasync {}
+// SAFETY: as above.
+unsafe impl Sync for Fasync {}
+
+impl Fasync {
+    /// An empty list.
+    pub(crate) fn new() -> Self {
+        Self {
+            inner: Opaque::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// `fasync` file operation: add (`on`) or remove `file` with descriptor `fd`.
+    pub(crate) fn helper(&self, fd: i32, file: &File, on: bool) -> Result<bool> {
+        // SAFETY: `file` is valid; the list pointer is only changed by fasync_helper.
+        let r = unsafe { b::fasync_helper(fd, file.as_ptr().cast(), on as i32, self.inner.get()) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(on)
+    }
+
+    /// Sends SIGIO with `POLL_IN` to everyone on the list.
+    pub(crate) fn notify_readable(&self) {
+        // SAFETY: the list is valid; kill_fasync tolerates an empty (null) list.
+        unsafe {
+            b::kill_fasync(
+                self.inner.get(),
+                b::rtun_const_RTUN_SIGIO as i32,
+                b::rtun_const_RTUN_POLL_IN as i32,
+            )
+        }
+    }
+}

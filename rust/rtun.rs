@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rtun: the TUN/TAP driver in Rust, a drop-in for `drivers/net/tun.c`.
+//!
+//! By default rtun registers what tun.ko registers — the misc device `/dev/net/tun` with
+//! minor 200 — so unmodified userspace finds it. With `side_by_side=1` it registers
+//! `/dev/net/rtun` with a dynamic minor instead, so that both drivers can be loaded in one
+//! boot and compared.
+
+use kernel::prelude::*;
+
+mod bindings;
+mod chardev;
+mod ioctl;
+mod net;
+
+use net::miscdev;
+
+module! {
+    type: RtunModule,
+    name: "rtun",
+    authors: ["The rtun developers"],
+    description: "Universal TUN/TAP device driver, in Rust",
+    license: "GPL",
+    // What tun.ko declares, so that udev and modprobe find rtun for /dev/net/tun.
+    alias: ["char-major-10-200", "devname:net/tun"],
+    params: {
+        side_by_side: bool {
+            default: false,
+            description: "Register /dev/net/rtun (dynamic minor) instead of /dev/net/tun",
+        },
+    },
+}
+
+/// The module state: the character device registration.
+struct RtunModule {
+    _chardev: miscdev::Registration<chardev::TunFile>,
+}
+
+impl kernel::Module for RtunModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let side_by_side = module_parameters::side_by_side.value();
+        let opts = if side_by_side {
+            miscdev::Options {
+                name: c"rtun",
+                nodename: c"net/rtun",
+                minor: None,
+            }
+        } else {
+            miscdev::Options {
+                name: c"tun",
+                nodename: c"net/tun",
+                minor: Some(ioctl::TUN_MINOR),
+            }
+        };
+        let chardev = miscdev::Registration::register(opts)?;
+        pr_info!(
+            "Universal TUN/TAP device driver, in Rust: /dev/{} (minor {})\n",
+            opts.nodename.to_str().unwrap_or("?"),
+            chardev.minor()
+        );
+        Ok(Self { _chardev: chardev })
+    }
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the test VM (see vm.sh): the whole test suite, each test against tun.ko and
+# rtun in this one boot. Every program's TAP output goes to $RTUN_RESULTS/<name>.tap.
+set -u
+R=$RTUN_RESULTS T=$RTUN_SELFTESTS
+TUN_KO=$RTUN_KDIR/drivers/net/tun.ko RTUN_KO=$RTUN_MODULE
+export KSFT_HELPERS=$RTUN_KDIR/source/tools/testing/selftests/kselftest
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+
+# run NAME CMD...: run one TAP program, keep its output.
+run() {
+	local name=$1
+	shift
+	echo "# ==== $name"
+	"$@" 2>&1 | tee "$R/$name.tap"
+}
+
+run module_load "$T/module_load.sh" "$TUN_KO" "$RTUN_KO"
+
+insmod "$TUN_KO" || exit 1
+insmod "$RTUN_KO" side_by_side=1 || exit 1
+for prog in "$T"/*; do
+	case $prog in *.sh) continue ;; esac
+	[ -x "$prog" ] || continue
+	name=$(basename "$prog")
+	TUN_DEV=/dev/net/tun TUN_DRIVER=tun run "$name.tun" "$prog"
+	TUN_DEV=/dev/net/rtun TUN_DRIVER=rtun run "$name.rtun" "$prog"
+done
+rmmod rtun || exit 1
+rmmod tun || exit 1
+
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	# Two scans: an object must look unreferenced twice before it is reported.
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >"$R/kmemleak.txt"
+fi
+exit 0
