@@ -31,6 +31,19 @@ done
 rmmod rtun || exit 1
 rmmod tun || exit 1
 
+# Drop-in phase: programs that, like real clients, only know /dev/net/tun run once with
+# tun.ko and once with rtun registered there (selftests/clients/*.sh, TAP on stdout).
+for driver in tun rtun; do
+	ko=$TUN_KO
+	[ $driver = rtun ] && ko=$RTUN_KO
+	insmod "$ko" || exit 1
+	for t in "$T"/clients/*.sh; do
+		[ -x "$t" ] || continue
+		TUN_DEV=/dev/net/tun TUN_DRIVER=$driver run "$(basename "$t" .sh).$driver" "$t"
+	done
+	rmmod $driver || exit 1
+done
+
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	# Two scans: an object must look unreferenced twice before it is reported.
 	echo scan >/sys/kernel/debug/kmemleak
