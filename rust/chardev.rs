@@ -1,79 +1,185 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `/dev/net/tun` file: one open file is one (future) queue of one device.
+//! The `/dev/net/tun` file: open, release, read, write, poll, fasync, fdinfo and ioctl.
 //!
-//! Mirrors `tun_chr_*` in tun.c: a freshly opened file is attached to nothing; reads, writes
-//! and most ioctls on it fail with `EBADFD` until `TUNSETIFF` attaches it.
+//! Mirrors `tun_chr_*` in tun.c: a freshly opened file is attached to nothing; reads,
+//! writes and most ioctls on it fail with `EBADFD` until `TUNSETIFF` attaches it.
 
+use core::sync::atomic::Ordering;
 use kernel::{
     fs::File,
     iov::{IovIterDest, IovIterSource},
     prelude::*,
     seq_file::SeqFile,
+    seq_print,
     sync::{Arc, ArcBorrow},
-    uaccess::UserSlice,
 };
 
-use crate::ioctl;
-use crate::net::miscdev::FileOps;
-use crate::net::wait::PollTable;
+use crate::device::{self, Driver, NO_ID};
+use crate::ioctl::{self, IfReq, Request};
+use crate::net::{creds, miscdev::FileOps, rtnl::Rtnl, wait::PollTable};
+use crate::queue::Queue;
+use crate::{rx, tx};
 
-/// `EPOLLERR`, what poll reports on a file that is attached to no device.
-const EPOLLERR: u32 = crate::bindings::rtun_const_RTUN_EPOLLERR;
+/// `O_NONBLOCK`.
+const O_NONBLOCK: u32 = kernel::bindings::O_NONBLOCK;
 
-/// The state of one open `/dev/net/tun` file (tun.c's `struct tun_file`).
-pub(crate) struct TunFile {}
+impl FileOps for Queue {
+    type Context = Driver;
 
-impl FileOps for TunFile {
-    fn open(_file: &File) -> Result<Arc<Self>> {
-        Ok(Arc::new(TunFile {}, GFP_KERNEL)?)
+    fn open(driver: &Arc<Driver>, _file: &File) -> Result<Arc<Self>> {
+        Queue::new(driver.clone())
     }
 
-    fn release(_this: Arc<Self>, _file: &File) {}
+    fn release(this: Arc<Self>, _file: &File) {
+        let rtnl = Rtnl::lock();
+        device::detach(&this, &rtnl);
+    }
 
-    fn read_iter(
-        _this: ArcBorrow<'_, Self>,
-        _file: &File,
-        _dest: &mut IovIterDest<'_>,
-    ) -> Result<usize> {
-        Err(EBADFD)
+    fn read_iter(this: ArcBorrow<'_, Self>, file: &File, dest: &mut IovIterDest<'_>) -> Result<usize> {
+        let dev = this.device_or_ebadfd()?;
+        tx::read(&this, &dev, dest, file.flags() & O_NONBLOCK != 0)
     }
 
     fn write_iter(
-        _this: ArcBorrow<'_, Self>,
+        this: ArcBorrow<'_, Self>,
         _file: &File,
-        _src: &mut IovIterSource<'_>,
+        src: &mut IovIterSource<'_>,
     ) -> Result<usize> {
-        Err(EBADFD)
+        let dev = this.device_or_ebadfd()?;
+        rx::write(&dev, src)
     }
 
-    fn poll(_this: ArcBorrow<'_, Self>, _file: &File, _table: PollTable<'_>) -> u32 {
-        EPOLLERR
+    fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32 {
+        this.poll(file, &table)
     }
 
-    fn ioctl(
-        _this: ArcBorrow<'_, Self>,
-        _file: &File,
-        cmd: u32,
-        arg: usize,
-        _compat: bool,
-    ) -> Result<isize> {
-        match cmd {
-            ioctl::TUNGETFEATURES => {
-                let mut w = UserSlice::new(UserPtr::from_addr(arg), 4).writer();
-                w.write(&ioctl::FEATURES)?;
-                Ok(0)
-            }
-            // Device creation arrives with the datapath.
-            ioctl::TUNSETIFF => Err(EOPNOTSUPP),
-            // tun.c: every other command on a file with no device is EBADFD.
-            _ => Err(EBADFD),
+    fn ioctl(this: ArcBorrow<'_, Self>, _file: &File, cmd: u32, arg: usize, compat: bool) -> Result<isize> {
+        ioctl_locked(this, Request::decode(cmd, arg, compat)?, arg, compat).map(|()| 0)
+    }
+
+    fn fasync(this: ArcBorrow<'_, Self>, file: &File, fd: i32, on: bool) -> Result {
+        if on {
+            creds::fasync_setown(file)?;
         }
-    }
-
-    fn fasync(_this: ArcBorrow<'_, Self>, _file: &File, _fd: i32, _on: bool) -> Result {
+        this.fasync.helper(fd, file, on)?;
+        this.fasync_on.store(on, Ordering::Relaxed);
         Ok(())
     }
 
-    fn show_fdinfo(_this: ArcBorrow<'_, Self>, _m: &SeqFile) {}
+    fn show_fdinfo(this: ArcBorrow<'_, Self>, m: &SeqFile) {
+        let name = {
+            let _rtnl = Rtnl::lock();
+            this.device().map(|d| d.name()).unwrap_or([0; 16])
+        };
+        let end = name.iter().position(|&c| c == 0).unwrap_or(16);
+        let name = core::str::from_utf8(&name[..end]).unwrap_or("");
+        seq_print!(m, "iff:\t{}\n", name);
+    }
+}
+
+/// Carries out one ioctl, in tun.c's order: requests that need no device first, then
+/// under RTNL the ones that need one (`EBADFD` without).
+fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool) -> Result {
+    match req {
+        Request::GetFeatures => return ioctl::write_u32(arg, ioctl::FEATURES),
+        Request::GetSkNs => return Err(EOPNOTSUPP),
+        _ => {}
+    }
+    let rtnl = Rtnl::lock();
+    let dev = q.device();
+    match req {
+        Request::SetIff(mut ifr) => {
+            if dev.is_some() {
+                return Err(EEXIST);
+            }
+            let q: Arc<Queue> = q.into();
+            device::set_iff(&q, &mut ifr, &rtnl)?;
+            return ifr.write(arg);
+        }
+        Request::SetIfIndex => {
+            if dev.is_some() {
+                return Err(EPERM);
+            }
+            let index = ioctl::read_int(arg)?;
+            if index < 0 {
+                return Err(EINVAL);
+            }
+            q.ifindex.store(index, Ordering::Relaxed);
+            return Ok(());
+        }
+        _ => {}
+    }
+    let dev = dev.ok_or(EBADFD)?;
+    let d = dev.data();
+    match req {
+        Request::GetIff => {
+            let mut ifr = IfReq::zeroed(compat);
+            ifr.set_name(&dev.name());
+            // Socket filters are not supported: report "no filter" as tun.c does then.
+            ifr.set_flags(d.flags() | ioctl::IFF_NOFILTER);
+            ifr.write(arg)
+        }
+        Request::SetPersist(on) => {
+            if d.set_persist(on, &rtnl) {
+                if on {
+                    creds::module_get();
+                } else {
+                    creds::module_put();
+                }
+            }
+            Ok(())
+        }
+        Request::SetOwner(uid) => {
+            let kuid = creds::uid_from_user(uid);
+            if kuid == NO_ID {
+                return Err(EINVAL);
+            }
+            d.set_owner(kuid, &rtnl);
+            Ok(())
+        }
+        Request::SetGroup(gid) => {
+            let kgid = creds::gid_from_user(gid);
+            if kgid == NO_ID {
+                return Err(EINVAL);
+            }
+            d.set_group(kgid, &rtnl);
+            Ok(())
+        }
+        Request::SetLink(ty) => {
+            if dev.flags() & crate::bindings::net_device_flags_IFF_UP != 0 {
+                return Err(EBUSY);
+            }
+            dev.set_link_type(ty as u16, &rtnl);
+            Ok(())
+        }
+        // Debug messages and checksum control: accepted and ignored, as in tun.c.
+        Request::SetDebug | Request::SetNoCsum => Ok(()),
+        Request::SetCarrier => {
+            let on = ioctl::read_int(arg)?;
+            <device::Device as crate::net::netdev::NetDevOps>::change_carrier(&dev, on != 0, &rtnl)
+        }
+        Request::GetSndBuf => ioctl::write_u32(arg, q.sndbuf.load(Ordering::Relaxed) as u32),
+        Request::SetSndBuf => {
+            let v = ioctl::read_int(arg)?;
+            if v <= 0 {
+                return Err(EINVAL);
+            }
+            d.set_sndbuf(v, &rtnl);
+            Ok(())
+        }
+        Request::GetHwAddr => {
+            let mut addr = [0u8; 32];
+            let n = dev.hw_addr(&mut addr);
+            let mut ifr = IfReq::zeroed(compat);
+            ifr.set_name(&dev.name());
+            ifr.set_hwaddr(dev.link_type(), &addr[..n]);
+            ifr.write(arg)
+        }
+        Request::GetDevNetns | Request::SetHwAddr(_) | Request::Unsupported => Err(EOPNOTSUPP),
+        Request::Unknown => Err(EINVAL),
+        Request::GetFeatures | Request::GetSkNs | Request::SetIff(_) | Request::SetIfIndex => {
+            Err(EINVAL)
+        }
+    }
 }

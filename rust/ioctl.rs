@@ -1,27 +1,212 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The uapi of `/dev/net/tun`: ioctl numbers, flags and the feature set rtun reports.
+//! The uapi of `/dev/net/tun`: ioctl numbers, flags, `struct ifreq`, and decoding of an
+//! ioctl into a typed [`Request`].
 //!
 //! Every value comes from the kernel headers through bindgen (see `bindings/bindings.h`),
 //! never from a hand-written copy.
+
+use kernel::{
+    prelude::*,
+    uaccess::{UserPtr, UserSlice},
+};
 
 use crate::bindings as b;
 
 /// The misc minor of `/dev/net/tun`.
 pub(crate) const TUN_MINOR: u32 = b::rtun_misc_RTUN_TUN_MINOR;
 
-/// `TUNGETFEATURES`.
-pub(crate) const TUNGETFEATURES: u32 = b::rtun_ioctl_RTUN_TUNGETFEATURES;
-/// `TUNSETIFF`.
-pub(crate) const TUNSETIFF: u32 = b::rtun_ioctl_RTUN_TUNSETIFF;
-
-/// `IFF_TUN`: a layer-3 device.
 pub(crate) const IFF_TUN: u32 = b::IFF_TUN;
-/// `IFF_TAP`: an Ethernet device.
 pub(crate) const IFF_TAP: u32 = b::IFF_TAP;
-/// `IFF_NO_PI`: no `struct tun_pi` in front of packets.
+pub(crate) const IFF_NO_CARRIER: u32 = b::IFF_NO_CARRIER;
 pub(crate) const IFF_NO_PI: u32 = b::IFF_NO_PI;
+pub(crate) const IFF_ONE_QUEUE: u32 = b::IFF_ONE_QUEUE;
+pub(crate) const IFF_VNET_HDR: u32 = b::IFF_VNET_HDR;
+pub(crate) const IFF_TUN_EXCL: u32 = b::IFF_TUN_EXCL;
+pub(crate) const IFF_MULTI_QUEUE: u32 = b::IFF_MULTI_QUEUE;
+pub(crate) const IFF_ATTACH_QUEUE: u32 = b::IFF_ATTACH_QUEUE;
+pub(crate) const IFF_DETACH_QUEUE: u32 = b::IFF_DETACH_QUEUE;
+pub(crate) const IFF_PERSIST: u32 = b::IFF_PERSIST;
+pub(crate) const IFF_NOFILTER: u32 = b::IFF_NOFILTER;
+pub(crate) const IFF_NAPI: u32 = b::IFF_NAPI;
+pub(crate) const IFF_NAPI_FRAGS: u32 = b::IFF_NAPI_FRAGS;
+pub(crate) const IFF_BACKPRESSURE: u32 = b::IFF_BACKPRESSURE;
+pub(crate) const TUN_TYPE_MASK: u32 = b::TUN_TYPE_MASK;
+pub(crate) const TUN_PKT_STRIP: u16 = b::TUN_PKT_STRIP as u16;
 
-/// What `TUNGETFEATURES` reports: the flags `TUNSETIFF` accepts *and rtun implements*.
-/// This grows with the driver; tun.c reports `IFF_TUN | IFF_TAP | TUN_FEATURES`.
-pub(crate) const FEATURES: u32 = IFF_TUN | IFF_TAP | IFF_NO_PI;
+/// The per-device flags `TUNSETIFF` takes from userspace (tun.c's `TUN_FEATURES`).
+pub(crate) const TUN_FEATURES: u32 = IFF_NO_PI
+    | IFF_ONE_QUEUE
+    | IFF_VNET_HDR
+    | IFF_MULTI_QUEUE
+    | IFF_NAPI
+    | IFF_NAPI_FRAGS
+    | IFF_BACKPRESSURE;
+
+/// The subset of [`TUN_FEATURES`] rtun implements. `TUNSETIFF` refuses the others with
+/// `EINVAL` rather than silently mis-framing packets (see Documentation/rtun.rst).
+pub(crate) const RTUN_FEATURES: u32 = IFF_NO_PI | IFF_ONE_QUEUE;
+
+/// What `TUNGETFEATURES` reports.
+pub(crate) const FEATURES: u32 = IFF_TUN | IFF_TAP | IFF_NO_CARRIER | RTUN_FEATURES;
+
+/// `sizeof(struct ifreq)`, and its 32-bit (compat) size.
+const IFREQ_LEN: usize = core::mem::size_of::<b::ifreq>();
+const COMPAT_IFREQ_LEN: usize = 32;
+
+/// A `struct ifreq` as raw bytes: the name, then the union.
+#[derive(Clone, Copy)]
+pub(crate) struct IfReq {
+    bytes: [u8; IFREQ_LEN],
+    len: usize,
+}
+
+impl IfReq {
+    /// A zeroed request of the size the caller's ABI uses.
+    pub(crate) fn zeroed(compat: bool) -> Self {
+        Self {
+            bytes: [0; IFREQ_LEN],
+            len: if compat { COMPAT_IFREQ_LEN } else { IFREQ_LEN },
+        }
+    }
+
+    /// Copies the request from userspace (EFAULT on a bad pointer).
+    pub(crate) fn read(arg: usize, compat: bool) -> Result<Self> {
+        let mut r = Self::zeroed(compat);
+        UserSlice::new(UserPtr::from_addr(arg), r.len)
+            .reader()
+            .read_slice(&mut r.bytes[..r.len])?;
+        Ok(r)
+    }
+
+    /// Copies the request back to userspace.
+    pub(crate) fn write(&self, arg: usize) -> Result {
+        UserSlice::new(UserPtr::from_addr(arg), self.len)
+            .writer()
+            .write_slice(&self.bytes[..self.len])
+    }
+
+    /// The interface name, always NUL-terminated (tun.c forces the last byte to 0).
+    pub(crate) fn name(&self) -> &CStr {
+        let n = &self.bytes[..16];
+        let end = n.iter().position(|&c| c == 0).unwrap_or(15);
+        CStr::from_bytes_with_nul(&self.bytes[..=end]).unwrap_or(c"")
+    }
+
+    /// Stores `name` (truncated to 15 bytes) as the interface name.
+    pub(crate) fn set_name(&mut self, name: &[u8; 16]) {
+        self.bytes[..16].copy_from_slice(name);
+        self.bytes[15] = 0;
+    }
+
+    /// `ifr_flags` (a `short`, zero-extended as tun.c's flag tests see it).
+    pub(crate) fn flags(&self) -> u32 {
+        u32::from(u16::from_ne_bytes([self.bytes[16], self.bytes[17]]))
+    }
+
+    /// Sets `ifr_flags`.
+    pub(crate) fn set_flags(&mut self, flags: u32) {
+        self.bytes[16..18].copy_from_slice(&(flags as u16).to_ne_bytes());
+    }
+
+    /// `ifr_hwaddr`: the address family and the first `len` bytes of `sa_data`.
+    pub(crate) fn hwaddr(&self) -> (u16, &[u8]) {
+        let family = u16::from_ne_bytes([self.bytes[16], self.bytes[17]]);
+        (family, &self.bytes[18..32])
+    }
+
+    /// Sets `ifr_hwaddr`.
+    pub(crate) fn set_hwaddr(&mut self, family: u16, addr: &[u8]) {
+        self.bytes[16..18].copy_from_slice(&family.to_ne_bytes());
+        let n = addr.len().min(14);
+        self.bytes[18..18 + n].copy_from_slice(&addr[..n]);
+    }
+}
+
+/// Reads an `int` argument.
+pub(crate) fn read_int(arg: usize) -> Result<i32> {
+    let mut v = [0u8; 4];
+    UserSlice::new(UserPtr::from_addr(arg), 4)
+        .reader()
+        .read_slice(&mut v)?;
+    Ok(i32::from_ne_bytes(v))
+}
+
+/// Writes an `int`/`unsigned int` result.
+pub(crate) fn write_u32(arg: usize, v: u32) -> Result {
+    UserSlice::new(UserPtr::from_addr(arg), 4)
+        .writer()
+        .write_slice(&v.to_ne_bytes())
+}
+
+/// A decoded `/dev/net/tun` ioctl.
+pub(crate) enum Request {
+    GetFeatures,
+    SetIff(IfReq),
+    SetIfIndex,
+    GetIff,
+    SetPersist(bool),
+    SetOwner(u32),
+    SetGroup(u32),
+    SetLink(u32),
+    SetDebug,
+    SetNoCsum,
+    SetCarrier,
+    GetDevNetns,
+    GetSkNs,
+    GetHwAddr,
+    SetHwAddr(IfReq),
+    GetSndBuf,
+    SetSndBuf,
+    /// Known to tun.c but not implemented by rtun yet.
+    Unsupported,
+    /// Not a tun ioctl.
+    Unknown,
+}
+
+impl Request {
+    /// Decodes `cmd`, reading the `ifreq` argument where tun.c reads it before anything
+    /// else (so a bad pointer is EFAULT even on a detached file).
+    pub(crate) fn decode(cmd: u32, arg: usize, compat: bool) -> Result<Self> {
+        Ok(match cmd {
+            b::rtun_ioctl_RTUN_TUNGETFEATURES => Self::GetFeatures,
+            b::rtun_ioctl_RTUN_TUNSETIFF => Self::SetIff(IfReq::read(arg, compat)?),
+            b::rtun_ioctl_RTUN_TUNSETIFINDEX => Self::SetIfIndex,
+            b::rtun_ioctl_RTUN_TUNGETIFF => Self::GetIff,
+            b::rtun_ioctl_RTUN_TUNSETPERSIST => Self::SetPersist(arg != 0),
+            b::rtun_ioctl_RTUN_TUNSETOWNER => Self::SetOwner(arg as u32),
+            b::rtun_ioctl_RTUN_TUNSETGROUP => Self::SetGroup(arg as u32),
+            b::rtun_ioctl_RTUN_TUNSETLINK => Self::SetLink(arg as u32),
+            b::rtun_ioctl_RTUN_TUNSETDEBUG => Self::SetDebug,
+            b::rtun_ioctl_RTUN_TUNSETNOCSUM => Self::SetNoCsum,
+            b::rtun_ioctl_RTUN_TUNSETCARRIER => Self::SetCarrier,
+            b::rtun_ioctl_RTUN_TUNGETDEVNETNS => Self::GetDevNetns,
+            b::rtun_ioctl_RTUN_SIOCGSKNS => Self::GetSkNs,
+            b::rtun_ioctl_RTUN_SIOCGIFHWADDR => {
+                IfReq::read(arg, compat)?;
+                Self::GetHwAddr
+            }
+            b::rtun_ioctl_RTUN_SIOCSIFHWADDR => Self::SetHwAddr(IfReq::read(arg, compat)?),
+            b::rtun_ioctl_RTUN_TUNGETSNDBUF => Self::GetSndBuf,
+            b::rtun_ioctl_RTUN_TUNSETSNDBUF => Self::SetSndBuf,
+            b::rtun_ioctl_RTUN_TUNSETQUEUE => {
+                IfReq::read(arg, compat)?;
+                Self::Unsupported
+            }
+            b::rtun_ioctl_RTUN_TUNSETOFFLOAD
+            | b::rtun_ioctl_RTUN_TUNSETTXFILTER
+            | b::rtun_ioctl_RTUN_TUNATTACHFILTER
+            | b::rtun_ioctl_RTUN_TUNDETACHFILTER
+            | b::rtun_ioctl_RTUN_TUNGETFILTER
+            | b::rtun_ioctl_RTUN_TUNGETVNETHDRSZ
+            | b::rtun_ioctl_RTUN_TUNSETVNETHDRSZ
+            | b::rtun_ioctl_RTUN_TUNSETVNETLE
+            | b::rtun_ioctl_RTUN_TUNGETVNETLE
+            | b::rtun_ioctl_RTUN_TUNSETVNETBE
+            | b::rtun_ioctl_RTUN_TUNGETVNETBE
+            | b::rtun_ioctl_RTUN_TUNSETSTEERINGEBPF
+            | b::rtun_ioctl_RTUN_TUNSETFILTEREBPF => Self::Unsupported,
+            _ => Self::Unknown,
+        })
+    }
+}

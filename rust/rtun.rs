@@ -11,10 +11,17 @@ use kernel::prelude::*;
 
 mod bindings;
 mod chardev;
+mod device;
 mod ioctl;
 mod net;
+mod queue;
+mod rx;
+mod tx;
 
-use net::miscdev;
+use device::Driver;
+use kernel::sync::Arc;
+use net::{miscdev, netdev::LinkOps};
+use queue::Queue;
 
 module! {
     type: RtunModule,
@@ -32,9 +39,11 @@ module! {
     },
 }
 
-/// The module state: the character device registration.
+/// The module state: the character device registration (dropped first, so no file can
+/// be opened once teardown starts), then the driver with the rtnl link kind.
 struct RtunModule {
-    _chardev: miscdev::Registration<chardev::TunFile>,
+    _chardev: miscdev::Registration<Queue>,
+    _driver: Arc<Driver>,
 }
 
 impl kernel::Module for RtunModule {
@@ -53,12 +62,22 @@ impl kernel::Module for RtunModule {
                 minor: Some(ioctl::TUN_MINOR),
             }
         };
-        let chardev = miscdev::Registration::register(opts)?;
+        let kind = if side_by_side { c"rtun" } else { c"tun" };
+        let driver = Arc::new(
+            Driver {
+                link: LinkOps::register(kind)?,
+            },
+            GFP_KERNEL,
+        )?;
+        let chardev = miscdev::Registration::register(opts, driver.clone())?;
         pr_info!(
             "Universal TUN/TAP device driver, in Rust: /dev/{} (minor {})\n",
             opts.nodename.to_str().unwrap_or("?"),
             chardev.minor()
         );
-        Ok(Self { _chardev: chardev })
+        Ok(Self {
+            _chardev: chardev,
+            _driver: driver,
+        })
     }
 }

@@ -23,6 +23,7 @@
 #include <linux/skbuff.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
+#include <net/ip_tunnels.h>
 #include <net/rtnetlink.h>
 
 /*
@@ -140,5 +141,18 @@ void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt);
 void rtun_init_wait_entry(struct wait_queue_entry *entry);
 void rtun_set_current_running(void);
+
+void rtun_netdev_set_lltx(struct net_device *dev);
+void rtun_netdev_tap_priv_flags(struct net_device *dev);
+void rtun_netdev_set_features(struct net_device *dev);
+u32 rtun_skb_get_hash(struct sk_buff *skb);
+int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
+int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
+int rtun_ring_resize(struct ptr_ring *r, int size);
+void rtun_consume_skb(struct sk_buff *skb);
+void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
+void rtun_module_get(void);
+void rtun_module_put(void);
+int rtun_fasync_setown(struct file *file);
 
 #endif /* RTUN_BINDINGS_H */

@@ -258,3 +258,77 @@ void rtun_set_current_running(void)
 {
 	__set_current_state(TASK_RUNNING);
 }
+
+void rtun_netdev_set_lltx(struct net_device *dev)
+{
+	dev->lltx = true;
+}
+
+/* tun_net_initialize() for TAP: no shared skbs, MAC changes while up. */
+void rtun_netdev_tap_priv_flags(struct net_device *dev)
+{
+	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+}
+
+/*
+ * The features tun.c leaves on until TUNSETOFFLOAD: scatter-gather. The
+ * feature bits are BIT_ULL() macros that bindgen cannot evaluate.
+ */
+void rtun_netdev_set_features(struct net_device *dev)
+{
+	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST;
+	dev->hw_enc_features = dev->hw_features;
+	dev->features = dev->hw_features;
+	dev->vlan_features = dev->features;
+}
+
+u32 rtun_skb_get_hash(struct sk_buff *skb)
+{
+	return skb_get_hash(skb);
+}
+
+int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value)
+{
+	return nla_put_u8(skb, attr, value);
+}
+
+int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value)
+{
+	return nla_put_u32(skb, attr, value);
+}
+
+int rtun_ring_resize(struct ptr_ring *r, int size)
+{
+	return ptr_ring_resize(r, size, GFP_KERNEL, rtun_ring_free_skb);
+}
+
+void rtun_module_get(void)
+{
+	__module_get(THIS_MODULE);
+}
+
+void rtun_module_put(void)
+{
+	module_put(THIS_MODULE);
+}
+
+/* tun_chr_fasync(): SIGIO goes to the process that turned O_ASYNC on. */
+int rtun_fasync_setown(struct file *file)
+{
+	int ret = file_f_owner_allocate(file);
+
+	if (!ret)
+		__f_setown(file, task_pid(current), PIDTYPE_TGID, 0);
+	return ret;
+}
+
+void rtun_consume_skb(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason)
+{
+	kfree_skb_reason(skb, reason);
+}

@@ -38,8 +38,11 @@ pub(crate) struct Options {
 /// Each open file owns one `Arc<Self>`, created by [`FileOps::open`] and dropped after
 /// [`FileOps::release`].
 pub(crate) trait FileOps: Sized + Send + Sync + 'static {
+    /// State shared by all files of the device, given at registration.
+    type Context: Send + Sync;
+
     /// Called when the device node is opened.
-    fn open(file: &File) -> Result<Arc<Self>>;
+    fn open(ctx: &Arc<Self::Context>, file: &File) -> Result<Arc<Self>>;
 
     /// Called on the last close of the file.
     fn release(this: Arc<Self>, file: &File);
@@ -69,14 +72,26 @@ pub(crate) trait FileOps: Sized + Send + Sync + 'static {
     fn show_fdinfo(this: ArcBorrow<'_, Self>, m: &SeqFile);
 }
 
+/// The registered `struct miscdevice` followed by the context its files get.
+///
+/// `misc_open` stores a pointer to `misc` in the file; `misc` is the first field of a
+/// `repr(C)` struct, so that pointer is also a pointer to the whole `Inner`.
+#[repr(C)]
+#[pin_data]
+struct Inner<C> {
+    #[pin]
+    misc: Opaque<bindings::miscdevice>,
+    ctx: Arc<C>,
+}
+
 /// A registered misc device; deregistered on drop.
 ///
 /// # Invariants
 ///
-/// `inner` holds a `struct miscdevice` that was registered with `misc_register` and stays
-/// registered, at a fixed address, until `drop`.
+/// `inner.misc` holds a `struct miscdevice` that was registered with `misc_register` and
+/// stays registered, at a fixed address, until `drop`.
 pub(crate) struct Registration<T: FileOps> {
-    inner: Pin<KBox<Opaque<bindings::miscdevice>>>,
+    inner: Pin<KBox<Inner<T::Context>>>,
     _ops: PhantomData<T>,
 }
 
@@ -88,9 +103,11 @@ unsafe impl<T: FileOps> Sync for Registration<T> {}
 
 impl<T: FileOps> Registration<T> {
     /// Registers a misc device with the file operations of `T`.
-    pub(crate) fn register(opts: Options) -> Result<Self> {
+    pub(crate) fn register(opts: Options, ctx: Arc<T::Context>) -> Result<Self> {
         let inner = KBox::pin_init(
-            Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+            try_pin_init!(Inner {
+            ctx,
+            misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
                 let minor = opts.minor.unwrap_or(rb::rtun_misc_RTUN_MISC_DYNAMIC_MINOR);
                 // SAFETY: all-zeroes is a valid `struct miscdevice` (what C's static
                 // initialisers leave in the unnamed fields).
@@ -105,6 +122,7 @@ impl<T: FileOps> Registration<T> {
                 // `'static`; it is pinned in its box and deregistered before the box is freed.
                 to_result(unsafe { bindings::misc_register(slot) })
             }),
+            }? Error),
             GFP_KERNEL,
         )?;
         // INVARIANT: `misc_register` succeeded.
@@ -117,14 +135,14 @@ impl<T: FileOps> Registration<T> {
     /// The minor number the device got.
     pub(crate) fn minor(&self) -> i32 {
         // SAFETY: the structure is registered and `minor` is not changed after registration.
-        unsafe { (*self.inner.get()).minor }
+        unsafe { (*self.inner.misc.get()).minor }
     }
 }
 
 impl<T: FileOps> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the device is registered.
-        unsafe { bindings::misc_deregister(self.inner.get()) };
+        unsafe { bindings::misc_deregister(self.inner.misc.get()) };
     }
 }
 
@@ -162,9 +180,12 @@ impl<T: FileOps> VTable<T> {
     ///
     /// `file` must be a file of this device that is being opened by `misc_open`.
     unsafe extern "C" fn open(_inode: *mut bindings::inode, raw: *mut bindings::file) -> c_int {
+        // SAFETY: `misc_open` stored our `struct miscdevice` in `private_data`; it is the first
+        // field of a `repr(C)` `Inner`, registered (so alive) for the whole call.
+        let inner = unsafe { &*(*raw).private_data.cast::<Inner<T::Context>>() };
         // SAFETY: `raw` is valid for the duration of the call and not in an fdget_pos region.
         let file = unsafe { File::from_raw_file(raw) };
-        match T::open(file) {
+        match T::open(&inner.ctx, file) {
             Ok(this) => {
                 // SAFETY: `open` owns `private_data`; from here on it holds our `Arc<T>`
                 // (replacing the `struct miscdevice *` that `misc_open` stored).

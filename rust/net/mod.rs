@@ -5,5 +5,11 @@
 //! Each submodule wraps one kernel facility the `kernel` crate does not (yet) offer in the
 //! shape a TUN driver needs, and exposes it as a safe API to the driver code above.
 
+pub(crate) mod creds;
 pub(crate) mod miscdev;
+pub(crate) mod netdev;
+pub(crate) mod rcu_array;
+pub(crate) mod ring;
+pub(crate) mod rtnl;
+pub(crate) mod skb;
 pub(crate) mod wait;

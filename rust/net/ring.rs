@@ -59,6 +59,12 @@ impl Ring {
         NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
     }
 
+    /// Resizes the ring to `size` slots, dropping what no longer fits.
+    pub(crate) fn resize(&self, size: u32) -> Result {
+        // SAFETY: the ring is initialised; resize takes both ring locks.
+        to_result(unsafe { b::rtun_ring_resize(self.inner.get(), size.max(1) as i32) })
+    }
+
     /// Whether the ring holds no packet.
     pub(crate) fn is_empty(&self) -> bool {
         // SAFETY: the ring is initialised.

@@ -20,7 +20,6 @@ pub(crate) type DropReason = b::skb_drop_reason;
 pub(crate) use b::{
     skb_drop_reason_SKB_DROP_REASON_DEV_READY as DROP_DEV_READY,
     skb_drop_reason_SKB_DROP_REASON_FULL_RING as DROP_FULL_RING,
-    skb_drop_reason_SKB_DROP_REASON_HDR_TRUNC as DROP_HDR_TRUNC,
     skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED as DROP_NOT_SPECIFIED,
     skb_drop_reason_SKB_DROP_REASON_SKB_UCOPY_FAULT as DROP_UCOPY_FAULT,
 };
@@ -166,19 +165,19 @@ impl Skb {
     /// Frees the skb as delivered (not a drop).
     pub(crate) fn consume(self) {
         // SAFETY: we own the skb and give it up here.
-        unsafe { b::consume_skb(self.into_raw()) }
+        unsafe { b::rtun_consume_skb(self.into_raw()) }
     }
 
     /// Frees the skb as a drop, for `reason`.
     pub(crate) fn drop_reason(self, reason: DropReason) {
         // SAFETY: we own the skb and give it up here.
-        unsafe { b::kfree_skb_reason(self.into_raw(), reason) }
+        unsafe { b::rtun_kfree_skb_reason(self.into_raw(), reason) }
     }
 }
 
 impl Drop for Skb {
     fn drop(&mut self) {
         // SAFETY: by the type invariant we own the skb; nothing uses it after this.
-        unsafe { b::kfree_skb_reason(self.ptr.as_ptr(), DROP_NOT_SPECIFIED) }
+        unsafe { b::rtun_kfree_skb_reason(self.ptr.as_ptr(), DROP_NOT_SPECIFIED) }
     }
 }

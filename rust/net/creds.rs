@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Credentials and module references: uid/gid checks and conversions for the
+//! owner/group rules, and pinning the module while persistent devices exist.
+
+use crate::bindings as b;
+
+/// Whether the caller's effective uid is the kernel uid `uid`.
+pub(crate) fn euid_is(uid: u32) -> bool {
+    // SAFETY: plain call in process context.
+    unsafe { b::rtun_current_euid_is(b::kuid_t { val: uid }) }
+}
+
+/// Whether the kernel gid `gid` is among the caller's (effective) groups.
+pub(crate) fn in_egroup(gid: u32) -> bool {
+    // SAFETY: plain call in process context.
+    unsafe { b::in_egroup_p(b::kgid_t { val: gid }) != 0 }
+}
+
+/// A user-namespace uid of the caller mapped to a kernel uid (`u32::MAX`: unmapped).
+pub(crate) fn uid_from_user(uid: u32) -> u32 {
+    // SAFETY: plain call in process context.
+    unsafe { b::rtun_make_kuid_current(uid).val }
+}
+
+/// A user-namespace gid of the caller mapped to a kernel gid (`u32::MAX`: unmapped).
+pub(crate) fn gid_from_user(gid: u32) -> u32 {
+    // SAFETY: plain call in process context.
+    unsafe { b::rtun_make_kgid_current(gid).val }
+}
+
+/// A kernel uid as the caller's user namespace sees it (overflow uid when unmapped).
+pub(crate) fn uid_to_user(uid: u32) -> u32 {
+    // SAFETY: plain call.
+    unsafe { b::rtun_from_kuid_current(b::kuid_t { val: uid }) }
+}
+
+/// A kernel gid as the caller's user namespace sees it.
+pub(crate) fn gid_to_user(gid: u32) -> u32 {
+    // SAFETY: plain call.
+    unsafe { b::rtun_from_kgid_current(b::kgid_t { val: gid }) }
+}
+
+/// Pins this module (a persistent device now exists without files).
+pub(crate) fn module_get() {
+    // SAFETY: the caller runs module code, so the module is live and `THIS_MODULE` valid.
+    unsafe { b::rtun_module_get() }
+}
+
+/// Releases a pin taken by [`module_get`].
+pub(crate) fn module_put() {
+    // SAFETY: paired with an earlier `module_get` (persistent flag bookkeeping).
+    unsafe { b::rtun_module_put() }
+}
+
+/// `fasync` on: SIGIO goes to the calling process (tun.c's `__f_setown`).
+pub(crate) fn fasync_setown(file: &kernel::fs::File) -> kernel::error::Result {
+    // SAFETY: `file` is a valid open file for the call.
+    kernel::error::to_result(unsafe { b::rtun_fasync_setown(file.as_ptr().cast()) })
+}

@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network devices whose private data is a Rust value.
+//!
+//! [`NetDev`] is any `struct net_device`, reference-counted with `dev_hold`/`dev_put`.
+//! [`Dev<T>`] is one of ours: its private area holds a `T: NetDevOps`, pin-initialised
+//! before registration and dropped by the `priv_destructor` when the core frees the
+//! device. Devices are recognised as ours by their `rtnl_link_ops`, which [`LinkOps`]
+//! owns, so a name lookup can never hand out someone else's private data as a `T`.
+
+use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
+use kernel::{
+    error::to_result,
+    prelude::*,
+    sync::aref::{ARef, AlwaysRefCounted},
+    types::Opaque,
+};
+
+use crate::bindings as b;
+use crate::net::{rtnl::Rtnl, skb::Skb};
+
+/// A network namespace reference (`get_net`/`put_net`).
+///
+/// # Invariants
+///
+/// `ptr` is a valid `struct net` on which this value owns one reference.
+pub(crate) struct NetNs {
+    ptr: NonNull<b::net>,
+}
+
+// SAFETY: a counted `struct net` reference may move between threads.
+unsafe impl Send for NetNs {}
+// SAFETY: `&NetNs` only reads immutable namespace properties.
+unsafe impl Sync for NetNs {}
+
+impl NetNs {
+    /// The network namespace of the calling task.
+    pub(crate) fn current() -> Self {
+        // SAFETY: plain call in process context; returns a counted, non-null reference.
+        let ptr = unsafe { b::rtun_get_current_net() };
+        // INVARIANT: `get_net` took the reference this value owns.
+        Self {
+            ptr: NonNull::new(ptr).expect("current task has a netns"),
+        }
+    }
+
+    /// Whether the caller has CAP_NET_ADMIN in the user namespace owning this netns.
+    pub(crate) fn net_admin_capable(&self) -> bool {
+        // SAFETY: `ptr` is valid by the type invariant.
+        unsafe { b::rtun_ns_capable_net_admin(self.ptr.as_ptr()) }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut b::net {
+        self.ptr.as_ptr()
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference (type invariant).
+        unsafe { b::rtun_put_net(self.ptr.as_ptr()) }
+    }
+}
+
+/// Any registered or registering `struct net_device`.
+#[repr(transparent)]
+pub(crate) struct NetDev(Opaque<b::net_device>);
+
+// SAFETY: net devices are shared across threads by design; mutation goes through the
+// kernel's own synchronisation (RTNL, atomics).
+unsafe impl Send for NetDev {}
+// SAFETY: as above.
+unsafe impl Sync for NetDev {}
+
+// SAFETY: `dev_hold`/`dev_put` keep the device allocated while the count is non-zero.
+unsafe impl AlwaysRefCounted for NetDev {
+    fn inc_ref(&self) {
+        // SAFETY: `self` is a valid device.
+        unsafe { b::rtun_dev_hold(self.as_raw()) }
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference that it gives up.
+        unsafe { b::rtun_dev_put(obj.as_ptr().cast()) }
+    }
+}
+
+impl NetDev {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid device for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const b::net_device) -> &'a Self {
+        // SAFETY: `NetDev` is a transparent wrapper; validity per the caller.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The raw `struct net_device *`.
+    pub(crate) fn as_raw(&self) -> *mut b::net_device {
+        self.0.get()
+    }
+
+    /// The interface name (a copy: it can change on rename).
+    pub(crate) fn name(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        // SAFETY: `name` is a NUL-terminated array inside a valid device; renames happen
+        // under RTNL and a torn copy is still NUL-terminated (the last byte is always 0).
+        let name = unsafe { &(*self.as_raw()).name };
+        for (o, c) in out.iter_mut().zip(name.iter()) {
+            *o = *c as u8;
+        }
+        out[15] = 0;
+        out
+    }
+
+    /// `ifindex`.
+    pub(crate) fn ifindex(&self) -> i32 {
+        // SAFETY: `ifindex` is set before registration and never changes after.
+        unsafe { (*self.as_raw()).ifindex }
+    }
+
+    /// The interface flags (`IFF_UP`, ...).
+    pub(crate) fn flags(&self) -> u32 {
+        // SAFETY: reading an aligned word of a valid device (updated under RTNL).
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).flags) }
+    }
+
+    /// ARPHRD_* type.
+    pub(crate) fn link_type(&self) -> u16 {
+        // SAFETY: reading an aligned field of a valid device.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).type_) }
+    }
+
+    /// Sets the ARPHRD_* type (`TUNSETLINK`); the caller checks the device is down.
+    pub(crate) fn set_link_type(&self, ty: u16, _rtnl: &Rtnl) {
+        // SAFETY: RTNL serialises writers of `type`.
+        unsafe { (*self.as_raw()).type_ = ty }
+    }
+
+    /// Whether the device is registered (not yet being unregistered).
+    pub(crate) fn is_registered(&self) -> bool {
+        // SAFETY: `self` is valid.
+        unsafe { b::rtun_dev_registered(self.as_raw()) }
+    }
+
+    /// Whether the device is administratively up.
+    pub(crate) fn is_running(&self) -> bool {
+        // SAFETY: `self` is valid.
+        unsafe { b::rtun_netif_running(self.as_raw()) }
+    }
+
+    /// The transmit queue length (`ip link set txqueuelen`).
+    pub(crate) fn tx_queue_len(&self) -> u32 {
+        // SAFETY: reading an aligned field of a valid device.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).tx_queue_len) }
+    }
+
+    /// Turns the carrier on or off.
+    pub(crate) fn set_carrier(&self, on: bool) {
+        // SAFETY: `self` is valid; both functions may be called in process context.
+        unsafe {
+            if on {
+                b::netif_carrier_on(self.as_raw())
+            } else {
+                b::netif_carrier_off(self.as_raw())
+            }
+        }
+    }
+
+    /// Hands a received packet to the stack.
+    pub(crate) fn rx(&self, skb: Skb) {
+        // SAFETY: `netif_rx` takes ownership of the skb whatever it returns.
+        unsafe { b::netif_rx(skb.into_raw().cast()) };
+    }
+
+    /// Counts a received packet of `len` bytes.
+    pub(crate) fn count_rx(&self, len: u32) {
+        // SAFETY: `self` is valid and has per-CPU tstats (set up by `LinkOps::create`).
+        unsafe { b::rtun_dev_sw_netstats_rx_add(self.as_raw(), len) }
+    }
+
+    /// Counts a transmitted packet of `len` bytes.
+    pub(crate) fn count_tx(&self, len: u32) {
+        // SAFETY: as in `count_rx`.
+        unsafe { b::rtun_dev_sw_netstats_tx_add(self.as_raw(), len) }
+    }
+
+    /// Counts a packet dropped on receive.
+    pub(crate) fn count_rx_dropped(&self) {
+        // SAFETY: `self` is valid.
+        unsafe { b::rtun_dev_core_stats_rx_dropped_inc(self.as_raw()) }
+    }
+
+    /// Counts a packet dropped on transmit.
+    pub(crate) fn count_tx_dropped(&self) {
+        // SAFETY: `self` is valid.
+        unsafe { b::rtun_dev_core_stats_tx_dropped_inc(self.as_raw()) }
+    }
+
+    /// Tells the stack how many queues are live.
+    pub(crate) fn set_real_num_queues(&self, n: u32, _rtnl: &Rtnl) -> Result {
+        let n = n.max(1);
+        // SAFETY: RTNL is held as these functions require.
+        to_result(unsafe { b::netif_set_real_num_tx_queues(self.as_raw(), n) })?;
+        // SAFETY: as above.
+        to_result(unsafe { b::netif_set_real_num_rx_queues(self.as_raw(), n) })
+    }
+
+    /// Notifies listeners that the device state changed (`NETDEV_CHANGE`).
+    pub(crate) fn state_change(&self, _rtnl: &Rtnl) {
+        // SAFETY: RTNL is held.
+        unsafe { b::netdev_state_change(self.as_raw()) }
+    }
+
+    /// Unregisters the device; the core frees it once the last reference is gone.
+    pub(crate) fn unregister(&self, _rtnl: &Rtnl) {
+        if self.is_registered() {
+            // SAFETY: RTNL is held and the device is registered.
+            unsafe { b::unregister_netdevice_queue(self.as_raw(), core::ptr::null_mut()) }
+        }
+    }
+
+    /// Whether the caller has CAP_NET_ADMIN over the device's network namespace.
+    pub(crate) fn net_admin_capable(&self) -> bool {
+        // SAFETY: a registered device has a valid netns.
+        unsafe { b::rtun_ns_capable_net_admin(b::rtun_dev_net(self.as_raw())) }
+    }
+
+    /// The hardware address (`addr_len` bytes, at most 32).
+    pub(crate) fn hw_addr(&self, out: &mut [u8; 32]) -> usize {
+        // SAFETY: `dev_addr` points to `addr_len` valid bytes of a valid device.
+        unsafe {
+            let len = ((*self.as_raw()).addr_len as usize).min(32);
+            let src = (*self.as_raw()).dev_addr;
+            if !src.is_null() {
+                core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), len);
+            }
+            len
+        }
+    }
+}
+
+/// Which kind of tun device: layer 3 or Ethernet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Point-to-point, no link-layer header (`IFF_TUN`).
+    Tun,
+    /// Ethernet (`IFF_TAP`).
+    Tap,
+}
+
+/// What the device's private data implements: the netdev callbacks.
+pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
+    /// `ndo_start_xmit`: the stack hands over a packet; it is always consumed.
+    fn start_xmit(dev: &Dev<Self>, skb: Skb);
+
+    /// `ndo_uninit`: the device is being unregistered (RTNL held).
+    fn uninit(dev: &Dev<Self>, rtnl: &Rtnl);
+
+    /// `ndo_change_carrier` (RTNL held).
+    fn change_carrier(dev: &Dev<Self>, on: bool, rtnl: &Rtnl) -> Result;
+
+    /// `ndo_select_queue`: the transmit queue for `skb`.
+    fn select_queue(dev: &Dev<Self>, skb: &mut SkbRef<'_>) -> u16;
+
+    /// rtnl `fill_info`: the device's attributes for `ip -d link`.
+    fn fill_info(dev: &Dev<Self>, msg: &mut LinkInfoMsg<'_>) -> Result;
+
+    /// rtnl `get_size`: an upper bound of what `fill_info` writes.
+    const INFO_SIZE: usize;
+}
+
+/// A packet the stack still owns (for `select_queue`).
+pub(crate) struct SkbRef<'a> {
+    ptr: *mut b::sk_buff,
+    _p: PhantomData<&'a mut b::sk_buff>,
+}
+
+impl SkbRef<'_> {
+    /// The flow hash of the packet (computed on demand, `skb_get_hash`).
+    pub(crate) fn flow_hash(&mut self) -> u32 {
+        // SAFETY: `ptr` is a valid skb for the call.
+        unsafe { b::rtun_skb_get_hash(self.ptr) }
+    }
+}
+
+/// A netlink message being filled with `IFLA_TUN_*` attributes.
+pub(crate) struct LinkInfoMsg<'a> {
+    skb: *mut b::sk_buff,
+    _p: PhantomData<&'a mut b::sk_buff>,
+}
+
+impl LinkInfoMsg<'_> {
+    /// Adds a u8 attribute.
+    pub(crate) fn put_u8(&mut self, attr: u32, v: u8) -> Result {
+        // SAFETY: `skb` is the message being built, valid for the call.
+        to_result(unsafe { b::rtun_nla_put_u8(self.skb, attr as i32, v) })
+    }
+
+    /// Adds a u32 attribute.
+    pub(crate) fn put_u32(&mut self, attr: u32, v: u32) -> Result {
+        // SAFETY: as above.
+        to_result(unsafe { b::rtun_nla_put_u32(self.skb, attr as i32, v) })
+    }
+}
+
+/// One of our devices: a [`NetDev`] whose private data is a `T`.
+///
+/// # Invariants
+///
+/// The device was created by `LinkOps<T>::create`, so its private area holds an
+/// initialised `Priv<T>` until the `priv_destructor` runs (after the last reference).
+#[repr(transparent)]
+pub(crate) struct Dev<T: NetDevOps>(NetDev, PhantomData<T>);
+
+// SAFETY: as for `NetDev`; `T` is `Send + Sync`.
+unsafe impl<T: NetDevOps> Send for Dev<T> {}
+// SAFETY: as above.
+unsafe impl<T: NetDevOps> Sync for Dev<T> {}
+
+// SAFETY: same counting as `NetDev`.
+unsafe impl<T: NetDevOps> AlwaysRefCounted for Dev<T> {
+    fn inc_ref(&self) {
+        self.0.inc_ref()
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: forwarded; `Dev<T>` is a transparent `NetDev`.
+        unsafe { NetDev::dec_ref(obj.cast()) }
+    }
+}
+
+impl<T: NetDevOps> Deref for Dev<T> {
+    type Target = NetDev;
+
+    fn deref(&self) -> &NetDev {
+        &self.0
+    }
+}
+
+/// The private area of our devices.
+#[pin_data]
+struct Priv<T> {
+    /// Whether `data` is initialised (so the destructor drops it exactly once).
+    live: bool,
+    #[pin]
+    data: T,
+}
+
+impl<T: NetDevOps> Dev<T> {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid device created by `LinkOps<T>`, valid for `'a`.
+    unsafe fn from_raw<'a>(ptr: *const b::net_device) -> &'a Self {
+        // SAFETY: transparent wrapper; per the caller.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn priv_ptr(&self) -> *mut Priv<T> {
+        // SAFETY: `self` is valid; the private area is sized for `Priv<T>`.
+        unsafe { b::rtun_netdev_priv(self.as_raw()).cast() }
+    }
+
+    /// The private data.
+    pub(crate) fn data(&self) -> &T {
+        // SAFETY: by the type invariant the private data is initialised while the device
+        // is referenced, and it is only mutated through its own interior mutability.
+        unsafe { &(*self.priv_ptr()).data }
+    }
+
+    /// A new counted reference.
+    pub(crate) fn to_aref(&self) -> ARef<Self> {
+        ARef::from(self)
+    }
+}
+
+/// The callbacks the kernel sees, for one `T`.
+struct Callbacks<T>(PhantomData<T>);
+
+impl<T: NetDevOps> Callbacks<T> {
+    unsafe extern "C" fn start_xmit(
+        skb: *mut b::sk_buff,
+        dev: *mut b::net_device,
+    ) -> b::netdev_tx_t {
+        // SAFETY: the core passes one of our devices (our ops table is only installed by
+        // `LinkOps<T>::create`) and gives us the skb.
+        let (dev, skb) = unsafe { (Dev::<T>::from_raw(dev), Skb::from_raw(NonNull::new_unchecked(skb))) };
+        T::start_xmit(dev, skb);
+        b::netdev_tx_NETDEV_TX_OK
+    }
+
+    unsafe extern "C" fn uninit(dev: *mut b::net_device) {
+        // SAFETY: one of our devices; the core calls ndo_uninit with RTNL held.
+        let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
+        T::uninit(dev, &rtnl);
+    }
+
+    unsafe extern "C" fn open(dev: *mut b::net_device) -> i32 {
+        // SAFETY: a valid device, RTNL held.
+        unsafe { b::rtun_netif_tx_start_all_queues(dev) };
+        0
+    }
+
+    unsafe extern "C" fn stop(dev: *mut b::net_device) -> i32 {
+        // SAFETY: a valid device, RTNL held.
+        unsafe { b::rtun_netif_tx_stop_all_queues(dev) };
+        0
+    }
+
+    unsafe extern "C" fn change_carrier(dev: *mut b::net_device, on: bool) -> i32 {
+        // SAFETY: one of our devices; the core calls this with RTNL held.
+        let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
+        match T::change_carrier(dev, on, &rtnl) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    unsafe extern "C" fn select_queue(
+        dev: *mut b::net_device,
+        skb: *mut b::sk_buff,
+        _sb_dev: *mut b::net_device,
+    ) -> u16 {
+        // SAFETY: one of our devices; the skb is valid for the call.
+        let dev = unsafe { Dev::<T>::from_raw(dev) };
+        let mut skb = SkbRef {
+            ptr: skb,
+            _p: PhantomData,
+        };
+        T::select_queue(dev, &mut skb)
+    }
+
+    unsafe extern "C" fn setup(dev: *mut b::net_device) {
+        // SAFETY: `alloc_netdev_mqs` calls setup on the freshly allocated device.
+        unsafe {
+            (*dev).needs_free_netdev = true;
+            (*dev).priv_destructor = Some(Self::destructor);
+            (*dev).tx_queue_len = TX_QUEUE_LEN;
+            (*dev).set_pcpu_stat_type(b::netdev_stat_type_NETDEV_PCPU_STAT_TSTATS);
+            b::rtun_netdev_set_lltx(dev);
+        }
+    }
+
+    unsafe extern "C" fn destructor(dev: *mut b::net_device) {
+        // SAFETY: the core calls this once it is done with the device; nobody else can
+        // reach the private data any more.
+        unsafe {
+            let p = b::rtun_netdev_priv(dev).cast::<Priv<T>>();
+            if (*p).live {
+                (*p).live = false;
+                core::ptr::drop_in_place(&raw mut (*p).data);
+            }
+        }
+    }
+
+    unsafe extern "C" fn validate(
+        _tb: *mut *mut b::nlattr,
+        _data: *mut *mut b::nlattr,
+        _extack: *mut b::netlink_ext_ack,
+    ) -> i32 {
+        // tun.c: "tun/tap creation via rtnetlink is not supported."
+        EOPNOTSUPP.to_errno()
+    }
+
+    unsafe extern "C" fn get_size(_dev: *const b::net_device) -> usize {
+        T::INFO_SIZE
+    }
+
+    unsafe extern "C" fn fill_info(skb: *mut b::sk_buff, dev: *const b::net_device) -> i32 {
+        // SAFETY: one of ours (the link ops are only on our devices); skb is the message.
+        let dev = unsafe { Dev::<T>::from_raw(dev) };
+        let mut msg = LinkInfoMsg {
+            skb,
+            _p: PhantomData,
+        };
+        match T::fill_info(dev, &mut msg) {
+            Ok(()) => 0,
+            Err(_) => EMSGSIZE.to_errno(),
+        }
+    }
+
+    const TUN_OPS: b::net_device_ops = b::net_device_ops {
+        ndo_uninit: Some(Self::uninit),
+        ndo_open: Some(Self::open),
+        ndo_stop: Some(Self::stop),
+        ndo_start_xmit: Some(Self::start_xmit),
+        ndo_select_queue: Some(Self::select_queue),
+        ndo_get_stats64: Some(b::dev_get_tstats64),
+        ndo_change_carrier: Some(Self::change_carrier),
+        // SAFETY: all-zeroes is a valid `net_device_ops` (no further callbacks).
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    const TAP_OPS: b::net_device_ops = b::net_device_ops {
+        ndo_uninit: Some(Self::uninit),
+        ndo_open: Some(Self::open),
+        ndo_stop: Some(Self::stop),
+        ndo_start_xmit: Some(Self::start_xmit),
+        ndo_select_queue: Some(Self::select_queue),
+        ndo_get_stats64: Some(b::dev_get_tstats64),
+        ndo_change_carrier: Some(Self::change_carrier),
+        ndo_set_mac_address: Some(b::eth_mac_addr),
+        ndo_validate_addr: Some(b::eth_validate_addr),
+        ndo_features_check: Some(b::passthru_features_check),
+        // SAFETY: as above.
+        ..unsafe { core::mem::zeroed() }
+    };
+}
+
+/// tun.c's default `tx_queue_len` (`TUN_READQ_SIZE`).
+const TX_QUEUE_LEN: u32 = 500;
+/// The MTU bounds of tun.c.
+const MIN_MTU: u32 = 68;
+const MAX_MTU: u32 = 65535;
+
+/// The registered rtnl link kind of our devices ("tun" or "rtun").
+///
+/// # Invariants
+///
+/// `inner` is registered with `rtnl_link_register` until drop, at a fixed address.
+pub(crate) struct LinkOps<T: NetDevOps> {
+    inner: Pin<KBox<Opaque<b::rtnl_link_ops>>>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the registration may be dropped on any thread.
+unsafe impl<T: NetDevOps> Send for LinkOps<T> {}
+// SAFETY: `&self` only compares addresses and calls RTNL-serialised kernel functions.
+unsafe impl<T: NetDevOps> Sync for LinkOps<T> {}
+
+impl<T: NetDevOps> LinkOps<T> {
+    /// Registers the link kind `kind`.
+    pub(crate) fn register(kind: &'static CStr) -> Result<Self> {
+        let inner = KBox::pin_init(
+            Opaque::try_ffi_init(move |slot: *mut b::rtnl_link_ops| {
+                // SAFETY: all-zeroes is a valid `rtnl_link_ops`.
+                let mut ops: b::rtnl_link_ops = unsafe { core::mem::zeroed() };
+                ops.kind = kind.as_char_ptr();
+                ops.priv_size = core::mem::size_of::<Priv<T>>();
+                ops.setup = Some(Callbacks::<T>::setup);
+                ops.validate = Some(Callbacks::<T>::validate);
+                ops.get_size = Some(Callbacks::<T>::get_size);
+                ops.fill_info = Some(Callbacks::<T>::fill_info);
+                // SAFETY: `slot` is valid for writes and pinned.
+                unsafe { slot.write(ops) };
+                // SAFETY: `slot` holds valid ops with 'static strings; they stay registered
+                // until `drop`, before the box is freed.
+                to_result(unsafe { b::rtnl_link_register(slot) })
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(Self {
+            inner,
+            _t: PhantomData,
+        })
+    }
+
+    /// Our device named `name` in `net`, if there is one; `Err(EINVAL)` if the name belongs
+    /// to a device that is not ours.
+    pub(crate) fn find<'r>(
+        &self,
+        net: &NetNs,
+        name: &CStr,
+        _rtnl: &'r Rtnl,
+    ) -> Result<Option<&'r Dev<T>>> {
+        // SAFETY: RTNL is held, as `__dev_get_by_name` requires.
+        let dev = unsafe { b::__dev_get_by_name(net.as_raw(), name.as_char_ptr()) };
+        if dev.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: a device found under RTNL stays valid while RTNL is held.
+        if unsafe { (*dev).rtnl_link_ops } != self.inner.get().cast_const() {
+            return Err(EINVAL);
+        }
+        // SAFETY: our link ops are only on devices created by `create`, and RTNL keeps the
+        // device alive for `'r`.
+        Ok(Some(unsafe { Dev::from_raw(dev) }))
+    }
+
+    /// Creates and registers a device in `net`; `name` may be a template such as `tun%d`.
+    pub(crate) fn create(
+        &self,
+        rtnl: &Rtnl,
+        net: &NetNs,
+        name: &CStr,
+        kind: Kind,
+        queues: u32,
+        ifindex: i32,
+        data: impl PinInit<T, Error>,
+    ) -> Result<ARef<Dev<T>>> {
+        // SAFETY: valid arguments; setup is ours; the result is checked.
+        let dev = unsafe {
+            b::alloc_netdev_mqs(
+                core::mem::size_of::<Priv<T>>() as i32,
+                name.as_char_ptr(),
+                b::NET_NAME_UNKNOWN as u8,
+                Some(Callbacks::<T>::setup),
+                queues,
+                queues,
+            )
+        };
+        if dev.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `dev` is a new, unregistered device only we know about; its private
+        // area is sized and aligned (NETDEV_ALIGN) for `Priv<T>`.
+        unsafe {
+            let p = b::rtun_netdev_priv(dev).cast::<Priv<T>>();
+            if let Err(e) = data.__init(&raw mut (*p).data) {
+                b::free_netdev(dev);
+                return Err(e);
+            }
+            (*p).live = true;
+            b::rtun_dev_net_set(dev, net.as_raw());
+            (*dev).rtnl_link_ops = self.inner.get();
+            (*dev).ifindex = ifindex;
+            (*dev).min_mtu = MIN_MTU;
+            match kind {
+                Kind::Tun => {
+                    (*dev).netdev_ops = &Callbacks::<T>::TUN_OPS;
+                    (*dev).header_ops = &raw const b::ip_tunnel_header_ops;
+                    (*dev).hard_header_len = 0;
+                    (*dev).addr_len = 0;
+                    (*dev).mtu = 1500;
+                    (*dev).type_ = b::ARPHRD_NONE as u16;
+                    (*dev).flags = b::net_device_flags_IFF_POINTOPOINT
+                        | b::net_device_flags_IFF_NOARP
+                        | b::net_device_flags_IFF_MULTICAST;
+                }
+                Kind::Tap => {
+                    (*dev).netdev_ops = &Callbacks::<T>::TAP_OPS;
+                    b::ether_setup(dev);
+                    b::rtun_netdev_tap_priv_flags(dev);
+                    b::rtun_eth_hw_addr_random(dev);
+                }
+            }
+            (*dev).max_mtu = MAX_MTU - (*dev).hard_header_len as u32;
+            b::rtun_netdev_set_features(dev);
+        }
+        // SAFETY: RTNL is held (`rtnl`); the device is fully set up.
+        let r = unsafe { b::register_netdevice(dev) };
+        if r < 0 {
+            // SAFETY: registration failed: the device is ours to free. Some failure paths
+            // already ran the destructor (`live` tells), the others did not.
+            unsafe {
+                Callbacks::<T>::destructor(dev);
+                b::free_netdev(dev);
+            }
+            return Err(Error::from_errno(r));
+        }
+        let _ = rtnl;
+        // SAFETY: registered, ours; RTNL keeps it alive while we take a reference.
+        Ok(unsafe { Dev::<T>::from_raw(dev) }.to_aref())
+    }
+}
+
+impl<T: NetDevOps> Drop for LinkOps<T> {
+    fn drop(&mut self) {
+        // SAFETY: registered by the type invariant; this also deletes every device of this
+        // kind that is left (e.g. persistent ones), running their `uninit`.
+        unsafe { b::rtnl_link_unregister(self.inner.get()) }
+    }
+}

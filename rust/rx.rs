@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Userspace → stack: `write` turns one buffer into one packet of the device and hands it
+//! to the stack of the device's network namespace (tun.c's `tun_get_user`).
+
+use kernel::{iov::IovIterSource, prelude::*};
+
+use crate::device::TunDev;
+use crate::ioctl;
+use crate::net::skb::{self, Skb};
+
+/// `ETH_P_IP`/`ETH_P_IPV6`, big-endian as in `skb->protocol`.
+const ETH_P_IP_BE: u16 = (crate::bindings::ETH_P_IP as u16).to_be();
+const ETH_P_IPV6_BE: u16 = (crate::bindings::ETH_P_IPV6 as u16).to_be();
+const ETH_HLEN: usize = crate::bindings::rtun_const_RTUN_ETH_HLEN as usize;
+
+/// The largest packet a write may carry (tun.c: the 64 KiB of an IP datagram).
+const MAX_PACKET: usize = 65535 + ETH_HLEN;
+
+/// `write`/`writev`: one packet from `src`. Returns the bytes consumed.
+pub(crate) fn write(dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<usize> {
+    let total = src.len();
+    let mut len = total;
+    let flags = dev.data().flags();
+    let mut proto = ETH_P_IP_BE;
+
+    if flags & ioctl::IFF_NO_PI == 0 {
+        const PI_LEN: usize = 4;
+        if len < PI_LEN {
+            return Err(EINVAL);
+        }
+        len -= PI_LEN;
+        let mut pi = [0u8; PI_LEN];
+        if src.copy_from_iter(&mut pi) != PI_LEN {
+            return Err(EFAULT);
+        }
+        proto = u16::from_ne_bytes([pi[2], pi[3]]);
+    }
+    let tap = dev.data().is_tap();
+    if tap && len < ETH_HLEN {
+        return Err(EINVAL);
+    }
+    if len > MAX_PACKET {
+        dev.count_rx_dropped();
+        return Err(EMSGSIZE);
+    }
+
+    let mut skb = Skb::alloc(dev, len as u32).inspect_err(|_| dev.count_rx_dropped())?;
+    if let Err(e) = skb.put_from_iter(src, len as u32) {
+        dev.count_rx_dropped();
+        skb.drop_reason(skb::DROP_UCOPY_FAULT);
+        return Err(e);
+    }
+
+    if tap {
+        skb.eth_type_trans(dev);
+    } else {
+        if flags & ioctl::IFF_NO_PI != 0 {
+            // No tun_pi: the IP version nibble says which protocol this is.
+            proto = match skb.first_byte().map(|b| b >> 4) {
+                Some(4) => ETH_P_IP_BE,
+                Some(6) => ETH_P_IPV6_BE,
+                _ => {
+                    dev.count_rx_dropped();
+                    return Err(EINVAL);
+                }
+            };
+        }
+        skb.set_network_header(0);
+        skb.set_protocol_be(proto);
+    }
+    skb.set_network_header(0);
+    skb.probe_transport_header();
+
+    if dev.flags() & crate::bindings::net_device_flags_IFF_UP == 0 {
+        dev.count_rx_dropped();
+        skb.drop_reason(skb::DROP_DEV_READY);
+        return Err(EIO);
+    }
+    dev.count_rx(len as u32);
+    dev.rx(skb);
+    Ok(total)
+}
