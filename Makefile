@@ -29,7 +29,7 @@ GET_KDIR := $(if $(KDIR),$(KDIR),$$($(SCRIPTS)/kernel.sh $(KERNEL_FLAGS) --print
 KSRC := $(RTUN_CACHE)/src/linux-source-7.3
 BUILD := $(PWD_)/build$(if $(filter 1,$(DEBUG)),/debug)
 
-.PHONY: all module kernel deps selftests check demo vm bench fmt clippy clean
+.PHONY: all module kernel deps samples selftests check demo vm bench fmt clippy clean
 
 all: module
 
@@ -57,9 +57,12 @@ check: module selftests
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/check --module $(PWD_)/rtun.ko \
 		--selftests $(BUILD)/selftests --tap --exec $(SCRIPTS)/guest-check.sh
 
-demo: module
-	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/demo --module $(PWD_)/rtun.ko \
-		--exec $(SCRIPTS)/guest-demo.sh
+samples:
+	$(MAKE) -C samples OUT=$(BUILD)/samples
+
+demo: module samples
+	RTUN_SAMPLES=$(BUILD)/samples $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/demo \
+		--module $(PWD_)/rtun.ko --exec $(SCRIPTS)/guest-demo.sh
 
 vm: kernel
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/vm --raw $(if $(CMD),--exec "$(CMD)")

@@ -37,7 +37,7 @@ kernel=$kdir/arch/x86/boot/bzImage
 
 # The guest gets its parameters through the environment of the command.
 genv="RTUN_KDIR=$kdir RTUN_RESULTS=$results RTUN_MODULE=$module RTUN_SELFTESTS=$selftests"
-genv="$genv RTUN_SCRIPTS=$here PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+genv="$genv RTUN_SCRIPTS=$here RTUN_SAMPLES=${RTUN_SAMPLES:-} PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 vng_args=(--run "$kernel" --force-9p --cpus "${RTUN_VM_CPUS:-2}" --memory "${RTUN_VM_MEM:-2G}"
 	--rwdir "$results" --verbose)
 if [ "${RTUN_KVM:-0}" = 1 ]; then
