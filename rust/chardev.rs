@@ -55,7 +55,7 @@ impl FileOps for Queue {
     }
 
     fn ioctl(this: ArcBorrow<'_, Self>, _file: &File, cmd: u32, arg: usize, compat: bool) -> Result<isize> {
-        ioctl_locked(this, Request::decode(cmd, arg, compat)?, arg, compat).map(|()| 0)
+        ioctl_locked(this, Request::decode(cmd, arg, compat)?, arg, compat)
     }
 
     fn fasync(this: ArcBorrow<'_, Self>, file: &File, fd: i32, on: bool) -> Result {
@@ -79,11 +79,17 @@ impl FileOps for Queue {
 }
 
 /// Carries out one ioctl, in tun.c's order: requests that need no device first, then
-/// under RTNL the ones that need one (`EBADFD` without).
-fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool) -> Result {
+/// under RTNL the ones that need one (`EBADFD` without). Returns the ioctl's value.
+fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool) -> Result<isize> {
     match req {
-        Request::GetFeatures => return ioctl::write_u32(arg, ioctl::FEATURES),
-        Request::GetSkNs => return Err(EOPNOTSUPP),
+        Request::GetFeatures => return ioctl::write_u32(arg, ioctl::FEATURES).map(|()| 0),
+        Request::GetSkNs => {
+            // The netns of the file (its opener's), like tun.c's socket netns.
+            if !q.net.net_admin_capable() {
+                return Err(EPERM);
+            }
+            return q.net.open_fd();
+        }
         _ => {}
     }
     let rtnl = Rtnl::lock();
@@ -95,7 +101,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             }
             let q: Arc<Queue> = q.into();
             device::set_iff(&q, &mut ifr, &rtnl)?;
-            return ifr.write(arg);
+            return ifr.write(arg).map(|()| 0);
         }
         Request::SetIfIndex => {
             if dev.is_some() {
@@ -106,7 +112,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
                 return Err(EINVAL);
             }
             q.ifindex.store(index, Ordering::Relaxed);
-            return Ok(());
+            return Ok(0);
         }
         _ => {}
     }
@@ -117,8 +123,8 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             let mut ifr = IfReq::zeroed(compat);
             ifr.set_name(&dev.name());
             // Socket filters are not supported: report "no filter" as tun.c does then.
-            ifr.set_flags(d.flags() | ioctl::IFF_NOFILTER);
-            ifr.write(arg)
+            ifr.set_flags((d.flags() & device::REPORTED_FLAGS) | ioctl::IFF_NOFILTER);
+            ifr.write(arg)?;
         }
         Request::SetPersist(on) => {
             if d.set_persist(on, &rtnl) {
@@ -127,8 +133,8 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
                 } else {
                     creds::module_put();
                 }
+                dev.state_change(&rtnl);
             }
-            Ok(())
         }
         Request::SetOwner(uid) => {
             let kuid = creds::uid_from_user(uid);
@@ -136,7 +142,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
                 return Err(EINVAL);
             }
             d.set_owner(kuid, &rtnl);
-            Ok(())
+            dev.state_change(&rtnl);
         }
         Request::SetGroup(gid) => {
             let kgid = creds::gid_from_user(gid);
@@ -144,42 +150,52 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
                 return Err(EINVAL);
             }
             d.set_group(kgid, &rtnl);
-            Ok(())
+            dev.state_change(&rtnl);
         }
         Request::SetLink(ty) => {
+            // Only while the interface is down, as in tun.c.
             if dev.flags() & crate::bindings::net_device_flags_IFF_UP != 0 {
                 return Err(EBUSY);
             }
-            dev.set_link_type(ty as u16, &rtnl);
-            Ok(())
+            let ty = ty as u16;
+            dev.set_link_type(ty, device::addr_len_of(ty), &rtnl)?;
         }
-        // Debug messages and checksum control: accepted and ignored, as in tun.c.
-        Request::SetDebug | Request::SetNoCsum => Ok(()),
+        Request::SetDebug => d.set_msglevel(arg as u32),
+        // Checksum control: accepted and ignored ("unimplemented" in tun.c too).
+        Request::SetNoCsum => {}
         Request::SetCarrier => {
             let on = ioctl::read_int(arg)?;
-            <device::Device as crate::net::netdev::NetDevOps>::change_carrier(&dev, on != 0, &rtnl)
+            <device::Device as crate::net::netdev::NetDevOps>::change_carrier(&dev, on != 0, &rtnl)?;
         }
-        Request::GetSndBuf => ioctl::write_u32(arg, q.sndbuf.load(Ordering::Relaxed) as u32),
+        Request::GetDevNetns => {
+            if !dev.net_admin_capable() {
+                return Err(EPERM);
+            }
+            return dev.open_netns();
+        }
+        Request::GetSndBuf => ioctl::write_u32(arg, q.sndbuf.load(Ordering::Relaxed) as u32)?,
         Request::SetSndBuf => {
             let v = ioctl::read_int(arg)?;
             if v <= 0 {
                 return Err(EINVAL);
             }
             d.set_sndbuf(v, &rtnl);
-            Ok(())
         }
-        Request::GetHwAddr => {
-            let mut addr = [0u8; 32];
-            let n = dev.hw_addr(&mut addr);
-            let mut ifr = IfReq::zeroed(compat);
-            ifr.set_name(&dev.name());
-            ifr.set_hwaddr(dev.link_type(), &addr[..n]);
-            ifr.write(arg)
+        Request::GetHwAddr(mut ifr) => {
+            dev.get_mac_address(ifr.sockaddr_mut())?;
+            ifr.write(arg)?;
         }
-        Request::GetDevNetns | Request::SetHwAddr(_) | Request::Unsupported => Err(EOPNOTSUPP),
-        Request::Unknown => Err(EINVAL),
+        Request::SetHwAddr(ifr) => {
+            if usize::from(dev.addr_len()) > 14 {
+                return Err(EINVAL);
+            }
+            dev.set_mac_address(ifr.sockaddr(), &rtnl)?;
+        }
+        Request::Unsupported => return Err(EOPNOTSUPP),
+        Request::Unknown => return Err(EINVAL),
         Request::GetFeatures | Request::GetSkNs | Request::SetIff(_) | Request::SetIfIndex => {
-            Err(EINVAL)
+            return Err(EINVAL)
         }
     }
+    Ok(0)
 }

@@ -12,7 +12,7 @@ use kernel::{
 use crate::bindings as b;
 use crate::ioctl::{self, IfReq};
 use crate::net::{
-    netdev::{Dev, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef},
+    netdev::{Dev, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr},
     rcu_array::RcuArray,
     rtnl::Rtnl,
     skb::Skb,
@@ -43,6 +43,8 @@ pub(crate) struct Device {
     pub(crate) queues: RcuArray<Queue>,
     /// `TUNSETSNDBUF` value applied to queues attached later.
     sndbuf: AtomicI32,
+    /// `TUNSETDEBUG` / ethtool message level.
+    msglevel: AtomicU32,
 }
 
 impl Device {
@@ -53,6 +55,7 @@ impl Device {
             group: AtomicU32::new(NO_ID),
             queues: RcuArray::new(),
             sndbuf: AtomicI32::new(sndbuf),
+            msglevel: AtomicU32::new(0),
         })
     }
 
@@ -102,6 +105,11 @@ impl Device {
         for q in self.queues.read_rtnl(rtnl) {
             q.sndbuf.store(v, Ordering::Relaxed);
         }
+    }
+
+    /// Sets the message level (`TUNSETDEBUG`).
+    pub(crate) fn set_msglevel(&self, level: u32) {
+        self.msglevel.store(level, Ordering::Relaxed)
     }
 
     /// Number of live queues.
@@ -323,6 +331,53 @@ impl NetDevOps for Device {
 
     // Four u32 and five u8 attributes, each padded to 8 bytes with its header.
     const INFO_SIZE: usize = 9 * 8;
+
+    fn sysfs_value(dev: &TunDev, attr: SysfsAttr) -> Option<u32> {
+        let d = dev.data();
+        match attr {
+            SysfsAttr::TunFlags => Some(d.flags() & REPORTED_FLAGS),
+            SysfsAttr::Owner => (d.owner() != NO_ID).then(|| crate::net::creds::uid_to_user(d.owner())),
+            SysfsAttr::Group => (d.group() != NO_ID).then(|| crate::net::creds::gid_to_user(d.group())),
+        }
+    }
+
+    fn bus_info(dev: &TunDev) -> &'static CStr {
+        if dev.data().is_tap() {
+            c"tap"
+        } else {
+            c"tun"
+        }
+    }
+
+    fn msglevel(dev: &TunDev) -> u32 {
+        dev.data().msglevel.load(Ordering::Relaxed)
+    }
+
+    fn set_msglevel(dev: &TunDev, level: u32) {
+        dev.data().set_msglevel(level)
+    }
+}
+
+/// The flags `TUNGETIFF` and sysfs `tun_flags` report (tun.c's `tun_flags()`).
+pub(crate) const REPORTED_FLAGS: u32 =
+    ioctl::TUN_FEATURES | ioctl::IFF_PERSIST | ioctl::IFF_TUN | ioctl::IFF_TAP;
+
+/// The hardware address length of an ARPHRD type (tun.c's `tun_get_addr_len`).
+pub(crate) fn addr_len_of(ty: u16) -> u8 {
+    match u32::from(ty) {
+        b::ARPHRD_IP6GRE | b::ARPHRD_TUNNEL6 => 16,
+        b::ARPHRD_IPGRE | b::ARPHRD_TUNNEL | b::ARPHRD_SIT => 4,
+        b::ARPHRD_ETHER => 6,
+        b::ARPHRD_IEEE802154 | b::ARPHRD_IEEE802154_MONITOR => 8,
+        b::ARPHRD_6LOWPAN => 8,
+        b::ARPHRD_FDDI => 6,
+        b::ARPHRD_HIPPI => 6,
+        b::ARPHRD_IEEE802 => 6,
+        b::ARPHRD_ROSE => 5,
+        b::ARPHRD_NETROM => 7,
+        b::ARPHRD_LOCALTLK => 1,
+        _ => 0,
+    }
 }
 
 /// Runs `f` on queue `index` of `dev` inside an RCU read section (`None`: no such queue).

@@ -109,17 +109,14 @@ impl IfReq {
         self.bytes[16..18].copy_from_slice(&(flags as u16).to_ne_bytes());
     }
 
-    /// `ifr_hwaddr`: the address family and the first `len` bytes of `sa_data`.
-    pub(crate) fn hwaddr(&self) -> (u16, &[u8]) {
-        let family = u16::from_ne_bytes([self.bytes[16], self.bytes[17]]);
-        (family, &self.bytes[18..32])
+    /// `ifr_hwaddr`, a `struct sockaddr`.
+    pub(crate) fn sockaddr(&self) -> &[u8; 16] {
+        self.bytes[16..32].try_into().unwrap_or(&[0; 16])
     }
 
-    /// Sets `ifr_hwaddr`.
-    pub(crate) fn set_hwaddr(&mut self, family: u16, addr: &[u8]) {
-        self.bytes[16..18].copy_from_slice(&family.to_ne_bytes());
-        let n = addr.len().min(14);
-        self.bytes[18..18 + n].copy_from_slice(&addr[..n]);
+    /// `ifr_hwaddr`, for writing.
+    pub(crate) fn sockaddr_mut(&mut self) -> &mut [u8; 16] {
+        (&mut self.bytes[16..32]).try_into().expect("16 bytes")
     }
 }
 
@@ -154,7 +151,7 @@ pub(crate) enum Request {
     SetCarrier,
     GetDevNetns,
     GetSkNs,
-    GetHwAddr,
+    GetHwAddr(IfReq),
     SetHwAddr(IfReq),
     GetSndBuf,
     SetSndBuf,
@@ -182,10 +179,7 @@ impl Request {
             b::rtun_ioctl_RTUN_TUNSETCARRIER => Self::SetCarrier,
             b::rtun_ioctl_RTUN_TUNGETDEVNETNS => Self::GetDevNetns,
             b::rtun_ioctl_RTUN_SIOCGSKNS => Self::GetSkNs,
-            b::rtun_ioctl_RTUN_SIOCGIFHWADDR => {
-                IfReq::read(arg, compat)?;
-                Self::GetHwAddr
-            }
+            b::rtun_ioctl_RTUN_SIOCGIFHWADDR => Self::GetHwAddr(IfReq::read(arg, compat)?),
             b::rtun_ioctl_RTUN_SIOCSIFHWADDR => Self::SetHwAddr(IfReq::read(arg, compat)?),
             b::rtun_ioctl_RTUN_TUNGETSNDBUF => Self::GetSndBuf,
             b::rtun_ioctl_RTUN_TUNSETSNDBUF => Self::SetSndBuf,

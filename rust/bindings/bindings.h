@@ -22,6 +22,9 @@
 #include <linux/sched/signal.h>
 #include <linux/skbuff.h>
 #include <linux/wait.h>
+#include <linux/proc_fs.h>
+#include <linux/proc_ns.h>
+#include <linux/sysfs.h>
 #include <net/net_namespace.h>
 #include <net/ip_tunnels.h>
 #include <net/rtnetlink.h>
@@ -154,5 +157,17 @@ void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 void rtun_module_get(void);
 void rtun_module_put(void);
 int rtun_fasync_setown(struct file *file);
+int rtun_open_netns(struct net *net);
+int rtun_netdev_change_type(struct net_device *dev, unsigned short type,
+			    unsigned char addr_len);
+
+/*
+ * sysfs attributes tun_flags, owner and group (DEVICE_ATTR_RO is a macro):
+ * the values come from a Rust callback, -1 meaning "unset".
+ */
+enum rtun_sysfs_attr { RTUN_SYSFS_TUN_FLAGS, RTUN_SYSFS_OWNER, RTUN_SYSFS_GROUP };
+typedef long long (*rtun_sysfs_value_fn)(struct net_device *dev, enum rtun_sysfs_attr attr);
+void rtun_set_sysfs_value_fn(rtun_sysfs_value_fn fn);
+void rtun_netdev_set_sysfs_group(struct net_device *dev);
 
 #endif /* RTUN_BINDINGS_H */

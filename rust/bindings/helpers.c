@@ -5,6 +5,9 @@
  */
 #include "bindings.h"
 
+/* netif_get_mac_address() lives there, as for tun.c. */
+MODULE_IMPORT_NS("NETDEV_INTERNAL");
+
 void *rtun_netdev_priv(const struct net_device *dev)
 {
 	return netdev_priv(dev);
@@ -331,4 +334,65 @@ void rtun_consume_skb(struct sk_buff *skb)
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason)
 {
 	kfree_skb_reason(skb, reason);
+}
+
+int rtun_open_netns(struct net *net)
+{
+	return open_related_ns(&net->ns, get_net_ns);
+}
+
+/* TUNSETLINK: the type change, bracketed by the notifiers tun.c calls. */
+int rtun_netdev_change_type(struct net_device *dev, unsigned short type,
+			    unsigned char addr_len)
+{
+	int ret = notifier_to_errno(call_netdevice_notifiers(NETDEV_PRE_TYPE_CHANGE, dev));
+
+	if (ret)
+		return ret;
+	dev->type = type;
+	dev->addr_len = addr_len;
+	call_netdevice_notifiers(NETDEV_POST_TYPE_CHANGE, dev);
+	return 0;
+}
+
+static rtun_sysfs_value_fn rtun_sysfs_value;
+
+void rtun_set_sysfs_value_fn(rtun_sysfs_value_fn fn)
+{
+	rtun_sysfs_value = fn;
+}
+
+static ssize_t tun_flags_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "0x%llx\n", rtun_sysfs_value(to_net_dev(d), RTUN_SYSFS_TUN_FLAGS));
+}
+
+static ssize_t owner_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", rtun_sysfs_value(to_net_dev(d), RTUN_SYSFS_OWNER));
+}
+
+static ssize_t group_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", rtun_sysfs_value(to_net_dev(d), RTUN_SYSFS_GROUP));
+}
+
+static DEVICE_ATTR_RO(tun_flags);
+static DEVICE_ATTR_RO(owner);
+static DEVICE_ATTR_RO(group);
+
+static struct attribute *rtun_dev_attrs[] = {
+	&dev_attr_tun_flags.attr,
+	&dev_attr_owner.attr,
+	&dev_attr_group.attr,
+	NULL
+};
+
+static const struct attribute_group rtun_attr_group = {
+	.attrs = rtun_dev_attrs
+};
+
+void rtun_netdev_set_sysfs_group(struct net_device *dev)
+{
+	dev->sysfs_groups[0] = &rtun_attr_group;
 }

@@ -53,6 +53,13 @@ impl NetNs {
     pub(crate) fn as_raw(&self) -> *mut b::net {
         self.ptr.as_ptr()
     }
+
+    /// This namespace as a new file descriptor (`SIOCGSKNS`).
+    pub(crate) fn open_fd(&self) -> Result<isize> {
+        // SAFETY: `ptr` is valid; the shim returns an fd or -errno.
+        let r = unsafe { b::rtun_open_netns(self.ptr.as_ptr()) };
+        to_result(r).map(|()| r as isize)
+    }
 }
 
 impl Drop for NetNs {
@@ -130,10 +137,52 @@ impl NetDev {
         unsafe { core::ptr::read_volatile(&(*self.as_raw()).type_) }
     }
 
-    /// Sets the ARPHRD_* type (`TUNSETLINK`); the caller checks the device is down.
-    pub(crate) fn set_link_type(&self, ty: u16, _rtnl: &Rtnl) {
-        // SAFETY: RTNL serialises writers of `type`.
-        unsafe { (*self.as_raw()).type_ = ty }
+    /// Sets the ARPHRD_* type and address length (`TUNSETLINK`), with the notifiers
+    /// that let upper layers refuse; the caller checks the device is down.
+    pub(crate) fn set_link_type(&self, ty: u16, addr_len: u8, _rtnl: &Rtnl) -> Result {
+        // SAFETY: RTNL serialises writers of `type`, and the notifiers require it.
+        to_result(unsafe { b::rtun_netdev_change_type(self.as_raw(), ty, addr_len) })
+    }
+
+    /// The network namespace of the device, as a new file descriptor (`TUNGETDEVNETNS`).
+    pub(crate) fn open_netns(&self) -> Result<isize> {
+        // SAFETY: a registered device has a valid netns; the shim returns an fd or -errno.
+        let r = unsafe { b::rtun_open_netns(b::rtun_dev_net(self.as_raw())) };
+        to_result(r).map(|()| r as isize)
+    }
+
+    /// The hardware address into the `struct sockaddr` of an ifreq (`SIOCGIFHWADDR`).
+    pub(crate) fn get_mac_address(&self, sockaddr: &mut [u8; 16]) -> Result {
+        let name = self.name();
+        // SAFETY: `sockaddr` is a writable `struct sockaddr`; the name is NUL-terminated.
+        to_result(unsafe {
+            b::netif_get_mac_address(
+                sockaddr.as_mut_ptr().cast(),
+                b::rtun_dev_net(self.as_raw()),
+                name.as_ptr().cast_mut().cast(),
+            )
+        })
+    }
+
+    /// Sets the hardware address from the `struct sockaddr` of an ifreq (`SIOCSIFHWADDR`).
+    pub(crate) fn set_mac_address(&self, sockaddr: &[u8; 16], _rtnl: &Rtnl) -> Result {
+        // SAFETY: RTNL held; dev_set_mac_address_user reads at most `addr_len` (<= 14, the
+        // caller checks) bytes of `sa_data` after the family.
+        let mut ss: b::__kernel_sockaddr_storage = unsafe { core::mem::zeroed() };
+        // SAFETY: `ss` is at least 16 bytes and plain data.
+        unsafe {
+            core::ptr::copy_nonoverlapping(sockaddr.as_ptr(), (&raw mut ss).cast::<u8>(), 16)
+        };
+        // SAFETY: RTNL is held; `ss` is valid for the call.
+        to_result(unsafe {
+            b::dev_set_mac_address_user(self.as_raw(), &mut ss, core::ptr::null_mut())
+        })
+    }
+
+    /// The hardware address length.
+    pub(crate) fn addr_len(&self) -> u8 {
+        // SAFETY: reading a field of a valid device.
+        unsafe { (*self.as_raw()).addr_len }
     }
 
     /// Whether the device is registered (not yet being unregistered).
@@ -267,6 +316,29 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
 
     /// rtnl `get_size`: an upper bound of what `fill_info` writes.
     const INFO_SIZE: usize;
+
+    /// A sysfs attribute's value (`None`: unset, shown as -1).
+    fn sysfs_value(dev: &Dev<Self>, attr: SysfsAttr) -> Option<u32>;
+
+    /// ethtool `bus_info`.
+    fn bus_info(dev: &Dev<Self>) -> &'static CStr;
+
+    /// ethtool message level (`TUNSETDEBUG` sets it too).
+    fn msglevel(dev: &Dev<Self>) -> u32;
+
+    /// Sets the ethtool message level.
+    fn set_msglevel(dev: &Dev<Self>, level: u32);
+}
+
+/// The sysfs attributes of a device (`tun_flags`, `owner`, `group`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SysfsAttr {
+    /// `tun_flags`, shown in hex.
+    TunFlags,
+    /// `owner`, a uid in the reader's user namespace.
+    Owner,
+    /// `group`, a gid in the reader's user namespace.
+    Group,
 }
 
 /// A packet the stack still owns (for `select_queue`).
@@ -478,6 +550,49 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    unsafe extern "C" fn sysfs_value(dev: *mut b::net_device, attr: b::rtun_sysfs_attr) -> i64 {
+        // SAFETY: the attribute group is only installed on our devices, and sysfs keeps the
+        // device alive while an attribute is read.
+        let dev = unsafe { Dev::<T>::from_raw(dev) };
+        let attr = match attr {
+            b::rtun_sysfs_attr_RTUN_SYSFS_OWNER => SysfsAttr::Owner,
+            b::rtun_sysfs_attr_RTUN_SYSFS_GROUP => SysfsAttr::Group,
+            _ => SysfsAttr::TunFlags,
+        };
+        T::sysfs_value(dev, attr).map_or(-1, i64::from)
+    }
+
+    unsafe extern "C" fn get_drvinfo(dev: *mut b::net_device, info: *mut b::ethtool_drvinfo) {
+        // SAFETY: ethtool ops are only installed on our devices; `info` is valid.
+        unsafe {
+            let d = Dev::<T>::from_raw(dev);
+            let kind = CStr::from_char_ptr((*(*dev).rtnl_link_ops).kind);
+            copy_cstr(&mut (*info).driver, kind);
+            copy_cstr(&mut (*info).version, c"1.6");
+            copy_cstr(&mut (*info).bus_info, T::bus_info(d));
+        }
+    }
+
+    unsafe extern "C" fn get_msglevel(dev: *mut b::net_device) -> u32 {
+        // SAFETY: one of our devices.
+        T::msglevel(unsafe { Dev::<T>::from_raw(dev) })
+    }
+
+    unsafe extern "C" fn set_msglevel(dev: *mut b::net_device, level: u32) {
+        // SAFETY: one of our devices.
+        T::set_msglevel(unsafe { Dev::<T>::from_raw(dev) }, level)
+    }
+
+    const ETHTOOL_OPS: b::ethtool_ops = b::ethtool_ops {
+        get_drvinfo: Some(Self::get_drvinfo),
+        get_msglevel: Some(Self::get_msglevel),
+        set_msglevel: Some(Self::set_msglevel),
+        get_link: Some(b::ethtool_op_get_link),
+        get_ts_info: Some(b::ethtool_op_get_ts_info),
+        // SAFETY: all-zeroes is a valid `ethtool_ops`.
+        ..unsafe { core::mem::zeroed() }
+    };
+
     const TUN_OPS: b::net_device_ops = b::net_device_ops {
         ndo_uninit: Some(Self::uninit),
         ndo_open: Some(Self::open),
@@ -504,6 +619,17 @@ impl<T: NetDevOps> Callbacks<T> {
         // SAFETY: as above.
         ..unsafe { core::mem::zeroed() }
     };
+}
+
+/// Copies `src` into the fixed-size C string `dst`, truncating, NUL-terminated.
+fn copy_cstr(dst: &mut [kernel::ffi::c_char], src: &CStr) {
+    let n = src.to_bytes().len().min(dst.len().saturating_sub(1));
+    for (d, s) in dst.iter_mut().zip(src.to_bytes()[..n].iter()) {
+        *d = *s as kernel::ffi::c_char;
+    }
+    if let Some(end) = dst.get_mut(n) {
+        *end = 0;
+    }
 }
 
 /// tun.c's default `tx_queue_len` (`TUN_READQ_SIZE`).
@@ -548,6 +674,9 @@ impl<T: NetDevOps> LinkOps<T> {
             }),
             GFP_KERNEL,
         )?;
+        // SAFETY: the callback is a plain function valid for the module's lifetime; the
+        // attribute group that calls it is only installed on devices of this link kind.
+        unsafe { b::rtun_set_sysfs_value_fn(Some(Callbacks::<T>::sysfs_value)) };
         Ok(Self {
             inner,
             _t: PhantomData,
@@ -612,6 +741,8 @@ impl<T: NetDevOps> LinkOps<T> {
             (*p).live = true;
             b::rtun_dev_net_set(dev, net.as_raw());
             (*dev).rtnl_link_ops = self.inner.get();
+            (*dev).ethtool_ops = &Callbacks::<T>::ETHTOOL_OPS;
+            b::rtun_netdev_set_sysfs_group(dev);
             (*dev).ifindex = ifindex;
             (*dev).min_mtu = MIN_MTU;
             match kind {
