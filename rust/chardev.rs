@@ -33,7 +33,7 @@ impl FileOps for Queue {
 
     fn release(this: Arc<Self>, _file: &File) {
         let rtnl = Rtnl::lock();
-        device::detach(&this, &rtnl);
+        device::close(&this, &rtnl);
     }
 
     fn read_iter(this: ArcBorrow<'_, Self>, file: &File, dest: &mut IovIterDest<'_>) -> Result<usize> {
@@ -47,7 +47,7 @@ impl FileOps for Queue {
         src: &mut IovIterSource<'_>,
     ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
-        rx::write(&dev, src)
+        rx::write(&this, &dev, src)
     }
 
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32 {
@@ -92,6 +92,11 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         }
         _ => {}
     }
+    if let Request::SetQueue(ifr) = req {
+        let rtnl = Rtnl::lock();
+        let q: Arc<Queue> = q.into();
+        return device::set_queue(&q, ifr.flags(), &rtnl).map(|()| 0);
+    }
     let rtnl = Rtnl::lock();
     let dev = q.device();
     match req {
@@ -123,7 +128,11 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             let mut ifr = IfReq::zeroed(compat);
             ifr.set_name(&dev.name());
             // Socket filters are not supported: report "no filter" as tun.c does then.
-            ifr.set_flags((d.flags() & device::REPORTED_FLAGS) | ioctl::IFF_NOFILTER);
+            let mut flags = (d.flags() & device::REPORTED_FLAGS) | ioctl::IFF_NOFILTER;
+            if q.is_detached() {
+                flags |= ioctl::IFF_DETACH_QUEUE;
+            }
+            ifr.set_flags(flags);
             ifr.write(arg)?;
         }
         Request::SetPersist(on) => {
@@ -193,7 +202,11 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         }
         Request::Unsupported => return Err(EOPNOTSUPP),
         Request::Unknown => return Err(EINVAL),
-        Request::GetFeatures | Request::GetSkNs | Request::SetIff(_) | Request::SetIfIndex => {
+        Request::GetFeatures
+        | Request::GetSkNs
+        | Request::SetIff(_)
+        | Request::SetIfIndex
+        | Request::SetQueue(_) => {
             return Err(EINVAL)
         }
     }

@@ -13,11 +13,12 @@ use crate::bindings as b;
 use crate::ioctl::{self, IfReq};
 use crate::net::{
     netdev::{Dev, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr},
-    rcu_array::RcuArray,
     rtnl::Rtnl,
     skb::Skb,
 };
 use crate::queue::Queue;
+use crate::queues::{QueueSet, MAX_QUEUES};
+use crate::steering::{self, FlowTable};
 
 /// One of rtun's devices.
 pub(crate) type TunDev = Dev<Device>;
@@ -39,8 +40,11 @@ pub(crate) struct Device {
     /// Owner uid and group gid (kernel ids), or `NO_ID`.
     owner: AtomicU32,
     group: AtomicU32,
-    /// The live (enabled) queues. Only RTNL holders change it.
-    pub(crate) queues: RcuArray<Queue>,
+    /// The queues, live and disabled.
+    #[pin]
+    pub(crate) queues: QueueSet,
+    /// Flow → queue memory for multiqueue devices (see steering.rs).
+    flows: Option<FlowTable>,
     /// `TUNSETSNDBUF` value applied to queues attached later.
     sndbuf: AtomicI32,
     /// `TUNSETDEBUG` / ethtool message level.
@@ -48,12 +52,14 @@ pub(crate) struct Device {
 }
 
 impl Device {
-    fn new(kind_flag: u32, sndbuf: i32) -> impl PinInit<Self, Error> {
+    fn new(initial_flags: u32, sndbuf: i32) -> impl PinInit<Self, Error> {
+        let multi = initial_flags & ioctl::IFF_MULTI_QUEUE != 0;
         try_pin_init!(Self {
-            flags: AtomicU32::new(kind_flag),
+            flags: AtomicU32::new(initial_flags),
             owner: AtomicU32::new(NO_ID),
             group: AtomicU32::new(NO_ID),
-            queues: RcuArray::new(),
+            queues <- QueueSet::new(),
+            flows: if multi { Some(FlowTable::new()?) } else { None },
             sndbuf: AtomicI32::new(sndbuf),
             msglevel: AtomicU32::new(0),
         })
@@ -99,7 +105,8 @@ impl Device {
         self.sndbuf.load(Ordering::Relaxed)
     }
 
-    /// `TUNSETSNDBUF`: the device value and every attached queue's.
+    /// `TUNSETSNDBUF`: the device value, every attached queue's, and (by `attach`) the
+    /// value of queues attached later.
     pub(crate) fn set_sndbuf(&self, v: i32, rtnl: &Rtnl) {
         self.sndbuf.store(v, Ordering::Relaxed);
         for q in self.queues.read_rtnl(rtnl) {
@@ -112,9 +119,14 @@ impl Device {
         self.msglevel.store(level, Ordering::Relaxed)
     }
 
-    /// Number of live queues.
-    pub(crate) fn num_queues(&self, rtnl: &Rtnl) -> usize {
-        self.queues.read_rtnl(rtnl).len()
+    /// The flow table, on multiqueue devices.
+    pub(crate) fn flows(&self) -> Option<&FlowTable> {
+        self.flows.as_ref()
+    }
+
+    /// Whether the device takes more than one queue.
+    pub(crate) fn is_multi_queue(&self) -> bool {
+        self.flags() & ioctl::IFF_MULTI_QUEUE != 0
     }
 }
 
@@ -132,74 +144,41 @@ fn permitted(dev: &TunDev) -> bool {
     dev.net_admin_capable()
 }
 
-/// Adds `q` to `dev`'s live queues.
-fn attach(dev: &TunDev, q: &Arc<Queue>, rtnl: &Rtnl) -> Result {
-    let d = dev.data();
-    let current = d.queues.read_rtnl(rtnl);
-    // A single-queue device takes one file.
-    if d.flags() & ioctl::IFF_MULTI_QUEUE == 0 && !current.is_empty() {
-        return Err(EBUSY);
-    }
-    q.ring_resize(dev.tx_queue_len())?;
-    let mut next = KVec::with_capacity(current.len() + 1, GFP_KERNEL)?;
-    for e in current {
-        next.push(e.clone(), GFP_KERNEL)?;
-    }
-    next.push(q.clone(), GFP_KERNEL)?;
-    q.index.store((next.len() - 1) as u32, Ordering::Relaxed);
-    q.sndbuf.store(d.sndbuf(), Ordering::Relaxed);
-    q.shutdown.store(false, Ordering::Release);
-    {
-        let mut a = q.attachment.lock();
-        a.dev = Some(dev.to_aref());
-        a.detached = false;
-    }
-    let n = next.len() as u32;
-    if let Err(e) = d.queues.publish(next, rtnl) {
-        q.attachment.lock().dev = None;
-        return Err(e);
-    }
-    // Growing cannot fail for lack of queues: `alloc_netdev_mqs` made `n` of them.
-    dev.set_real_num_queues(n, rtnl)?;
-    Ok(())
-}
-
 /// Removes `q` from its device (file close); deletes a non-persistent device left with
 /// no queue.
-pub(crate) fn detach(q: &Queue, rtnl: &Rtnl) {
-    let Some(dev) = q.attachment.lock().dev.take() else {
+pub(crate) fn close(q: &Queue, rtnl: &Rtnl) {
+    let Some(dev) = q.device() else {
         return;
     };
     let d = dev.data();
-    let current = d.queues.read_rtnl(rtnl);
-    let mut next = KVec::with_capacity(current.len(), GFP_KERNEL).ok();
-    if let Some(next) = next.as_mut() {
-        for e in current {
-            if !core::ptr::eq(&**e, q) {
-                // Capacity was reserved: cannot fail.
-                let _ = next.push(e.clone(), GFP_NOWAIT);
-            }
-        }
-    }
-    let next = next.unwrap_or_default();
-    for (i, e) in next.iter().enumerate() {
-        e.index.store(i as u32, Ordering::Relaxed);
-    }
-    let n = next.len() as u32;
-    // An empty vector needs no allocation, so publishing it cannot fail; a failed
-    // allocation above degrades to detaching every queue rather than leaving a stale one.
-    if d.queues.publish(next, rtnl).is_err() {
-        let _ = d.queues.publish(KVec::new(), rtnl);
-    }
-    q.ring.purge();
-    let _ = dev.set_real_num_queues(n, rtnl);
-    if n == 0 {
+    if d.queues.close(&dev, q, rtnl) == 0 {
         dev.set_carrier(false);
         if d.flags() & ioctl::IFF_PERSIST == 0 {
             dev.unregister(rtnl);
         }
     }
     dev.state_change(rtnl);
+}
+
+/// `TUNSETQUEUE`: disable (`IFF_DETACH_QUEUE`) or re-enable (`IFF_ATTACH_QUEUE`) `q`.
+pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &Rtnl) -> Result {
+    let dev = q.device().ok_or(EINVAL)?;
+    let d = dev.data();
+    if flags & ioctl::IFF_ATTACH_QUEUE != 0 {
+        if !q.is_detached() {
+            return Err(EINVAL);
+        }
+        d.queues.enable(&dev, q, rtnl)?;
+    } else if flags & ioctl::IFF_DETACH_QUEUE != 0 {
+        if !d.is_multi_queue() || q.is_detached() {
+            return Err(EINVAL);
+        }
+        d.queues.disable(&dev, q, rtnl)?;
+    } else {
+        return Err(EINVAL);
+    }
+    dev.state_change(rtnl);
+    Ok(())
 }
 
 /// `TUNSETIFF`: attach `q` to the device named in `ifr`, creating it if needed.
@@ -235,7 +214,13 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
             if !permitted(dev) {
                 return Err(EPERM);
             }
-            attach(dev, q, rtnl)?;
+            d.queues.attach(dev, q, d.is_multi_queue(), rtnl)?;
+            if d.is_multi_queue() && d.queues.live() + d.queues.disabled() > 1 {
+                // More queues of a running multiqueue device: flags are already set.
+                dev.state_change(rtnl);
+                ifr.set_name(&dev.name());
+                return Ok(());
+            }
             d.flags.store(
                 (d.flags() & !ioctl::TUN_FEATURES) | (flags & ioctl::TUN_FEATURES),
                 Ordering::Relaxed,
@@ -253,7 +238,8 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
                 None => return Err(EINVAL),
             };
             let name = if ifr.name().is_empty() { template } else { ifr.name() };
-            let queues = if flags & ioctl::IFF_MULTI_QUEUE != 0 { MAX_QUEUES } else { 1 };
+            let multi = flags & ioctl::IFF_MULTI_QUEUE != 0;
+            let queues = if multi { MAX_QUEUES } else { 1 };
             let sndbuf = q.sndbuf.load(Ordering::Relaxed);
             let dev = driver.link.create(
                 rtnl,
@@ -264,7 +250,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
                 q.ifindex.load(Ordering::Relaxed),
                 Device::new(kind_flag | (flags & ioctl::TUN_FEATURES), sndbuf),
             )?;
-            if let Err(e) = attach(&dev, q, rtnl) {
+            if let Err(e) = dev.data().queues.attach(&dev, q, multi, rtnl) {
                 dev.unregister(rtnl);
                 return Err(e);
             }
@@ -276,9 +262,6 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
     Ok(())
 }
 
-/// The most queues a device can have.
-pub(crate) const MAX_QUEUES: u32 = 1;
-
 impl NetDevOps for Device {
     fn start_xmit(dev: &TunDev, skb: Skb) {
         crate::tx::xmit(dev, skb)
@@ -286,13 +269,7 @@ impl NetDevOps for Device {
 
     fn uninit(dev: &TunDev, rtnl: &Rtnl) {
         let d = dev.data();
-        let queues = d.queues.read_rtnl(rtnl);
-        for q in queues {
-            q.attachment.lock().dev = None;
-            q.shut_down();
-        }
-        // The readers woke up; drop what they will never read.
-        let _ = d.queues.publish(KVec::new(), rtnl);
+        d.queues.delete_all(dev, rtnl);
         if d.flags() & ioctl::IFF_PERSIST != 0 {
             crate::net::creds::module_put();
         }
@@ -300,7 +277,8 @@ impl NetDevOps for Device {
 
     fn change_carrier(dev: &TunDev, on: bool, rtnl: &Rtnl) -> Result {
         if on {
-            if dev.data().num_queues(rtnl) == 0 {
+            let _ = rtnl;
+            if dev.data().queues.live() == 0 {
                 return Err(EPERM);
             }
         }
@@ -308,8 +286,13 @@ impl NetDevOps for Device {
         Ok(())
     }
 
-    fn select_queue(_dev: &TunDev, _skb: &mut SkbRef<'_>) -> u16 {
-        0
+    fn select_queue(dev: &TunDev, skb: &mut SkbRef<'_>) -> u16 {
+        let d = dev.data();
+        let live = d.queues.live();
+        if live <= 1 {
+            return 0;
+        }
+        steering::select(d.flows(), skb.flow_hash_symmetric(), live)
     }
 
     fn fill_info(dev: &TunDev, msg: &mut LinkInfoMsg<'_>) -> Result {
@@ -326,6 +309,10 @@ impl NetDevOps for Device {
         msg.put_u8(b::IFLA_TUN_VNET_HDR, u8::from(flags & ioctl::IFF_VNET_HDR != 0))?;
         msg.put_u8(b::IFLA_TUN_PERSIST, u8::from(flags & ioctl::IFF_PERSIST != 0))?;
         msg.put_u8(b::IFLA_TUN_MULTI_QUEUE, u8::from(flags & ioctl::IFF_MULTI_QUEUE != 0))?;
+        if flags & ioctl::IFF_MULTI_QUEUE != 0 {
+            msg.put_u32(b::IFLA_TUN_NUM_QUEUES, d.queues.live())?;
+            msg.put_u32(b::IFLA_TUN_NUM_DISABLED_QUEUES, d.queues.disabled())?;
+        }
         Ok(())
     }
 
@@ -356,6 +343,25 @@ impl NetDevOps for Device {
     fn set_msglevel(dev: &TunDev, level: u32) {
         dev.data().set_msglevel(level)
     }
+
+    fn channels(dev: &TunDev) -> (u32, u32) {
+        let d = dev.data();
+        (d.queues.live(), if d.is_multi_queue() { MAX_QUEUES } else { 1 })
+    }
+
+    const QUEUE_STAT_NAMES: &'static [&'static str] = &crate::queue::STAT_NAMES;
+
+    fn stat_queues(dev: &TunDev) -> u32 {
+        dev.data().queues.live()
+    }
+
+    fn queue_stats(dev: &TunDev, out: &mut [u64]) {
+        let guard = rcu::read_lock();
+        let queues = dev.data().queues.read(&guard);
+        for (q, slot) in queues.iter().zip(out.chunks_exact_mut(crate::queue::STAT_NAMES.len())) {
+            slot.copy_from_slice(&q.stats.values());
+        }
+    }
 }
 
 /// The flags `TUNGETIFF` and sysfs `tun_flags` report (tun.c's `tun_flags()`).
@@ -380,7 +386,8 @@ pub(crate) fn addr_len_of(ty: u16) -> u8 {
     }
 }
 
-/// Runs `f` on queue `index` of `dev` inside an RCU read section (`None`: no such queue).
+/// Runs `f` on live queue `index` of `dev` inside an RCU read section (`None`: no such
+/// queue).
 pub(crate) fn with_queue<R>(dev: &TunDev, index: usize, f: impl FnOnce(Option<&Queue>) -> R) -> R {
     let guard = rcu::read_lock();
     let queues = dev.data().queues.read(&guard);

@@ -45,7 +45,7 @@ pub(crate) const TUN_FEATURES: u32 = IFF_NO_PI
 
 /// The subset of [`TUN_FEATURES`] rtun implements. `TUNSETIFF` refuses the others with
 /// `EINVAL` rather than silently mis-framing packets (see Documentation/rtun.rst).
-pub(crate) const RTUN_FEATURES: u32 = IFF_NO_PI | IFF_ONE_QUEUE;
+pub(crate) const RTUN_FEATURES: u32 = IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE;
 
 /// What `TUNGETFEATURES` reports.
 pub(crate) const FEATURES: u32 = IFF_TUN | IFF_TAP | IFF_NO_CARRIER | RTUN_FEATURES;
@@ -155,6 +155,7 @@ pub(crate) enum Request {
     SetHwAddr(IfReq),
     GetSndBuf,
     SetSndBuf,
+    SetQueue(IfReq),
     /// Known to tun.c but not implemented by rtun yet.
     Unsupported,
     /// Not a tun ioctl.
@@ -183,10 +184,7 @@ impl Request {
             b::rtun_ioctl_RTUN_SIOCSIFHWADDR => Self::SetHwAddr(IfReq::read(arg, compat)?),
             b::rtun_ioctl_RTUN_TUNGETSNDBUF => Self::GetSndBuf,
             b::rtun_ioctl_RTUN_TUNSETSNDBUF => Self::SetSndBuf,
-            b::rtun_ioctl_RTUN_TUNSETQUEUE => {
-                IfReq::read(arg, compat)?;
-                Self::Unsupported
-            }
+            b::rtun_ioctl_RTUN_TUNSETQUEUE => Self::SetQueue(IfReq::read(arg, compat)?),
             b::rtun_ioctl_RTUN_TUNSETOFFLOAD
             | b::rtun_ioctl_RTUN_TUNSETTXFILTER
             | b::rtun_ioctl_RTUN_TUNATTACHFILTER

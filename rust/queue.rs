@@ -5,7 +5,7 @@
 //! A queue is owned by its file. While attached, the device's RCU queue array holds a
 //! second reference; the datapath reaches the queue only through that array, under RCU.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     fs::File,
     new_mutex,
@@ -64,7 +64,38 @@ pub(crate) struct Queue {
     pub(crate) ifindex: AtomicI32,
     /// `TUNSETSNDBUF`.
     pub(crate) sndbuf: AtomicI32,
+    /// Per-queue counters (`ethtool -S`).
+    pub(crate) stats: QueueStats,
 }
+
+/// Packet counters of one queue. Relaxed atomics: each is exact, the set is not a snapshot.
+#[derive(Default)]
+pub(crate) struct QueueStats {
+    /// Packets and bytes written by userspace into the stack.
+    pub(crate) rx_packets: AtomicU64,
+    pub(crate) rx_bytes: AtomicU64,
+    /// Packets and bytes read by userspace from the stack.
+    pub(crate) tx_packets: AtomicU64,
+    pub(crate) tx_bytes: AtomicU64,
+    /// Packets the stack sent that were dropped because the ring was full.
+    pub(crate) tx_dropped: AtomicU64,
+}
+
+impl QueueStats {
+    /// The counters in `ethtool -S` order (see `STAT_NAMES`).
+    pub(crate) fn values(&self) -> [u64; 5] {
+        [
+            self.rx_packets.load(Ordering::Relaxed),
+            self.rx_bytes.load(Ordering::Relaxed),
+            self.tx_packets.load(Ordering::Relaxed),
+            self.tx_bytes.load(Ordering::Relaxed),
+            self.tx_dropped.load(Ordering::Relaxed),
+        ]
+    }
+}
+
+/// Names of the per-queue counters, in `QueueStats::values` order.
+pub(crate) const STAT_NAMES: [&str; 5] = ["rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_dropped"];
 
 impl Queue {
     /// A new, unattached queue for a file opened in the current netns.
@@ -82,6 +113,7 @@ impl Queue {
                 index: AtomicU32::new(0),
                 ifindex: AtomicI32::new(0),
                 sndbuf: AtomicI32::new(i32::MAX),
+                stats: QueueStats::default(),
             }),
             GFP_KERNEL,
         )
@@ -90,6 +122,36 @@ impl Queue {
     /// Sizes the packet ring for a device with this `tx_queue_len`.
     pub(crate) fn ring_resize(&self, len: u32) -> Result {
         self.ring.resize(len)
+    }
+
+    /// Binds the queue to `dev`, enabled (RTNL held by the caller).
+    pub(crate) fn bind(&self, dev: &TunDev) {
+        let mut a = self.attachment.lock();
+        a.dev = Some(dev.to_aref());
+        a.detached = false;
+        self.sndbuf.store(dev.data().sndbuf(), Ordering::Relaxed);
+        self.shutdown.store(false, Ordering::Release);
+    }
+
+    /// Unbinds the queue from its device (RTNL held by the caller).
+    pub(crate) fn unbind(&self) {
+        let dev = {
+            let mut a = self.attachment.lock();
+            a.detached = false;
+            a.dev.take()
+        };
+        // The device reference goes after the lock: dropping the last one can free it.
+        drop(dev);
+    }
+
+    /// Marks the queue disabled or enabled (RTNL held by the caller).
+    pub(crate) fn set_detached(&self, detached: bool) {
+        self.attachment.lock().detached = detached;
+    }
+
+    /// Whether the queue is disabled (`TUNSETQUEUE` detach).
+    pub(crate) fn is_detached(&self) -> bool {
+        self.attachment.lock().detached
     }
 
     /// The device, with a reference for the caller's operation.
@@ -103,9 +165,24 @@ impl Queue {
         self.device().ok_or(EBADFD)
     }
 
+    /// Counts a packet this queue's file wrote into the stack.
+    pub(crate) fn count_rx(&self, len: u32) {
+        self.stats.rx_packets.fetch_add(1, Ordering::Relaxed);
+        self.stats.rx_bytes.fetch_add(u64::from(len), Ordering::Relaxed);
+    }
+
+    /// Counts a packet this queue's file read.
+    pub(crate) fn count_tx(&self, len: u32) {
+        self.stats.tx_packets.fetch_add(1, Ordering::Relaxed);
+        self.stats.tx_bytes.fetch_add(u64::from(len), Ordering::Relaxed);
+    }
+
     /// Queues a packet from the device for `read`; gives it back when the ring is full.
     pub(crate) fn enqueue(&self, skb: Skb) -> Result<(), Skb> {
-        self.ring.produce(skb)?;
+        if let Err(skb) = self.ring.produce(skb) {
+            self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
+            return Err(skb);
+        }
         if self.fasync_on.load(Ordering::Relaxed) {
             self.fasync.notify_readable();
         }

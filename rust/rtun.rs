@@ -15,7 +15,9 @@ mod device;
 mod ioctl;
 mod net;
 mod queue;
+mod queues;
 mod rx;
+mod steering;
 mod tx;
 
 use device::Driver;

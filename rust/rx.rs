@@ -7,6 +7,7 @@ use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
 use crate::ioctl;
+use crate::queue::Queue;
 use crate::net::skb::{self, Skb};
 
 /// `ETH_P_IP`/`ETH_P_IPV6`, big-endian as in `skb->protocol`.
@@ -18,7 +19,7 @@ const ETH_HLEN: usize = crate::bindings::rtun_const_RTUN_ETH_HLEN as usize;
 const MAX_PACKET: usize = 65535 + ETH_HLEN;
 
 /// `write`/`writev`: one packet from `src`. Returns the bytes consumed.
-pub(crate) fn write(dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<usize> {
+pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<usize> {
     let total = src.len();
     let mut len = total;
     let flags = dev.data().flags();
@@ -77,7 +78,18 @@ pub(crate) fn write(dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<usize> 
         skb.drop_reason(skb::DROP_DEV_READY);
         return Err(EIO);
     }
+    // Remember which queue serves this flow, so the answers come back to it. Only worth
+    // the hash on a multiqueue device with more than one live queue.
+    let flow = dev
+        .data()
+        .flows()
+        .filter(|_| dev.data().queues.live() > 1 && !q.is_detached())
+        .map(|flows| (flows, skb.hash_symmetric()));
     dev.count_rx(len as u32);
+    q.count_rx(len as u32);
     dev.rx(skb);
+    if let Some((flows, hash)) = flow {
+        flows.update(hash, q.index.load(core::sync::atomic::Ordering::Relaxed));
+    }
     Ok(total)
 }

@@ -32,7 +32,7 @@ pub(crate) fn read(q: &Queue, dev: &TunDev, dest: &mut IovIterDest<'_>, nonblock
         return Ok(0);
     }
     let skb = q.dequeue(nonblock)?;
-    match put_user(dev, &skb, dest) {
+    match put_user(q, dev, &skb, dest) {
         Ok(n) => {
             skb.consume();
             Ok(n)
@@ -45,7 +45,7 @@ pub(crate) fn read(q: &Queue, dev: &TunDev, dest: &mut IovIterDest<'_>, nonblock
 }
 
 /// tun.c's `tun_put_user` (without virtio-net headers and VLAN reinsertion).
-fn put_user(dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> Result<usize> {
+fn put_user(q: &Queue, dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> Result<usize> {
     let len = skb.len() as usize;
     let mut total = len;
     if dev.data().flags() & ioctl::IFF_NO_PI == 0 {
@@ -66,5 +66,6 @@ fn put_user(dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> Result<usize
     let n = len.min(dest.len());
     skb.copy_to_iter(0, dest, n as u32)?;
     dev.count_tx(len as u32);
+    q.count_tx(len as u32);
     Ok(total)
 }

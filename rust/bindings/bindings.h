@@ -144,6 +144,8 @@ void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt);
 void rtun_init_wait_entry(struct wait_queue_entry *entry);
 void rtun_set_current_running(void);
+unsigned long rtun_jiffies(void);
+u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb);
 
 void rtun_netdev_set_lltx(struct net_device *dev);
 void rtun_netdev_tap_priv_flags(struct net_device *dev);

@@ -396,3 +396,13 @@ void rtun_netdev_set_sysfs_group(struct net_device *dev)
 {
 	dev->sysfs_groups[0] = &rtun_attr_group;
 }
+
+unsigned long rtun_jiffies(void)
+{
+	return READ_ONCE(jiffies);
+}
+
+u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb)
+{
+	return __skb_get_hash_symmetric(skb);
+}

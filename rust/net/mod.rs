@@ -12,4 +12,5 @@ pub(crate) mod rcu_array;
 pub(crate) mod ring;
 pub(crate) mod rtnl;
 pub(crate) mod skb;
+pub(crate) mod time;
 pub(crate) mod wait;

@@ -328,6 +328,19 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
 
     /// Sets the ethtool message level.
     fn set_msglevel(dev: &Dev<Self>, level: u32);
+
+    /// ethtool channels: (live, maximum) combined channels.
+    fn channels(dev: &Dev<Self>) -> (u32, u32);
+
+    /// The names of the per-queue counters of `ethtool -S`.
+    const QUEUE_STAT_NAMES: &'static [&'static str];
+
+    /// Number of queues `ethtool -S` reports.
+    fn stat_queues(dev: &Dev<Self>) -> u32;
+
+    /// Per-queue counter values, `QUEUE_STAT_NAMES.len()` per queue, for at most
+    /// `stat_queues` queues, into `out`.
+    fn queue_stats(dev: &Dev<Self>, out: &mut [u64]);
 }
 
 /// The sysfs attributes of a device (`tun_flags`, `owner`, `group`).
@@ -348,10 +361,10 @@ pub(crate) struct SkbRef<'a> {
 }
 
 impl SkbRef<'_> {
-    /// The flow hash of the packet (computed on demand, `skb_get_hash`).
-    pub(crate) fn flow_hash(&mut self) -> u32 {
+    /// The symmetric flow hash of the packet (same for both directions of a flow).
+    pub(crate) fn flow_hash_symmetric(&mut self) -> u32 {
         // SAFETY: `ptr` is a valid skb for the call.
-        unsafe { b::rtun_skb_get_hash(self.ptr) }
+        unsafe { b::rtun_skb_get_hash_symmetric(self.ptr) }
     }
 }
 
@@ -583,7 +596,63 @@ impl<T: NetDevOps> Callbacks<T> {
         T::set_msglevel(unsafe { Dev::<T>::from_raw(dev) }, level)
     }
 
+    unsafe extern "C" fn get_channels(dev: *mut b::net_device, ch: *mut b::ethtool_channels) {
+        // SAFETY: one of our devices; `ch` is valid for writes.
+        unsafe {
+            let (live, max) = T::channels(Dev::<T>::from_raw(dev));
+            (*ch).combined_count = live;
+            (*ch).max_combined = max;
+        }
+    }
+
+    unsafe extern "C" fn get_sset_count(dev: *mut b::net_device, sset: i32) -> i32 {
+        if sset != b::ethtool_stringset_ETH_SS_STATS as i32 {
+            return EOPNOTSUPP.to_errno();
+        }
+        // SAFETY: one of our devices.
+        let n = T::stat_queues(unsafe { Dev::<T>::from_raw(dev) }) as usize;
+        (n * T::QUEUE_STAT_NAMES.len()) as i32
+    }
+
+    unsafe extern "C" fn get_strings(dev: *mut b::net_device, sset: u32, data: *mut u8) {
+        if sset != b::ethtool_stringset_ETH_SS_STATS {
+            return;
+        }
+        // SAFETY: one of our devices.
+        let n = T::stat_queues(unsafe { Dev::<T>::from_raw(dev) });
+        let names = T::QUEUE_STAT_NAMES;
+        let total = n as usize * names.len();
+        // SAFETY: the core allocated `get_sset_count` strings of ETH_GSTRING_LEN bytes,
+        // and the count cannot change while the caller holds RTNL.
+        let buf = unsafe { core::slice::from_raw_parts_mut(data, total * ETH_GSTRING_LEN) };
+        for (i, slot) in buf.chunks_exact_mut(ETH_GSTRING_LEN).enumerate() {
+            let mut w = FixedBuf { buf: slot, len: 0 };
+            let _ = core::fmt::write(
+                &mut w,
+                format_args!("queue_{}_{}", i / names.len(), names[i % names.len()]),
+            );
+        }
+    }
+
+    unsafe extern "C" fn get_ethtool_stats(
+        dev: *mut b::net_device,
+        _stats: *mut b::ethtool_stats,
+        data: *mut u64,
+    ) {
+        // SAFETY: one of our devices.
+        let d = unsafe { Dev::<T>::from_raw(dev) };
+        let total = T::stat_queues(d) as usize * T::QUEUE_STAT_NAMES.len();
+        // SAFETY: the core allocated `get_sset_count` u64s (RTNL keeps the count stable).
+        let out = unsafe { core::slice::from_raw_parts_mut(data, total) };
+        out.fill(0);
+        T::queue_stats(d, out);
+    }
+
     const ETHTOOL_OPS: b::ethtool_ops = b::ethtool_ops {
+        get_channels: Some(Self::get_channels),
+        get_sset_count: Some(Self::get_sset_count),
+        get_strings: Some(Self::get_strings),
+        get_ethtool_stats: Some(Self::get_ethtool_stats),
         get_drvinfo: Some(Self::get_drvinfo),
         get_msglevel: Some(Self::get_msglevel),
         set_msglevel: Some(Self::set_msglevel),
@@ -619,6 +688,31 @@ impl<T: NetDevOps> Callbacks<T> {
         // SAFETY: as above.
         ..unsafe { core::mem::zeroed() }
     };
+}
+
+/// `ETH_GSTRING_LEN`.
+const ETH_GSTRING_LEN: usize = b::ETH_GSTRING_LEN as usize;
+
+/// A `fmt::Write` into a fixed, zero-filled buffer, truncating and NUL-terminated.
+struct FixedBuf<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl core::fmt::Write for FixedBuf<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &c in s.as_bytes() {
+            if self.len + 1 >= self.buf.len() {
+                break;
+            }
+            self.buf[self.len] = c;
+            self.len += 1;
+        }
+        if let Some(end) = self.buf.get_mut(self.len) {
+            *end = 0;
+        }
+        Ok(())
+    }
 }
 
 /// Copies `src` into the fixed-size C string `dst`, truncating, NUL-terminated.

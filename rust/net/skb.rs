@@ -92,6 +92,12 @@ impl Skb {
         unsafe { b::rtun_skb_queue_mapping(self.as_raw()) }
     }
 
+    /// The symmetric flow hash (same for both directions of a flow).
+    pub(crate) fn hash_symmetric(&self) -> u32 {
+        // SAFETY: `self.ptr` is valid.
+        unsafe { b::rtun_skb_get_hash_symmetric(self.as_raw()) }
+    }
+
     /// Makes the first `len` bytes linear; false when the packet is shorter.
     pub(crate) fn may_pull(&mut self, len: u32) -> bool {
         // SAFETY: `self.ptr` is valid and owned.

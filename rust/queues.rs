@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The queues of a device and their only writers: attach, disable, enable, close and
+//! device delete. All of them run under RTNL; the datapath only reads the live array,
+//! under RCU.
+//!
+//! A queue is *live* (in the RCU array: the stack transmits to it) or *disabled*
+//! (`TUNSETQUEUE` with `IFF_DETACH_QUEUE`: still bound to the device, receives nothing).
+//! Removing a live queue moves the last live queue into its slot, as tun.c does, so only
+//! one other queue changes its index; flows recorded for the two indices are forgotten.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{rcu, Arc, Mutex},
+};
+
+use crate::device::TunDev;
+use crate::net::{rcu_array::RcuArray, rtnl::Rtnl};
+use crate::queue::Queue;
+
+/// The most queues one device can have: four times tun.c's 256 (see Documentation).
+pub(crate) const MAX_QUEUES: u32 = 1024;
+
+/// The live and disabled queues of one device.
+#[pin_data]
+pub(crate) struct QueueSet {
+    /// Live queues, indexed by transmit queue number.
+    live: RcuArray<Queue>,
+    /// Disabled queues. Guarded by RTNL; the mutex only gives interior mutability.
+    #[pin]
+    disabled: Mutex<KVec<Arc<Queue>>>,
+    /// Counts for lockless readers (netlink dumps, steering).
+    num_live: AtomicU32,
+    num_disabled: AtomicU32,
+}
+
+impl QueueSet {
+    /// No queues.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            live: RcuArray::new(),
+            disabled <- new_mutex!(KVec::new()),
+            num_live: AtomicU32::new(0),
+            num_disabled: AtomicU32::new(0),
+        })
+    }
+
+    /// Number of live queues.
+    pub(crate) fn live(&self) -> u32 {
+        self.num_live.load(Ordering::Relaxed)
+    }
+
+    /// Number of disabled queues.
+    pub(crate) fn disabled(&self) -> u32 {
+        self.num_disabled.load(Ordering::Relaxed)
+    }
+
+    /// The live queues for a reader inside an RCU read section.
+    pub(crate) fn read<'g>(&self, guard: &'g rcu::Guard) -> &'g [Arc<Queue>] {
+        self.live.read(guard)
+    }
+
+    /// The live queues, for an RTNL holder.
+    pub(crate) fn read_rtnl<'r>(&self, rtnl: &'r Rtnl) -> &'r [Arc<Queue>] {
+        self.live.read_rtnl(rtnl)
+    }
+
+    /// Publishes a new live array and tells the stack the new count.
+    fn publish(&self, dev: &TunDev, next: KVec<Arc<Queue>>, rtnl: &Rtnl) -> Result {
+        for (i, q) in next.iter().enumerate() {
+            q.index.store(i as u32, Ordering::Relaxed);
+        }
+        let n = next.len() as u32;
+        self.live.publish(next, rtnl)?;
+        self.num_live.store(n, Ordering::Relaxed);
+        // Shrinking never fails; growing is within the queues `alloc_netdev_mqs` made.
+        let _ = dev.set_real_num_queues(n, rtnl);
+        Ok(())
+    }
+
+    /// A copy of the live array with room for one more.
+    fn copy_live(&self, rtnl: &Rtnl) -> Result<KVec<Arc<Queue>>> {
+        let cur = self.live.read_rtnl(rtnl);
+        let mut next = KVec::with_capacity(cur.len() + 1, GFP_KERNEL)?;
+        for q in cur {
+            next.push(q.clone(), GFP_KERNEL)?;
+        }
+        Ok(next)
+    }
+
+    /// Adds a new queue (`TUNSETIFF`). `EBUSY` on a single-queue device that has one,
+    /// `E2BIG` when the device is full.
+    pub(crate) fn attach(&self, dev: &TunDev, q: &Arc<Queue>, multi: bool, rtnl: &Rtnl) -> Result {
+        let total = self.live() + self.disabled();
+        if !multi && self.live() >= 1 {
+            return Err(EBUSY);
+        }
+        if total >= MAX_QUEUES {
+            return Err(E2BIG);
+        }
+        q.ring_resize(dev.tx_queue_len())?;
+        let mut next = self.copy_live(rtnl)?;
+        next.push(q.clone(), GFP_KERNEL)?;
+        q.bind(dev);
+        if let Err(e) = self.publish(dev, next, rtnl) {
+            q.unbind();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).
+    pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &Rtnl) -> Result {
+        q.ring_resize(dev.tx_queue_len())?;
+        let mut next = self.copy_live(rtnl)?;
+        next.push(q.clone(), GFP_KERNEL)?;
+        self.publish(dev, next, rtnl)?;
+        self.remove_disabled(q);
+        q.set_detached(false);
+        Ok(())
+    }
+
+    /// Disables a live queue (`TUNSETQUEUE` + `IFF_DETACH_QUEUE`).
+    pub(crate) fn disable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &Rtnl) -> Result {
+        {
+            let mut disabled = self.disabled.lock();
+            disabled.push(q.clone(), GFP_KERNEL)?;
+            self.num_disabled.store(disabled.len() as u32, Ordering::Relaxed);
+        }
+        if let Err(e) = self.remove_live(dev, q, rtnl) {
+            self.remove_disabled(q);
+            return Err(e);
+        }
+        q.set_detached(true);
+        q.ring.purge();
+        Ok(())
+    }
+
+    /// Removes `q` from the device for good (its file closed). Returns the number of
+    /// queues, live and disabled, left.
+    pub(crate) fn close(&self, dev: &TunDev, q: &Queue, rtnl: &Rtnl) -> u32 {
+        if q.is_detached() {
+            self.remove_disabled(q);
+        } else if self.remove_live(dev, q, rtnl).is_err() {
+            // No memory for a smaller array: empty it rather than keep a closed queue
+            // reachable. The other queues' files re-attach with TUNSETQUEUE.
+            self.drop_all_live(dev, rtnl);
+        }
+        q.unbind();
+        q.ring.purge();
+        self.live() + self.disabled()
+    }
+
+    /// The device is being deleted: unbind every queue and wake its readers.
+    pub(crate) fn delete_all(&self, dev: &TunDev, rtnl: &Rtnl) {
+        for q in self.live.read_rtnl(rtnl) {
+            q.unbind();
+            q.shut_down();
+        }
+        {
+            let mut disabled = self.disabled.lock();
+            for q in disabled.iter() {
+                q.unbind();
+                q.shut_down();
+            }
+            disabled.truncate(0);
+            self.num_disabled.store(0, Ordering::Relaxed);
+        }
+        self.drop_all_live(dev, rtnl);
+    }
+
+    fn drop_all_live(&self, dev: &TunDev, rtnl: &Rtnl) {
+        // An empty array needs no allocation: this cannot fail.
+        let _ = self.publish(dev, KVec::new(), rtnl);
+    }
+
+    /// Takes `q` out of the live array: the last queue moves into its slot.
+    fn remove_live(&self, dev: &TunDev, q: &Queue, rtnl: &Rtnl) -> Result {
+        let cur = self.live.read_rtnl(rtnl);
+        let Some(pos) = cur.iter().position(|e| core::ptr::eq(&**e, q)) else {
+            return Ok(());
+        };
+        let last = cur.len() - 1;
+        let mut next = KVec::with_capacity(cur.len(), GFP_KERNEL)?;
+        for e in cur {
+            next.push(e.clone(), GFP_KERNEL)?;
+        }
+        next.swap(pos, last);
+        next.truncate(last);
+        self.publish(dev, next, rtnl)?;
+        // Flows of the removed queue, and of the index that no longer exists.
+        if let Some(flows) = dev.data().flows() {
+            flows.forget_queue(pos as u32);
+            flows.forget_queue(last as u32);
+        }
+        Ok(())
+    }
+
+    fn remove_disabled(&self, q: &Queue) {
+        let mut disabled = self.disabled.lock();
+        if let Some(pos) = disabled.iter().position(|e| core::ptr::eq(&**e, q)) {
+            let last = disabled.len() - 1;
+            disabled.swap(pos, last);
+            disabled.truncate(last);
+        }
+        self.num_disabled.store(disabled.len() as u32, Ordering::Relaxed);
+    }
+}
