@@ -20,7 +20,15 @@ run() {
 run module_load "$T/module_load.sh" "$TUN_KO" "$RTUN_KO"
 
 insmod "$TUN_KO" || exit 1
+before=$(dmesg | wc -l)
 insmod "$RTUN_KO" side_by_side=1 || exit 1
+# rtun's KUnit suites ran at this load: keep their cases (KTAP in the kernel log).
+dmesg | tail -n +"$((before + 1))" | sed 's/^\[[ 0-9.]*\] //' |
+	awk '/# Subtest: rtun_/ { on = 1 } on { print } on && /^    ok [0-9]+ rtun_|^ *(not )?ok [0-9]+ rtun_/ { on = 0 }' |
+	sed 's/^ *//' | grep -E '^(not )?ok [0-9]+ ' | grep -vE '^(not )?ok [0-9]+ rtun_' >"$R/kunit.tap"
+[ -s "$R/kunit.tap" ] || echo "not ok 1 rtun KUnit suites ran at module load" >"$R/kunit.tap"
+echo "# ==== kunit (rtun suites)"
+cat "$R/kunit.tap"
 for prog in "$T"/*; do
 	case $prog in *.sh) continue ;; esac
 	[ -x "$prog" ] || continue

@@ -38,8 +38,10 @@ kernel=$kdir/arch/x86/boot/bzImage
 # The guest gets its parameters through the environment of the command.
 genv="RTUN_KDIR=$kdir RTUN_RESULTS=$results RTUN_MODULE=$module RTUN_SELFTESTS=$selftests"
 genv="$genv RTUN_SCRIPTS=$here RTUN_SAMPLES=${RTUN_SAMPLES:-} PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+# kunit.enable=1 kunit.autorun=1: the test kernel's KUnit defaults to off (allnoconfig); rtun's KUnit
+# suites then run when the module loads.
 vng_args=(--run "$kernel" --force-9p --cpus "${RTUN_VM_CPUS:-2}" --memory "${RTUN_VM_MEM:-2G}"
-	--rwdir "$results" --verbose)
+	--rwdir "$results" --verbose --append "kunit.enable=1 kunit.autorun=1")
 if [ "${RTUN_KVM:-0}" = 1 ]; then
 	vng_args+=(--qemu-opts="-cpu host,-arch-capabilities")
 else
@@ -76,7 +78,7 @@ splat='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|Kernel panic|panicked|'
 splat=$splat'possible circular locking|possible recursive locking|inconsistent lock state|'
 splat=$splat'suspicious RCU usage|lock held when returning|sleeping function called from|'
 splat=$splat'scheduling while atomic|blocked for more than|self-detected stall|'
-splat=$splat'unreferenced object|memory leak|refcount_t:|list_add corruption|list_del corruption'
+splat=$splat'unreferenced object|suspected memory leak|refcount_t:|list_add corruption|list_del corruption'
 if grep -E "$splat" "$results/dmesg.txt" "$results"/kmemleak.txt 2>/dev/null >"$results/splats.txt"; then
 	echo "vm: kernel log shows problems:" >&2
 	cat "$results/splats.txt" >&2
