@@ -269,7 +269,7 @@ impl NetDevOps for Device {
 
     fn uninit(dev: &TunDev, rtnl: &Rtnl) {
         let d = dev.data();
-        d.queues.delete_all(dev, rtnl);
+        d.queues.delete_all(rtnl);
         if d.flags() & ioctl::IFF_PERSIST != 0 {
             crate::net::creds::module_put();
         }

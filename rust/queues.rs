@@ -69,14 +69,21 @@ impl QueueSet {
 
     /// Publishes a new live array and tells the stack the new count.
     fn publish(&self, dev: &TunDev, next: KVec<Arc<Queue>>, rtnl: &Rtnl) -> Result {
+        let n = next.len() as u32;
+        self.publish_array(next, rtnl)?;
+        // Shrinking never fails; growing is within the queues `alloc_netdev_mqs` made.
+        let _ = dev.set_real_num_queues(n, rtnl);
+        Ok(())
+    }
+
+    /// Publishes a new live array without touching the stack's queue count.
+    fn publish_array(&self, next: KVec<Arc<Queue>>, rtnl: &Rtnl) -> Result {
         for (i, q) in next.iter().enumerate() {
             q.index.store(i as u32, Ordering::Relaxed);
         }
         let n = next.len() as u32;
         self.live.publish(next, rtnl)?;
         self.num_live.store(n, Ordering::Relaxed);
-        // Shrinking never fails; growing is within the queues `alloc_netdev_mqs` made.
-        let _ = dev.set_real_num_queues(n, rtnl);
         Ok(())
     }
 
@@ -154,7 +161,7 @@ impl QueueSet {
     }
 
     /// The device is being deleted: unbind every queue and wake its readers.
-    pub(crate) fn delete_all(&self, dev: &TunDev, rtnl: &Rtnl) {
+    pub(crate) fn delete_all(&self, rtnl: &Rtnl) {
         for q in self.live.read_rtnl(rtnl) {
             q.unbind();
             q.shut_down();
@@ -168,7 +175,9 @@ impl QueueSet {
             disabled.truncate(0);
             self.num_disabled.store(0, Ordering::Relaxed);
         }
-        self.drop_all_live(dev, rtnl);
+        // The device is being unregistered: its queue kobjects go with it, so the stack's
+        // queue count must not change here (tun.c's `tun_detach_all` leaves it too).
+        let _ = self.publish_array(KVec::new(), rtnl);
     }
 
     fn drop_all_live(&self, dev: &TunDev, rtnl: &Rtnl) {

@@ -31,7 +31,7 @@ echo "# ==== kunit (rtun suites)"
 cat "$R/kunit.tap"
 for prog in "$T"/*; do
 	case $prog in *.sh) continue ;; esac
-	[ -x "$prog" ] || continue
+	[ -f "$prog" ] && [ -x "$prog" ] || continue
 	name=$(basename "$prog")
 	TUN_DEV=/dev/net/tun TUN_DRIVER=tun run "$name.tun" "$prog"
 	TUN_DEV=/dev/net/rtun TUN_DRIVER=rtun run "$name.rtun" "$prog"
