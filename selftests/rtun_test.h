@@ -362,54 +362,67 @@ static inline void rta_nest_end(struct nlmsghdr *h, struct rtattr *nest)
 	nest->rta_len = (char *)h + h->nlmsg_len - (char *)nest;
 }
 
+/* An RTM_*LINK request: nlmsghdr, ifinfomsg, attributes. */
 struct rtnl_link_req {
-	struct nlmsghdr h;
-	struct ifinfomsg i;
-	char attrs[1024];
+	char buf[1280] __attribute__((aligned(8)));
 };
 
-static inline void rtnl_link_req_init(struct rtnl_link_req *r, int type, int flags,
-				      const char *name)
+static inline struct nlmsghdr *rtnl_link_req_init(struct rtnl_link_req *r, int type, int flags,
+						  const char *name)
 {
+	struct nlmsghdr *h = (struct nlmsghdr *)r->buf;
+	struct ifinfomsg *i = NLMSG_DATA(h);
+
 	memset(r, 0, sizeof(*r));
-	r->h.nlmsg_len = NLMSG_LENGTH(sizeof(r->i));
-	r->h.nlmsg_type = type;
-	r->h.nlmsg_flags = flags;
-	r->i.ifi_family = AF_UNSPEC;
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(*i));
+	h->nlmsg_type = type;
+	h->nlmsg_flags = flags;
+	i->ifi_family = AF_UNSPEC;
 	if (name)
-		rta_add(&r->h, IFLA_IFNAME, name, strlen(name) + 1);
+		rta_add(h, IFLA_IFNAME, name, strlen(name) + 1);
+	return h;
 }
 
 /* ip link del NAME */
 static inline int rtnl_del_link(const char *name)
 {
 	struct rtnl_link_req r;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_DELLINK, 0, name);
 
-	rtnl_link_req_init(&r, RTM_DELLINK, 0, name);
-	return rtnl_talk(&r.h, NULL, 0);
+	return rtnl_talk(h, NULL, 0);
 }
 
 /* ip link add NAME type KIND */
 static inline int rtnl_add_link(const char *name, const char *kind)
 {
 	struct rtnl_link_req r;
-	struct rtattr *li;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
+	struct rtattr *li = rta_add(h, IFLA_LINKINFO, NULL, 0);
 
-	rtnl_link_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
-	li = rta_add(&r.h, IFLA_LINKINFO, NULL, 0);
-	rta_add(&r.h, IFLA_INFO_KIND, kind, strlen(kind) + 1);
-	rta_nest_end(&r.h, li);
-	return rtnl_talk(&r.h, NULL, 0);
+	rta_add(h, IFLA_INFO_KIND, kind, strlen(kind) + 1);
+	rta_nest_end(h, li);
+	return rtnl_talk(h, NULL, 0);
 }
 
 /* ip link set NAME netns NSFD */
 static inline int rtnl_link_set_netns(const char *name, int nsfd)
 {
 	struct rtnl_link_req r;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, 0, name);
 
-	rtnl_link_req_init(&r, RTM_NEWLINK, 0, name);
-	rta_add(&r.h, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
-	return rtnl_talk(&r.h, NULL, 0);
+	rta_add(h, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
+	return rtnl_talk(h, NULL, 0);
+}
+
+/* ip link set NAME carrier on|off */
+static inline int rtnl_link_set_carrier(const char *name, int on)
+{
+	struct rtnl_link_req r;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, 0, name);
+	unsigned char c = !!on;
+
+	rta_add(h, IFLA_CARRIER, &c, sizeof(c));
+	return rtnl_talk(h, NULL, 0);
 }
 
 /* What ip -d link show NAME reports of a tun device (IFLA_LINKINFO). */
@@ -422,17 +435,17 @@ struct tun_link_info {
 static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 {
 	struct rtnl_link_req r;
-	static char reply[RTNL_BUF];
-	struct nlmsghdr *h = (struct nlmsghdr *)reply;
+	static char reply[RTNL_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *h = (struct nlmsghdr *)reply, *req;
 	struct rtattr *a, *b, *c;
 	int len, blen, clen, err;
 
 	memset(ti, 0, sizeof(*ti));
 	ti->type = ti->pi = ti->vnet_hdr = ti->persist = ti->multi_queue = -1;
 	ti->owner = ti->group = -1;
-	rtnl_link_req_init(&r, RTM_GETLINK, 0, name);
+	req = rtnl_link_req_init(&r, RTM_GETLINK, 0, name);
 	memset(reply, 0, sizeof(reply));
-	err = rtnl_talk(&r.h, reply, sizeof(reply));
+	err = rtnl_talk(req, reply, sizeof(reply));
 	if (err)
 		return err;
 	if (h->nlmsg_type != RTM_NEWLINK)
