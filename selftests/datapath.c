@@ -619,4 +619,129 @@ TEST_F(q, sigio)
 	EXPECT_EQ(-1, sigtimedwait(&set, &si, &(struct timespec){ .tv_nsec = 100000000 }));
 }
 
+/* IPv6 through TUN: version nibble 6 without tun_pi, ETH_P_IPV6 in it. */
+FIXTURE(v6)
+{
+	struct dp d;
+	int sock6;
+};
+
+FIXTURE_VARIANT(v6)
+{
+	int pi;
+};
+
+FIXTURE_VARIANT_ADD(v6, tun) { .pi = 0 };
+FIXTURE_VARIANT_ADD(v6, tun_pi) { .pi = 1 };
+
+#define ADDR6 "2001:db8::1"
+#define PEER6 "2001:db8::2"
+
+/* struct in6_ifreq of linux/ipv6.h. */
+struct in6_ifreq_ {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+FIXTURE_SETUP(v6)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT) };
+	struct in6_ifreq_ ifr6 = { .prefixlen = 64 };
+	struct dp *d = &self->d;
+	char path[128];
+	long long end;
+	int s, err;
+
+	self->sock6 = -1;
+	d->fd = -1;
+	d->pi = variant->pi;
+	err = enter_test_netns();
+	ASSERT_EQ(0, err) TH_LOG("test netns: %s", strerror(-err));
+	test_ifname(d->name, "v6");
+	d->fd = tun_alloc(d->name, IFF_TUN | (d->pi ? 0 : IFF_NO_PI), NULL);
+	ASSERT_LE(0, d->fd) TH_LOG("TUNSETIFF %s: %s", d->name, strerror(-d->fd));
+	/* IPv6 on for this device only, no DAD so the address is usable at once. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", d->name);
+	if (write_file(path, "0") == -ENOENT)
+		SKIP(return, "no IPv6 in this kernel");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", d->name);
+	ASSERT_EQ(0, write_file(path, "0"));
+	ASSERT_EQ(0, if_set_up(d->name, 1));
+	inet_pton(AF_INET6, ADDR6, &ifr6.addr);
+	ifr6.ifindex = ifindex_of(d->name);
+	s = socket(AF_INET6, SOCK_DGRAM, 0);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, ioctl(s, SIOCSIFADDR, &ifr6)) TH_LOG("add %s: %s", ADDR6, strerror(errno));
+	close(s);
+	self->sock6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->sock6);
+	inet_pton(AF_INET6, ADDR6, &sin6.sin6_addr);
+	/* The address is tentative until the DAD work has run (and found no DAD to do
+	 * on a NOARP device): bind fails with EADDRNOTAVAIL until then. */
+	for (end = now_ms() + WAIT_MS; ; usleep(10000)) {
+		err = bind(self->sock6, (struct sockaddr *)&sin6, sizeof(sin6)) ? errno : 0;
+		if (err != EADDRNOTAVAIL || now_ms() > end)
+			break;
+	}
+	ASSERT_EQ(0, err) TH_LOG("bind: %s", strerror(err));
+}
+
+FIXTURE_TEARDOWN(v6)
+{
+	if (self->sock6 >= 0)
+		close(self->sock6);
+	if (self->d.fd >= 0)
+		close(self->d.fd);
+}
+
+TEST_F(v6, write_to_socket)
+{
+	struct dp *d = &self->d;
+	uint8_t ip[128], buf[160], got[64];
+	size_t n = frame(d, buf, ip, build_udp6(ip, PEER6, ADDR6, PEER_PORT, PORT, "six", 3));
+
+	if (d->pi) {
+		struct tun_pi pi = { .flags = 0, .proto = htons(0x86dd) };
+
+		memcpy(buf, &pi, sizeof(pi));
+	}
+	ASSERT_EQ(n, write(d->fd, buf, n)) TH_LOG("write: %s", strerror(errno));
+	ASSERT_TRUE(wait_in(self->sock6, WAIT_MS)) TH_LOG("nothing reached the IPv6 socket");
+	EXPECT_EQ(3, recv(self->sock6, got, sizeof(got), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(got, "six", 3));
+}
+
+TEST_F(v6, socket_to_read)
+{
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(PEER_PORT) };
+	struct dp *d = &self->d;
+	size_t hl = d->pi ? sizeof(struct tun_pi) : 0;
+	uint8_t buf[2048], *p = buf + hl;
+	long long end = now_ms() + WAIT_MS;
+	ssize_t n;
+
+	inet_pton(AF_INET6, PEER6, &to.sin6_addr);
+	ASSERT_EQ(3, sendto(self->sock6, "xis", 3, 0, (struct sockaddr *)&to, sizeof(to)))
+		TH_LOG("sendto: %s", strerror(errno));
+	/* The stack also sends its own (MLD, router solicitations): find ours. */
+	for (;;) {
+		ASSERT_TRUE(wait_in(d->fd, end - now_ms())) TH_LOG("no UDP datagram to read");
+		n = read(d->fd, buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		if (n == hl + IP6_HLEN + UDP_HLEN + 3 && p[6] == IPPROTO_UDP)
+			break;
+	}
+	if (d->pi) {
+		struct tun_pi pi;
+
+		memcpy(&pi, buf, sizeof(pi));
+		EXPECT_EQ(0, pi.flags);
+		EXPECT_EQ(0x86dd, ntohs(pi.proto));
+	}
+	EXPECT_EQ(6, p[0] >> 4);
+	EXPECT_EQ(0, memcmp(p + IP6_HLEN + UDP_HLEN, "xis", 3));
+	EXPECT_EQ(PEER_PORT, get16(p + IP6_HLEN + 2));
+}
+
 TEST_HARNESS_MAIN

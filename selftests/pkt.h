@@ -79,4 +79,33 @@ static inline size_t build_udp4(uint8_t *buf, const char *src, const char *dst, 
 	return len;
 }
 
+#define IP6_HLEN 40
+
+/* An IPv6/UDP packet from SRC:SPORT to DST:DPORT at BUF, with its checksum. */
+static inline size_t build_udp6(uint8_t *buf, const char *src, const char *dst, int sport,
+				int dport, const void *payload, size_t plen)
+{
+	uint8_t *ip = buf, *udp = buf + IP6_HLEN;
+	size_t ulen = UDP_HLEN + plen;
+	uint32_t sum;
+
+	memset(buf, 0, IP6_HLEN + UDP_HLEN);
+	ip[0] = 0x60;
+	put16(ip + 4, ulen);
+	ip[6] = IPPROTO_UDP;
+	ip[7] = 64;
+	inet_pton(AF_INET6, src, ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	put16(udp, sport);
+	put16(udp + 2, dport);
+	put16(udp + 4, ulen);
+	memcpy(udp + UDP_HLEN, payload, plen);
+	sum = csum_add(0, ip + 8, 32);
+	sum += ulen + IPPROTO_UDP;
+	sum = csum_add(sum, udp, ulen);
+	sum = csum_fold(sum);
+	put16(udp + 6, sum ? sum : 0xffff);
+	return IP6_HLEN + ulen;
+}
+
 #endif /* RTUN_PKT_H */
