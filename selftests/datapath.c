@@ -59,7 +59,8 @@ static size_t frame(const struct dp *d, uint8_t *buf, const uint8_t *ip, size_t 
 		put16(p + 12, 0x0800);
 		p += ETH_HLEN_;
 	}
-	memcpy(p, ip, len);
+	if (len)
+		memcpy(p, ip, len);
 	return p - buf + len;
 }
 
