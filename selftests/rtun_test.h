@@ -3,12 +3,34 @@
  * Shared helpers for the rtun selftests. Every test runs against both drivers in
  * the same boot: the device node comes from TUN_DEV (default /dev/net/tun) and
  * the driver under test from TUN_DRIVER ("tun" or "rtun").
+ *
+ * Helpers return 0 (or a value) on success and a negative errno on failure, so
+ * tests can assert the exact error.
  */
 #ifndef RTUN_TEST_H
 #define RTUN_TEST_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 
 static inline const char *tun_dev_path(void)
 {
@@ -24,5 +46,454 @@ static inline int testing_rtun(void)
 
 	return d && !strcmp(d, "rtun");
 }
+
+/*
+ * The rtnl link kind the driver under test registers: rtun side by side with tun.ko
+ * (at a node other than /dev/net/tun) calls its devices "rtun"; tun.ko, and rtun as
+ * the drop-in, call them "tun".
+ */
+static inline const char *expected_link_kind(void)
+{
+	if (testing_rtun() && strcmp(tun_dev_path(), "/dev/net/tun"))
+		return "rtun";
+	return "tun";
+}
+
+/*
+ * An interface name unique to this process and driver: TAG (at most 5 characters),
+ * 'k' for tun.ko or 'r' for rtun, and the pid. BUF holds IFNAMSIZ bytes.
+ */
+static inline char *test_ifname(char *buf, const char *tag)
+{
+	snprintf(buf, IFNAMSIZ, "%.5s%c%d", tag, testing_rtun() ? 'r' : 'k',
+		 (int)(getpid() % 10000000));
+	return buf;
+}
+
+static inline void ifr_set_name(struct ifreq *ifr, const char *name)
+{
+	size_t n = name ? strnlen(name, IFNAMSIZ - 1) : 0;
+
+	memset(ifr->ifr_name, 0, IFNAMSIZ);
+	memcpy(ifr->ifr_name, name ?: "", n);
+}
+
+/* TUNSETIFF on FD; the name the driver chose goes to OUT (IFNAMSIZ bytes) if given. */
+static inline int tun_setiff(int fd, const char *name, int flags, char *out)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, name);
+	ifr.ifr_flags = flags;
+	if (ioctl(fd, TUNSETIFF, &ifr))
+		return -errno;
+	if (out)
+		memcpy(out, ifr.ifr_name, IFNAMSIZ);
+	return 0;
+}
+
+/* Open the device node and TUNSETIFF: the new fd, or a negative errno. */
+static inline int tun_alloc(const char *name, int flags, char *out)
+{
+	int fd = open(tun_dev_path(), O_RDWR | O_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = tun_setiff(fd, name, flags, out);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* TUNGETIFF: the flags, or a negative errno; the name goes to NAME if given. */
+static inline int tun_getiff(int fd, char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr))
+		return -errno;
+	if (name)
+		memcpy(name, ifr.ifr_name, IFNAMSIZ);
+	return (unsigned short)ifr.ifr_flags;
+}
+
+/* An interface ioctl (SIOC*) on a throwaway socket in the current netns. */
+static inline int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (s < 0)
+		return -errno;
+	if (ioctl(s, req, ifr))
+		ret = -errno;
+	close(s);
+	return ret;
+}
+
+/* The ifindex of NAME in the current netns, 0 when there is no such device. */
+static inline int ifindex_of(const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, name);
+	if (if_ioctl(SIOCGIFINDEX, &ifr))
+		return 0;
+	return ifr.ifr_ifindex;
+}
+
+/* Wait up to MS milliseconds for NAME to disappear: 1 when it is gone. */
+static inline int wait_gone(const char *name, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (!ifindex_of(name))
+			return 1;
+		usleep(10000);
+	}
+	return !ifindex_of(name);
+}
+
+/* The interface flags of NAME (IFF_UP, ...), or a negative errno. */
+static inline int if_get_flags(const char *name)
+{
+	struct ifreq ifr;
+	int err;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, name);
+	err = if_ioctl(SIOCGIFFLAGS, &ifr);
+	return err ? err : (unsigned short)ifr.ifr_flags;
+}
+
+static inline int if_set_up(const char *name, int up)
+{
+	struct ifreq ifr;
+	int flags = if_get_flags(name);
+
+	if (flags < 0)
+		return flags;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, name);
+	ifr.ifr_flags = up ? (flags | IFF_UP) : (flags & ~IFF_UP);
+	return if_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+static inline int if_set_in_addr(const char *name, unsigned long req, const char *addr)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, name);
+	sin->sin_family = AF_INET;
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+		return -EINVAL;
+	return if_ioctl(req, &ifr);
+}
+
+/*
+ * Give NAME the IPv4 address ADDR: point to point with PEER when PEER is given,
+ * else with netmask MASK. Then bring it up.
+ */
+static inline int if_config4(const char *name, const char *addr, const char *peer,
+			     const char *mask)
+{
+	int err = if_set_in_addr(name, SIOCSIFADDR, addr);
+
+	if (!err && peer)
+		err = if_set_in_addr(name, SIOCSIFDSTADDR, peer);
+	if (!err && mask)
+		err = if_set_in_addr(name, SIOCSIFNETMASK, mask);
+	if (!err)
+		err = if_set_up(name, 1);
+	return err;
+}
+
+/* Read /sys/class/net/NAME/ATTR into BUF without its newline: 0 or a negative errno. */
+static inline int sysfs_read(const char *name, const char *attr, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return 0;
+}
+
+/* Wait up to MS milliseconds for /sys/class/net/NAME/operstate to read STATE. */
+static inline int wait_operstate(const char *name, const char *state, int ms)
+{
+	char buf[32];
+
+	for (; ms > 0; ms -= 10) {
+		if (!sysfs_read(name, "operstate", buf, sizeof(buf)) && !strcmp(buf, state))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* A numeric sysfs attribute (decimal or 0x hex); LONG_MIN when it can't be read. */
+static inline long sysfs_long(const char *name, const char *attr)
+{
+	char buf[64];
+
+	if (sysfs_read(name, attr, buf, sizeof(buf)))
+		return LONG_MIN;
+	return strtol(buf, NULL, 0);
+}
+
+/* /sys/class/net/NAME/statistics/STAT, or LONG_MIN. */
+static inline long if_stat(const char *name, const char *stat)
+{
+	char attr[64];
+
+	snprintf(attr, sizeof(attr), "statistics/%s", stat);
+	return sysfs_long(name, attr);
+}
+
+static inline int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Move the calling process into a fresh network namespace, with its own mount
+ * namespace and a sysfs mounted for the new netns (sysfs shows the devices of the
+ * netns it was mounted in), IPv6 off for new devices (so the stack sends nothing
+ * unasked through them) and lo up. Devices created afterwards live and die with
+ * this namespace, so nothing outlives a test that fails or is killed.
+ */
+static inline int enter_test_netns(void)
+{
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS))
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -errno;
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return -errno;
+	/* Absent without IPv6: nothing to silence then. */
+	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	return if_set_up("lo", 1);
+}
+
+/* ---- rtnetlink ---- */
+
+#define RTNL_BUF 8192
+
+/* Send one request and read its ack: 0 or the negative errno the kernel returned. */
+static inline int rtnl_talk(struct nlmsghdr *req, char *reply, size_t rlen)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[RTNL_BUF];
+	struct nlmsghdr *h;
+	int s, ret = -EIO;
+	ssize_t n;
+
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0)
+		return -errno;
+	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	req->nlmsg_seq = 1;
+	if (sendto(s, req, req->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		n = recv(s, buf, sizeof(buf), 0);
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+				goto out;
+			}
+			if (reply && h->nlmsg_len <= rlen)
+				memcpy(reply, h, h->nlmsg_len);
+		}
+	}
+out:
+	close(s);
+	return ret;
+}
+
+static inline struct rtattr *rta_add(struct nlmsghdr *h, int type, const void *data, int len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+static inline void rta_nest_end(struct nlmsghdr *h, struct rtattr *nest)
+{
+	nest->rta_len = (char *)h + h->nlmsg_len - (char *)nest;
+}
+
+/* An RTM_*LINK request: nlmsghdr, ifinfomsg, attributes. */
+struct rtnl_link_req {
+	char buf[1280] __attribute__((aligned(8)));
+};
+
+static inline struct nlmsghdr *rtnl_link_req_init(struct rtnl_link_req *r, int type, int flags,
+						  const char *name)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)r->buf;
+	struct ifinfomsg *i = NLMSG_DATA(h);
+
+	memset(r, 0, sizeof(*r));
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(*i));
+	h->nlmsg_type = type;
+	h->nlmsg_flags = flags;
+	i->ifi_family = AF_UNSPEC;
+	if (name)
+		rta_add(h, IFLA_IFNAME, name, strlen(name) + 1);
+	return h;
+}
+
+/* ip link del NAME */
+static inline int rtnl_del_link(const char *name)
+{
+	struct rtnl_link_req r;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_DELLINK, 0, name);
+
+	return rtnl_talk(h, NULL, 0);
+}
+
+/* ip link add NAME type KIND */
+static inline int rtnl_add_link(const char *name, const char *kind)
+{
+	struct rtnl_link_req r;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
+	struct rtattr *li = rta_add(h, IFLA_LINKINFO, NULL, 0);
+
+	rta_add(h, IFLA_INFO_KIND, kind, strlen(kind) + 1);
+	rta_nest_end(h, li);
+	return rtnl_talk(h, NULL, 0);
+}
+
+/* ip link set NAME netns NSFD */
+static inline int rtnl_link_set_netns(const char *name, int nsfd)
+{
+	struct rtnl_link_req r;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, 0, name);
+
+	rta_add(h, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
+	return rtnl_talk(h, NULL, 0);
+}
+
+/* ip link set NAME carrier on|off */
+static inline int rtnl_link_set_carrier(const char *name, int on)
+{
+	struct rtnl_link_req r;
+	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, 0, name);
+	unsigned char c = !!on;
+
+	rta_add(h, IFLA_CARRIER, &c, sizeof(c));
+	return rtnl_talk(h, NULL, 0);
+}
+
+/* What ip -d link show NAME reports of a tun device (IFLA_LINKINFO). */
+struct tun_link_info {
+	char kind[32];
+	int type, pi, vnet_hdr, persist, multi_queue;	/* -1: attribute absent */
+	long long owner, group;				/* -1: attribute absent */
+};
+
+static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
+{
+	struct rtnl_link_req r;
+	static char reply[RTNL_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *h = (struct nlmsghdr *)reply, *req;
+	struct rtattr *a, *b, *c;
+	int len, blen, clen, err;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->type = ti->pi = ti->vnet_hdr = ti->persist = ti->multi_queue = -1;
+	ti->owner = ti->group = -1;
+	req = rtnl_link_req_init(&r, RTM_GETLINK, 0, name);
+	memset(reply, 0, sizeof(reply));
+	err = rtnl_talk(req, reply, sizeof(reply));
+	if (err)
+		return err;
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return -ENOENT;
+	len = IFLA_PAYLOAD(h);
+	for (a = IFLA_RTA(NLMSG_DATA(h)); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != IFLA_LINKINFO)
+			continue;
+		blen = RTA_PAYLOAD(a);
+		for (b = RTA_DATA(a); RTA_OK(b, blen); b = RTA_NEXT(b, blen)) {
+			if (b->rta_type == IFLA_INFO_KIND) {
+				snprintf(ti->kind, sizeof(ti->kind), "%.*s",
+					 (int)RTA_PAYLOAD(b), (char *)RTA_DATA(b));
+				continue;
+			}
+			if (b->rta_type != IFLA_INFO_DATA)
+				continue;
+			clen = RTA_PAYLOAD(b);
+			for (c = RTA_DATA(b); RTA_OK(c, clen); c = RTA_NEXT(c, clen)) {
+				unsigned char u8 = *(unsigned char *)RTA_DATA(c);
+				unsigned int u32 = *(unsigned int *)RTA_DATA(c);
+
+				switch (c->rta_type) {
+				case IFLA_TUN_TYPE: ti->type = u8; break;
+				case IFLA_TUN_PI: ti->pi = u8; break;
+				case IFLA_TUN_VNET_HDR: ti->vnet_hdr = u8; break;
+				case IFLA_TUN_PERSIST: ti->persist = u8; break;
+				case IFLA_TUN_MULTI_QUEUE: ti->multi_queue = u8; break;
+				case IFLA_TUN_OWNER: ti->owner = u32; break;
+				case IFLA_TUN_GROUP: ti->group = u32; break;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- time bounds ---- */
+
+static inline long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* How long a test waits for something that should happen at once. */
+#define WAIT_MS 3000
 
 #endif /* RTUN_TEST_H */
