@@ -200,6 +200,8 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             }
             dev.set_mac_address(ifr.sockaddr(), &rtnl)?;
         }
+        Request::SetOffload(flags) => device::Device::set_offload(&dev, flags, &rtnl)?,
+        Request::Vnet(cmd) => d.vnet_ioctl(cmd, arg, &rtnl)?,
         Request::Unsupported => return Err(EOPNOTSUPP),
         Request::Unknown => return Err(EINVAL),
         Request::GetFeatures

@@ -3,7 +3,7 @@
 //! The device: private data of a tun/tap `net_device`, creation, attach by name,
 //! permissions, persistence, and the netdev callbacks.
 
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     prelude::*,
     sync::{rcu, Arc},
@@ -22,6 +22,9 @@ use crate::steering::{self, FlowTable};
 
 /// One of rtun's devices.
 pub(crate) type TunDev = Dev<Device>;
+
+/// `sizeof(struct virtio_net_hdr)`, the default header size.
+const VNET_HDR_LEN: i32 = core::mem::size_of::<b::virtio_net_hdr>() as i32;
 
 /// An invalid uid/gid (`INVALID_UID`): no owner, no group.
 pub(crate) const NO_ID: u32 = u32::MAX;
@@ -49,6 +52,10 @@ pub(crate) struct Device {
     sndbuf: AtomicI32,
     /// `TUNSETDEBUG` / ethtool message level.
     msglevel: AtomicU32,
+    /// Size of the virtio-net header in front of packets (`TUNSETVNETHDRSZ`).
+    vnet_hdr_sz: AtomicI32,
+    /// The offloads userspace accepts (`TUNSETOFFLOAD`), as netdev features.
+    set_features: AtomicU64,
 }
 
 impl Device {
@@ -62,6 +69,8 @@ impl Device {
             flows: if multi { Some(FlowTable::new()?) } else { None },
             sndbuf: AtomicI32::new(sndbuf),
             msglevel: AtomicU32::new(0),
+            vnet_hdr_sz: AtomicI32::new(VNET_HDR_LEN),
+            set_features: AtomicU64::new(0),
         })
     }
 
@@ -117,6 +126,29 @@ impl Device {
     /// Sets the message level (`TUNSETDEBUG`).
     pub(crate) fn set_msglevel(&self, level: u32) {
         self.msglevel.store(level, Ordering::Relaxed)
+    }
+
+    /// The virtio-net header size, when `IFF_VNET_HDR` is on.
+    pub(crate) fn vnet_hdr_sz(&self) -> Option<i32> {
+        (self.flags() & ioctl::IFF_VNET_HDR != 0).then(|| self.vnet_hdr_sz.load(Ordering::Relaxed))
+    }
+
+    /// The vnet ioctls: header size and endianness (flags `TUN_VNET_LE`/`_BE`).
+    pub(crate) fn vnet_ioctl(&self, cmd: u32, arg: usize, _rtnl: &Rtnl) -> Result {
+        let mut sz = self.vnet_hdr_sz.load(Ordering::Relaxed);
+        let mut flags = self.flags();
+        let r = crate::net::vnet::ioctl(&mut sz, &mut flags, cmd, arg);
+        self.vnet_hdr_sz.store(sz, Ordering::Relaxed);
+        self.flags.store(flags, Ordering::Relaxed);
+        r
+    }
+
+    /// `TUNSETOFFLOAD`: which offloads the reader can take.
+    pub(crate) fn set_offload(dev: &TunDev, arg: usize, rtnl: &Rtnl) -> Result {
+        let features = crate::net::vnet::offload_features(arg)?;
+        dev.data().set_features.store(features, Ordering::Relaxed);
+        dev.set_user_features(features, rtnl);
+        Ok(())
     }
 
     /// The flow table, on multiqueue devices.
@@ -284,6 +316,12 @@ impl NetDevOps for Device {
         }
         dev.set_carrier(on);
         Ok(())
+    }
+
+    fn fix_features(dev: &TunDev, features: u64) -> u64 {
+        // Offloads stay off until TUNSETOFFLOAD says the reader handles them.
+        let set = dev.data().set_features.load(Ordering::Relaxed);
+        (features & set) | (features & !crate::net::vnet::user_features())
     }
 
     fn select_queue(dev: &TunDev, skb: &mut SkbRef<'_>) -> u16 {

@@ -45,9 +45,11 @@ pub(crate) const TUN_FEATURES: u32 = IFF_NO_PI
 
 /// The subset of [`TUN_FEATURES`] rtun implements. `TUNSETIFF` refuses the others with
 /// `EINVAL` rather than silently mis-framing packets (see Documentation/rtun.rst).
-pub(crate) const RTUN_FEATURES: u32 = IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE;
+pub(crate) const RTUN_FEATURES: u32 =
+    IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI;
 
-/// What `TUNGETFEATURES` reports.
+/// What `TUNGETFEATURES` reports. `IFF_NAPI` is accepted and needs nothing: rtun's
+/// receive path is the same with or without it (see Documentation/rtun.rst).
 pub(crate) const FEATURES: u32 = IFF_TUN | IFF_TAP | IFF_NO_CARRIER | RTUN_FEATURES;
 
 /// `sizeof(struct ifreq)`, and its 32-bit (compat) size.
@@ -70,12 +72,14 @@ impl IfReq {
         }
     }
 
-    /// Copies the request from userspace (EFAULT on a bad pointer).
+    /// Copies the request from userspace (EFAULT on a bad pointer). The name is cut to
+    /// 15 bytes and NUL-terminated, as tun.c does before using it.
     pub(crate) fn read(arg: usize, compat: bool) -> Result<Self> {
         let mut r = Self::zeroed(compat);
         UserSlice::new(UserPtr::from_addr(arg), r.len)
             .reader()
             .read_slice(&mut r.bytes[..r.len])?;
+        r.bytes[15] = 0;
         Ok(r)
     }
 
@@ -156,6 +160,9 @@ pub(crate) enum Request {
     GetSndBuf,
     SetSndBuf,
     SetQueue(IfReq),
+    SetOffload(usize),
+    /// `TUN{GET,SET}VNET{HDRSZ,LE,BE}`, carrying the command.
+    Vnet(u32),
     /// Known to tun.c but not implemented by rtun yet.
     Unsupported,
     /// Not a tun ioctl.
@@ -185,17 +192,17 @@ impl Request {
             b::rtun_ioctl_RTUN_TUNGETSNDBUF => Self::GetSndBuf,
             b::rtun_ioctl_RTUN_TUNSETSNDBUF => Self::SetSndBuf,
             b::rtun_ioctl_RTUN_TUNSETQUEUE => Self::SetQueue(IfReq::read(arg, compat)?),
-            b::rtun_ioctl_RTUN_TUNSETOFFLOAD
-            | b::rtun_ioctl_RTUN_TUNSETTXFILTER
-            | b::rtun_ioctl_RTUN_TUNATTACHFILTER
-            | b::rtun_ioctl_RTUN_TUNDETACHFILTER
-            | b::rtun_ioctl_RTUN_TUNGETFILTER
-            | b::rtun_ioctl_RTUN_TUNGETVNETHDRSZ
+            b::rtun_ioctl_RTUN_TUNSETOFFLOAD => Self::SetOffload(arg),
+            b::rtun_ioctl_RTUN_TUNGETVNETHDRSZ
             | b::rtun_ioctl_RTUN_TUNSETVNETHDRSZ
             | b::rtun_ioctl_RTUN_TUNSETVNETLE
             | b::rtun_ioctl_RTUN_TUNGETVNETLE
             | b::rtun_ioctl_RTUN_TUNSETVNETBE
-            | b::rtun_ioctl_RTUN_TUNGETVNETBE
+            | b::rtun_ioctl_RTUN_TUNGETVNETBE => Self::Vnet(cmd),
+            b::rtun_ioctl_RTUN_TUNSETTXFILTER
+            | b::rtun_ioctl_RTUN_TUNATTACHFILTER
+            | b::rtun_ioctl_RTUN_TUNDETACHFILTER
+            | b::rtun_ioctl_RTUN_TUNGETFILTER
             | b::rtun_ioctl_RTUN_TUNSETSTEERINGEBPF
             | b::rtun_ioctl_RTUN_TUNSETFILTEREBPF => Self::Unsupported,
             _ => Self::Unknown,

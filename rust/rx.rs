@@ -9,14 +9,12 @@ use crate::device::TunDev;
 use crate::ioctl;
 use crate::queue::Queue;
 use crate::net::skb::{self, Skb};
+use crate::net::vnet::VnetHdr;
 
 /// `ETH_P_IP`/`ETH_P_IPV6`, big-endian as in `skb->protocol`.
 const ETH_P_IP_BE: u16 = (crate::bindings::ETH_P_IP as u16).to_be();
 const ETH_P_IPV6_BE: u16 = (crate::bindings::ETH_P_IPV6 as u16).to_be();
 const ETH_HLEN: usize = crate::bindings::rtun_const_RTUN_ETH_HLEN as usize;
-
-/// The largest packet a write may carry (tun.c: the 64 KiB of an IP datagram).
-const MAX_PACKET: usize = 65535 + ETH_HLEN;
 
 /// `write`/`writev`: one packet from `src`. Returns the bytes consumed.
 pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<usize> {
@@ -37,24 +35,38 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
         }
         proto = u16::from_ne_bytes([pi[2], pi[3]]);
     }
+    let vnet = match dev.data().vnet_hdr_sz() {
+        Some(sz) => {
+            let (hdr, hdr_len) = VnetHdr::read(sz, flags, src)?;
+            len -= sz as usize;
+            Some((sz, hdr, hdr_len))
+        }
+        None => None,
+    };
+    let hdr_len = vnet.as_ref().map_or(0, |v| v.2 as usize);
     let tap = dev.data().is_tap();
-    if tap && len < ETH_HLEN {
+    if tap && (len < ETH_HLEN || (hdr_len != 0 && hdr_len < ETH_HLEN)) {
         return Err(EINVAL);
     }
-    if len > MAX_PACKET {
-        dev.count_rx_dropped();
-        return Err(EMSGSIZE);
-    }
 
-    let mut skb = Skb::alloc(dev, len as u32).inspect_err(|_| dev.count_rx_dropped())?;
-    if let Err(e) = skb.put_from_iter(src, len as u32) {
+    // The headers the guest announced go in the linear part, the rest may be paged.
+    let mut skb =
+        Skb::alloc(dev, len as u32, hdr_len as u32).inspect_err(|_| dev.count_rx_dropped())?;
+    if let Err(e) = skb.fill_from_iter(src) {
         dev.count_rx_dropped();
         skb.drop_reason(skb::DROP_UCOPY_FAULT);
         return Err(e);
     }
 
     if tap {
-        skb.eth_type_trans(dev);
+        if !skb.may_pull(ETH_HLEN as u32) {
+            dev.count_rx_dropped();
+            skb.drop_reason(skb::DROP_HDR_TRUNC);
+            return Err(ENOMEM);
+        }
+        // The virtio-net header is applied before eth_type_trans(), with the network
+        // header after the Ethernet one, as in tun.c.
+        skb.set_network_header(ETH_HLEN as i32);
     } else {
         if flags & ioctl::IFF_NO_PI != 0 {
             // No tun_pi: the IP version nibble says which protocol this is.
@@ -69,6 +81,15 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
         }
         skb.set_network_header(0);
         skb.set_protocol_be(proto);
+    }
+    if let Some((sz, hdr, _)) = vnet {
+        if hdr.apply(sz, flags, &mut skb).is_err() {
+            // tun.c counts these as frame errors, not drops.
+            return Err(EINVAL);
+        }
+    }
+    if tap {
+        skb.eth_type_trans(dev);
     }
     skb.set_network_header(0);
     skb.probe_transport_header();

@@ -8,6 +8,7 @@ use kernel::{iov::IovIterDest, prelude::*};
 use crate::device::{with_queue, TunDev};
 use crate::ioctl;
 use crate::net::skb::{self, Skb};
+use crate::net::vnet;
 use crate::queue::Queue;
 
 /// `ndo_start_xmit`: queue `skb` for the reader of its queue, or drop it.
@@ -25,17 +26,19 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb) {
     }
 }
 
-/// `read`/`readv`: one packet into `dest`. Returns the packet's full length (with
-/// `tun_pi`), as tun.c does, even when `dest` was too short and it was truncated.
+/// `read`/`readv`: one packet into `dest`. Returns the bytes read; a packet longer than
+/// `dest` is cut (with `TUN_PKT_STRIP` in its `tun_pi`), the rest is dropped.
 pub(crate) fn read(q: &Queue, dev: &TunDev, dest: &mut IovIterDest<'_>, nonblock: bool) -> Result<usize> {
-    if dest.is_empty() {
+    let room = dest.len();
+    if room == 0 {
         return Ok(0);
     }
     let skb = q.dequeue(nonblock)?;
     match put_user(q, dev, &skb, dest) {
         Ok(n) => {
             skb.consume();
-            Ok(n)
+            // tun.c: the full length is capped to what the caller asked for.
+            Ok(n.min(room))
         }
         Err(e) => {
             skb.drop_reason(skb::DROP_NOT_SPECIFIED);
@@ -44,11 +47,16 @@ pub(crate) fn read(q: &Queue, dev: &TunDev, dest: &mut IovIterDest<'_>, nonblock
     }
 }
 
-/// tun.c's `tun_put_user` (without virtio-net headers and VLAN reinsertion).
+/// tun.c's `tun_put_user`: `tun_pi`, virtio-net header, then the packet with its VLAN
+/// tag (if the stack kept it out of the data) put back after the MAC addresses.
 fn put_user(q: &Queue, dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> Result<usize> {
+    let d = dev.data();
+    let vlan = skb.vlan_tag();
+    let vlan_hlen = if vlan.is_some() { VLAN_HLEN } else { 0 };
+    let vnet_sz = d.vnet_hdr_sz();
     let len = skb.len() as usize;
-    let mut total = len;
-    if dev.data().flags() & ioctl::IFF_NO_PI == 0 {
+    let mut total = len + vlan_hlen + vnet_sz.unwrap_or(0) as usize;
+    if d.flags() & ioctl::IFF_NO_PI == 0 {
         const PI_LEN: usize = 4;
         if dest.len() < PI_LEN {
             return Err(EINVAL);
@@ -63,9 +71,30 @@ fn put_user(q: &Queue, dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> R
             return Err(EFAULT);
         }
     }
-    let n = len.min(dest.len());
-    skb.copy_to_iter(0, dest, n as u32)?;
-    dev.count_tx(len as u32);
-    q.count_tx(len as u32);
+    if let Some(sz) = vnet_sz {
+        vnet::write(sz, d.flags(), dev, skb, dest)?;
+    }
+    let mut offset = 0;
+    if let Some((proto, tci)) = vlan {
+        // Destination and source MAC, then the 802.1Q header, then the rest.
+        const MACS: usize = 12;
+        let n = MACS.min(dest.len()).min(len);
+        skb.copy_to_iter(0, dest, n as u32)?;
+        offset = n;
+        if !dest.is_empty() && n == MACS {
+            let mut tag = [0u8; VLAN_HLEN];
+            tag[..2].copy_from_slice(&proto.to_ne_bytes());
+            tag[2..].copy_from_slice(&tci.to_be_bytes());
+            let m = VLAN_HLEN.min(dest.len());
+            dest.copy_to_iter(&tag[..m]);
+        }
+    }
+    let n = (len - offset).min(dest.len());
+    skb.copy_to_iter(offset as u32, dest, n as u32)?;
+    dev.count_tx((len + vlan_hlen) as u32);
+    q.count_tx((len + vlan_hlen) as u32);
     Ok(total)
 }
+
+/// `VLAN_HLEN`: the 802.1Q tag put back into packets read from a TAP device.
+const VLAN_HLEN: usize = 4;

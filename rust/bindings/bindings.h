@@ -22,6 +22,7 @@
 #include <linux/sched/signal.h>
 #include <linux/skbuff.h>
 #include <linux/wait.h>
+#include <linux/virtio_net.h>
 #include <linux/proc_fs.h>
 #include <linux/proc_ns.h>
 #include <linux/sysfs.h>
@@ -121,7 +122,25 @@ kgid_t rtun_make_kgid_current(gid_t gid);
 uid_t rtun_from_kuid_current(kuid_t uid);
 gid_t rtun_from_kgid_current(kgid_t gid);
 
-struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len);
+struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len,
+			       unsigned int linear);
+unsigned int rtun_skb_max_head(void);
+
+/*
+ * virtio-net headers: thin shims over the inline helpers of the kernel's
+ * drivers/net/tun_vnet.h, which tun.c uses, so both drivers parse and build
+ * the same headers. `hdr` is a struct virtio_net_hdr_v1_hash_tunnel.
+ */
+int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr);
+int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr);
+int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
+		      const struct sk_buff *skb, struct iov_iter *iter);
+long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp);
+unsigned int rtun_vnet_hdr_buf_size(void);
+u64 rtun_tun_user_features(void);
+u64 rtun_offload_features(unsigned long arg, int *unknown);
+void rtun_netdev_set_user_features(struct net_device *dev, u64 features);
+bool rtun_skb_vlan_tag(const struct sk_buff *skb, __be16 *proto, u16 *tci);
 unsigned char *rtun_skb_data(const struct sk_buff *skb);
 unsigned int rtun_skb_len(const struct sk_buff *skb);
 unsigned int rtun_skb_headlen(const struct sk_buff *skb);

@@ -4,6 +4,7 @@
  * turn into callable symbols. No logic lives here: each function is one call.
  */
 #include "bindings.h"
+#include "tun_vnet.h"
 
 /* netif_get_mac_address() lives there, as for tun.c. */
 MODULE_IMPORT_NS("NETDEV_INTERNAL");
@@ -143,15 +144,39 @@ gid_t rtun_from_kgid_current(kgid_t gid)
 	return from_kgid_munged(current_user_ns(), gid);
 }
 
-/* An skb for a packet of len bytes written by userspace, with tun.c's headroom. */
-struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len)
+/*
+ * An skb of len bytes (contents not yet written) for a packet userspace
+ * writes, laid out as tun_alloc_skb() does: linear under a page, else a
+ * linear head of `linear` bytes and the rest in page fragments.
+ */
+struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len,
+			       unsigned int linear)
 {
-	unsigned int headroom = NET_SKB_PAD + NET_IP_ALIGN;
-	struct sk_buff *skb = __netdev_alloc_skb(dev, headroom + len, GFP_KERNEL);
+	unsigned int prepad = NET_SKB_PAD + NET_IP_ALIGN;
+	struct sk_buff *skb;
+	int err;
 
-	if (skb)
-		skb_reserve(skb, headroom);
+	if (prepad + len < PAGE_SIZE)
+		linear = len;
+	linear = min(linear, len);
+	if (len - linear > MAX_SKB_FRAGS * (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER))
+		linear = len - MAX_SKB_FRAGS * (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
+	skb = alloc_skb_with_frags(prepad + linear, len - linear,
+				   PAGE_ALLOC_COSTLY_ORDER, &err, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	skb->dev = dev;
+	skb_reserve(skb, prepad);
+	skb_put(skb, linear);
+	skb->data_len = len - linear;
+	skb->len += len - linear;
 	return skb;
+}
+
+/* SKB_MAX_HEAD(): the largest linear head that fits a page with its padding. */
+unsigned int rtun_skb_max_head(void)
+{
+	return SKB_MAX_HEAD(NET_SKB_PAD + NET_IP_ALIGN);
 }
 
 unsigned char *rtun_skb_data(const struct sk_buff *skb)
@@ -274,16 +299,24 @@ void rtun_netdev_tap_priv_flags(struct net_device *dev)
 	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
 }
 
+/* tun.c's TUN_USER_FEATURES: the offloads TUNSETOFFLOAD turns on. */
+#define TUN_USER_FEATURES (NETIF_F_HW_CSUM | NETIF_F_TSO_ECN | NETIF_F_TSO | \
+			   NETIF_F_TSO6 | NETIF_F_GSO_UDP_L4 | \
+			   NETIF_F_GSO_UDP_TUNNEL | NETIF_F_GSO_UDP_TUNNEL_CSUM)
+
 /*
- * The features tun.c leaves on until TUNSETOFFLOAD: scatter-gather. The
- * feature bits are BIT_ULL() macros that bindgen cannot evaluate.
+ * tun_net_initialize()'s features; the user features stay masked by
+ * ndo_fix_features until TUNSETOFFLOAD. The feature bits are BIT_ULL()
+ * macros that bindgen cannot evaluate.
  */
 void rtun_netdev_set_features(struct net_device *dev)
 {
-	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST;
+	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST | TUN_USER_FEATURES |
+			   NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_STAG_TX;
 	dev->hw_enc_features = dev->hw_features;
 	dev->features = dev->hw_features;
-	dev->vlan_features = dev->features;
+	dev->vlan_features = dev->features &
+			     ~(NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_STAG_TX);
 }
 
 u32 rtun_skb_get_hash(struct sk_buff *skb)
@@ -405,4 +438,100 @@ unsigned long rtun_jiffies(void)
 u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb)
 {
 	return __skb_get_hash_symmetric(skb);
+}
+
+int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr)
+{
+	return __tun_vnet_hdr_get(sz, flags, tun_vnet_hdr_guest_features(sz), from, hdr);
+}
+
+int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr)
+{
+	return tun_vnet_hdr_tnl_to_skb(flags, tun_vnet_hdr_guest_features(sz), skb, hdr);
+}
+
+int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
+		      const struct sk_buff *skb, struct iov_iter *iter)
+{
+	struct virtio_net_hdr_v1_hash_tunnel hdr;
+	int ret;
+
+	memset(&hdr, 0, sizeof(hdr));
+	ret = tun_vnet_hdr_tnl_from_skb(flags, dev, skb, &hdr);
+	if (ret)
+		return ret;
+	return __tun_vnet_hdr_put(sz, dev->features, iter, (struct virtio_net_hdr *)&hdr);
+}
+
+long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp)
+{
+	return tun_vnet_ioctl(sz, flags, cmd, argp);
+}
+
+unsigned int rtun_vnet_hdr_buf_size(void)
+{
+	return sizeof(struct virtio_net_hdr_v1_hash_tunnel);
+}
+
+u64 rtun_tun_user_features(void)
+{
+	return TUN_USER_FEATURES;
+}
+
+#define PLAIN_GSO (NETIF_F_GSO_UDP_L4 | NETIF_F_TSO | NETIF_F_TSO6)
+
+/*
+ * TUNSETOFFLOAD's TUN_F_* flags as netdev features: tun.c's set_offload(),
+ * whose NETIF_F_* operands are BIT_ULL() macros. *unknown gets the flags that
+ * are left over (the caller answers EINVAL for them).
+ */
+u64 rtun_offload_features(unsigned long arg, int *unknown)
+{
+	netdev_features_t features = 0;
+
+	if (arg & TUN_F_CSUM) {
+		features |= NETIF_F_HW_CSUM;
+		arg &= ~TUN_F_CSUM;
+		if (arg & (TUN_F_TSO4 | TUN_F_TSO6)) {
+			if (arg & TUN_F_TSO_ECN) {
+				features |= NETIF_F_TSO_ECN;
+				arg &= ~TUN_F_TSO_ECN;
+			}
+			if (arg & TUN_F_TSO4)
+				features |= NETIF_F_TSO;
+			if (arg & TUN_F_TSO6)
+				features |= NETIF_F_TSO6;
+			arg &= ~(TUN_F_TSO4 | TUN_F_TSO6);
+		}
+		arg &= ~TUN_F_UFO;
+		if (arg & TUN_F_USO4 && arg & TUN_F_USO6) {
+			features |= NETIF_F_GSO_UDP_L4;
+			arg &= ~(TUN_F_USO4 | TUN_F_USO6);
+		}
+		if (features & PLAIN_GSO && arg & TUN_F_UDP_TUNNEL_GSO) {
+			features |= NETIF_F_GSO_UDP_TUNNEL;
+			if (arg & TUN_F_UDP_TUNNEL_GSO_CSUM)
+				features |= NETIF_F_GSO_UDP_TUNNEL_CSUM;
+			arg &= ~(TUN_F_UDP_TUNNEL_GSO | TUN_F_UDP_TUNNEL_GSO_CSUM);
+		}
+	}
+	*unknown = arg != 0;
+	return features;
+}
+
+/* The wanted-features update of set_offload(). */
+void rtun_netdev_set_user_features(struct net_device *dev, u64 features)
+{
+	dev->wanted_features &= ~TUN_USER_FEATURES;
+	dev->wanted_features |= features;
+	netdev_update_features(dev);
+}
+
+bool rtun_skb_vlan_tag(const struct sk_buff *skb, __be16 *proto, u16 *tci)
+{
+	if (!skb_vlan_tag_present(skb))
+		return false;
+	*proto = skb->vlan_proto;
+	*tci = skb_vlan_tag_get(skb);
+	return true;
 }

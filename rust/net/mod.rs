@@ -13,4 +13,5 @@ pub(crate) mod ring;
 pub(crate) mod rtnl;
 pub(crate) mod skb;
 pub(crate) mod time;
+pub(crate) mod vnet;
 pub(crate) mod wait;

@@ -179,6 +179,19 @@ impl NetDev {
         })
     }
 
+    /// Re-evaluates features after the offloads userspace wants changed
+    /// (`TUNSETOFFLOAD`); the result goes through `fix_features`.
+    pub(crate) fn set_user_features(&self, features: u64, _rtnl: &Rtnl) {
+        // SAFETY: RTNL is held, as `netdev_update_features` requires.
+        unsafe { b::rtun_netdev_set_user_features(self.as_raw(), features) }
+    }
+
+    /// The active features.
+    pub(crate) fn features(&self) -> u64 {
+        // SAFETY: reading an aligned field of a valid device.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).features) }
+    }
+
     /// The hardware address length.
     pub(crate) fn addr_len(&self) -> u8 {
         // SAFETY: reading a field of a valid device.
@@ -307,6 +320,9 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
 
     /// `ndo_change_carrier` (RTNL held).
     fn change_carrier(dev: &Dev<Self>, on: bool, rtnl: &Rtnl) -> Result;
+
+    /// `ndo_fix_features`: the features the device can have now.
+    fn fix_features(dev: &Dev<Self>, features: u64) -> u64;
 
     /// `ndo_select_queue`: the transmit queue for `skb`.
     fn select_queue(dev: &Dev<Self>, skb: &mut SkbRef<'_>) -> u16;
@@ -500,6 +516,11 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    unsafe extern "C" fn fix_features(dev: *mut b::net_device, features: u64) -> u64 {
+        // SAFETY: one of our devices.
+        T::fix_features(unsafe { Dev::<T>::from_raw(dev) }, features)
+    }
+
     unsafe extern "C" fn select_queue(
         dev: *mut b::net_device,
         skb: *mut b::sk_buff,
@@ -668,6 +689,7 @@ impl<T: NetDevOps> Callbacks<T> {
         ndo_stop: Some(Self::stop),
         ndo_start_xmit: Some(Self::start_xmit),
         ndo_select_queue: Some(Self::select_queue),
+        ndo_fix_features: Some(Self::fix_features),
         ndo_get_stats64: Some(b::dev_get_tstats64),
         ndo_change_carrier: Some(Self::change_carrier),
         // SAFETY: all-zeroes is a valid `net_device_ops` (no further callbacks).
@@ -680,6 +702,7 @@ impl<T: NetDevOps> Callbacks<T> {
         ndo_stop: Some(Self::stop),
         ndo_start_xmit: Some(Self::start_xmit),
         ndo_select_queue: Some(Self::select_queue),
+        ndo_fix_features: Some(Self::fix_features),
         ndo_get_stats64: Some(b::dev_get_tstats64),
         ndo_change_carrier: Some(Self::change_carrier),
         ndo_set_mac_address: Some(b::eth_mac_addr),

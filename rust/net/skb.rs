@@ -20,6 +20,7 @@ pub(crate) type DropReason = b::skb_drop_reason;
 pub(crate) use b::{
     skb_drop_reason_SKB_DROP_REASON_DEV_READY as DROP_DEV_READY,
     skb_drop_reason_SKB_DROP_REASON_FULL_RING as DROP_FULL_RING,
+    skb_drop_reason_SKB_DROP_REASON_HDR_TRUNC as DROP_HDR_TRUNC,
     skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED as DROP_NOT_SPECIFIED,
     skb_drop_reason_SKB_DROP_REASON_SKB_UCOPY_FAULT as DROP_UCOPY_FAULT,
 };
@@ -37,11 +38,19 @@ pub(crate) struct Skb {
 unsafe impl Send for Skb {}
 
 impl Skb {
-    /// Allocates an skb for `dev` with room for `len` bytes after the usual headroom.
-    pub(crate) fn alloc(dev: &NetDev, len: u32) -> Result<Self> {
+    /// Allocates an skb for `dev` holding `len` bytes (to be filled with
+    /// [`Skb::fill_from_iter`]): linear when small, else a linear head of at least
+    /// `linear` bytes (or a page's worth when 0) and page fragments.
+    pub(crate) fn alloc(dev: &NetDev, len: u32, linear: u32) -> Result<Self> {
+        let linear = if linear == 0 {
+            // SAFETY: plain call.
+            unsafe { b::rtun_skb_max_head() }
+        } else {
+            linear
+        };
         // SAFETY: `dev` is a valid net_device; the shim allocates with GFP_KERNEL, which
         // callers (process context: write) allow.
-        let ptr = unsafe { b::rtun_alloc_skb(dev.as_raw(), len) };
+        let ptr = unsafe { b::rtun_alloc_skb(dev.as_raw(), len, linear) };
         // INVARIANT: a non-null result is a new skb we own.
         NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or(ENOMEM)
     }
@@ -98,6 +107,14 @@ impl Skb {
         unsafe { b::rtun_skb_get_hash_symmetric(self.as_raw()) }
     }
 
+    /// The VLAN tag the stack left out of the packet data (`(proto, tci)`, proto
+    /// big-endian), if any.
+    pub(crate) fn vlan_tag(&self) -> Option<(u16, u16)> {
+        let (mut proto, mut tci) = (0u16, 0u16);
+        // SAFETY: `self.ptr` is valid; the out-pointers are valid for writes.
+        unsafe { b::rtun_skb_vlan_tag(self.as_raw(), &mut proto, &mut tci) }.then_some((proto, tci))
+    }
+
     /// Makes the first `len` bytes linear; false when the packet is shorter.
     pub(crate) fn may_pull(&mut self, len: u32) -> bool {
         // SAFETY: `self.ptr` is valid and owned.
@@ -113,12 +130,11 @@ impl Skb {
         Some(unsafe { *b::rtun_skb_data(self.as_raw()) })
     }
 
-    /// Appends `len` bytes from `src` to the linear area (which must have the room).
-    pub(crate) fn put_from_iter(&mut self, src: &mut IovIterSource<'_>, len: u32) -> Result {
-        // SAFETY: `self.ptr` is valid and owned; the caller allocated room for `len`.
-        unsafe { b::skb_put(self.as_raw(), len) };
-        // SAFETY: `self.ptr` is valid; `src.as_raw()` is a valid iterator; the copy writes
-        // only the `len` bytes just added at offset 0 of the data.
+    /// Fills the whole packet (as sized by [`Skb::alloc`]) from `src`.
+    pub(crate) fn fill_from_iter(&mut self, src: &mut IovIterSource<'_>) -> Result {
+        let len = self.len();
+        // SAFETY: `self.ptr` is valid and owned; `src.as_raw()` is a valid iterator; the
+        // copy writes the packet's own `len` bytes, linear head and fragments.
         let r = unsafe {
             b::skb_copy_datagram_from_iter(self.as_raw(), 0, src.as_raw().cast(), len as i32)
         };

@@ -78,7 +78,12 @@ details_tap() {
 details_mq() {
 	$TO ip -d link show dev $mq >"$out/d" || return 1
 	has "$out/d" "^ +tun type tun pi off vnet_hdr off multi_queue numqueues 0 numdisabled 0 persist on " &&
-		has "$out/d" "numtxqueues 256 numrxqueues 256"
+		# tun.c allocates 256 queues; rtun 1024 (an rtun extension).
+		if [ "$TUN_DRIVER" = rtun ]; then
+			has "$out/d" "numtxqueues 1024 numrxqueues 1024"
+		else
+			has "$out/d" "numtxqueues 256 numrxqueues 256"
+		fi
 }
 
 ethtool_info() {

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! virtio-net headers in front of packets (`IFF_VNET_HDR`), through the same inline
+//! helpers tun.c uses (`drivers/net/tun_vnet.h`), so both drivers agree on every field.
+
+use kernel::{
+    error::to_result,
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+};
+
+use crate::bindings as b;
+use crate::net::{netdev::NetDev, skb::Skb};
+
+/// Room for the largest header tun.c parses (`struct virtio_net_hdr_v1_hash_tunnel`).
+const HDR_BUF: usize = core::mem::size_of::<b::virtio_net_hdr_v1_hash_tunnel>();
+
+/// A parsed virtio-net header, as read from userspace.
+pub(crate) struct VnetHdr {
+    buf: [u8; HDR_BUF],
+}
+
+impl VnetHdr {
+    /// Reads the `sz`-byte header in front of a written packet. Returns it and its
+    /// `hdr_len` (the bytes of packet headers the guest says are in the linear part).
+    pub(crate) fn read(sz: i32, flags: u32, src: &mut IovIterSource<'_>) -> Result<(Self, u32)> {
+        let mut hdr = Self { buf: [0; HDR_BUF] };
+        // SAFETY: `src` is a valid iterator; `buf` has room for the largest parsed header.
+        let r = unsafe { b::rtun_vnet_hdr_get(sz, flags, src.as_raw().cast(), hdr.buf.as_mut_ptr().cast()) };
+        to_result(r)?;
+        Ok((hdr, r as u32))
+    }
+
+    /// Applies the header to `skb`: checksum offload and GSO metadata.
+    pub(crate) fn apply(&self, sz: i32, flags: u32, skb: &mut Skb) -> Result {
+        // SAFETY: `skb` is owned and valid; `buf` holds a header read by `read`.
+        to_result(unsafe { b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), self.buf.as_ptr().cast()) })
+    }
+}
+
+/// Writes the `sz`-byte header describing `skb` in front of a packet being read.
+pub(crate) fn write(sz: i32, flags: u32, dev: &NetDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> Result {
+    // SAFETY: all pointers are valid for the call; the shim builds the header on its stack.
+    to_result(unsafe { b::rtun_vnet_hdr_put(sz, flags, dev.as_raw(), skb.as_raw(), dest.as_raw().cast()) })
+}
+
+/// The vnet ioctls (`TUN{GET,SET}VNET{HDRSZ,LE,BE}`) on a header size and flag word.
+pub(crate) fn ioctl(sz: &mut i32, flags: &mut u32, cmd: u32, arg: usize) -> Result {
+    // SAFETY: `sz` and `flags` are valid for the call; `arg` is a user pointer, which the
+    // helper only accesses with get_user/put_user.
+    let r = unsafe { b::rtun_vnet_ioctl(sz, flags, cmd, arg as *mut i32) };
+    to_result(r as i32)
+}
+
+/// `TUNSETOFFLOAD` flags (`TUN_F_*`) as netdev features; `EINVAL` for unknown flags.
+pub(crate) fn offload_features(arg: usize) -> Result<u64> {
+    let mut unknown = 0;
+    // SAFETY: plain computation; `unknown` is valid for writes.
+    let features = unsafe { b::rtun_offload_features(arg as _, &mut unknown) };
+    if unknown != 0 {
+        return Err(EINVAL);
+    }
+    Ok(features)
+}
+
+/// The offloads `TUNSETOFFLOAD` controls (tun.c's `TUN_USER_FEATURES`).
+pub(crate) fn user_features() -> u64 {
+    // SAFETY: plain call.
+    unsafe { b::rtun_tun_user_features() }
+}
