@@ -6,7 +6,8 @@ set -eu
 
 STAMP_PKGS="rustc-web rust-web-src clang-19 libclang-19-dev llvm-19 lld-19 flex bison bc \
 libelf-dev libssl-dev cpio qemu-system-x86 linux-source-7.3 socat iproute2 ethtool \
-iputils-ping python3-venv busybox-static kmod procps libmnl-dev"
+iputils-ping python3-venv busybox-static kmod procps libmnl-dev python3-yaml \
+python3-jsonschema"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
