@@ -21,9 +21,6 @@ use crate::net::{creds, miscdev::FileOps, rtnl::Rtnl, wait::PollTable};
 use crate::queue::Queue;
 use crate::{rx, tx};
 
-/// `O_NONBLOCK`.
-const O_NONBLOCK: u32 = kernel::bindings::O_NONBLOCK;
-
 impl FileOps for Queue {
     type Context = Driver;
 
@@ -36,16 +33,12 @@ impl FileOps for Queue {
         device::close(&this, &rtnl);
     }
 
-    fn read_iter(this: ArcBorrow<'_, Self>, file: &File, dest: &mut IovIterDest<'_>) -> Result<usize> {
+    fn read_iter(this: ArcBorrow<'_, Self>, dest: &mut IovIterDest<'_>, nonblock: bool) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
-        tx::read(&this, &dev, dest, file.flags() & O_NONBLOCK != 0)
+        tx::read(&this, &dev, dest, nonblock)
     }
 
-    fn write_iter(
-        this: ArcBorrow<'_, Self>,
-        _file: &File,
-        src: &mut IovIterSource<'_>,
-    ) -> Result<usize> {
+    fn write_iter(this: ArcBorrow<'_, Self>, src: &mut IovIterSource<'_>, _nonblock: bool) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
         rx::write(&this, &dev, src)
     }
@@ -55,6 +48,9 @@ impl FileOps for Queue {
     }
 
     fn ioctl(this: ArcBorrow<'_, Self>, _file: &File, cmd: u32, arg: usize, compat: bool) -> Result<isize> {
+        // A 32-bit caller's argument is 32 bits, pointer (compat_ptr) or value
+        // (compat_ulong_t) alike, as tun_chr_compat_ioctl converts it.
+        let arg = if compat { arg & 0xffff_ffff } else { arg };
         ioctl_locked(this, Request::decode(cmd, arg, compat)?, arg, compat)
     }
 

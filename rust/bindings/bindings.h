@@ -90,6 +90,9 @@ enum rtun_const {
 	RTUN_ETH_ALEN = ETH_ALEN,
 	RTUN_IFNAMSIZ = IFNAMSIZ,
 	RTUN_NETREG_REGISTERED = NETREG_REGISTERED,
+	RTUN_FMODE_NOWAIT = FMODE_NOWAIT,
+	RTUN_IOCB_NOWAIT = IOCB_NOWAIT,
+	RTUN_O_NONBLOCK = O_NONBLOCK,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */

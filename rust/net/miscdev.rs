@@ -47,16 +47,14 @@ pub(crate) trait FileOps: Sized + Send + Sync + 'static {
     /// Called on the last close of the file.
     fn release(this: Arc<Self>, file: &File);
 
-    /// `read`/`readv`: copy one unit of data into `dest`.
-    fn read_iter(this: ArcBorrow<'_, Self>, file: &File, dest: &mut IovIterDest<'_>)
+    /// `read`/`readv`: copy one unit of data into `dest`. `nonblock`: the file is
+    /// `O_NONBLOCK` or the call is `RWF_NOWAIT`, so it must not sleep waiting for data.
+    fn read_iter(this: ArcBorrow<'_, Self>, dest: &mut IovIterDest<'_>, nonblock: bool)
         -> Result<usize>;
 
-    /// `write`/`writev`: consume `src`.
-    fn write_iter(
-        this: ArcBorrow<'_, Self>,
-        file: &File,
-        src: &mut IovIterSource<'_>,
-    ) -> Result<usize>;
+    /// `write`/`writev`: consume `src` (`nonblock` as for `read_iter`).
+    fn write_iter(this: ArcBorrow<'_, Self>, src: &mut IovIterSource<'_>, nonblock: bool)
+        -> Result<usize>;
 
     /// `poll`/`epoll`: register on `table` and return the ready mask (`EPOLL*`).
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32;
@@ -165,6 +163,16 @@ impl<T: FileOps> VTable<T> {
         ..unsafe { core::mem::zeroed() }
     };
 
+    /// Whether a read or write must not sleep: `O_NONBLOCK` file or `IOCB_NOWAIT` call.
+    fn nonblock(kiocb: &Kiocb<'_, Arc<T>>) -> bool {
+        // SAFETY: a valid kiocb with a valid file, for the duration of the call.
+        unsafe {
+            let k = kiocb.as_raw();
+            ((*(*k).ki_filp).f_flags & rb::rtun_const_RTUN_O_NONBLOCK) != 0
+                || ((*k).ki_flags & rb::rtun_const_RTUN_IOCB_NOWAIT as i32) != 0
+        }
+    }
+
     /// Borrows the per-file state stored in `file->private_data` by `open`.
     ///
     /// # Safety
@@ -188,8 +196,12 @@ impl<T: FileOps> VTable<T> {
         match T::open(&inner.ctx, file) {
             Ok(this) => {
                 // SAFETY: `open` owns `private_data`; from here on it holds our `Arc<T>`
-                // (replacing the `struct miscdevice *` that `misc_open` stored).
-                unsafe { (*raw).private_data = this.into_foreign() };
+                // (replacing the `struct miscdevice *` that `misc_open` stored). The file
+                // honours IOCB_NOWAIT (`nonblock`), so it advertises FMODE_NOWAIT as tun.c.
+                unsafe {
+                    (*raw).private_data = this.into_foreign();
+                    (*raw).f_mode |= rb::rtun_const_RTUN_FMODE_NOWAIT;
+                }
                 0
             }
             Err(e) => e.to_errno(),
@@ -216,11 +228,10 @@ impl<T: FileOps> VTable<T> {
     ) -> isize {
         // SAFETY: the caller passes a valid kiocb of an open file of this device.
         let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
-        // SAFETY: `ki_filp` of a valid kiocb is a valid file.
-        let file = unsafe { File::from_raw_file((*kiocb.as_raw()).ki_filp) };
+        let nonblock = Self::nonblock(&kiocb);
         // SAFETY: the caller passes an iterator valid for writing.
         let dest = unsafe { IovIterDest::from_raw(iter) };
-        match T::read_iter(kiocb.file(), file, dest) {
+        match T::read_iter(kiocb.file(), dest, nonblock) {
             Ok(n) => n as isize,
             Err(e) => e.to_errno() as isize,
         }
@@ -235,11 +246,10 @@ impl<T: FileOps> VTable<T> {
     ) -> isize {
         // SAFETY: the caller passes a valid kiocb of an open file of this device.
         let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
-        // SAFETY: `ki_filp` of a valid kiocb is a valid file.
-        let file = unsafe { File::from_raw_file((*kiocb.as_raw()).ki_filp) };
+        let nonblock = Self::nonblock(&kiocb);
         // SAFETY: the caller passes an iterator valid for reading.
         let src = unsafe { IovIterSource::from_raw(iter) };
-        match T::write_iter(kiocb.file(), file, src) {
+        match T::write_iter(kiocb.file(), src, nonblock) {
             Ok(n) => n as isize,
             Err(e) => e.to_errno() as isize,
         }
