@@ -21,6 +21,7 @@ RTUN_CACHE ?= $(HOME)/.cache/rtun
 export RTUN_CACHE
 BINDGEN ?= $(HOME)/.cargo/bin/bindgen
 KMAKE := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$(BINDGEN) \
+	CLIPPY_DRIVER=/usr/bin/clippy-driver RUSTFMT=/usr/bin/rustfmt \
 	LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
 # The kernel build tree: given as KDIR=, or the cached test kernel for this configuration.
@@ -47,8 +48,9 @@ module: kernel
 clippy:
 	$(MAKE) module CLIPPY=1
 
-fmt:
-	/usr/bin/rustfmt --edition 2021 --check $(shell find rust -name '*.rs' ! -name generated.rs)
+fmt: deps
+	/usr/bin/rustfmt --config-path $(KSRC)/.rustfmt.toml --check \
+		$(shell find rust -name '*.rs' ! -name generated.rs)
 
 selftests: kernel
 	$(MAKE) -C selftests KSRC=$(KSRC) KDIR="$(GET_KDIR)" OUT=$(BUILD)/selftests
@@ -66,6 +68,14 @@ demo: module samples
 
 vm: kernel
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/vm --raw $(if $(CMD),--exec "$(CMD)")
+
+# tun.ko against rtun in one boot per view (scripts/bench.sh); results in $(BUILD)/bench.
+# rtun.ko is built only when missing: `make module` first to measure fresh changes.
+bench: kernel
+	@[ -e $(PWD_)/rtun.ko ] || $(MAKE) module
+	$(MAKE) -C bench OUT=$(BUILD)/bench/bin
+	$(SCRIPTS)/bench.sh --kdir "$(GET_KDIR)" --module $(PWD_)/rtun.ko --bin $(BUILD)/bench/bin \
+		--out $(BUILD)/bench
 
 clean:
 	$(MAKE) -C "$(GET_KDIR)" M=$(PWD_) $(KMAKE) clean

@@ -33,12 +33,20 @@ impl FileOps for Queue {
         device::close(&this, &rtnl);
     }
 
-    fn read_iter(this: ArcBorrow<'_, Self>, dest: &mut IovIterDest<'_>, nonblock: bool) -> Result<usize> {
+    fn read_iter(
+        this: ArcBorrow<'_, Self>,
+        dest: &mut IovIterDest<'_>,
+        nonblock: bool,
+    ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
         tx::read(&this, &dev, dest, nonblock)
     }
 
-    fn write_iter(this: ArcBorrow<'_, Self>, src: &mut IovIterSource<'_>, _nonblock: bool) -> Result<usize> {
+    fn write_iter(
+        this: ArcBorrow<'_, Self>,
+        src: &mut IovIterSource<'_>,
+        _nonblock: bool,
+    ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
         rx::write(&this, &dev, src)
     }
@@ -47,7 +55,13 @@ impl FileOps for Queue {
         this.poll(file, &table)
     }
 
-    fn ioctl(this: ArcBorrow<'_, Self>, _file: &File, cmd: u32, arg: usize, compat: bool) -> Result<isize> {
+    fn ioctl(
+        this: ArcBorrow<'_, Self>,
+        _file: &File,
+        cmd: u32,
+        arg: usize,
+        compat: bool,
+    ) -> Result<isize> {
         // A 32-bit caller's argument is 32 bits, pointer (compat_ptr) or value
         // (compat_ulong_t) alike, as tun_chr_compat_ioctl converts it.
         let arg = if compat { arg & 0xffff_ffff } else { arg };
@@ -170,7 +184,11 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         Request::SetNoCsum => {}
         Request::SetCarrier => {
             let on = ioctl::read_int(arg)?;
-            <device::Device as crate::net::netdev::NetDevOps>::change_carrier(&dev, on != 0, &rtnl)?;
+            <device::Device as crate::net::netdev::NetDevOps>::change_carrier(
+                &dev,
+                on != 0,
+                &rtnl,
+            )?;
         }
         Request::GetDevNetns => {
             if !dev.net_admin_capable() {
@@ -204,9 +222,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         | Request::GetSkNs
         | Request::SetIff(_)
         | Request::SetIfIndex
-        | Request::SetQueue(_) => {
-            return Err(EINVAL)
-        }
+        | Request::SetQueue(_) => return Err(EINVAL),
     }
     Ok(0)
 }

@@ -230,7 +230,11 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
     let dev = match driver.link.find(&q.net, ifr.name(), rtnl) {
         // A name that is not one of our devices: tun.c also says EINVAL.
         Err(e) => {
-            return Err(if flags & ioctl::IFF_TUN_EXCL != 0 { EBUSY } else { e });
+            return Err(if flags & ioctl::IFF_TUN_EXCL != 0 {
+                EBUSY
+            } else {
+                e
+            });
         }
         Ok(Some(dev)) => {
             if flags & ioctl::IFF_TUN_EXCL != 0 {
@@ -269,7 +273,11 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
                 Some(_) => (Kind::Tap, ioctl::IFF_TAP, c"tap%d"),
                 None => return Err(EINVAL),
             };
-            let name = if ifr.name().is_empty() { template } else { ifr.name() };
+            let name = if ifr.name().is_empty() {
+                template
+            } else {
+                ifr.name()
+            };
             let multi = flags & ioctl::IFF_MULTI_QUEUE != 0;
             let queues = if multi { MAX_QUEUES } else { 1 };
             let sndbuf = q.sndbuf.load(Ordering::Relaxed);
@@ -344,9 +352,18 @@ impl NetDevOps for Device {
             msg.put_u32(b::IFLA_TUN_GROUP, crate::net::creds::gid_to_user(d.group()))?;
         }
         msg.put_u8(b::IFLA_TUN_PI, u8::from(flags & ioctl::IFF_NO_PI == 0))?;
-        msg.put_u8(b::IFLA_TUN_VNET_HDR, u8::from(flags & ioctl::IFF_VNET_HDR != 0))?;
-        msg.put_u8(b::IFLA_TUN_PERSIST, u8::from(flags & ioctl::IFF_PERSIST != 0))?;
-        msg.put_u8(b::IFLA_TUN_MULTI_QUEUE, u8::from(flags & ioctl::IFF_MULTI_QUEUE != 0))?;
+        msg.put_u8(
+            b::IFLA_TUN_VNET_HDR,
+            u8::from(flags & ioctl::IFF_VNET_HDR != 0),
+        )?;
+        msg.put_u8(
+            b::IFLA_TUN_PERSIST,
+            u8::from(flags & ioctl::IFF_PERSIST != 0),
+        )?;
+        msg.put_u8(
+            b::IFLA_TUN_MULTI_QUEUE,
+            u8::from(flags & ioctl::IFF_MULTI_QUEUE != 0),
+        )?;
         if flags & ioctl::IFF_MULTI_QUEUE != 0 {
             msg.put_u32(b::IFLA_TUN_NUM_QUEUES, d.queues.live())?;
             msg.put_u32(b::IFLA_TUN_NUM_DISABLED_QUEUES, d.queues.disabled())?;
@@ -361,8 +378,12 @@ impl NetDevOps for Device {
         let d = dev.data();
         match attr {
             SysfsAttr::TunFlags => Some(d.flags() & REPORTED_FLAGS),
-            SysfsAttr::Owner => (d.owner() != NO_ID).then(|| crate::net::creds::uid_to_user(d.owner())),
-            SysfsAttr::Group => (d.group() != NO_ID).then(|| crate::net::creds::gid_to_user(d.group())),
+            SysfsAttr::Owner => {
+                (d.owner() != NO_ID).then(|| crate::net::creds::uid_to_user(d.owner()))
+            }
+            SysfsAttr::Group => {
+                (d.group() != NO_ID).then(|| crate::net::creds::gid_to_user(d.group()))
+            }
         }
     }
 
@@ -384,7 +405,10 @@ impl NetDevOps for Device {
 
     fn channels(dev: &TunDev) -> (u32, u32) {
         let d = dev.data();
-        (d.queues.live(), if d.is_multi_queue() { MAX_QUEUES } else { 1 })
+        (
+            d.queues.live(),
+            if d.is_multi_queue() { MAX_QUEUES } else { 1 },
+        )
     }
 
     const QUEUE_STAT_NAMES: &'static [&'static str] = &crate::queue::STAT_NAMES;
@@ -396,7 +420,10 @@ impl NetDevOps for Device {
     fn queue_stats(dev: &TunDev, out: &mut [u64]) {
         let guard = rcu::read_lock();
         let queues = dev.data().queues.read(&guard);
-        for (q, slot) in queues.iter().zip(out.chunks_exact_mut(crate::queue::STAT_NAMES.len())) {
+        for (q, slot) in queues
+            .iter()
+            .zip(out.chunks_exact_mut(crate::queue::STAT_NAMES.len()))
+        {
             slot.copy_from_slice(&q.stats.values());
         }
     }

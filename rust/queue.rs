@@ -95,7 +95,13 @@ impl QueueStats {
 }
 
 /// Names of the per-queue counters, in `QueueStats::values` order.
-pub(crate) const STAT_NAMES: [&str; 5] = ["rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_dropped"];
+pub(crate) const STAT_NAMES: [&str; 5] = [
+    "rx_packets",
+    "rx_bytes",
+    "tx_packets",
+    "tx_bytes",
+    "tx_dropped",
+];
 
 impl Queue {
     /// A new, unattached queue for a file opened in the current netns.
@@ -168,13 +174,17 @@ impl Queue {
     /// Counts a packet this queue's file wrote into the stack.
     pub(crate) fn count_rx(&self, len: u32) {
         self.stats.rx_packets.fetch_add(1, Ordering::Relaxed);
-        self.stats.rx_bytes.fetch_add(u64::from(len), Ordering::Relaxed);
+        self.stats
+            .rx_bytes
+            .fetch_add(u64::from(len), Ordering::Relaxed);
     }
 
     /// Counts a packet this queue's file read.
     pub(crate) fn count_tx(&self, len: u32) {
         self.stats.tx_packets.fetch_add(1, Ordering::Relaxed);
-        self.stats.tx_bytes.fetch_add(u64::from(len), Ordering::Relaxed);
+        self.stats
+            .tx_bytes
+            .fetch_add(u64::from(len), Ordering::Relaxed);
     }
 
     /// Queues a packet from the device for `read`; gives it back when the ring is full.

@@ -134,7 +134,8 @@ impl QueueSet {
         {
             let mut disabled = self.disabled.lock();
             disabled.push(q.clone(), GFP_KERNEL)?;
-            self.num_disabled.store(disabled.len() as u32, Ordering::Relaxed);
+            self.num_disabled
+                .store(disabled.len() as u32, Ordering::Relaxed);
         }
         if let Err(e) = self.remove_live(dev, q, rtnl) {
             self.remove_disabled(q);
@@ -214,6 +215,7 @@ impl QueueSet {
             disabled.swap(pos, last);
             disabled.truncate(last);
         }
-        self.num_disabled.store(disabled.len() as u32, Ordering::Relaxed);
+        self.num_disabled
+            .store(disabled.len() as u32, Ordering::Relaxed);
     }
 }

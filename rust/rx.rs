@@ -7,9 +7,9 @@ use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
 use crate::ioctl;
-use crate::queue::Queue;
 use crate::net::skb::{self, Skb};
 use crate::net::vnet::VnetHdr;
+use crate::queue::Queue;
 
 /// `ETH_P_IP`/`ETH_P_IPV6`, big-endian as in `skb->protocol`.
 const ETH_P_IP_BE: u16 = (crate::bindings::ETH_P_IP as u16).to_be();

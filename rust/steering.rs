@@ -140,7 +140,10 @@ mod tests {
         assert_eq!(select(Some(&t), 0x1234_5678, 8), 5);
         t.forget_queue(5);
         assert_eq!(t.lookup(0x1234_5678, 8), None);
-        assert_eq!(select(Some(&t), 0x1234_5678, 8), scale(0x1234_5678, 8) as u16);
+        assert_eq!(
+            select(Some(&t), 0x1234_5678, 8),
+            scale(0x1234_5678, 8) as u16
+        );
     }
 
     #[test]

@@ -28,7 +28,12 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb) {
 
 /// `read`/`readv`: one packet into `dest`. Returns the bytes read; a packet longer than
 /// `dest` is cut (with `TUN_PKT_STRIP` in its `tun_pi`), the rest is dropped.
-pub(crate) fn read(q: &Queue, dev: &TunDev, dest: &mut IovIterDest<'_>, nonblock: bool) -> Result<usize> {
+pub(crate) fn read(
+    q: &Queue,
+    dev: &TunDev,
+    dest: &mut IovIterDest<'_>,
+    nonblock: bool,
+) -> Result<usize> {
     let room = dest.len();
     if room == 0 {
         return Ok(0);
@@ -62,7 +67,11 @@ fn put_user(q: &Queue, dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> R
             return Err(EINVAL);
         }
         total += PI_LEN;
-        let flags = if dest.len() < total { ioctl::TUN_PKT_STRIP } else { 0 };
+        let flags = if dest.len() < total {
+            ioctl::TUN_PKT_STRIP
+        } else {
+            0
+        };
         let mut pi = [0u8; PI_LEN];
         pi[..2].copy_from_slice(&flags.to_ne_bytes());
         // `skb->protocol` is already big-endian: copy its bytes as they are.

@@ -4,7 +4,7 @@
 # Idempotent: a second run with everything present returns in well under a second.
 set -eu
 
-STAMP_PKGS="rustc-web rust-web-src clang-19 libclang-19-dev llvm-19 lld-19 flex bison bc \
+STAMP_PKGS="rustc-web rust-web-src rust-web-clippy rustfmt-web clang-19 libclang-19-dev llvm-19 lld-19 flex bison bc \
 libelf-dev libssl-dev cpio qemu-system-x86 linux-source-7.3 socat iproute2 ethtool \
 iputils-ping python3-venv busybox-static kmod procps libmnl-dev python3-yaml \
 python3-jsonschema"

@@ -49,19 +49,30 @@ pub(crate) trait FileOps: Sized + Send + Sync + 'static {
 
     /// `read`/`readv`: copy one unit of data into `dest`. `nonblock`: the file is
     /// `O_NONBLOCK` or the call is `RWF_NOWAIT`, so it must not sleep waiting for data.
-    fn read_iter(this: ArcBorrow<'_, Self>, dest: &mut IovIterDest<'_>, nonblock: bool)
-        -> Result<usize>;
+    fn read_iter(
+        this: ArcBorrow<'_, Self>,
+        dest: &mut IovIterDest<'_>,
+        nonblock: bool,
+    ) -> Result<usize>;
 
     /// `write`/`writev`: consume `src` (`nonblock` as for `read_iter`).
-    fn write_iter(this: ArcBorrow<'_, Self>, src: &mut IovIterSource<'_>, nonblock: bool)
-        -> Result<usize>;
+    fn write_iter(
+        this: ArcBorrow<'_, Self>,
+        src: &mut IovIterSource<'_>,
+        nonblock: bool,
+    ) -> Result<usize>;
 
     /// `poll`/`epoll`: register on `table` and return the ready mask (`EPOLL*`).
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32;
 
     /// `ioctl` with the argument as userspace passed it.
-    fn ioctl(this: ArcBorrow<'_, Self>, file: &File, cmd: u32, arg: usize, compat: bool)
-        -> Result<isize>;
+    fn ioctl(
+        this: ArcBorrow<'_, Self>,
+        file: &File,
+        cmd: u32,
+        arg: usize,
+        compat: bool,
+    ) -> Result<isize>;
 
     /// `fcntl(F_SETFL, O_ASYNC)`: start (`on`) or stop SIGIO delivery for `fd`.
     fn fasync(this: ArcBorrow<'_, Self>, file: &File, fd: i32, on: bool) -> Result;

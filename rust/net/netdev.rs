@@ -484,7 +484,12 @@ impl<T: NetDevOps> Callbacks<T> {
     ) -> b::netdev_tx_t {
         // SAFETY: the core passes one of our devices (our ops table is only installed by
         // `LinkOps<T>::create`) and gives us the skb.
-        let (dev, skb) = unsafe { (Dev::<T>::from_raw(dev), Skb::from_raw(NonNull::new_unchecked(skb))) };
+        let (dev, skb) = unsafe {
+            (
+                Dev::<T>::from_raw(dev),
+                Skb::from_raw(NonNull::new_unchecked(skb)),
+            )
+        };
         T::start_xmit(dev, skb);
         b::netdev_tx_NETDEV_TX_OK
     }

@@ -149,7 +149,12 @@ impl Skb {
         // SAFETY: `self.ptr` is valid; `dest.as_raw()` is a valid iterator; the kernel
         // function checks `offset + len` against the packet.
         let r = unsafe {
-            b::skb_copy_datagram_iter(self.as_raw(), offset as i32, dest.as_raw().cast(), len as i32)
+            b::skb_copy_datagram_iter(
+                self.as_raw(),
+                offset as i32,
+                dest.as_raw().cast(),
+                len as i32,
+            )
         };
         if r != 0 {
             return Err(EFAULT);

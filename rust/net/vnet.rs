@@ -26,7 +26,9 @@ impl VnetHdr {
     pub(crate) fn read(sz: i32, flags: u32, src: &mut IovIterSource<'_>) -> Result<(Self, u32)> {
         let mut hdr = Self { buf: [0; HDR_BUF] };
         // SAFETY: `src` is a valid iterator; `buf` has room for the largest parsed header.
-        let r = unsafe { b::rtun_vnet_hdr_get(sz, flags, src.as_raw().cast(), hdr.buf.as_mut_ptr().cast()) };
+        let r = unsafe {
+            b::rtun_vnet_hdr_get(sz, flags, src.as_raw().cast(), hdr.buf.as_mut_ptr().cast())
+        };
         to_result(r)?;
         Ok((hdr, r as u32))
     }
@@ -34,14 +36,24 @@ impl VnetHdr {
     /// Applies the header to `skb`: checksum offload and GSO metadata.
     pub(crate) fn apply(&self, sz: i32, flags: u32, skb: &mut Skb) -> Result {
         // SAFETY: `skb` is owned and valid; `buf` holds a header read by `read`.
-        to_result(unsafe { b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), self.buf.as_ptr().cast()) })
+        to_result(unsafe {
+            b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), self.buf.as_ptr().cast())
+        })
     }
 }
 
 /// Writes the `sz`-byte header describing `skb` in front of a packet being read.
-pub(crate) fn write(sz: i32, flags: u32, dev: &NetDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> Result {
+pub(crate) fn write(
+    sz: i32,
+    flags: u32,
+    dev: &NetDev,
+    skb: &Skb,
+    dest: &mut IovIterDest<'_>,
+) -> Result {
     // SAFETY: all pointers are valid for the call; the shim builds the header on its stack.
-    to_result(unsafe { b::rtun_vnet_hdr_put(sz, flags, dev.as_raw(), skb.as_raw(), dest.as_raw().cast()) })
+    to_result(unsafe {
+        b::rtun_vnet_hdr_put(sz, flags, dev.as_raw(), skb.as_raw(), dest.as_raw().cast())
+    })
 }
 
 /// The vnet ioctls (`TUN{GET,SET}VNET{HDRSZ,LE,BE}`) on a header size and flag word.
