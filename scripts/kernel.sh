@@ -45,6 +45,15 @@ if [ -e "$out/.rtun-built" ]; then
 	exit 0
 fi
 
+# One build per directory at a time: a second caller waits, then reuses the result.
+mkdir -p "$RTUN_CACHE"
+exec 9>"$RTUN_CACHE/.lock-$name"
+flock 9
+if [ -e "$out/.rtun-built" ]; then
+	echo "kernel: reusing $out"
+	exit 0
+fi
+
 "$here/install-deps.sh"
 
 src=$RTUN_CACHE/src/linux-source-7.3
