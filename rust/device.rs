@@ -12,7 +12,7 @@ use kernel::{
 use crate::bindings as b;
 use crate::ioctl::{self, IfReq};
 use crate::net::{
-    netdev::{Dev, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr},
+    netdev::{Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr},
     rtnl::Rtnl,
     skb::Skb,
 };
@@ -281,13 +281,16 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
             let multi = flags & ioctl::IFF_MULTI_QUEUE != 0;
             let queues = if multi { MAX_QUEUES } else { 1 };
             let sndbuf = q.sndbuf.load(Ordering::Relaxed);
-            let dev = driver.link.create(
-                rtnl,
-                &q.net,
+            let spec = DevSpec {
                 name,
                 kind,
                 queues,
-                q.ifindex.load(Ordering::Relaxed),
+                ifindex: q.ifindex.load(Ordering::Relaxed),
+            };
+            let dev = driver.link.create(
+                rtnl,
+                &q.net,
+                &spec,
                 Device::new(kind_flag | (flags & ioctl::TUN_FEATURES), sndbuf),
             )?;
             if let Err(e) = dev.data().queues.attach(&dev, q, multi, rtnl) {

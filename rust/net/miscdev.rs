@@ -291,7 +291,7 @@ impl<T: FileOps> VTable<T> {
         let this = unsafe { Self::borrow(raw) };
         // SAFETY: `raw` is valid for the duration of the call.
         let file = unsafe { File::from_raw_file(raw) };
-        match T::ioctl(this, file, cmd, arg as usize, false) {
+        match T::ioctl(this, file, cmd, arg, false) {
             Ok(r) => r as c_long,
             Err(e) => e.to_errno() as c_long,
         }
@@ -309,7 +309,7 @@ impl<T: FileOps> VTable<T> {
         let this = unsafe { Self::borrow(raw) };
         // SAFETY: `raw` is valid for the duration of the call.
         let file = unsafe { File::from_raw_file(raw) };
-        match T::ioctl(this, file, cmd, arg as usize, true) {
+        match T::ioctl(this, file, cmd, arg, true) {
             Ok(r) => r as c_long,
             Err(e) => e.to_errno() as c_long,
         }

@@ -93,14 +93,6 @@ unsafe impl AlwaysRefCounted for NetDev {
 }
 
 impl NetDev {
-    /// # Safety
-    ///
-    /// `ptr` must be a valid device for `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *const b::net_device) -> &'a Self {
-        // SAFETY: `NetDev` is a transparent wrapper; validity per the caller.
-        unsafe { &*ptr.cast() }
-    }
-
     /// The raw `struct net_device *`.
     pub(crate) fn as_raw(&self) -> *mut b::net_device {
         self.0.get()
@@ -113,28 +105,16 @@ impl NetDev {
         // under RTNL and a torn copy is still NUL-terminated (the last byte is always 0).
         let name = unsafe { &(*self.as_raw()).name };
         for (o, c) in out.iter_mut().zip(name.iter()) {
-            *o = *c as u8;
+            *o = c.to_ne_bytes()[0];
         }
         out[15] = 0;
         out
-    }
-
-    /// `ifindex`.
-    pub(crate) fn ifindex(&self) -> i32 {
-        // SAFETY: `ifindex` is set before registration and never changes after.
-        unsafe { (*self.as_raw()).ifindex }
     }
 
     /// The interface flags (`IFF_UP`, ...).
     pub(crate) fn flags(&self) -> u32 {
         // SAFETY: reading an aligned word of a valid device (updated under RTNL).
         unsafe { core::ptr::read_volatile(&(*self.as_raw()).flags) }
-    }
-
-    /// ARPHRD_* type.
-    pub(crate) fn link_type(&self) -> u16 {
-        // SAFETY: reading an aligned field of a valid device.
-        unsafe { core::ptr::read_volatile(&(*self.as_raw()).type_) }
     }
 
     /// Sets the ARPHRD_* type and address length (`TUNSETLINK`), with the notifiers
@@ -186,12 +166,6 @@ impl NetDev {
         unsafe { b::rtun_netdev_set_user_features(self.as_raw(), features) }
     }
 
-    /// The active features.
-    pub(crate) fn features(&self) -> u64 {
-        // SAFETY: reading an aligned field of a valid device.
-        unsafe { core::ptr::read_volatile(&(*self.as_raw()).features) }
-    }
-
     /// The hardware address length.
     pub(crate) fn addr_len(&self) -> u8 {
         // SAFETY: reading a field of a valid device.
@@ -202,12 +176,6 @@ impl NetDev {
     pub(crate) fn is_registered(&self) -> bool {
         // SAFETY: `self` is valid.
         unsafe { b::rtun_dev_registered(self.as_raw()) }
-    }
-
-    /// Whether the device is administratively up.
-    pub(crate) fn is_running(&self) -> bool {
-        // SAFETY: `self` is valid.
-        unsafe { b::rtun_netif_running(self.as_raw()) }
     }
 
     /// The transmit queue length (`ip link set txqueuelen`).
@@ -285,19 +253,6 @@ impl NetDev {
     pub(crate) fn net_admin_capable(&self) -> bool {
         // SAFETY: a registered device has a valid netns.
         unsafe { b::rtun_ns_capable_net_admin(b::rtun_dev_net(self.as_raw())) }
-    }
-
-    /// The hardware address (`addr_len` bytes, at most 32).
-    pub(crate) fn hw_addr(&self, out: &mut [u8; 32]) -> usize {
-        // SAFETY: `dev_addr` points to `addr_len` valid bytes of a valid device.
-        unsafe {
-            let len = ((*self.as_raw()).addr_len as usize).min(32);
-            let src = (*self.as_raw()).dev_addr;
-            if !src.is_null() {
-                core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), len);
-            }
-            len
-        }
     }
 }
 
@@ -478,6 +433,10 @@ impl<T: NetDevOps> Dev<T> {
 struct Callbacks<T>(PhantomData<T>);
 
 impl<T: NetDevOps> Callbacks<T> {
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn start_xmit(
         skb: *mut b::sk_buff,
         dev: *mut b::net_device,
@@ -494,24 +453,40 @@ impl<T: NetDevOps> Callbacks<T> {
         b::netdev_tx_NETDEV_TX_OK
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn uninit(dev: *mut b::net_device) {
         // SAFETY: one of our devices; the core calls ndo_uninit with RTNL held.
         let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
         T::uninit(dev, &rtnl);
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn open(dev: *mut b::net_device) -> i32 {
         // SAFETY: a valid device, RTNL held.
         unsafe { b::rtun_netif_tx_start_all_queues(dev) };
         0
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn stop(dev: *mut b::net_device) -> i32 {
         // SAFETY: a valid device, RTNL held.
         unsafe { b::rtun_netif_tx_stop_all_queues(dev) };
         0
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn change_carrier(dev: *mut b::net_device, on: bool) -> i32 {
         // SAFETY: one of our devices; the core calls this with RTNL held.
         let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
@@ -521,11 +496,19 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn fix_features(dev: *mut b::net_device, features: u64) -> u64 {
         // SAFETY: one of our devices.
         T::fix_features(unsafe { Dev::<T>::from_raw(dev) }, features)
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn select_queue(
         dev: *mut b::net_device,
         skb: *mut b::sk_buff,
@@ -540,6 +523,10 @@ impl<T: NetDevOps> Callbacks<T> {
         T::select_queue(dev, &mut skb)
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn setup(dev: *mut b::net_device) {
         // SAFETY: `alloc_netdev_mqs` calls setup on the freshly allocated device.
         unsafe {
@@ -551,6 +538,10 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn destructor(dev: *mut b::net_device) {
         // SAFETY: the core calls this once it is done with the device; nobody else can
         // reach the private data any more.
@@ -563,6 +554,10 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn validate(
         _tb: *mut *mut b::nlattr,
         _data: *mut *mut b::nlattr,
@@ -572,10 +567,18 @@ impl<T: NetDevOps> Callbacks<T> {
         EOPNOTSUPP.to_errno()
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_size(_dev: *const b::net_device) -> usize {
         T::INFO_SIZE
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn fill_info(skb: *mut b::sk_buff, dev: *const b::net_device) -> i32 {
         // SAFETY: one of ours (the link ops are only on our devices); skb is the message.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
@@ -589,6 +592,10 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn sysfs_value(dev: *mut b::net_device, attr: b::rtun_sysfs_attr) -> i64 {
         // SAFETY: the attribute group is only installed on our devices, and sysfs keeps the
         // device alive while an attribute is read.
@@ -601,6 +608,10 @@ impl<T: NetDevOps> Callbacks<T> {
         T::sysfs_value(dev, attr).map_or(-1, i64::from)
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_drvinfo(dev: *mut b::net_device, info: *mut b::ethtool_drvinfo) {
         // SAFETY: ethtool ops are only installed on our devices; `info` is valid.
         unsafe {
@@ -612,16 +623,28 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_msglevel(dev: *mut b::net_device) -> u32 {
         // SAFETY: one of our devices.
         T::msglevel(unsafe { Dev::<T>::from_raw(dev) })
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn set_msglevel(dev: *mut b::net_device, level: u32) {
         // SAFETY: one of our devices.
         T::set_msglevel(unsafe { Dev::<T>::from_raw(dev) }, level)
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_channels(dev: *mut b::net_device, ch: *mut b::ethtool_channels) {
         // SAFETY: one of our devices; `ch` is valid for writes.
         unsafe {
@@ -631,6 +654,10 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_sset_count(dev: *mut b::net_device, sset: i32) -> i32 {
         if sset != b::ethtool_stringset_ETH_SS_STATS as i32 {
             return EOPNOTSUPP.to_errno();
@@ -640,6 +667,10 @@ impl<T: NetDevOps> Callbacks<T> {
         (n * T::QUEUE_STAT_NAMES.len()) as i32
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_strings(dev: *mut b::net_device, sset: u32, data: *mut u8) {
         if sset != b::ethtool_stringset_ETH_SS_STATS {
             return;
@@ -660,6 +691,10 @@ impl<T: NetDevOps> Callbacks<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_ethtool_stats(
         dev: *mut b::net_device,
         _stats: *mut b::ethtool_stats,
@@ -760,6 +795,19 @@ const TX_QUEUE_LEN: u32 = 500;
 const MIN_MTU: u32 = 68;
 const MAX_MTU: u32 = 65535;
 
+/// What a new device looks like.
+#[derive(Clone, Copy)]
+pub(crate) struct DevSpec<'a> {
+    /// The name, or a template such as `tun%d`.
+    pub(crate) name: &'a CStr,
+    /// TUN or TAP.
+    pub(crate) kind: Kind,
+    /// How many queues the device can have (fixed at allocation).
+    pub(crate) queues: u32,
+    /// The ifindex to take, or 0 for the next free one.
+    pub(crate) ifindex: i32,
+}
+
 /// The registered rtnl link kind of our devices ("tun" or "rtun").
 ///
 /// # Invariants
@@ -832,12 +880,15 @@ impl<T: NetDevOps> LinkOps<T> {
         &self,
         rtnl: &Rtnl,
         net: &NetNs,
-        name: &CStr,
-        kind: Kind,
-        queues: u32,
-        ifindex: i32,
+        spec: &DevSpec<'_>,
         data: impl PinInit<T, Error>,
     ) -> Result<ARef<Dev<T>>> {
+        let DevSpec {
+            name,
+            kind,
+            queues,
+            ifindex,
+        } = *spec;
         // SAFETY: valid arguments; setup is ours; the result is checked.
         let dev = unsafe {
             b::alloc_netdev_mqs(
@@ -886,7 +937,7 @@ impl<T: NetDevOps> LinkOps<T> {
                     b::rtun_eth_hw_addr_random(dev);
                 }
             }
-            (*dev).max_mtu = MAX_MTU - (*dev).hard_header_len as u32;
+            (*dev).max_mtu = MAX_MTU - u32::from((*dev).hard_header_len);
             b::rtun_netdev_set_features(dev);
         }
         // SAFETY: RTNL is held (`rtnl`); the device is fully set up.

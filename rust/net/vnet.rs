@@ -68,7 +68,7 @@ pub(crate) fn ioctl(sz: &mut i32, flags: &mut u32, cmd: u32, arg: usize) -> Resu
 pub(crate) fn offload_features(arg: usize) -> Result<u64> {
     let mut unknown = 0;
     // SAFETY: plain computation; `unknown` is valid for writes.
-    let features = unsafe { b::rtun_offload_features(arg as _, &mut unknown) };
+    let features = unsafe { b::rtun_offload_features(arg as kernel::ffi::c_ulong, &mut unknown) };
     if unknown != 0 {
         return Err(EINVAL);
     }

@@ -134,7 +134,8 @@ impl Fasync {
     /// `fasync` file operation: add (`on`) or remove `file` with descriptor `fd`.
     pub(crate) fn helper(&self, fd: i32, file: &File, on: bool) -> Result<bool> {
         // SAFETY: `file` is valid; the list pointer is only changed by fasync_helper.
-        let r = unsafe { b::fasync_helper(fd, file.as_ptr().cast(), on as i32, self.inner.get()) };
+        let r =
+            unsafe { b::fasync_helper(fd, file.as_ptr().cast(), i32::from(on), self.inner.get()) };
         if r < 0 {
             return Err(Error::from_errno(r));
         }
