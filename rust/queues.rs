@@ -23,6 +23,20 @@ use crate::queue::Queue;
 /// The most queues one device can have: four times tun.c's 256 (see Documentation).
 pub(crate) const MAX_QUEUES: u32 = 1024;
 
+/// The fewest packets a live queue's ring holds when `tx_queue_len` is shared: one
+/// virtio ring's worth, as the 2012 review of tun's multiqueue patch suggested.
+pub(crate) const MIN_RING: u32 = 256;
+
+/// The ring size of each of `live` queues of a device with `tx_queue_len`: the device's
+/// budget shared equally, at least [`MIN_RING`] — and exactly `tx_queue_len` for a single
+/// queue, as in tun.c.
+pub(crate) fn ring_size(tx_queue_len: u32, live: u32) -> u32 {
+    if live <= 1 {
+        return tx_queue_len.max(1);
+    }
+    tx_queue_len.div_ceil(live).max(MIN_RING.min(tx_queue_len.max(1)))
+}
+
 /// The live and disabled queues of one device.
 #[pin_data]
 pub(crate) struct QueueSet {
@@ -67,12 +81,18 @@ impl QueueSet {
         self.live.read_rtnl(rtnl)
     }
 
-    /// Publishes a new live array and tells the stack the new count.
+    /// Publishes a new live array, tells the stack the new count and shares the
+    /// device's packet budget among the live queues.
     fn publish(&self, dev: &TunDev, next: KVec<Arc<Queue>>, rtnl: &Rtnl) -> Result {
         let n = next.len() as u32;
         self.publish_array(next, rtnl)?;
         // Shrinking never fails; growing is within the queues `alloc_netdev_mqs` made.
         let _ = dev.set_real_num_queues(n, rtnl);
+        let size = ring_size(dev.tx_queue_len(), n);
+        for q in self.live.read_rtnl(rtnl) {
+            // A failed resize keeps the old, working ring: only the budget is off.
+            let _ = q.ring_resize(size);
+        }
         Ok(())
     }
 
@@ -107,7 +127,7 @@ impl QueueSet {
         if total >= MAX_QUEUES {
             return Err(E2BIG);
         }
-        q.ring_resize(dev.tx_queue_len())?;
+        q.ring_resize(ring_size(dev.tx_queue_len(), self.live() + 1))?;
         let mut next = self.copy_live(rtnl)?;
         next.push(q.clone(), GFP_KERNEL)?;
         q.bind(dev);
@@ -120,7 +140,7 @@ impl QueueSet {
 
     /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).
     pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &Rtnl) -> Result {
-        q.ring_resize(dev.tx_queue_len())?;
+        q.ring_resize(ring_size(dev.tx_queue_len(), self.live() + 1))?;
         let mut next = self.copy_live(rtnl)?;
         next.push(q.clone(), GFP_KERNEL)?;
         self.publish(dev, next, rtnl)?;
@@ -217,5 +237,26 @@ impl QueueSet {
         }
         self.num_disabled
             .store(disabled.len() as u32, Ordering::Relaxed);
+    }
+}
+
+#[kunit_tests(rtun_queues)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_queue_gets_tx_queue_len() {
+        assert_eq!(ring_size(500, 1), 500);
+        assert_eq!(ring_size(1000, 0), 1000);
+        assert_eq!(ring_size(10, 1), 10);
+    }
+
+    #[test]
+    fn budget_shared_with_a_floor() {
+        assert_eq!(ring_size(500, 2), 256);
+        assert_eq!(ring_size(4096, 4), 1024);
+        assert_eq!(ring_size(500, 1024), 256);
+        // A tiny tx_queue_len is never raised to the floor.
+        assert_eq!(ring_size(100, 8), 100);
     }
 }
