@@ -209,3 +209,38 @@ impl Request {
         })
     }
 }
+
+#[kunit_tests(rtun_ioctl)]
+mod tests {
+    use super::*;
+
+    fn ifreq_with_name(name: &[u8]) -> IfReq {
+        let mut r = IfReq::zeroed(false);
+        r.bytes[..name.len()].copy_from_slice(name);
+        r
+    }
+
+    #[test]
+    fn name_is_nul_terminated() {
+        assert_eq!(ifreq_with_name(b"tun7").name().to_bytes(), b"tun7");
+        assert!(ifreq_with_name(b"").name().is_empty());
+    }
+
+    #[test]
+    fn flags_round_trip_as_unsigned_short() {
+        let mut r = IfReq::zeroed(true);
+        r.set_flags(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
+        assert_eq!(r.flags(), IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
+        // ifr_flags is a short: bit 15 stays bit 15, never sign-extended.
+        assert_eq!(r.flags() & 0xffff_0000, 0);
+    }
+
+    #[test]
+    fn features_are_a_subset_of_tun_features() {
+        assert_eq!(RTUN_FEATURES & !TUN_FEATURES, 0);
+        assert_eq!(
+            FEATURES & (IFF_PERSIST | IFF_ATTACH_QUEUE | IFF_DETACH_QUEUE),
+            0
+        );
+    }
+}

@@ -34,7 +34,9 @@ pub(crate) fn ring_size(tx_queue_len: u32, live: u32) -> u32 {
     if live <= 1 {
         return tx_queue_len.max(1);
     }
-    tx_queue_len.div_ceil(live).max(MIN_RING.min(tx_queue_len.max(1)))
+    tx_queue_len
+        .div_ceil(live)
+        .max(MIN_RING.min(tx_queue_len.max(1)))
 }
 
 /// The live and disabled queues of one device.
