@@ -59,7 +59,7 @@ fi
 	echo "$cmd"
 } >"$results/cmd.sh"
 wrapped="env $genv sh $results/cmd.sh; echo \$? > $results/status; dmesg > $results/dmesg.txt"
-timeout --foreground -k 10 "${RTUN_VM_TIMEOUT:-1200}" \
+timeout --foreground -k 10 "${RTUN_VM_TIMEOUT:-3600}" \
 	"$RTUN_VENV/bin/vng" "${vng_args[@]}" --exec "$wrapped" </dev/null 2>&1 |
 	tee "$results/console.txt"
 

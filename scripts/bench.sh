@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: boot the test kernel twice with tun.ko and rtun side by side and run
+# scripts/guest-bench.sh in each, then print the report (scripts/bench-report.py).
+#
+#   bench.sh --kdir DIR --module KO --bin DIR --out DIR
+#
+# Boot 1, the wall-clock view: multi-threaded TCG with RTUN_VM_CPUS vCPUs (default 2), all
+#   rows including queue scaling and memory. Absolute rates say little about real hardware
+#   here; the ratio of the two drivers measured in the same boot is the result.
+# Boot 2, the deterministic view: QEMU -icount shift=0,sleep=off on single-threaded TCG with
+#   RTUN_BENCH_ICOUNT_CPUS vCPUs (default 1). The guest clock then advances one ns per
+#   guest instruction and idle time is skipped, so a rate measured with the guest's own
+#   clock is an instruction count per packet, independent of the host's load.
+#
+# Modeled on vm.sh (same guest environment), which takes no extra QEMU options.
+# BENCH_ROUNDS (5), BENCH_SECS (2), BENCH_VIEWS ("wall icount") tune the run.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/toolchain.sh"
+
+kdir= module= bin= out=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kdir) kdir=$2; shift ;;
+	--module) module=$2; shift ;;
+	--bin) bin=$2; shift ;;
+	--out) out=$2; shift ;;
+	*) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$kdir" ] && [ -n "$module" ] && [ -n "$bin" ] && [ -n "$out" ] ||
+	{ echo "bench.sh: --kdir, --module, --bin and --out are required" >&2; exit 2; }
+export PATH="$RTUN_VENV/bin:$PATH"
+kernel=$kdir/arch/x86/boot/bzImage
+mkdir -p "$out"
+# The module may be rebuilt while we run: measure a copy, the same one in both boots, and
+# take it only once it is a whole module (not caught halfway through a link).
+for try in $(seq 30); do
+	cp "$module" "$out/rtun.ko" && cmp -s "$module" "$out/rtun.ko" &&
+		modinfo -F vermagic "$out/rtun.ko" >/dev/null 2>&1 && break
+	[ "$try" = 30 ] && { echo "bench.sh: $module is not a loadable module" >&2; exit 1; }
+	sleep 10
+done
+echo "bench: rtun.ko built $(date -r "$module" '+%F %T'), sha256 $(sha256sum "$out/rtun.ko" | cut -c1-12)"
+module=$out/rtun.ko
+
+# boot VIEW CPUS [QEMU_OPTS]: one VM running guest-bench.sh; results in $out/VIEW.
+boot() {
+	local view=$1 cpus=$2 qopts=${3:-} res=$out/$1 genv wrapped status
+	rm -rf "$res"
+	mkdir -p "$res"
+	genv="RTUN_KDIR=$kdir RTUN_RESULTS=$res RTUN_MODULE=$module RTUN_SCRIPTS=$here"
+	genv="$genv BENCH_BIN=$bin BENCH_VIEW=$view BENCH_ROUNDS=${BENCH_ROUNDS:-5}"
+	genv="$genv BENCH_SECS=${BENCH_SECS:-2} PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+	echo "$here/guest-bench.sh" >"$res/cmd.sh"
+	wrapped="env $genv bash $res/cmd.sh >$res/guest.log 2>&1; echo \$? > $res/status;"
+	wrapped="$wrapped dmesg > $res/dmesg.txt"
+	local args=(--run "$kernel" --force-9p --cpus "$cpus" --memory "${RTUN_VM_MEM:-2G}"
+		--rwdir "$res" --disable-kvm --exec "$wrapped")
+	[ -n "$qopts" ] && args+=(--qemu-opts="$qopts")
+	echo "bench: booting the $view view ($cpus vCPU${qopts:+, $qopts})"
+	local t0=$SECONDS
+	timeout --foreground -k 10 "${RTUN_VM_TIMEOUT:-900}" vng "${args[@]}" </dev/null \
+		>"$res/console.txt" 2>&1
+	status=$(cat "$res/status" 2>/dev/null)
+	echo "bench: $view view done in $((SECONDS - t0)) s, guest status ${status:-none}"
+	if [ "$status" != 0 ]; then
+		echo "bench: the $view run failed; last lines of its log:" >&2
+		tail -n 20 "$res/guest.log" "$res/console.txt" >&2 2>/dev/null
+		return 1
+	fi
+	# A kernel complaint makes every number of that boot suspect: say so, loudly.
+	if grep -E 'WARNING:|BUG:|Oops|KASAN|general protection|Kernel panic|refcount_t:|list_(add|del) corruption' \
+		"$res/dmesg.txt" >"$res/splats.txt"; then
+		echo "bench: kernel log of the $view view shows problems:" >&2
+		cat "$res/splats.txt" >&2
+		return 1
+	fi
+}
+
+rc=0
+for view in ${BENCH_VIEWS:-wall icount}; do
+	case $view in
+	wall) boot wall "${RTUN_VM_CPUS:-2}" || rc=1 ;;
+	icount)
+		# icount needs one TCG thread for all vCPUs (the count is global).
+		boot icount "${RTUN_BENCH_ICOUNT_CPUS:-1}" '-icount shift=0,sleep=off -accel tcg,thread=single' ||
+			rc=1
+		;;
+	*) echo "bench.sh: unknown view $view" >&2; exit 2 ;;
+	esac
+done
+python3 "$here/bench-report.py" "$out" || rc=1
+echo "bench: total wall time $((SECONDS / 60)) min $((SECONDS % 60)) s"
+exit $rc

@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the VM for `make bench` (booted by scripts/bench.sh): tun.ko and rtun loaded
+# side by side, every measurement made on both, alternately (tun, rtun, tun, rtun, ...).
+# Each result is one line of $RTUN_RESULTS/raw.txt:
+#   view=V row=R driver=D round=N <key=value pairs printed by the load generator>
+# scripts/bench-report.py turns them into the table.
+#
+# BENCH_VIEW=wall    the wall-clock view (multi-threaded TCG): all rows, queue scaling, memory.
+# BENCH_VIEW=icount  the deterministic view (-icount shift=0: 1 ns = 1 instruction): the
+#                    single-queue rows, as instructions per packet.
+set -u
+R=$RTUN_RESULTS
+BIN=${BENCH_BIN:?}
+VIEW=${BENCH_VIEW:-wall}
+ROUNDS=${BENCH_ROUNDS:-5}
+SECS=${BENCH_SECS:-2}
+WARMUP=${BENCH_WARMUP:-0.3}
+OUT=$R/raw.txt
+: >"$OUT"
+
+insmod "$RTUN_KDIR/drivers/net/tun.ko" || exit 1
+insmod "$RTUN_MODULE" side_by_side=1 || exit 1
+insmod "$RTUN_KDIR/net/core/pktgen.ko" || exit 1
+# No IPv6 on the devices: router solicitations and DAD would be packets nobody asked for.
+sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+
+declare -A DEV=([tun]=/dev/net/tun [rtun]=/dev/net/rtun)
+ncpu=$(nproc)
+echo "# bench: view=$VIEW cpus=$ncpu rounds=$ROUNDS $(uname -r)"
+echo "view=$VIEW row=env cpus=$ncpu kernel=$(uname -r) $("$BIN/icount_check")" >>"$OUT"
+
+# measure ROW ROUND CMD...: run CMD once per driver, tun first; {dev} and {name} in CMD
+# become the driver's character device and a device name of its own.
+measure() {
+	local row=$1 round=$2 drv line
+	shift 2
+	for drv in tun rtun; do
+		local args=() a
+		for a in "$@"; do
+			a=${a//\{dev\}/${DEV[$drv]}}
+			args+=("${a//\{name\}/b$drv}")
+		done
+		if line=$(timeout 120 "${args[@]}" 2>&1 | tail -1) && [ -n "$line" ]; then :; else
+			line="error=${line:-failed}"
+		fi
+		case $line in *=*) ;; *) line="error=${line// /_}" ;; esac
+		echo "view=$VIEW row=$row driver=$drv round=$round $line" | tee -a "$OUT"
+	done
+}
+
+# Queue counts: 1, 2, 4, ... up to twice the vCPU count (the last ones oversubscribe).
+queues=()
+for ((q = 1; q <= 2 * ncpu; q *= 2)); do queues+=("$q"); done
+
+for ((round = 1; round <= ROUNDS; round++)); do
+	if [ "$VIEW" = icount ]; then
+		# Single queue, one thread busy: guest ns per packet = instructions per packet.
+		for size in 64 1500; do
+			measure "write${size}_q1" $round "$BIN/bench_write" -d {dev} -n {name} -q 1 \
+				-s $size -w 0.2 -t 0.5
+		done
+		# pktgen fills the ring (400 of its 500 slots), then the reader drains it.
+		measure read64_q1 $round "$BIN/bench_read" -d {dev} -n {name} -s 64 -b 400 -c 10
+		measure rtt $round "$BIN/bench_rtt" -d {dev} -n {name} -i 20000 -w 1000
+		continue
+	fi
+	for size in 64 1500; do
+		for q in "${queues[@]}"; do
+			measure "write${size}_q$q" $round "$BIN/bench_write" -d {dev} -n {name} -q "$q" \
+				-s $size -w "$WARMUP" -t "$SECS"
+		done
+	done
+	for q in "${queues[@]}"; do
+		measure "read64_q$q" $round "$BIN/bench_read" -d {dev} -n {name} -q "$q" -s 64 \
+			-w "$WARMUP" -t "$SECS"
+	done
+	measure rtt $round "$BIN/bench_rtt" -d {dev} -n {name} -i 5000 -w 500
+	# Memory: enough devices per measurement that slab page granularity averages out.
+	measure mem_q1 $round "$BIN/bench_mem" -d {dev} -n {name} -q 1 -D 64
+	measure mem_q16 $round "$BIN/bench_mem" -d {dev} -n {name} -q 16 -D 8
+	measure mem_q256 $round "$BIN/bench_mem" -d {dev} -n {name} -q 256 -D 2
+done
+
+rmmod pktgen
+rmmod rtun || exit 1
+rmmod tun || exit 1
+exit 0
