@@ -70,11 +70,13 @@ vm: kernel
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/vm --raw $(if $(CMD),--exec "$(CMD)")
 
 # tun.ko against rtun in one boot per view (scripts/bench.sh); results in $(BUILD)/bench.
-# rtun.ko is built only when missing: `make module` first to measure fresh changes.
+# rtun.ko is built when missing or built for another kernel, else measured as it is (`make
+# module` first to measure fresh changes); RTUN_KO=<file> measures that module instead.
+RTUN_KO ?= $(PWD_)/rtun.ko
 bench: kernel
-	@[ -e $(PWD_)/rtun.ko ] || $(MAKE) module
+	@$(SCRIPTS)/bench.sh --kdir "$(GET_KDIR)" --module $(RTUN_KO) --check-module || $(MAKE) module
 	$(MAKE) -C bench OUT=$(BUILD)/bench/bin
-	$(SCRIPTS)/bench.sh --kdir "$(GET_KDIR)" --module $(PWD_)/rtun.ko --bin $(BUILD)/bench/bin \
+	$(SCRIPTS)/bench.sh --kdir "$(GET_KDIR)" --module $(RTUN_KO) --bin $(BUILD)/bench/bin \
 		--out $(BUILD)/bench
 
 clean:

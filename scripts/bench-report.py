@@ -23,7 +23,7 @@ import sys
 VIEWS = {
     "wall": "wall-clock, multi-threaded TCG: compare the ratio, not the absolute values",
     "icount": "QEMU -icount shift=0,sleep=off: guest ns = guest instructions, deterministic",
-    "mem": "kernel memory (Slab+KernelStack+PageTables+Percpu+VmallocUsed), KiB per device",
+    "mem": "kernel memory (SUnreclaim+KernelStack+PageTables+Percpu+VmallocUsed), KiB per device",
 }
 
 
@@ -111,6 +111,8 @@ def main():
         pairs = zip(d["samples"]["tun"], d["samples"]["rtun"])
         res["round_ratios"] = [ratio(a, b, d["better"]) for a, b in pairs]
         res["notes"] = notes(name, d["extra"])
+        # Every other number the load generator printed, as medians (drops, cost split, ...).
+        res["medians"] = {drv: medians(d["extra"][drv]) for drv in ("tun", "rtun")}
         results.append(res)
 
     # Per queue: what 240 more queues cost, from the 16- and 256-queue devices.
@@ -126,6 +128,17 @@ def main():
 
     report(out, env, results, errors)
     return 1 if errors else 0
+
+
+def medians(recs):
+    keys = {k for r in recs for k in r} - {"view", "row", "driver", "round"}
+    out = {}
+    for k in sorted(keys):
+        try:
+            out[k] = statistics.median(float(r[k]) for r in recs if k in r)
+        except ValueError:
+            pass
+    return out
 
 
 def ratio(tun, rtun, better):

@@ -4,6 +4,7 @@
 # scripts/guest-bench.sh in each, then print the report (scripts/bench-report.py).
 #
 #   bench.sh --kdir DIR --module KO --bin DIR --out DIR
+#   bench.sh --kdir DIR --module KO --check-module   (status 0: KO exists and fits DIR)
 #
 # Boot 1, the wall-clock view: multi-threaded TCG with RTUN_VM_CPUS vCPUs (default 2), all
 #   rows including queue scaling and memory. Absolute rates say little about real hardware
@@ -19,28 +20,56 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/toolchain.sh"
 
-kdir= module= bin= out=
+kdir= module= bin= out= check=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift ;;
 	--module) module=$2; shift ;;
+	--check-module) check=1 ;;
 	--bin) bin=$2; shift ;;
 	--out) out=$2; shift ;;
 	*) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-[ -n "$kdir" ] && [ -n "$module" ] && [ -n "$bin" ] && [ -n "$out" ] ||
-	{ echo "bench.sh: --kdir, --module, --bin and --out are required" >&2; exit 2; }
+
+# this_module_size KO: the size of the module's struct module, which differs between kernel
+# configurations (a DEBUG=1 kernel's is larger) even where the vermagic string does not.
+this_module_size() {
+	readelf -S -W "$1" 2>/dev/null |
+		awk '{ for (i = 1; i <= NF; i++) if ($i == ".gnu.linkonce.this_module") print $(i + 4) }'
+}
+
+# module_fits KO: KO exists and was built for this kernel, as far as insmod will judge:
+# the same vermagic and struct module as the kernel's own tun.ko.
+module_fits() {
+	local ko=$1 ref=$kdir/drivers/net/tun.ko
+	if [ ! -f "$ko" ]; then
+		echo "bench: $ko is missing"
+	elif [ "$(modinfo -F vermagic "$ko" 2>/dev/null)" != "$(modinfo -F vermagic "$ref")" ] ||
+		[ "$(this_module_size "$ko")" != "$(this_module_size "$ref")" ]; then
+		echo "bench: $ko was built for another kernel (DEBUG=1?) than $kdir"
+	else
+		return 0
+	fi
+	return 1
+}
+
+[ -n "$kdir" ] && [ -n "$module" ] ||
+	{ echo "bench.sh: --kdir and --module are required" >&2; exit 2; }
+[ $check = 1 ] && { module_fits "$module"; exit; }
+[ -n "$bin" ] && [ -n "$out" ] || { echo "bench.sh: --bin and --out are required" >&2; exit 2; }
 export PATH="$RTUN_VENV/bin:$PATH"
 kernel=$kdir/arch/x86/boot/bzImage
+# The report reads every view's results: none may be left from an earlier run.
+rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv"
 mkdir -p "$out"
 # The module may be rebuilt while we run: measure a copy, the same one in both boots, and
 # take it only once it is a whole module (not caught halfway through a link).
 for try in $(seq 30); do
 	cp "$module" "$out/rtun.ko" && cmp -s "$module" "$out/rtun.ko" &&
-		modinfo -F vermagic "$out/rtun.ko" >/dev/null 2>&1 && break
-	[ "$try" = 30 ] && { echo "bench.sh: $module is not a loadable module" >&2; exit 1; }
+		module_fits "$out/rtun.ko" >/dev/null && break
+	[ "$try" = 30 ] && { module_fits "$out/rtun.ko" >&2; exit 1; }
 	sleep 10
 done
 echo "bench: rtun.ko built $(date -r "$module" '+%F %T'), sha256 $(sha256sum "$out/rtun.ko" | cut -c1-12)"
@@ -61,9 +90,16 @@ boot() {
 		--rwdir "$res" --disable-kvm --exec "$wrapped")
 	[ -n "$qopts" ] && args+=(--qemu-opts="$qopts")
 	echo "bench: booting the $view view ($cpus vCPU${qopts:+, $qopts})"
-	local t0=$SECONDS
-	timeout --foreground -k 10 "${RTUN_VM_TIMEOUT:-900}" vng "${args[@]}" </dev/null \
+	local t0=$SECONDS tailpid
+	# Progress: the guest's "# ..." lines (one per round), as they are written.
+	: >"$res/guest.log"
+	tail -n +1 -F "$res/guest.log" 2>/dev/null > >(grep --line-buffered '^#') &
+	tailpid=$!
+	timeout --foreground -k 10 "${RTUN_VM_TIMEOUT:-1200}" vng "${args[@]}" </dev/null \
 		>"$res/console.txt" 2>&1
+	sleep 1
+	kill "$tailpid" 2>/dev/null
+	wait "$tailpid" 2>/dev/null
 	status=$(cat "$res/status" 2>/dev/null)
 	echo "bench: $view view done in $((SECONDS - t0)) s, guest status ${status:-none}"
 	if [ "$status" != 0 ]; then
