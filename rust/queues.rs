@@ -85,9 +85,9 @@ impl QueueSet {
 
     /// Publishes a new live array, tells the stack the new count and shares the
     /// device's packet budget among the live queues.
-    fn publish(&self, dev: &TunDev, next: KVec<Arc<Queue>>, rtnl: &Rtnl) -> Result {
+    fn publish(&self, dev: &TunDev, next: KVec<Arc<Queue>>, removed: bool, rtnl: &Rtnl) -> Result {
         let n = next.len() as u32;
-        self.publish_array(next, rtnl)?;
+        self.publish_array(next, removed, rtnl)?;
         // Shrinking never fails; growing is within the queues `alloc_netdev_mqs` made.
         let _ = dev.set_real_num_queues(n, rtnl);
         let size = ring_size(dev.tx_queue_len(), n);
@@ -99,12 +99,12 @@ impl QueueSet {
     }
 
     /// Publishes a new live array without touching the stack's queue count.
-    fn publish_array(&self, next: KVec<Arc<Queue>>, rtnl: &Rtnl) -> Result {
+    fn publish_array(&self, next: KVec<Arc<Queue>>, removed: bool, rtnl: &Rtnl) -> Result {
         for (i, q) in next.iter().enumerate() {
             q.index.store(i as u32, Ordering::Relaxed);
         }
         let n = next.len() as u32;
-        self.live.publish(next, rtnl)?;
+        self.live.publish(next, removed, rtnl)?;
         self.num_live.store(n, Ordering::Relaxed);
         Ok(())
     }
@@ -133,7 +133,7 @@ impl QueueSet {
         let mut next = self.copy_live(rtnl)?;
         next.push(q.clone(), GFP_KERNEL)?;
         q.bind(dev);
-        if let Err(e) = self.publish(dev, next, rtnl) {
+        if let Err(e) = self.publish(dev, next, false, rtnl) {
             q.unbind();
             return Err(e);
         }
@@ -145,7 +145,7 @@ impl QueueSet {
         q.ring_resize(ring_size(dev.tx_queue_len(), self.live() + 1))?;
         let mut next = self.copy_live(rtnl)?;
         next.push(q.clone(), GFP_KERNEL)?;
-        self.publish(dev, next, rtnl)?;
+        self.publish(dev, next, false, rtnl)?;
         self.remove_disabled(q);
         q.set_detached(false);
         Ok(())
@@ -200,12 +200,12 @@ impl QueueSet {
         }
         // The device is being unregistered: its queue kobjects go with it, so the stack's
         // queue count must not change here (tun.c's `tun_detach_all` leaves it too).
-        let _ = self.publish_array(KVec::new(), rtnl);
+        let _ = self.publish_array(KVec::new(), true, rtnl);
     }
 
     fn drop_all_live(&self, dev: &TunDev, rtnl: &Rtnl) {
         // An empty array needs no allocation: this cannot fail.
-        let _ = self.publish(dev, KVec::new(), rtnl);
+        let _ = self.publish(dev, KVec::new(), true, rtnl);
     }
 
     /// Takes `q` out of the live array: the last queue moves into its slot.
@@ -221,7 +221,7 @@ impl QueueSet {
         }
         next.swap(pos, last);
         next.truncate(last);
-        self.publish(dev, next, rtnl)?;
+        self.publish(dev, next, true, rtnl)?;
         // Flows of the removed queue, and of the index that no longer exists.
         if let Some(flows) = dev.data().flows() {
             flows.forget_queue(pos as u32);

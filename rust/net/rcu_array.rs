@@ -6,6 +6,7 @@
 //! publishes a new array, waits for a grace period, then drops the old one — so an element
 //! removed from the array stays alive until no reader can still hold a reference from it.
 
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{
     prelude::*,
@@ -26,11 +27,18 @@ type Slots<T> = KVec<Arc<T>>;
 /// until a grace period after it is replaced.
 pub(crate) struct RcuArray<T> {
     ptr: AtomicPtr<Slots<T>>,
+    /// Replaced snapshots not yet freed: arrays a reader may still walk, whose elements
+    /// all live on in the current array. Only touched by RTNL holders.
+    retired: UnsafeCell<KVec<KBox<Slots<T>>>>,
 }
+
+/// How many replaced snapshots may wait before a writer waits for a grace period.
+const MAX_RETIRED: usize = 64;
 
 // SAFETY: the array hands out `&Arc<T>` to any thread, which needs `T: Send + Sync`.
 unsafe impl<T: Send + Sync> Send for RcuArray<T> {}
-// SAFETY: as above; writes are serialised by RTNL and published atomically.
+// SAFETY: as above; writes (including to `retired`) are serialised by RTNL and published
+// atomically.
 unsafe impl<T: Send + Sync> Sync for RcuArray<T> {}
 
 impl<T> RcuArray<T> {
@@ -38,6 +46,7 @@ impl<T> RcuArray<T> {
     pub(crate) const fn new() -> Self {
         Self {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
+            retired: UnsafeCell::new(KVec::new()),
         }
     }
 
@@ -63,24 +72,44 @@ impl<T> RcuArray<T> {
         unsafe { &*p }
     }
 
-    /// Replaces the array with `new`; returns once no reader can see the old one.
+    /// Replaces the array with `new`.
+    ///
+    /// With `removed`, some element of the old array is not in `new`: returns once no
+    /// reader can see the old array, so the caller may rely on the removed element being
+    /// unreachable. Without it (growing), the old array is retired and freed after a later
+    /// grace period, so attaching a queue does not wait for one.
     ///
     /// Fails (changing nothing) only when the new snapshot cannot be allocated.
-    pub(crate) fn publish(&self, new: Slots<T>, _rtnl: &Rtnl) -> Result {
+    pub(crate) fn publish(&self, new: Slots<T>, removed: bool, _rtnl: &Rtnl) -> Result {
         let new = if new.is_empty() {
             core::ptr::null_mut()
         } else {
             KBox::into_raw(KBox::new(new, GFP_KERNEL)?)
         };
-        // Release pairs with the Acquire in `read` (rcu_assign_pointer's role).
+        // SAFETY: RTNL (`_rtnl`) serialises every access to `retired`.
+        let retired = unsafe { &mut *self.retired.get() };
+        if !removed && retired.len() < MAX_RETIRED {
+            // Room is reserved before publishing, so retiring cannot fail afterwards.
+            if retired.reserve(1, GFP_KERNEL).is_ok() {
+                // Release pairs with the Acquire in `read` (rcu_assign_pointer's role).
+                let old = self.ptr.swap(new, Ordering::AcqRel);
+                if !old.is_null() {
+                    // SAFETY: `old` came from `KBox::into_raw` (type invariant).
+                    let _ = retired.push(unsafe { KBox::from_raw(old) }, GFP_NOWAIT);
+                }
+                return Ok(());
+            }
+        }
         let old = self.ptr.swap(new, Ordering::AcqRel);
+        // SAFETY: plain call in process context (RTNL holders may sleep).
+        unsafe { b::synchronize_net() };
         if !old.is_null() {
-            // SAFETY: plain call in process context (RTNL holders may sleep).
-            unsafe { b::synchronize_net() };
             // SAFETY: `old` came from `KBox::into_raw` (type invariant) and the grace period
             // above ended every read section that could see it.
             drop(unsafe { KBox::from_raw(old) });
         }
+        // The same grace period covers every snapshot retired before it.
+        retired.truncate(0);
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 //! contend; the ring owns every skb in it and frees the rest when dropped.
 
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{error::to_result, prelude::*, types::Opaque};
 
 use crate::bindings as b;
@@ -21,6 +22,8 @@ use crate::net::skb::Skb;
 pub(crate) struct Ring {
     #[pin]
     inner: Opaque<b::ptr_ring>,
+    /// The current number of slots (resizes are serialised by the caller, under RTNL).
+    size: AtomicU32,
 }
 
 // SAFETY: ptr_ring serialises producers and consumers with its own spinlocks, and skbs
@@ -37,6 +40,7 @@ impl Ring {
                 // SAFETY: `slot` is valid for writes and pinned for the ring's lifetime.
                 to_result(unsafe { b::rtun_ring_init(slot, size.max(1) as i32) })
             }),
+            size: AtomicU32::new(size.max(1)),
         })
     }
 
@@ -60,9 +64,18 @@ impl Ring {
     }
 
     /// Resizes the ring to `size` slots, dropping what no longer fits.
+    ///
+    /// Resizing reallocates the slot array, so a ring that already has the size is left
+    /// alone: sharing the budget re-applies the size to every queue on every change.
     pub(crate) fn resize(&self, size: u32) -> Result {
+        let size = size.max(1);
+        if self.size.load(Ordering::Relaxed) == size {
+            return Ok(());
+        }
         // SAFETY: the ring is initialised; resize takes both ring locks.
-        to_result(unsafe { b::rtun_ring_resize(self.inner.get(), size.max(1) as i32) })
+        to_result(unsafe { b::rtun_ring_resize(self.inner.get(), size as i32) })?;
+        self.size.store(size, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Whether the ring holds no packet.
