@@ -177,6 +177,7 @@ int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
 int rtun_ring_resize(struct ptr_ring *r, int size);
 void rtun_consume_skb(struct sk_buff *skb);
+void rtun_netif_receive_skb_bh(struct sk_buff *skb);
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 void rtun_module_get(void);
 void rtun_module_put(void);

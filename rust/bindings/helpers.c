@@ -535,3 +535,14 @@ bool rtun_skb_vlan_tag(const struct sk_buff *skb, __be16 *proto, u16 *tci)
 	*tci = skb_vlan_tag_get(skb);
 	return true;
 }
+
+/*
+ * A written packet straight into the stack, as tun_rx_batched() does for one
+ * packet: netif_receive_skb() with bottom halves off, no backlog round trip.
+ */
+void rtun_netif_receive_skb_bh(struct sk_buff *skb)
+{
+	local_bh_disable();
+	netif_receive_skb(skb);
+	local_bh_enable();
+}

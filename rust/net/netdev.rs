@@ -196,10 +196,11 @@ impl NetDev {
         }
     }
 
-    /// Hands a received packet to the stack.
+    /// Hands a received packet to the stack, processing it now (process context).
     pub(crate) fn rx(&self, skb: Skb) {
-        // SAFETY: `netif_rx` takes ownership of the skb whatever it returns.
-        unsafe { b::netif_rx(skb.into_raw().cast()) };
+        // SAFETY: `netif_receive_skb` takes ownership of the skb whatever it returns; the
+        // shim disables bottom halves around it, as the receive path expects.
+        unsafe { b::rtun_netif_receive_skb_bh(skb.into_raw().cast()) };
     }
 
     /// Counts a received packet of `len` bytes.
