@@ -206,9 +206,10 @@ impl<T: FileOps> VTable<T> {
         let file = unsafe { File::from_raw_file(raw) };
         match T::open(&inner.ctx, file) {
             Ok(this) => {
-                // SAFETY: `open` owns `private_data`; from here on it holds our `Arc<T>`
-                // (replacing the `struct miscdevice *` that `misc_open` stored). The file
-                // honours IOCB_NOWAIT (`nonblock`), so it advertises FMODE_NOWAIT as tun.c.
+                // From here on `private_data` holds our `Arc<T>` (replacing the `struct
+                // miscdevice *` that `misc_open` stored). The file honours IOCB_NOWAIT
+                // (`nonblock`), so it advertises FMODE_NOWAIT as tun.c does.
+                // SAFETY: `open` owns `private_data` and `f_mode` of the file it opens.
                 unsafe {
                     (*raw).private_data = this.into_foreign();
                     (*raw).f_mode |= rb::rtun_const_RTUN_FMODE_NOWAIT;

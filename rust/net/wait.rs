@@ -69,9 +69,9 @@ impl WaitQueue {
 
     /// Registers `file`'s poll on this queue.
     pub(crate) fn poll_wait(&self, file: &File, table: &PollTable<'_>) {
-        // SAFETY: `file` and the head are valid; the head outlives the poll registration
-        // because it lives in the file's private data, which `poll` users release (via
-        // `eventpoll_release`/`poll_freewait`) before the file is released.
+        // The head outlives the poll registration: it lives in the file's private data,
+        // which `poll` users release (`eventpoll_release`/`poll_freewait`) before the file.
+        // SAFETY: `file`, the head and the table are valid for the call.
         unsafe { b::rtun_poll_wait(file.as_ptr().cast(), self.inner.get(), table.table) }
     }
 
