@@ -940,6 +940,12 @@ impl<T: NetDevOps> LinkOps<T> {
             }
             (*dev).max_mtu = MAX_MTU - u32::from((*dev).hard_header_len);
             b::rtun_netdev_set_features(dev);
+            // Register with one queue of each kind, as tun.c does by attaching first:
+            // `alloc_netdev_mqs` makes all of them real, and registering that many
+            // would create (and shrinking then delete) a sysfs kobject per queue.
+            // Cannot fail: 1 is within the counts just allocated.
+            b::netif_set_real_num_tx_queues(dev, 1);
+            b::netif_set_real_num_rx_queues(dev, 1);
         }
         // SAFETY: RTNL is held (`rtnl`); the device is fully set up.
         let r = unsafe { b::register_netdevice(dev) };
