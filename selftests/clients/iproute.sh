@@ -109,12 +109,18 @@ rtnl_add() {
 
 # A process holding a queue shows in ip -d tuntap show, through /proc/PID/fdinfo.
 attached() {
-	socat -u "TUN:198.18.7.5/24,tun-name=$att,tun-type=tun,iff-no-pi,iff-up" SYSTEM:"sleep 20" &
+	socat -u "TUN:198.18.7.5/24,tun-name=$att,tun-type=tun,iff-no-pi,iff-up" SYSTEM:"sleep 60" &
 	holder=$!
-	local end=$((SECONDS + 5))
-	while [ $SECONDS -lt $end ] && ! exists $att; do sleep 0.1; done
+	# The device exists before TUNSETIFF returns and socat brings it up after: wait
+	# for both (generously: socat starts slowly on the debug kernel).
+	local end=$((SECONDS + 20))
+	while [ $SECONDS -lt $end ]; do
+		grep -q "^iff:[[:space:]]$att\$" /proc/$holder/fdinfo/* 2>/dev/null &&
+			ip link show dev $att 2>/dev/null | grep -q LOWER_UP && break
+		sleep 0.1
+	done
 	grep -q "^iff:[[:space:]]$att\$" /proc/$holder/fdinfo/* 2>/dev/null || {
-		echo "no fdinfo iff: $att"
+		echo "no fdinfo iff: $att after 20 s"
 		return 1
 	}
 	$TO ip -d tuntap show >"$out/show" &&
@@ -128,7 +134,7 @@ detached() {
 	exists $att || { echo "$att never appeared"; return 1; }
 	kill "$holder" && wait "$holder" 2>/dev/null
 	holder=
-	local end=$((SECONDS + 5))
+	local end=$((SECONDS + 20))
 	while [ $SECONDS -lt $end ]; do absent $att && return 0; sleep 0.1; done
 	echo "$att still there"
 	false
