@@ -56,14 +56,14 @@ tunnel_end() {
 	pids+=($!)
 }
 
-# tun_up NS ADDR: within 10 s the tun device of NS is up with the socat's address.
+# tun_up NS ADDR: within 30 s (the debug kernel is slow) the tun device of NS is up with the socat's address.
 tun_up() {
-	local end=$((SECONDS + 10))
+	local end=$((SECONDS + 30))
 	while [ $SECONDS -lt $end ]; do
 		ip -n "$1" -4 addr show dev stun$tag 2>/dev/null | grep -q "inet $2/24" && return 0
 		sleep 0.2
 	done
-	echo "no stun$tag with $2 in $1"
+	echo "no stun$tag with $2 in $1 after 30 s"
 	cat "$out/socat-$1.log"
 	false
 }
@@ -114,7 +114,7 @@ teardown() {
 	for p in "${pids[@]}"; do kill "$p"; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	pids=()
-	local end=$((SECONDS + 5))
+	local end=$((SECONDS + 20))
 	while [ $SECONDS -lt $end ]; do
 		! ip -n $ns1 link show stun$tag >/dev/null 2>&1 &&
 			! ip -n $ns2 link show stun$tag >/dev/null 2>&1 && return 0
