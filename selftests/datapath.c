@@ -638,6 +638,24 @@ FIXTURE_VARIANT_ADD(v6, tun_pi) { .pi = 1 };
 #define ADDR6 "2001:db8::1"
 #define PEER6 "2001:db8::2"
 
+/* Whether the local route of 2001:db8::1 on `dev` exists (/proc/net/ipv6_route lists
+ * every table, the local one included). */
+static int local_route6(const char *dev)
+{
+	char line[256], name[IFNAMSIZ + 1];
+	FILE *f = fopen("/proc/net/ipv6_route", "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "20010db8000000000000000000000001 80 ", 36) &&
+			sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %16s", name) == 1 &&
+			!strcmp(name, dev);
+	fclose(f);
+	return found;
+}
+
 /* struct in6_ifreq of linux/ipv6.h. */
 struct in6_ifreq_ {
 	struct in6_addr addr;
@@ -686,6 +704,11 @@ FIXTURE_SETUP(v6)
 			break;
 	}
 	ASSERT_EQ(0, err) TH_LOG("bind: %s", strerror(err));
+	/* Without DAD the address stops being tentative just before its local route is
+	 * inserted: a packet in between would not be delivered locally. */
+	for (end = now_ms() + WAIT_MS; !local_route6(d->name) && now_ms() < end; )
+		usleep(10000);
+	ASSERT_TRUE(local_route6(d->name)) TH_LOG("no local route for %s", ADDR6);
 }
 
 FIXTURE_TEARDOWN(v6)
