@@ -216,6 +216,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         }
         Request::SetOffload(flags) => device::Device::set_offload(&dev, flags, &rtnl)?,
         Request::Vnet(cmd) => d.vnet_ioctl(cmd, arg, &rtnl)?,
+        Request::SetEbpf(hook) => d.set_ebpf(hook, ioctl::read_int(arg)?, &rtnl)?,
         Request::Unsupported => return Err(EOPNOTSUPP),
         Request::Unknown => return Err(EINVAL),
         Request::GetFeatures

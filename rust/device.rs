@@ -12,12 +12,15 @@ use kernel::{
 use crate::bindings as b;
 use crate::ioctl::{self, IfReq};
 use crate::net::{
-    netdev::{Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr},
+    bpf::{BpfProg, BpfSlot},
+    netdev::{
+        Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr, Unregistering,
+    },
     rtnl::Rtnl,
     skb::Skb,
 };
 use crate::queue::Queue;
-use crate::queues::{QueueSet, MAX_QUEUES};
+use crate::queues::QueueSet;
 use crate::steering::{self, FlowTable};
 
 /// One of rtun's devices.
@@ -33,6 +36,8 @@ pub(crate) const NO_ID: u32 = u32::MAX;
 pub(crate) struct Driver {
     /// The rtnl link kind our devices carry ("tun", or "rtun" side by side).
     pub(crate) link: LinkOps<Device>,
+    /// The queues a multiqueue device is allocated with (`max_queues` parameter).
+    pub(crate) max_queues: u32,
 }
 
 /// The private data of a tun/tap device (tun.c's `struct tun_struct`).
@@ -56,6 +61,12 @@ pub(crate) struct Device {
     vnet_hdr_sz: AtomicI32,
     /// The offloads userspace accepts (`TUNSETOFFLOAD`), as netdev features.
     set_features: AtomicU64,
+    /// `TUNSETSTEERINGEBPF`: when set, its result (modulo the live queues) picks the
+    /// transmit queue instead of the flow table.
+    pub(crate) steering_prog: BpfSlot,
+    /// `TUNSETFILTEREBPF`: when set, its result is how much of a transmitted packet
+    /// userspace gets (0 drops it).
+    pub(crate) filter_prog: BpfSlot,
 }
 
 impl Device {
@@ -71,6 +82,8 @@ impl Device {
             msglevel: AtomicU32::new(0),
             vnet_hdr_sz: AtomicI32::new(VNET_HDR_LEN),
             set_features: AtomicU64::new(0),
+            steering_prog: BpfSlot::new(),
+            filter_prog: BpfSlot::new(),
         })
     }
 
@@ -121,6 +134,22 @@ impl Device {
         for q in self.queues.read_rtnl(rtnl) {
             q.sndbuf.store(v, Ordering::Relaxed);
         }
+    }
+
+    /// `TUNSETSTEERINGEBPF` / `TUNSETFILTEREBPF`: the socket-filter program behind `fd`,
+    /// or none for -1, replacing the previous one.
+    pub(crate) fn set_ebpf(&self, hook: ioctl::EbpfHook, fd: i32, rtnl: &Rtnl) -> Result {
+        let prog = if fd == -1 {
+            None
+        } else {
+            Some(BpfProg::from_fd(fd)?)
+        };
+        let slot = match hook {
+            ioctl::EbpfHook::Steering => &self.steering_prog,
+            ioctl::EbpfHook::Filter => &self.filter_prog,
+        };
+        slot.set(prog, rtnl);
+        Ok(())
     }
 
     /// Sets the message level (`TUNSETDEBUG`).
@@ -279,7 +308,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
                 ifr.name()
             };
             let multi = flags & ioctl::IFF_MULTI_QUEUE != 0;
-            let queues = if multi { MAX_QUEUES } else { 1 };
+            let queues = if multi { driver.max_queues } else { 1 };
             let sndbuf = q.sndbuf.load(Ordering::Relaxed);
             let spec = DevSpec {
                 name,
@@ -310,9 +339,9 @@ impl NetDevOps for Device {
         crate::tx::xmit(dev, skb)
     }
 
-    fn uninit(dev: &TunDev, rtnl: &Rtnl) {
+    fn uninit(dev: &TunDev, ctx: &Unregistering<'_, Self>) {
         let d = dev.data();
-        d.queues.delete_all(rtnl);
+        d.queues.delete_all(ctx);
         if d.flags() & ioctl::IFF_PERSIST != 0 {
             crate::net::creds::module_put();
         }
@@ -338,6 +367,14 @@ impl NetDevOps for Device {
     fn select_queue(dev: &TunDev, skb: &mut SkbRef<'_>) -> u16 {
         let d = dev.data();
         let live = d.queues.live();
+        if d.steering_prog.is_set() {
+            let guard = rcu::read_lock();
+            if let Some(pick) = d.steering_prog.run_ref(&guard, skb) {
+                // tun.c's tun_ebpf_select_queue. Mid-change, `live` may run ahead of
+                // the stack's count; the core caps the index to that.
+                return pick.checked_rem(live).unwrap_or(0) as u16;
+            }
+        }
         if live <= 1 {
             return 0;
         }
@@ -408,10 +445,7 @@ impl NetDevOps for Device {
 
     fn channels(dev: &TunDev) -> (u32, u32) {
         let d = dev.data();
-        (
-            d.queues.live(),
-            if d.is_multi_queue() { MAX_QUEUES } else { 1 },
-        )
+        (d.queues.live(), dev.num_tx_queues())
     }
 
     const QUEUE_STAT_NAMES: &'static [&'static str] = &crate::queue::STAT_NAMES;
@@ -452,12 +486,4 @@ pub(crate) fn addr_len_of(ty: u16) -> u8 {
         b::ARPHRD_LOCALTLK => 1,
         _ => 0,
     }
-}
-
-/// Runs `f` on live queue `index` of `dev` inside an RCU read section (`None`: no such
-/// queue).
-pub(crate) fn with_queue<R>(dev: &TunDev, index: usize, f: impl FnOnce(Option<&Queue>) -> R) -> R {
-    let guard = rcu::read_lock();
-    let queues = dev.data().queues.read(&guard);
-    f(queues.get(index).map(|q| &**q))
 }

@@ -163,10 +163,21 @@ pub(crate) enum Request {
     SetOffload(usize),
     /// `TUN{GET,SET}VNET{HDRSZ,LE,BE}`, carrying the command.
     Vnet(u32),
+    /// `TUNSETSTEERINGEBPF` or `TUNSETFILTEREBPF`.
+    SetEbpf(EbpfHook),
     /// Known to tun.c but not implemented by rtun yet.
     Unsupported,
     /// Not a tun ioctl.
     Unknown,
+}
+
+/// Where a device runs an eBPF program.
+#[derive(Clone, Copy)]
+pub(crate) enum EbpfHook {
+    /// Picks the transmit queue (`TUNSETSTEERINGEBPF`).
+    Steering,
+    /// Drops or trims transmitted packets (`TUNSETFILTEREBPF`).
+    Filter,
 }
 
 impl Request {
@@ -202,9 +213,9 @@ impl Request {
             b::rtun_ioctl_RTUN_TUNSETTXFILTER
             | b::rtun_ioctl_RTUN_TUNATTACHFILTER
             | b::rtun_ioctl_RTUN_TUNDETACHFILTER
-            | b::rtun_ioctl_RTUN_TUNGETFILTER
-            | b::rtun_ioctl_RTUN_TUNSETSTEERINGEBPF
-            | b::rtun_ioctl_RTUN_TUNSETFILTEREBPF => Self::Unsupported,
+            | b::rtun_ioctl_RTUN_TUNGETFILTER => Self::Unsupported,
+            b::rtun_ioctl_RTUN_TUNSETSTEERINGEBPF => Self::SetEbpf(EbpfHook::Steering),
+            b::rtun_ioctl_RTUN_TUNSETFILTEREBPF => Self::SetEbpf(EbpfHook::Filter),
             _ => Self::Unknown,
         })
     }

@@ -8,16 +8,17 @@
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     fs::File,
-    new_mutex,
     prelude::*,
-    sync::{aref::ARef, Arc, Mutex},
+    sync::{aref::ARef, Arc},
 };
 
 use crate::bindings as b;
-use crate::device::{Driver, TunDev};
+use crate::device::{Device, Driver, TunDev};
 use crate::net::{
-    netdev::NetNs,
+    dev_ref::RcuDevRef,
+    netdev::{NetNs, Unregistering},
     ring::Ring,
+    rtnl::Rtnl,
     skb::Skb,
     wait::{Fasync, PollTable, WaitQueue},
 };
@@ -27,14 +28,6 @@ pub(crate) const EPOLLOUT: u32 = b::rtun_const_RTUN_EPOLLOUT;
 pub(crate) const EPOLLRDNORM: u32 = b::rtun_const_RTUN_EPOLLRDNORM;
 pub(crate) const EPOLLWRNORM: u32 = b::rtun_const_RTUN_EPOLLWRNORM;
 pub(crate) const EPOLLERR: u32 = b::rtun_const_RTUN_EPOLLERR;
-
-/// Which device a queue belongs to. Changed only under RTNL (and this mutex).
-pub(crate) struct Attachment {
-    /// The device, while attached or disabled (`TUNSETQUEUE` detach).
-    pub(crate) dev: Option<ARef<TunDev>>,
-    /// Disabled: still bound to `dev`, but not in its queue array.
-    pub(crate) detached: bool,
-}
 
 /// One queue of a device: the per-file state.
 #[pin_data]
@@ -53,9 +46,12 @@ pub(crate) struct Queue {
     pub(crate) fasync: Fasync,
     /// Whether SIGIO is on (tun.c's `TUN_FASYNC`).
     pub(crate) fasync_on: AtomicBool,
-    /// The device this queue belongs to.
-    #[pin]
-    pub(crate) attachment: Mutex<Attachment>,
+    /// The device, while attached or disabled; set and cleared under RTNL, read
+    /// locklessly by every operation on the file.
+    dev: RcuDevRef<Device>,
+    /// Disabled (`TUNSETQUEUE` detach): still bound to `dev`, but not in its queue
+    /// array. Changed under RTNL.
+    detached: AtomicBool,
     /// Set when the device goes away under a reader (tun.c's `RCV_SHUTDOWN`).
     pub(crate) shutdown: AtomicBool,
     /// Index in the device's queue array.
@@ -114,7 +110,8 @@ impl Queue {
                 wait <- WaitQueue::new(),
                 fasync: Fasync::new(),
                 fasync_on: AtomicBool::new(false),
-                attachment <- new_mutex!(Attachment { dev: None, detached: false }),
+                dev: RcuDevRef::new(),
+                detached: AtomicBool::new(false),
                 shutdown: AtomicBool::new(false),
                 index: AtomicU32::new(0),
                 ifindex: AtomicI32::new(0),
@@ -130,39 +127,39 @@ impl Queue {
         self.ring.resize(len)
     }
 
-    /// Binds the queue to `dev`, enabled (RTNL held by the caller).
-    pub(crate) fn bind(&self, dev: &TunDev) {
-        let mut a = self.attachment.lock();
-        a.dev = Some(dev.to_aref());
-        a.detached = false;
+    /// Binds the queue to `dev`, enabled.
+    pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
+        self.detached.store(false, Ordering::Relaxed);
         self.sndbuf.store(dev.data().sndbuf(), Ordering::Relaxed);
         self.shutdown.store(false, Ordering::Release);
+        self.dev.set(dev, rtnl);
     }
 
-    /// Unbinds the queue from its device (RTNL held by the caller).
-    pub(crate) fn unbind(&self) {
-        let dev = {
-            let mut a = self.attachment.lock();
-            a.detached = false;
-            a.dev.take()
-        };
-        // The device reference goes after the lock: dropping the last one can free it.
-        drop(dev);
+    /// Unbinds the queue from its device.
+    pub(crate) fn unbind(&self, rtnl: &Rtnl) {
+        self.dev.clear(rtnl);
+        self.detached.store(false, Ordering::Relaxed);
     }
 
-    /// Marks the queue disabled or enabled (RTNL held by the caller).
-    pub(crate) fn set_detached(&self, detached: bool) {
-        self.attachment.lock().detached = detached;
+    /// Unbinds the queue from the device being unregistered.
+    pub(crate) fn unbind_unregistering(&self, ctx: &Unregistering<'_, Device>) {
+        self.dev.clear_unregistering(ctx);
+        self.detached.store(false, Ordering::Relaxed);
+    }
+
+    /// Marks the queue disabled or enabled.
+    pub(crate) fn set_detached(&self, detached: bool, _rtnl: &Rtnl) {
+        self.detached.store(detached, Ordering::Relaxed);
     }
 
     /// Whether the queue is disabled (`TUNSETQUEUE` detach).
     pub(crate) fn is_detached(&self) -> bool {
-        self.attachment.lock().detached
+        self.detached.load(Ordering::Relaxed)
     }
 
-    /// The device, with a reference for the caller's operation.
+    /// The device, with a reference for the caller's operation (tun.c's `tun_get`).
     pub(crate) fn device(&self) -> Option<ARef<TunDev>> {
-        self.attachment.lock().dev.clone()
+        self.dev.get()
     }
 
     /// The device a non-disabled queue serves (reads and writes need an enabled queue only

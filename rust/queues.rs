@@ -16,11 +16,12 @@ use kernel::{
     sync::{rcu, Arc, Mutex},
 };
 
-use crate::device::TunDev;
-use crate::net::{rcu_array::RcuArray, rtnl::Rtnl};
+use crate::device::{Device, TunDev};
+use crate::net::{netdev::Unregistering, rcu_array::RcuArray, rtnl::Rtnl};
 use crate::queue::Queue;
 
 /// The most queues one device can have: four times tun.c's 256 (see Documentation).
+/// The `max_queues` module parameter may lower it.
 pub(crate) const MAX_QUEUES: u32 = 1024;
 
 /// The fewest packets a live queue's ring holds when `tx_queue_len` is shared: one
@@ -120,21 +121,21 @@ impl QueueSet {
     }
 
     /// Adds a new queue (`TUNSETIFF`). `EBUSY` on a single-queue device that has one,
-    /// `E2BIG` when the device is full.
+    /// `E2BIG` when the device has as many queues as it was allocated for.
     pub(crate) fn attach(&self, dev: &TunDev, q: &Arc<Queue>, multi: bool, rtnl: &Rtnl) -> Result {
         let total = self.live() + self.disabled();
         if !multi && self.live() >= 1 {
             return Err(EBUSY);
         }
-        if total >= MAX_QUEUES {
+        if total >= dev.num_tx_queues() {
             return Err(E2BIG);
         }
         q.ring_resize(ring_size(dev.tx_queue_len(), self.live() + 1))?;
         let mut next = self.copy_live(rtnl)?;
         next.push(q.clone(), GFP_KERNEL)?;
-        q.bind(dev);
+        q.bind(dev, rtnl);
         if let Err(e) = self.publish(dev, next, false, rtnl) {
-            q.unbind();
+            q.unbind(rtnl);
             return Err(e);
         }
         Ok(())
@@ -147,7 +148,7 @@ impl QueueSet {
         next.push(q.clone(), GFP_KERNEL)?;
         self.publish(dev, next, false, rtnl)?;
         self.remove_disabled(q);
-        q.set_detached(false);
+        q.set_detached(false, rtnl);
         Ok(())
     }
 
@@ -163,7 +164,7 @@ impl QueueSet {
             self.remove_disabled(q);
             return Err(e);
         }
-        q.set_detached(true);
+        q.set_detached(true, rtnl);
         q.ring.purge();
         Ok(())
     }
@@ -178,21 +179,22 @@ impl QueueSet {
             // reachable. The other queues' files re-attach with TUNSETQUEUE.
             self.drop_all_live(dev, rtnl);
         }
-        q.unbind();
+        q.unbind(rtnl);
         q.ring.purge();
         self.live() + self.disabled()
     }
 
     /// The device is being deleted: unbind every queue and wake its readers.
-    pub(crate) fn delete_all(&self, rtnl: &Rtnl) {
+    pub(crate) fn delete_all(&self, ctx: &Unregistering<'_, Device>) {
+        let rtnl = ctx.rtnl();
         for q in self.live.read_rtnl(rtnl) {
-            q.unbind();
+            q.unbind_unregistering(ctx);
             q.shut_down();
         }
         {
             let mut disabled = self.disabled.lock();
             for q in disabled.iter() {
-                q.unbind();
+                q.unbind_unregistering(ctx);
                 q.shut_down();
             }
             disabled.truncate(0);

@@ -38,6 +38,11 @@ module! {
             default: false,
             description: "Register /dev/net/rtun (dynamic minor) instead of /dev/net/tun",
         },
+        max_queues: u32 {
+            default: 1024,
+            description: "Queues per multiqueue device, 1 to 1024 (the kernel allocates \
+                          448 bytes per queue up front)",
+        },
     },
 }
 
@@ -65,9 +70,18 @@ impl kernel::Module for RtunModule {
             }
         };
         let kind = if side_by_side { c"rtun" } else { c"tun" };
+        let max_queues = module_parameters::max_queues.value();
+        if !(1..=queues::MAX_QUEUES).contains(&max_queues) {
+            pr_err!(
+                "max_queues={max_queues}: must be 1 to {}\n",
+                queues::MAX_QUEUES
+            );
+            return Err(EINVAL);
+        }
         let driver = Arc::new(
             Driver {
                 link: LinkOps::register(kind)?,
+                max_queues,
             },
             GFP_KERNEL,
         )?;

@@ -93,6 +93,13 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
     }
     skb.set_network_header(0);
     skb.probe_transport_header();
+    // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue,
+    // and the transmit queue a forwarding device picks) — unless the queue is disabled,
+    // whose stale index may be past the stack's count (RPS warns about those).
+    let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
+    if !q.is_detached() && index < dev.data().queues.live() {
+        skb.record_rx_queue(index as u16);
+    }
 
     if dev.flags() & crate::bindings::net_device_flags_IFF_UP == 0 {
         dev.count_rx_dropped();
@@ -100,11 +107,12 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
         return Err(EIO);
     }
     // Remember which queue serves this flow, so the answers come back to it. Only worth
-    // the hash on a multiqueue device with more than one live queue.
-    let flow = dev
-        .data()
+    // the hash on a multiqueue device with more than one live queue, and unused while a
+    // steering program picks the queues.
+    let d = dev.data();
+    let flow = d
         .flows()
-        .filter(|_| dev.data().queues.live() > 1 && !q.is_detached())
+        .filter(|_| d.queues.live() > 1 && !q.is_detached() && !d.steering_prog.is_set())
         .map(|flows| (flows, skb.hash_symmetric()));
     dev.count_rx(len as u32);
     q.count_rx(len as u32);

@@ -3,26 +3,45 @@
 //! Stack → userspace: `ndo_start_xmit` puts the packet on its queue's ring; `read` takes
 //! it off and copies it out, with a `struct tun_pi` in front unless `IFF_NO_PI`.
 
-use kernel::{iov::IovIterDest, prelude::*};
+use kernel::{iov::IovIterDest, prelude::*, sync::rcu};
 
-use crate::device::{with_queue, TunDev};
+use crate::device::{Device, TunDev};
 use crate::ioctl;
-use crate::net::skb::{self, Skb};
+use crate::net::skb::{self, DropReason, Skb};
 use crate::net::vnet;
 use crate::queue::Queue;
 
 /// `ndo_start_xmit`: queue `skb` for the reader of its queue, or drop it.
 pub(crate) fn xmit(dev: &TunDev, mut skb: Skb) {
     let index = usize::from(skb.queue_mapping());
-    // The packet may wait in the ring indefinitely: don't hold the sender's socket.
-    skb.prepare_to_queue();
-    let dropped = with_queue(dev, index, |q| match q {
-        Some(q) => q.enqueue(skb).err().map(|skb| (skb, skb::DROP_FULL_RING)),
-        None => Some((skb, skb::DROP_DEV_READY)),
-    });
+    let d = dev.data();
+    let guard = rcu::read_lock();
+    let verdict = match d.queues.read(&guard).get(index) {
+        Some(q) => filter(d, &guard, &mut skb).map(|()| q),
+        None => Err(skb::DROP_DEV_READY),
+    };
+    let dropped = match verdict {
+        Ok(q) => {
+            // The packet may wait in the ring indefinitely: don't hold the sender's socket.
+            skb.prepare_to_queue();
+            q.enqueue(skb).err().map(|skb| (skb, skb::DROP_FULL_RING))
+        }
+        Err(reason) => Some((skb, reason)),
+    };
+    drop(guard);
     if let Some((skb, reason)) = dropped {
         dev.count_tx_dropped();
         skb.drop_reason(reason);
+    }
+}
+
+/// The `TUNSETFILTEREBPF` program, if any: its result is how many bytes of the packet
+/// userspace gets, 0 dropping it (tun.c's `run_ebpf_filter`).
+fn filter(d: &Device, guard: &rcu::Guard, skb: &mut Skb) -> Result<(), DropReason> {
+    match d.filter_prog.run(guard, skb) {
+        None => Ok(()),
+        Some(0) => Err(skb::DROP_TAP_FILTER),
+        Some(len) => skb.trim(len).map_err(|_| skb::DROP_NOMEM),
     }
 }
 

@@ -49,8 +49,28 @@ cycle() {
 	fi
 }
 
+# mq_limit NODE NAME N: N+1 multiqueue opens of device NAME through NODE; prints the
+# errno name of each failed attach (E2BIG expected for the last, nothing else).
+mq_limit() {
+	python3 - "$@" <<'PY'
+import errno, fcntl, os, struct, sys
+node, name, n = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
+TUNSETIFF, FLAGS = 0x400454CA, 0x0001 | 0x1000 | 0x0100  # IFF_TUN|IFF_NO_PI|IFF_MULTI_QUEUE
+fds = []
+for i in range(n + 1):
+    fd = os.open(node, os.O_RDWR)
+    try:
+        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH22x", name, FLAGS))
+        fds.append(fd)
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+        os.close(fd)
+print(len(fds))
+PY
+}
+
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 10
 cycle "tun.ko" tun "$tun_ko" "" net/tun tun 200
 cycle "rtun drop-in" rtun "$rtun_ko" "" net/tun tun 200
 cycle "rtun side-by-side" rtun "$rtun_ko" side_by_side=1 net/rtun rtun dynamic
@@ -67,5 +87,22 @@ if gone rtun net/rtun rtun && gone tun net/tun tun; then
 	ktap_test_pass "both unloaded, nothing left"
 else
 	ktap_test_fail "both unloaded, nothing left"
+fi
+# max_queues: out of range is refused at load; in range, it is each device's limit.
+if ! insmod "$rtun_ko" side_by_side=1 max_queues=0 2>/dev/null &&
+	! insmod "$rtun_ko" side_by_side=1 max_queues=1025 2>/dev/null && gone rtun net/rtun rtun; then
+	ktap_test_pass "rtun max_queues=0 and 1025 refused"
+else
+	ktap_test_fail "rtun max_queues=0 and 1025 refused"
+	rmmod rtun 2>/dev/null
+fi
+insmod "$rtun_ko" side_by_side=1 max_queues=3
+got=$(mq_limit /dev/net/rtun mql$$ 3 | tr '\n' ' ')
+rmmod rtun
+if [ "$got" = "E2BIG 3 " ] && gone rtun net/rtun rtun; then
+	ktap_test_pass "rtun max_queues=3: a fourth queue gets E2BIG"
+else
+	echo "# got: $got"
+	ktap_test_fail "rtun max_queues=3: a fourth queue gets E2BIG"
 fi
 ktap_finished

@@ -3,11 +3,13 @@
  * Multiqueue: IFF_MULTI_QUEUE attach, TUNSETQUEUE detach/re-attach, close in
  * every order, traffic spread over the live queues only, flow affinity (a flow
  * written by queue k is answered on queue k), the queue limit, and deleting the
- * device under readers and writers. Runs against tun.ko and rtun alike.
+ * device under readers and writers; eBPF steering (TUNSETSTEERINGEBPF) and
+ * filter (TUNSETFILTEREBPF) programs. Runs against tun.ko and rtun alike.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/ip.h>
@@ -19,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -371,6 +374,168 @@ TEST_F(mq, flow_answered_on_writing_queue)
 		}
 	}
 	close(s);
+}
+
+/* Loads a socket-filter program that returns `ret` for every packet. */
+static int load_const_prog(int ret)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (unsigned long)insns;
+	attr.insn_cnt = 2;
+	attr.license = (unsigned long)"GPL";
+	return syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+/* Sets the program of `cmd` (TUNSET{STEERING,FILTER}EBPF) to one returning `ret`. */
+static int set_const_prog(int fd, unsigned long cmd, int ret)
+{
+	int prog = load_const_prog(ret), r;
+
+	if (prog < 0)
+		return -1;
+	r = ioctl(fd, cmd, &prog);
+	/* The device holds its own reference: the program outlives this fd. */
+	close(prog);
+	return r;
+}
+
+static int clear_prog(int fd, unsigned long cmd)
+{
+	int none = -1;
+
+	return ioctl(fd, cmd, &none);
+}
+
+/* Sends 64 flows and counts the packets each queue gets. */
+static int count_flows(int *fd, int *counts, int dport)
+{
+	int i, total = 0;
+
+	for (i = 0; i < NQ; i++)
+		drain(fd[i]);
+	send_flows(64, dport);
+	for (i = 0; i < NQ; i++) {
+		counts[i] = drain(fd[i]);
+		total += counts[i];
+	}
+	return total;
+}
+
+/* A steering program's result, modulo the live queues, picks the queue of every packet. */
+TEST_F(mq, steering_ebpf_picks_the_queue)
+{
+	int counts[NQ], i;
+
+	ASSERT_EQ(0, bring_up(self->name));
+	ASSERT_EQ(0, set_const_prog(self->fd[0], TUNSETSTEERINGEBPF, 2));
+	EXPECT_LE(60, count_flows(self->fd, counts, 7100));
+	for (i = 0; i < NQ; i++)
+		EXPECT_EQ(i == 2 ? counts[2] : 0, counts[i]) TH_LOG("queue %d", i);
+
+	/* 7 % 4 = 3; set through another queue's fd: the program is the device's. */
+	ASSERT_EQ(0, set_const_prog(self->fd[1], TUNSETSTEERINGEBPF, 7));
+	EXPECT_LE(60, count_flows(self->fd, counts, 7101));
+	EXPECT_LE(60, counts[3]);
+
+	/* With queue 3 disabled, three queues are live: 7 % 3 = 1. */
+	ASSERT_EQ(0, set_queue(self->fd[3], IFF_DETACH_QUEUE));
+	EXPECT_LE(60, count_flows(self->fd, counts, 7102));
+	EXPECT_LE(60, counts[1]);
+	EXPECT_EQ(0, counts[3]);
+	ASSERT_EQ(0, set_queue(self->fd[3], IFF_ATTACH_QUEUE));
+
+	/* Without the program, flows spread over the queues again. */
+	ASSERT_EQ(0, clear_prog(self->fd[0], TUNSETSTEERINGEBPF));
+	EXPECT_LE(60, count_flows(self->fd, counts, 7103));
+	for (i = 0; i < NQ; i++)
+		EXPECT_LT(0, counts[i]) TH_LOG("queue %d got nothing of 64 flows", i);
+}
+
+/* A filter program's result is how much of each packet userspace reads; 0 drops it. */
+TEST_F(mq, filter_ebpf_trims_and_drops)
+{
+	unsigned long long before, after;
+	int counts[NQ], i, n;
+	unsigned char buf[2048];
+	char path[128];
+	FILE *f;
+
+	ASSERT_EQ(0, bring_up(self->name));
+	/* Steer everything to queue 0 to read it from one place. */
+	ASSERT_EQ(0, set_const_prog(self->fd[0], TUNSETSTEERINGEBPF, 0));
+	ASSERT_EQ(0, set_const_prog(self->fd[0], TUNSETFILTEREBPF, 20));
+	drain(self->fd[0]);
+	send_flows(1, 7200);
+	n = read(self->fd[0], buf, sizeof(buf));
+	EXPECT_EQ(20, n) TH_LOG("a 32-byte UDP packet cut to 20 bytes (its IP header)");
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", self->name);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%llu", &before));
+	fclose(f);
+	ASSERT_EQ(0, set_const_prog(self->fd[0], TUNSETFILTEREBPF, 0));
+	EXPECT_EQ(0, count_flows(self->fd, counts, 7201));
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%llu", &after));
+	fclose(f);
+	EXPECT_LE(before + 60, after) TH_LOG("filtered packets count as tx drops");
+
+	/* A result beyond the packet leaves it whole. */
+	ASSERT_EQ(0, set_const_prog(self->fd[0], TUNSETFILTEREBPF, 65535));
+	send_flows(1, 7202);
+	EXPECT_EQ(32, read(self->fd[0], buf, sizeof(buf)));
+	ASSERT_EQ(0, clear_prog(self->fd[0], TUNSETFILTEREBPF));
+	send_flows(1, 7203);
+	EXPECT_EQ(32, read(self->fd[0], buf, sizeof(buf)));
+	for (i = 1; i < NQ; i++)
+		EXPECT_EQ(0, drain(self->fd[i]));
+}
+
+/* The errors of tun_set_ebpf, for both ioctls. */
+TEST(ebpf_ioctl_errors)
+{
+	unsigned long cmds[] = { TUNSETSTEERINGEBPF, TUNSETFILTEREBPF };
+	char name[IFNAMSIZ];
+	int fd, free_fd, pipefd[2], c, none = -1;
+
+	ifname_for(name, testing_rtun() ? "re" : "te");
+	fd = open(tun_dev_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	free_fd = dup(pipefd[0]);
+	ASSERT_LE(0, free_fd);
+	close(free_fd);
+	for (c = 0; c < 2; c++) {
+		/* No device yet. */
+		EXPECT_EQ(-1, ioctl(fd, cmds[c], &none));
+		EXPECT_EQ(EBADFD, errno);
+	}
+	close(fd);
+	fd = mq_open(name, MQ_FLAGS);
+	ASSERT_LE(0, fd);
+	for (c = 0; c < 2; c++) {
+		EXPECT_EQ(-1, ioctl(fd, cmds[c], NULL));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(-1, ioctl(fd, cmds[c], &free_fd));
+		EXPECT_EQ(EBADF, errno);
+		/* An fd that is not a BPF program. */
+		EXPECT_EQ(-1, ioctl(fd, cmds[c], &pipefd[0]));
+		EXPECT_EQ(EINVAL, errno);
+		/* Clearing with nothing set is fine. */
+		EXPECT_EQ(0, ioctl(fd, cmds[c], &none));
+	}
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
 }
 
 /* tun.c stops at 256 queues; rtun goes to 1024 (an rtun extension). */

@@ -183,6 +183,12 @@ void rtun_module_get(void);
 void rtun_module_put(void);
 int rtun_fasync_setown(struct file *file);
 int rtun_open_netns(struct net *net);
+struct bpf_prog;
+int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog);
+void rtun_bpf_prog_put(struct bpf_prog *prog);
+u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb);
+int rtun_pskb_trim(struct sk_buff *skb, unsigned int len);
+void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 int rtun_netdev_change_type(struct net_device *dev, unsigned short type,
 			    unsigned char addr_len);
 

@@ -4,6 +4,7 @@
  * turn into callable symbols. No logic lives here: each function is one call.
  */
 #include "bindings.h"
+#include <linux/filter.h>
 #include "tun_vnet.h"
 
 /* netif_get_mac_address() lives there, as for tun.c. */
@@ -545,4 +546,36 @@ void rtun_netif_receive_skb_bh(struct sk_buff *skb)
 	local_bh_disable();
 	netif_receive_skb(skb);
 	local_bh_enable();
+}
+
+/* tun_set_ebpf(): a socket-filter program by fd, or its ERR_PTR as an errno. */
+int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
+{
+	struct bpf_prog *p = bpf_prog_get_type(fd, BPF_PROG_TYPE_SOCKET_FILTER);
+
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	*prog = p;
+	return 0;
+}
+
+/* tun_prog_free(): release the reference bpf_prog_get_type took. */
+void rtun_bpf_prog_put(struct bpf_prog *prog)
+{
+	bpf_prog_destroy(prog);
+}
+
+u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb)
+{
+	return bpf_prog_run_clear_cb(prog, skb);
+}
+
+int rtun_pskb_trim(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_trim(skb, len);
+}
+
+void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
+{
+	skb_record_rx_queue(skb, queue);
 }

@@ -5,7 +5,9 @@
 //! Each submodule wraps one kernel facility the `kernel` crate does not (yet) offer in the
 //! shape a TUN driver needs, and exposes it as a safe API to the driver code above.
 
+pub(crate) mod bpf;
 pub(crate) mod creds;
+pub(crate) mod dev_ref;
 pub(crate) mod miscdev;
 pub(crate) mod netdev;
 pub(crate) mod rcu_array;

@@ -178,6 +178,12 @@ impl NetDev {
         unsafe { b::rtun_dev_registered(self.as_raw()) }
     }
 
+    /// How many transmit queues the device was allocated with: the most it can use.
+    pub(crate) fn num_tx_queues(&self) -> u32 {
+        // SAFETY: reading a field of a valid device that never changes after allocation.
+        unsafe { (*self.as_raw()).num_tx_queues }
+    }
+
     /// The transmit queue length (`ip link set txqueuelen`).
     pub(crate) fn tx_queue_len(&self) -> u32 {
         // SAFETY: reading an aligned field of a valid device.
@@ -272,7 +278,7 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     fn start_xmit(dev: &Dev<Self>, skb: Skb);
 
     /// `ndo_uninit`: the device is being unregistered (RTNL held).
-    fn uninit(dev: &Dev<Self>, rtnl: &Rtnl);
+    fn uninit(dev: &Dev<Self>, ctx: &Unregistering<'_, Self>);
 
     /// `ndo_change_carrier` (RTNL held).
     fn change_carrier(dev: &Dev<Self>, on: bool, rtnl: &Rtnl) -> Result;
@@ -333,6 +339,11 @@ pub(crate) struct SkbRef<'a> {
 }
 
 impl SkbRef<'_> {
+    /// The borrowed `struct sk_buff`, for the other abstractions in this layer.
+    pub(crate) fn as_raw(&mut self) -> *mut b::sk_buff {
+        self.ptr
+    }
+
     /// The symmetric flow hash of the packet (same for both directions of a flow).
     pub(crate) fn flow_hash_symmetric(&mut self) -> u32 {
         // SAFETY: `ptr` is a valid skb for the call.
@@ -407,7 +418,7 @@ impl<T: NetDevOps> Dev<T> {
     /// # Safety
     ///
     /// `ptr` must be a valid device created by `LinkOps<T>`, valid for `'a`.
-    unsafe fn from_raw<'a>(ptr: *const b::net_device) -> &'a Self {
+    pub(super) unsafe fn from_raw<'a>(ptr: *const b::net_device) -> &'a Self {
         // SAFETY: transparent wrapper; per the caller.
         unsafe { &*ptr.cast() }
     }
@@ -427,6 +438,26 @@ impl<T: NetDevOps> Dev<T> {
     /// A new counted reference.
     pub(crate) fn to_aref(&self) -> ARef<Self> {
         ARef::from(self)
+    }
+}
+
+/// What `ndo_uninit` is given: RTNL, and proof that the core holds `dev`'s registration
+/// reference until a grace period after `ndo_uninit` returns
+/// (`unregister_netdevice_many_notify`).
+pub(crate) struct Unregistering<'a, T: NetDevOps> {
+    dev: &'a Dev<T>,
+    rtnl: &'a Rtnl,
+}
+
+impl<T: NetDevOps> Unregistering<'_, T> {
+    /// The device being unregistered.
+    pub(crate) fn dev(&self) -> &Dev<T> {
+        self.dev
+    }
+
+    /// RTNL, held throughout.
+    pub(crate) fn rtnl(&self) -> &Rtnl {
+        self.rtnl
     }
 }
 
@@ -461,7 +492,7 @@ impl<T: NetDevOps> Callbacks<T> {
     unsafe extern "C" fn uninit(dev: *mut b::net_device) {
         // SAFETY: one of our devices; the core calls ndo_uninit with RTNL held.
         let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
-        T::uninit(dev, &rtnl);
+        T::uninit(dev, &Unregistering { dev, rtnl: &rtnl });
     }
 
     /// # Safety

@@ -21,8 +21,10 @@ pub(crate) use b::{
     skb_drop_reason_SKB_DROP_REASON_DEV_READY as DROP_DEV_READY,
     skb_drop_reason_SKB_DROP_REASON_FULL_RING as DROP_FULL_RING,
     skb_drop_reason_SKB_DROP_REASON_HDR_TRUNC as DROP_HDR_TRUNC,
+    skb_drop_reason_SKB_DROP_REASON_NOMEM as DROP_NOMEM,
     skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED as DROP_NOT_SPECIFIED,
     skb_drop_reason_SKB_DROP_REASON_SKB_UCOPY_FAULT as DROP_UCOPY_FAULT,
+    skb_drop_reason_SKB_DROP_REASON_TAP_FILTER as DROP_TAP_FILTER,
 };
 
 /// An owned `struct sk_buff`.
@@ -187,6 +189,18 @@ impl Skb {
     pub(crate) fn prepare_to_queue(&mut self) {
         // SAFETY: `self.ptr` is valid and owned.
         unsafe { b::rtun_skb_tx_prepare(self.as_raw()) }
+    }
+
+    /// Records the receive queue the packet arrived on (`skb_record_rx_queue`).
+    pub(crate) fn record_rx_queue(&mut self, queue: u16) {
+        // SAFETY: `self.ptr` is valid and owned.
+        unsafe { b::rtun_skb_record_rx_queue(self.as_raw(), queue) }
+    }
+
+    /// Cuts the packet to its first `len` bytes (nothing if it is not longer).
+    pub(crate) fn trim(&mut self, len: u32) -> Result {
+        // SAFETY: `self.ptr` is valid and owned.
+        kernel::error::to_result(unsafe { b::rtun_pskb_trim(self.as_raw(), len) })
     }
 
     /// Frees the skb as delivered (not a drop).

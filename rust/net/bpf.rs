@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! eBPF socket-filter programs a device runs on its packets (`TUNSETSTEERINGEBPF`,
+//! `TUNSETFILTEREBPF`): a reference taken from a program fd, and an RCU slot that holds
+//! at most one program, replaced under RTNL and run by the datapath under RCU.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::{prelude::*, sync::rcu};
+
+use crate::bindings as b;
+use crate::net::{netdev::SkbRef, rtnl::Rtnl, skb::Skb};
+
+/// A reference to a loaded `BPF_PROG_TYPE_SOCKET_FILTER` program.
+///
+/// # Invariants
+///
+/// `ptr` is a program this value holds one reference to.
+pub(crate) struct BpfProg {
+    ptr: NonNull<b::bpf_prog>,
+}
+
+// SAFETY: a program reference may be used and released from any thread.
+unsafe impl Send for BpfProg {}
+// SAFETY: running a program concurrently is allowed; it has no `&self` mutation.
+unsafe impl Sync for BpfProg {}
+
+impl BpfProg {
+    /// The socket-filter program behind `fd`: `EBADF` for a bad fd, `EINVAL` for an fd
+    /// that is not a program of that type (tun.c's `bpf_prog_get_type` errors).
+    pub(crate) fn from_fd(fd: i32) -> Result<Self> {
+        let mut ptr = core::ptr::null_mut();
+        // SAFETY: `ptr` is a valid out-pointer; on success it holds a new reference.
+        kernel::error::to_result(unsafe { b::rtun_bpf_prog_get_socket_filter(fd, &mut ptr) })?;
+        let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
+        // INVARIANT: the shim succeeded, so we hold a reference to `ptr`.
+        Ok(Self { ptr })
+    }
+
+    fn into_raw(self) -> *mut b::bpf_prog {
+        let p = self.ptr.as_ptr();
+        core::mem::forget(self);
+        p
+    }
+
+    /// # Safety
+    ///
+    /// `p` comes from [`BpfProg::into_raw`] and its reference is not used elsewhere.
+    unsafe fn from_raw(p: *mut b::bpf_prog) -> Self {
+        // SAFETY: the caller passes a non-null pointer from `into_raw`.
+        let ptr = unsafe { NonNull::new_unchecked(p) };
+        Self { ptr }
+    }
+}
+
+impl Drop for BpfProg {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we hold a reference, given up here.
+        unsafe { b::rtun_bpf_prog_put(self.ptr.as_ptr()) }
+    }
+}
+
+/// At most one program, read under RCU, replaced under RTNL.
+///
+/// # Invariants
+///
+/// `ptr` is null or comes from [`BpfProg::into_raw`]; a replaced program is released
+/// only after a grace period.
+pub(crate) struct BpfSlot {
+    ptr: AtomicPtr<b::bpf_prog>,
+}
+
+impl BpfSlot {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// Whether a program is set (`rcu_access_pointer`: no read section needed to test).
+    pub(crate) fn is_set(&self) -> bool {
+        !self.ptr.load(Ordering::Relaxed).is_null()
+    }
+
+    /// Sets `prog` (or none), releasing the previous program after a grace period.
+    pub(crate) fn set(&self, prog: Option<BpfProg>, _rtnl: &Rtnl) {
+        let new = prog.map_or(core::ptr::null_mut(), BpfProg::into_raw);
+        // Release pairs with the Acquire in `run_raw` (rcu_assign_pointer's role).
+        let old = self.ptr.swap(new, Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: process context holding RTNL, where synchronize_net may sleep.
+            unsafe { b::synchronize_net() };
+            // SAFETY: `old` came from `into_raw` (type invariant) and the grace period
+            // above ended every read section that could run it.
+            drop(unsafe { BpfProg::from_raw(old) });
+        }
+    }
+
+    fn run_raw(&self, _guard: &rcu::Guard, skb: *mut b::sk_buff) -> Option<u32> {
+        let p = self.ptr.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` stays valid until a grace period after it is replaced, and
+        // `_guard` holds the read section open; `skb` is valid (callers' contracts).
+        Some(unsafe { b::rtun_bpf_prog_run_clear_cb(p, skb) })
+    }
+
+    /// Runs the program, if one is set, on a packet being transmitted.
+    pub(crate) fn run(&self, guard: &rcu::Guard, skb: &mut Skb) -> Option<u32> {
+        self.run_raw(guard, skb.as_raw())
+    }
+
+    /// As [`BpfSlot::run`], on a packet the stack lends to `ndo_select_queue`.
+    pub(crate) fn run_ref(&self, guard: &rcu::Guard, skb: &mut SkbRef<'_>) -> Option<u32> {
+        self.run_raw(guard, skb.as_raw())
+    }
+}
+
+impl Drop for BpfSlot {
+    fn drop(&mut self) {
+        let p = *self.ptr.get_mut();
+        if !p.is_null() {
+            // SAFETY: `&mut self`: the owning device is being freed after its last
+            // grace period, so no reader runs the program; `p` came from `into_raw`.
+            drop(unsafe { BpfProg::from_raw(p) });
+        }
+    }
+}

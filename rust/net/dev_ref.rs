@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A device reference published to lockless readers: tun.c's `tfile->tun`, which every
+//! read and write looks up with `tun_get` (RCU and `dev_hold`, no lock).
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::sync::{aref::ARef, rcu};
+
+use crate::bindings as b;
+use crate::net::netdev::{Dev, NetDevOps, Unregistering};
+use crate::net::rtnl::Rtnl;
+
+/// At most one counted reference to one of our devices: set and cleared under RTNL,
+/// read under RCU.
+///
+/// # Invariants
+///
+/// `ptr` is null or a `Dev<T>` on which this value holds one reference. After `ptr` is
+/// cleared, that reference is dropped only when no RCU reader can still be taking a
+/// reference of its own from the old value on a device about to be freed: either after a
+/// grace period, or while the device's registration reference is held — unregistering
+/// drops that a grace period after `ndo_uninit`, so such a reader finishes first.
+pub(crate) struct RcuDevRef<T: NetDevOps> {
+    ptr: AtomicPtr<b::net_device>,
+    _p: PhantomData<ARef<Dev<T>>>,
+}
+
+// SAFETY: the slot only holds a device reference, which may move between threads.
+unsafe impl<T: NetDevOps> Send for RcuDevRef<T> {}
+// SAFETY: readers only load the pointer and take their own reference; writers are
+// serialised by RTNL.
+unsafe impl<T: NetDevOps> Sync for RcuDevRef<T> {}
+
+impl<T: NetDevOps> RcuDevRef<T> {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+            _p: PhantomData,
+        }
+    }
+
+    /// A new reference to the device, if one is set (`tun_get`).
+    pub(crate) fn get(&self) -> Option<ARef<Dev<T>>> {
+        let _guard = rcu::read_lock();
+        // Acquire pairs with the Release in `set` (rcu_dereference's role).
+        let p = self.ptr.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: by the type invariant the device stays valid until this read section
+        // ends, so taking a reference of our own is sound.
+        Some(unsafe { Dev::<T>::from_raw(p) }.to_aref())
+    }
+
+    /// Publishes `dev`, dropping the device set before, if any.
+    pub(crate) fn set(&self, dev: &Dev<T>, rtnl: &Rtnl) {
+        let new = ARef::into_raw(dev.to_aref())
+            .as_ptr()
+            .cast::<b::net_device>();
+        // Release pairs with the Acquire in `get` (rcu_assign_pointer's role).
+        let old = self.ptr.swap(new, Ordering::AcqRel);
+        Self::release(old, rtnl);
+    }
+
+    /// Clears the slot. Waits for a grace period only when the device is no longer
+    /// registered (see the type invariant).
+    pub(crate) fn clear(&self, rtnl: &Rtnl) {
+        let old = self.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        Self::release(old, rtnl);
+    }
+
+    /// Clears the slot from the `ndo_uninit` of the device it holds, which never needs to
+    /// wait: the core keeps that device's registration reference until a grace period
+    /// after `ndo_uninit`.
+    pub(crate) fn clear_unregistering(&self, proof: &Unregistering<'_, T>) {
+        let old = self.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !core::ptr::eq(old, proof.dev().as_raw()) {
+            // Not the device being unregistered (or empty): the general rule applies.
+            return Self::release(old, proof.rtnl());
+        }
+        if let Some(old) = NonNull::new(old) {
+            // SAFETY: `old` carried our reference (type invariant); `proof` says the
+            // registration reference of this very device outlives every reader that could
+            // still load `old`.
+            drop(unsafe { ARef::from_raw(old.cast::<Dev<T>>()) });
+        }
+    }
+
+    fn release(old: *mut b::net_device, _rtnl: &Rtnl) {
+        let Some(old) = NonNull::new(old) else {
+            return;
+        };
+        // SAFETY: `old` carried our reference (type invariant), which we now own.
+        let old = unsafe { ARef::from_raw(old.cast::<Dev<T>>()) };
+        // Under RTNL, a registered device cannot start unregistering before we are done,
+        // and unregistering waits for a grace period before dropping its reference.
+        if !old.is_registered() {
+            // SAFETY: process context (RTNL holders may sleep).
+            unsafe { b::synchronize_net() };
+        }
+        drop(old);
+    }
+}
+
+impl<T: NetDevOps> Drop for RcuDevRef<T> {
+    fn drop(&mut self) {
+        if let Some(p) = NonNull::new(*self.ptr.get_mut()) {
+            // SAFETY: `&mut self`: nobody reads this slot any more; `p` carried our
+            // reference (type invariant).
+            drop(unsafe { ARef::from_raw(p.cast::<Dev<T>>()) });
+        }
+    }
+}
