@@ -755,6 +755,7 @@ impl<T: NetDevOps> Callbacks<T> {
         ..unsafe { core::mem::zeroed() }
     };
 
+    /// The callbacks of a TUN device (tun.c's `tun_netdev_ops`).
     const TUN_OPS: b::net_device_ops = b::net_device_ops {
         ndo_uninit: Some(Self::uninit),
         ndo_open: Some(Self::open),
@@ -768,20 +769,12 @@ impl<T: NetDevOps> Callbacks<T> {
         ..unsafe { core::mem::zeroed() }
     };
 
+    /// TUN's callbacks plus the Ethernet ones (tun.c's `tap_netdev_ops`).
     const TAP_OPS: b::net_device_ops = b::net_device_ops {
-        ndo_uninit: Some(Self::uninit),
-        ndo_open: Some(Self::open),
-        ndo_stop: Some(Self::stop),
-        ndo_start_xmit: Some(Self::start_xmit),
-        ndo_select_queue: Some(Self::select_queue),
-        ndo_fix_features: Some(Self::fix_features),
-        ndo_get_stats64: Some(b::dev_get_tstats64),
-        ndo_change_carrier: Some(Self::change_carrier),
         ndo_set_mac_address: Some(b::eth_mac_addr),
         ndo_validate_addr: Some(b::eth_validate_addr),
         ndo_features_check: Some(b::passthru_features_check),
-        // SAFETY: as above.
-        ..unsafe { core::mem::zeroed() }
+        ..Self::TUN_OPS
     };
 }
 
