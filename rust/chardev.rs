@@ -137,8 +137,10 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         Request::GetIff => {
             let mut ifr = IfReq::zeroed(compat);
             ifr.set_name(&dev.name());
-            // Socket filters are not supported: report "no filter" as tun.c does then.
-            let mut flags = (d.flags() & device::REPORTED_FLAGS) | ioctl::IFF_NOFILTER;
+            let mut flags = d.flags() & device::REPORTED_FLAGS;
+            if !d.socket_filter.is_set() {
+                flags |= ioctl::IFF_NOFILTER;
+            }
             if q.is_detached() {
                 flags |= ioctl::IFF_DETACH_QUEUE;
             }
@@ -217,7 +219,10 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         Request::SetOffload(flags) => device::Device::set_offload(&dev, flags, &rtnl)?,
         Request::Vnet(cmd) => d.vnet_ioctl(cmd, arg, &rtnl)?,
         Request::SetEbpf(hook) => d.set_ebpf(hook, ioctl::read_int(arg)?, &rtnl)?,
-        Request::Unsupported => return Err(EOPNOTSUPP),
+        Request::SetTxFilter => return d.set_tx_filter(arg).map(|n| n as isize),
+        Request::AttachFilter => d.attach_filter(arg, &rtnl)?,
+        Request::DetachFilter => d.detach_filter(&rtnl)?,
+        Request::GetFilter => d.get_filter(arg)?,
         Request::Unknown => return Err(EINVAL),
         Request::GetFeatures
         | Request::GetSkNs

@@ -3,7 +3,7 @@
 //! The device: private data of a tun/tap `net_device`, creation, attach by name,
 //! permissions, persistence, and the netdev callbacks.
 
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::{
     prelude::*,
     sync::{rcu, Arc},
@@ -22,6 +22,7 @@ use crate::net::{
 use crate::queue::Queue;
 use crate::queues::QueueSet;
 use crate::steering::{self, FlowTable};
+use crate::txfilter::TxFilter;
 
 /// One of rtun's devices.
 pub(crate) type TunDev = Dev<Device>;
@@ -67,6 +68,15 @@ pub(crate) struct Device {
     /// `TUNSETFILTEREBPF`: when set, its result is how much of a transmitted packet
     /// userspace gets (0 drops it).
     pub(crate) filter_prog: BpfSlot,
+    /// `TUNATTACHFILTER`: a classic socket filter, with the same meaning. tun.c attaches
+    /// it to every queue's socket; rtun has no sockets, so the device keeps it.
+    pub(crate) socket_filter: BpfSlot,
+    /// The `struct sock_fprog` last given to `TUNATTACHFILTER`, for `TUNGETFILTER`.
+    /// Changed under RTNL.
+    socket_fprog_len: AtomicU32,
+    socket_fprog_ptr: AtomicUsize,
+    /// `TUNSETTXFILTER`: the destination addresses a TAP device's reader wants.
+    pub(crate) tx_filter: TxFilter,
 }
 
 impl Device {
@@ -84,6 +94,10 @@ impl Device {
             set_features: AtomicU64::new(0),
             steering_prog: BpfSlot::new(),
             filter_prog: BpfSlot::new(),
+            socket_filter: BpfSlot::new(),
+            socket_fprog_len: AtomicU32::new(0),
+            socket_fprog_ptr: AtomicUsize::new(0),
+            tx_filter: TxFilter::new(),
         })
     }
 
@@ -150,6 +164,56 @@ impl Device {
         };
         slot.set(prog, rtnl);
         Ok(())
+    }
+
+    /// Whether this is a TAP device: the filter ioctls are refused (`EINVAL`) on TUN.
+    fn tap_only(&self) -> Result {
+        if self.flags() & ioctl::TUN_TYPE_MASK == ioctl::IFF_TAP {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// `TUNSETTXFILTER`: returns the number of exact addresses, as tun.c does.
+    pub(crate) fn set_tx_filter(&self, arg: usize) -> Result<u32> {
+        self.tap_only()?;
+        Ok(match ioctl::read_tx_filter(arg)? {
+            Some(new) => self.tx_filter.install(&new),
+            None => {
+                self.tx_filter.disable();
+                0
+            }
+        })
+    }
+
+    /// `TUNATTACHFILTER`. tun.c keeps the structure even when the program is refused.
+    pub(crate) fn attach_filter(&self, arg: usize, rtnl: &Rtnl) -> Result {
+        self.tap_only()?;
+        let fprog = ioctl::SockFprog::read(arg)?;
+        self.socket_fprog_len
+            .store(u32::from(fprog.len), Ordering::Relaxed);
+        self.socket_fprog_ptr.store(fprog.filter, Ordering::Relaxed);
+        let prog = BpfProg::from_classic_user(fprog.len, fprog.filter)?;
+        self.socket_filter.set(Some(prog), rtnl);
+        Ok(())
+    }
+
+    /// `TUNDETACHFILTER`.
+    pub(crate) fn detach_filter(&self, rtnl: &Rtnl) -> Result {
+        self.tap_only()?;
+        self.socket_filter.set(None, rtnl);
+        Ok(())
+    }
+
+    /// `TUNGETFILTER`: the structure last given to `TUNATTACHFILTER`.
+    pub(crate) fn get_filter(&self, arg: usize) -> Result {
+        self.tap_only()?;
+        ioctl::SockFprog {
+            len: self.socket_fprog_len.load(Ordering::Relaxed) as u16,
+            filter: self.socket_fprog_ptr.load(Ordering::Relaxed),
+        }
+        .write(arg)
     }
 
     /// Sets the message level (`TUNSETDEBUG`).

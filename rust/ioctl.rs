@@ -12,6 +12,7 @@ use kernel::{
 };
 
 use crate::bindings as b;
+use crate::txfilter::NewFilter;
 
 /// The misc minor of `/dev/net/tun`.
 pub(crate) const TUN_MINOR: u32 = b::rtun_misc_RTUN_TUN_MINOR;
@@ -124,6 +125,80 @@ impl IfReq {
     }
 }
 
+/// A `struct sock_fprog` (`TUNATTACHFILTER`, `TUNGETFILTER`): an instruction count and
+/// a user pointer to the instructions. Only the native layout: a 32-bit caller's command
+/// number differs (the struct does), and like tun.c rtun does not know it.
+#[derive(Clone, Copy)]
+pub(crate) struct SockFprog {
+    /// Number of instructions.
+    pub(crate) len: u16,
+    /// User address of the instructions.
+    pub(crate) filter: usize,
+}
+
+const FPROG_SIZE: usize = core::mem::size_of::<b::sock_fprog>();
+const FPROG_FILTER: usize = core::mem::offset_of!(b::sock_fprog, filter);
+
+impl SockFprog {
+    /// Copies the structure from userspace.
+    pub(crate) fn read(arg: usize) -> Result<Self> {
+        let mut raw = [0u8; FPROG_SIZE];
+        UserSlice::new(UserPtr::from_addr(arg), FPROG_SIZE)
+            .reader()
+            .read_slice(&mut raw)?;
+        let mut ptr = [0u8; core::mem::size_of::<usize>()];
+        let end = FPROG_FILTER + ptr.len();
+        ptr.copy_from_slice(&raw[FPROG_FILTER..end]);
+        Ok(Self {
+            len: u16::from_ne_bytes([raw[0], raw[1]]),
+            filter: usize::from_ne_bytes(ptr),
+        })
+    }
+
+    /// Copies the structure to userspace.
+    pub(crate) fn write(&self, arg: usize) -> Result {
+        let mut raw = [0u8; FPROG_SIZE];
+        raw[..2].copy_from_slice(&self.len.to_ne_bytes());
+        raw[FPROG_FILTER..FPROG_FILTER + core::mem::size_of::<usize>()]
+            .copy_from_slice(&self.filter.to_ne_bytes());
+        UserSlice::new(UserPtr::from_addr(arg), FPROG_SIZE)
+            .writer()
+            .write_slice(&raw)
+    }
+}
+
+/// Reads a `struct tun_filter` and its address list (`TUNSETTXFILTER`). `None` for an
+/// empty list (the filter goes off). The whole list is read before anything changes,
+/// so a bad address is `EFAULT` with the filter as it was, as in tun.c.
+pub(crate) fn read_tx_filter(arg: usize) -> Result<Option<NewFilter>> {
+    let mut head = [0u8; 4];
+    UserSlice::new(UserPtr::from_addr(arg), head.len())
+        .reader()
+        .read_slice(&mut head)?;
+    let flags = u16::from_ne_bytes([head[0], head[1]]);
+    let count = usize::from(u16::from_ne_bytes([head[2], head[3]]));
+    if count == 0 {
+        return Ok(None);
+    }
+    let mut filter = NewFilter::new(flags);
+    let mut list = UserSlice::new(UserPtr::from_addr(arg + head.len()), count * ETH_ALEN).reader();
+    // A stack buffer of addresses at a time: a list may hold 65535 of them.
+    let mut buf = [0u8; 64 * ETH_ALEN];
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(64);
+        list.read_slice(&mut buf[..n * ETH_ALEN])?;
+        for addr in buf[..n * ETH_ALEN].chunks_exact(ETH_ALEN) {
+            filter.push(addr.try_into().map_err(|_| EINVAL)?);
+        }
+        left -= n;
+    }
+    Ok(Some(filter))
+}
+
+/// Bytes in a MAC address.
+const ETH_ALEN: usize = 6;
+
 /// Reads an `int` argument.
 pub(crate) fn read_int(arg: usize) -> Result<i32> {
     let mut v = [0u8; 4];
@@ -165,8 +240,13 @@ pub(crate) enum Request {
     Vnet(u32),
     /// `TUNSETSTEERINGEBPF` or `TUNSETFILTEREBPF`.
     SetEbpf(EbpfHook),
-    /// Known to tun.c but not implemented by rtun yet.
-    Unsupported,
+    /// `TUNSETTXFILTER`: the TAP destination address filter.
+    SetTxFilter,
+    /// `TUNATTACHFILTER`, `TUNDETACHFILTER`, `TUNGETFILTER`: the classic socket filter
+    /// of a TAP device's queues.
+    AttachFilter,
+    DetachFilter,
+    GetFilter,
     /// Not a tun ioctl.
     Unknown,
 }
@@ -210,10 +290,10 @@ impl Request {
             | b::rtun_ioctl_RTUN_TUNGETVNETLE
             | b::rtun_ioctl_RTUN_TUNSETVNETBE
             | b::rtun_ioctl_RTUN_TUNGETVNETBE => Self::Vnet(cmd),
-            b::rtun_ioctl_RTUN_TUNSETTXFILTER
-            | b::rtun_ioctl_RTUN_TUNATTACHFILTER
-            | b::rtun_ioctl_RTUN_TUNDETACHFILTER
-            | b::rtun_ioctl_RTUN_TUNGETFILTER => Self::Unsupported,
+            b::rtun_ioctl_RTUN_TUNSETTXFILTER => Self::SetTxFilter,
+            b::rtun_ioctl_RTUN_TUNATTACHFILTER => Self::AttachFilter,
+            b::rtun_ioctl_RTUN_TUNDETACHFILTER => Self::DetachFilter,
+            b::rtun_ioctl_RTUN_TUNGETFILTER => Self::GetFilter,
             b::rtun_ioctl_RTUN_TUNSETSTEERINGEBPF => Self::SetEbpf(EbpfHook::Steering),
             b::rtun_ioctl_RTUN_TUNSETFILTEREBPF => Self::SetEbpf(EbpfHook::Filter),
             _ => Self::Unknown,

@@ -19,6 +19,7 @@ mod queues;
 mod rx;
 mod steering;
 mod tx;
+mod txfilter;
 
 use device::Driver;
 use kernel::sync::Arc;

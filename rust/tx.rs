@@ -35,9 +35,22 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb) {
     }
 }
 
-/// The `TUNSETFILTEREBPF` program, if any: its result is how many bytes of the packet
-/// userspace gets, 0 dropping it (tun.c's `run_ebpf_filter`).
+/// The filters of tun.c's `tun_net_xmit`, in its order: the TAP address filter, the
+/// classic socket filter (`sk_filter`: 0 drops, else the packet is cut to that length,
+/// at least 1 byte), then the `TUNSETFILTEREBPF` program (0 drops, else cut).
 fn filter(d: &Device, guard: &rcu::Guard, skb: &mut Skb) -> Result<(), DropReason> {
+    // Only TAP devices can have one (TUNSETTXFILTER refuses TUN).
+    if d.tx_filter.is_on() {
+        let accepted = skb.eth_dest().is_none_or(|dest| d.tx_filter.accepts(&dest));
+        if !accepted {
+            return Err(skb::DROP_TAP_TXFILTER);
+        }
+    }
+    match d.socket_filter.run(guard, skb) {
+        None => {}
+        Some(0) => return Err(skb::DROP_SOCKET_FILTER),
+        Some(len) => skb.trim(len.max(1)).map_err(|_| skb::DROP_NOMEM)?,
+    }
     match d.filter_prog.run(guard, skb) {
         None => Ok(()),
         Some(0) => Err(skb::DROP_TAP_FILTER),

@@ -24,7 +24,9 @@ pub(crate) use b::{
     skb_drop_reason_SKB_DROP_REASON_NOMEM as DROP_NOMEM,
     skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED as DROP_NOT_SPECIFIED,
     skb_drop_reason_SKB_DROP_REASON_SKB_UCOPY_FAULT as DROP_UCOPY_FAULT,
+    skb_drop_reason_SKB_DROP_REASON_SOCKET_FILTER as DROP_SOCKET_FILTER,
     skb_drop_reason_SKB_DROP_REASON_TAP_FILTER as DROP_TAP_FILTER,
+    skb_drop_reason_SKB_DROP_REASON_TAP_TXFILTER as DROP_TAP_TXFILTER,
 };
 
 /// An owned `struct sk_buff`.
@@ -130,6 +132,18 @@ impl Skb {
         }
         // SAFETY: `may_pull(1)` made at least one byte at `skb->data` linear.
         Some(unsafe { *b::rtun_skb_data(self.as_raw()) })
+    }
+
+    /// The destination of an Ethernet frame (its first 6 bytes), if it has them.
+    pub(crate) fn eth_dest(&mut self) -> Option<[u8; 6]> {
+        if !self.may_pull(6) {
+            return None;
+        }
+        let mut dest = [0u8; 6];
+        // SAFETY: `may_pull(6)` made 6 bytes at `skb->data` linear.
+        let data = unsafe { core::slice::from_raw_parts(b::rtun_skb_data(self.as_raw()), 6) };
+        dest.copy_from_slice(data);
+        Some(dest)
     }
 
     /// Fills the whole packet (as sized by [`Skb::alloc`]) from `src`.
