@@ -18,7 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -89,15 +88,6 @@ static int sysfs_tx_queues(const char *name)
 		n += !strncmp(d->d_name, "tx-", 3);
 	closedir(dir);
 	return n;
-}
-
-static int dev_exists(const char *name)
-{
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
-	return stat(path, &st) == 0;
 }
 
 static int run(const char *fmt, const char *name)
