@@ -73,6 +73,41 @@ static inline int tun_queue(const char *path, const char *name, short flags)
 	return fd;
 }
 
+/*
+ * The options the load generators share: -d device node, -n interface name (bench_mem:
+ * prefix), -q queues, -s packet size, -w warm-up seconds, -t measured seconds. Each
+ * program's getopt() string says which of them it takes.
+ */
+struct bench_opts {
+	const char *path, *name;
+	int queues, size;
+	double warmup, secs;
+};
+
+/* Take getopt()'s OPT with argument ARG if it is one of the shared options: 1 if so. */
+static inline int bench_opt(struct bench_opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'd': o->path = arg; break;
+	case 'n': o->name = arg; break;
+	case 'q': o->queues = atoi(arg); break;
+	case 's': o->size = atoi(arg); break;
+	case 'w': o->warmup = atof(arg); break;
+	case 't': o->secs = atof(arg); break;
+	default: return 0;
+	}
+	return 1;
+}
+
+/*
+ * TUNSETIFF flags for a device of @type (IFF_TUN or IFF_TAP) with @queues queues. A
+ * single-queue device is the common case: only ask for multiqueue when needed.
+ */
+static inline short queue_flags(short type, int queues)
+{
+	return type | IFF_NO_PI | (queues > 1 ? IFF_MULTI_QUEUE : 0);
+}
+
 /* An AF_INET socket for the SIOCxIFxxx ioctls. */
 static inline int ctl_sock(void)
 {
@@ -203,6 +238,27 @@ static inline unsigned long long counters_sum(struct counter *c, int n)
 	for (int i = 0; i < n; i++)
 		s += __atomic_load_n(&c[i].n, __ATOMIC_RELAXED);
 	return s;
+}
+
+/* The device a throughput run drives: its queues' fds and a packet counter per queue. */
+struct bench_dev {
+	int *fd;
+	struct counter *count;
+};
+
+/* Create device o->name of @type with o->queues queues and bring it up. */
+static inline void bench_dev_open(struct bench_dev *d, const struct bench_opts *o, short type)
+{
+	short flags = queue_flags(type, o->queues);
+
+	d->fd = calloc(o->queues, sizeof(*d->fd));
+	d->count = aligned_alloc(64, o->queues * sizeof(*d->count));
+	if (!d->fd || !d->count)
+		die("alloc");
+	memset(d->count, 0, o->queues * sizeof(*d->count));
+	for (int q = 0; q < o->queues; q++)
+		d->fd[q] = tun_queue(o->path, o->name, flags);
+	link_up(o->name);
 }
 
 #endif

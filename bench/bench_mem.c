@@ -98,26 +98,27 @@ static long long used(const long long v[NKEYS])
 
 int main(int argc, char **argv)
 {
-	const char *path = "/dev/net/tun", *prefix = "bm";
-	int queues = 1, devices = 16, warm = 1, opt, *fds;
+	/* o.name is the prefix of the devices' names. */
+	struct bench_opts o = { .path = "/dev/net/tun", .name = "bm", .queues = 1 };
+	int devices = 16, warm = 1, queues, opt, *fds;
 	double settle = 0.5;
 	long long a[NKEYS], b[NKEYS];
 	short flags;
 
 	while ((opt = getopt(argc, argv, "d:n:q:D:S:W:")) != -1) {
 		switch (opt) {
-		case 'd': path = optarg; break;
-		case 'n': prefix = optarg; break;
-		case 'q': queues = atoi(optarg); break;
 		case 'D': devices = atoi(optarg); break;
 		case 'S': settle = atof(optarg); break;
 		case 'W': warm = atoi(optarg); break;
 		default:
+			if (bench_opt(&o, opt, optarg))
+				break;
 			fprintf(stderr, "usage: %s [-d dev] [-n prefix] [-q queues] [-D devices] [-S settle] [-W 0|1]\n",
 				argv[0]);
 			return 2;
 		}
 	}
+	queues = o.queues;
 	if (queues < 1 || devices < 1)
 		return 2;
 	fds = calloc((size_t)queues * devices, sizeof(*fds));
@@ -128,9 +129,9 @@ int main(int argc, char **argv)
 		die("dup2");
 	close(queues * devices + 16);
 
-	flags = IFF_TUN | IFF_NO_PI | (queues > 1 ? IFF_MULTI_QUEUE : 0);
+	flags = queue_flags(IFF_TUN, queues);
 	if (warm) {
-		create(fds, path, prefix, flags, devices, queues);
+		create(fds, o.path, o.name, flags, devices, queues);
 		/* Closing the last queue of a device deletes it (it is not persistent). */
 		for (int i = 0; i < queues * devices; i++)
 			close(fds[i]);
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
 	sleep_s(settle);
 	shrink_slabs();
 	meminfo(a);
-	create(fds, path, prefix, flags, devices, queues);
+	create(fds, o.path, o.name, flags, devices, queues);
 	sleep_s(settle);
 	shrink_slabs();
 	meminfo(b);

@@ -155,62 +155,56 @@ static int cost_mode(const char *path, const char *name, int size, int burst, in
 
 int main(int argc, char **argv)
 {
-	const char *path = "/dev/net/tun", *name = "br0";
-	int queues = 1, size = 64, burst = 0, cycles = 10, opt;
-	double warmup = 0.3, secs = 1.0;
+	struct bench_opts o = {
+		.path = "/dev/net/tun", .name = "br0", .queues = 1, .size = 64,
+		.warmup = 0.3, .secs = 1.0,
+	};
+	int burst = 0, cycles = 10, opt;
 	unsigned long long c0, c1, d0, d1;
+	struct bench_dev dev;
 	struct reader *r;
-	struct counter *count;
 	pthread_t pg;
 	uint64_t t0, t1;
-	short flags;
 
 	while ((opt = getopt(argc, argv, "d:n:q:s:w:t:b:c:")) != -1) {
 		switch (opt) {
-		case 'd': path = optarg; break;
-		case 'n': name = optarg; break;
-		case 'q': queues = atoi(optarg); break;
-		case 's': size = atoi(optarg); break;
-		case 'w': warmup = atof(optarg); break;
-		case 't': secs = atof(optarg); break;
 		case 'b': burst = atoi(optarg); break;
 		case 'c': cycles = atoi(optarg); break;
 		default:
+			if (bench_opt(&o, opt, optarg))
+				break;
 			fprintf(stderr, "usage: %s [-d dev] [-n ifname] [-q queues] [-s size] "
 				"[-w warmup] [-t secs | -b burst [-c cycles]]\n", argv[0]);
 			return 2;
 		}
 	}
-	if (queues < 1 || size < 60)
+	if (o.queues < 1 || o.size < 60)
 		return 2;
 	if (burst)
-		return cost_mode(path, name, size, burst, cycles);
+		return cost_mode(o.path, o.name, o.size, burst, cycles);
 
-	flags = IFF_TAP | IFF_NO_PI | (queues > 1 ? IFF_MULTI_QUEUE : 0);
-	r = calloc(queues, sizeof(*r));
-	count = aligned_alloc(64, queues * sizeof(*count));
-	if (!r || !count)
+	bench_dev_open(&dev, &o, IFF_TAP);
+	r = calloc(o.queues, sizeof(*r));
+	if (!r)
 		die("alloc");
-	memset(count, 0, queues * sizeof(*count));
-	for (int q = 0; q < queues; q++) {
-		r[q].fd = tun_queue(path, name, flags);
-		r[q].count = &count[q];
+	for (int q = 0; q < o.queues; q++) {
+		r[q].fd = dev.fd[q];
+		r[q].count = &dev.count[q];
 	}
-	link_up(name);
-	pktgen_setup(name, queues, size, 0);	/* count 0: until stopped */
-	for (int q = 0; q < queues; q++)
+	pktgen_setup(o.name, o.queues, o.size, 0);	/* count 0: until stopped */
+	for (int q = 0; q < o.queues; q++)
 		if (pthread_create(&r[q].thread, NULL, reader_main, &r[q]))
 			die("pthread_create");
 	if (pthread_create(&pg, NULL, pktgen_main, NULL))
 		die("pthread_create");
 
-	sleep_s(warmup);
-	c0 = counters_sum(count, queues);
-	d0 = dev_stat(name, "tx_dropped");
+	sleep_s(o.warmup);
+	c0 = counters_sum(dev.count, o.queues);
+	d0 = dev_stat(o.name, "tx_dropped");
 	t0 = now_ns();
-	sleep_s(secs);
-	c1 = counters_sum(count, queues);
-	d1 = dev_stat(name, "tx_dropped");
+	sleep_s(o.secs);
+	c1 = counters_sum(dev.count, o.queues);
+	d1 = dev_stat(o.name, "tx_dropped");
 	t1 = now_ns();
 	write_cmd(PG "pgctrl", "stop");
 	pthread_join(pg, NULL);

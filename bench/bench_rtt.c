@@ -39,7 +39,7 @@ static void set_addr(int s, const char *name, unsigned long req, uint32_t addr)
 
 int main(int argc, char **argv)
 {
-	const char *path = "/dev/net/tun", *name = "bp0";
+	struct bench_opts o = { .path = "/dev/net/tun", .name = "bp0" };
 	int iters = 5000, warmup = 500, opt, s, fd;
 	unsigned char req[84], buf[65536];
 	struct iphdr *ip = (struct iphdr *)req;
@@ -48,11 +48,12 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "d:n:i:w:")) != -1) {
 		switch (opt) {
-		case 'd': path = optarg; break;
-		case 'n': name = optarg; break;
 		case 'i': iters = atoi(optarg); break;
+		/* Not bench_opt()'s -w: here a number of round trips, not seconds. */
 		case 'w': warmup = atoi(optarg); break;
 		default:
+			if (bench_opt(&o, opt, optarg))
+				break;
 			fprintf(stderr, "usage: %s [-d dev] [-n ifname] [-i iterations] [-w warmup]\n",
 				argv[0]);
 			return 2;
@@ -64,12 +65,12 @@ int main(int argc, char **argv)
 	if (!lat)
 		die("alloc");
 
-	fd = tun_queue(path, name, IFF_TUN | IFF_NO_PI);
+	fd = tun_queue(o.path, o.name, IFF_TUN | IFF_NO_PI);
 	s = ctl_sock();
-	set_addr(s, name, SIOCSIFADDR, 0x0a000001);	/* 10.0.0.1 */
-	set_addr(s, name, SIOCSIFDSTADDR, 0x0a000002);	/* peer 10.0.0.2: a route back */
+	set_addr(s, o.name, SIOCSIFADDR, 0x0a000001);	/* 10.0.0.1 */
+	set_addr(s, o.name, SIOCSIFDSTADDR, 0x0a000002);	/* peer 10.0.0.2: a route back */
 	close(s);
-	link_up(name);
+	link_up(o.name);
 
 	/* 84 bytes: the IPv4 size of a default `ping` (56 bytes of data). */
 	memset(req, 0x5a, sizeof(req));

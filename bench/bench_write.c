@@ -80,60 +80,50 @@ static void *writer_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	const char *path = "/dev/net/tun", *name = "bw0";
-	int queues = 1, size = 64, opt;
-	double warmup = 0.3, secs = 1.0;
+	struct bench_opts o = {
+		.path = "/dev/net/tun", .name = "bw0", .queues = 1, .size = 64,
+		.warmup = 0.3, .secs = 1.0,
+	};
+	struct bench_dev dev;
 	struct writer *w;
-	struct counter *count;
 	unsigned long long c0, c1, s0, s1, total;
 	uint64_t t0, t1;
-	short flags;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "d:n:q:s:w:t:")) != -1) {
-		switch (opt) {
-		case 'd': path = optarg; break;
-		case 'n': name = optarg; break;
-		case 'q': queues = atoi(optarg); break;
-		case 's': size = atoi(optarg); break;
-		case 'w': warmup = atof(optarg); break;
-		case 't': secs = atof(optarg); break;
-		default:
+		if (!bench_opt(&o, opt, optarg)) {
 			fprintf(stderr, "usage: %s [-d dev] [-n ifname] [-q queues] [-s size] [-w warmup] [-t secs]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (queues < 1 || size < 28 || size > 65535)
+	if (o.queues < 1 || o.size < 28 || o.size > 65535)
 		return 2;
 
-	/* A single-queue device is the common case: only ask for multiqueue when needed. */
-	flags = IFF_TUN | IFF_NO_PI | (queues > 1 ? IFF_MULTI_QUEUE : 0);
-	w = calloc(queues, sizeof(*w));
-	count = aligned_alloc(64, queues * sizeof(*count));
-	if (!w || !count)
+	bench_dev_open(&dev, &o, IFF_TUN);
+	w = calloc(o.queues, sizeof(*w));
+	if (!w)
 		die("alloc");
-	memset(count, 0, queues * sizeof(*count));
-	for (int q = 0; q < queues; q++) {
-		w[q].fd = tun_queue(path, name, flags);
-		w[q].count = &count[q];
-		build_packet(&w[q], size, q);
+	for (int q = 0; q < o.queues; q++) {
+		w[q].fd = dev.fd[q];
+		w[q].count = &dev.count[q];
+		build_packet(&w[q], o.size, q);
 	}
-	link_up(name);
 	/* Nothing else in the guest has a wrong IPv4 checksum: InHdrErrors counts ours. */
 	s0 = snmp_get("/proc/net/snmp", "Ip:", "InHdrErrors");
-	for (int q = 0; q < queues; q++)
+	for (int q = 0; q < o.queues; q++)
 		if (pthread_create(&w[q].thread, NULL, writer_main, &w[q]))
 			die("pthread_create");
 
 	/* Measure only the steady state: the warm-up fills caches and slab freelists. */
-	sleep_s(warmup);
-	c0 = counters_sum(count, queues);
+	sleep_s(o.warmup);
+	c0 = counters_sum(dev.count, o.queues);
 	t0 = now_ns();
-	sleep_s(secs);
-	c1 = counters_sum(count, queues);
+	sleep_s(o.secs);
+	c1 = counters_sum(dev.count, o.queues);
 	t1 = now_ns();
 	stop = 1;
-	for (int q = 0; q < queues; q++) {
+	for (int q = 0; q < o.queues; q++) {
 		pthread_join(w[q].thread, NULL);
 		if (w[q].err) {
 			errno = w[q].err;
@@ -142,7 +132,7 @@ int main(int argc, char **argv)
 	}
 
 	/* All writers have returned: every packet has been through ip_rcv or is lost. */
-	total = counters_sum(count, queues);
+	total = counters_sum(dev.count, o.queues);
 	s1 = snmp_get("/proc/net/snmp", "Ip:", "InHdrErrors");
 
 	double dt = (t1 - t0) / 1e9, pkts = c1 - c0;

@@ -487,21 +487,6 @@ static void *reader_thread(void *arg)
 	return NULL;
 }
 
-/* Join T within MS milliseconds: 0, or ETIMEDOUT (the thread is left blocked). */
-static int join_within(pthread_t t, int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return pthread_timedjoin_np(t, NULL, &ts);
-}
-
 TEST_F(q, blocking_read_wakes)
 {
 	struct reader r = { .fd = self->d.fd };

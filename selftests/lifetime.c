@@ -40,21 +40,6 @@ FIXTURE_TEARDOWN(lt)
 		close(self->fd);
 }
 
-/* Join T within MS milliseconds: 0, or ETIMEDOUT (the thread is left running). */
-static int join_within(pthread_t t, int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return pthread_timedjoin_np(t, NULL, &ts);
-}
-
 struct op {
 	int fd;
 	long ret;

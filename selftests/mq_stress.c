@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,15 +142,6 @@ static void *stack(void *arg)
 	}
 	close(sock);
 	return NULL;
-}
-
-static int dev_exists(const char *name)
-{
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
-	return stat(path, &st) == 0;
 }
 
 FIXTURE(stress)

@@ -12,21 +12,19 @@
 #include <linux/bpf.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <netinet/ip.h>
-#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <dirent.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "rtun_test.h"
+#include "pkt.h"
 
 #define MQ_FLAGS (IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE)
 #define LOCAL_IP "192.0.2.1"
@@ -92,15 +90,6 @@ static int sysfs_tx_queues(const char *name)
 	return n;
 }
 
-static int dev_exists(const char *name)
-{
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
-	return stat(path, &st) == 0;
-}
-
 static int run(const char *fmt, const char *name)
 {
 	char cmd[256];
@@ -109,40 +98,16 @@ static int run(const char *fmt, const char *name)
 	return system(cmd);
 }
 
-static unsigned short csum16(const void *buf, size_t len, unsigned int sum)
-{
-	const unsigned char *p = buf;
-
-	for (; len > 1; len -= 2, p += 2)
-		sum += (p[0] << 8) | p[1];
-	if (len)
-		sum += p[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
-/* An IPv4/UDP packet PEER:sport -> LOCAL:dport with `len` payload bytes. */
+/* An IPv4/UDP packet PEER:sport -> LOCAL:dport with `len` payload bytes of 'x'. */
 static size_t build_udp(unsigned char *buf, int sport, int dport, size_t len)
 {
-	struct iphdr *ip = (struct iphdr *)buf;
-	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	/* build_udp4() copies the payload in: it cannot overlap BUF. */
+	char payload[256];
 
-	memset(buf, 0, sizeof(*ip) + sizeof(*udp) + len);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons(sizeof(*ip) + sizeof(*udp) + len);
-	inet_pton(AF_INET, PEER_IP, &ip->saddr);
-	inet_pton(AF_INET, LOCAL_IP, &ip->daddr);
-	ip->check = csum16(ip, sizeof(*ip), 0);
-	udp->source = htons(sport);
-	udp->dest = htons(dport);
-	udp->len = htons(sizeof(*udp) + len);
-	memset(udp + 1, 'x', len);
-	udp->check = 0; /* optional for IPv4 */
-	return sizeof(*ip) + sizeof(*udp) + len;
+	if (len > sizeof(payload))
+		abort();
+	memset(payload, 'x', len);
+	return build_udp4(buf, PEER_IP, LOCAL_IP, sport, dport, payload, len);
 }
 
 /* Reads everything queued on fd (non-blocking); returns the packet count. */

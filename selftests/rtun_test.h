@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,19 @@ static inline int ifindex_of(const char *name)
 	if (if_ioctl(SIOCGIFINDEX, &ifr))
 		return 0;
 	return ifr.ifr_ifindex;
+}
+
+/*
+ * Whether NAME has a directory in /sys/class/net (which shows the devices of the
+ * netns sysfs was mounted in).
+ */
+static inline int dev_exists(const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	return stat(path, &st) == 0;
 }
 
 /* Wait up to MS milliseconds for NAME to disappear: 1 when it is gone. */
@@ -491,6 +505,24 @@ static inline long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Join T within MS milliseconds: 0, or ETIMEDOUT (the thread is left as it is, still
+ * running or blocked).
+ */
+static inline int join_within(pthread_t t, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(t, NULL, &ts);
 }
 
 /* How long a test waits for something that should happen at once. */

@@ -4,14 +4,11 @@
 # on tun devices, ethtool -i, and "Attached to processes" (from /proc/PID/fdinfo).
 # Runs in the drop-in phase (the driver under test at /dev/net/tun), with names unique
 # to the driver and process, and deletes what it made.
-# shellcheck source=/dev/null
-. "$KSFT_HELPERS/ktap_helpers.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.bash
+. "$(dirname "$0")/lib.bash" || exit 1
 
 TO="timeout 10"
-tag=${TUN_DRIVER:-tun}
-tag=${tag:0:1}$$
 tun=ipt$tag tap=ipp$tag mq=ipm$tag att=ipa$tag
-out=$(mktemp -d /tmp/iproute.XXXXXX)
 holder=
 
 cleanup() {
@@ -20,26 +17,6 @@ cleanup() {
 	rm -rf "$out"
 }
 trap cleanup EXIT
-
-# check DESC CMD...: one test, passing when CMD succeeds.
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$out/last" 2>&1; then
-		ktap_test_pass "$desc"
-	else
-		sed 's/^/# /' "$out/last"
-		ktap_test_fail "$desc"
-	fi
-}
-
-# has FILE EXTENDED-REGEX: FILE holds a line matching it (printed when it doesn't).
-has() {
-	grep -Eq -- "$2" "$1" && return 0
-	echo "no line matching '$2' in:"
-	cat "$1"
-	return 1
-}
 
 # sysfs NAME ATTR VALUE
 sysfs() { [ "$(cat "/sys/class/net/$1/$2")" = "$3" ] || { echo "$1/$2: $(cat "/sys/class/net/$1/$2")"; false; }; }

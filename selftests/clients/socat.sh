@@ -5,13 +5,10 @@
 # (192.0.2.1 - 192.0.2.2). Ping across the tunnel, then a TCP transfer of random
 # bytes checked on arrival. Runs in the drop-in phase (the driver under test at
 # /dev/net/tun).
-# shellcheck source=/dev/null
-. "$KSFT_HELPERS/ktap_helpers.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.bash
+. "$(dirname "$0")/lib.bash" || exit 1
 
-tag=${TUN_DRIVER:-tun}
-tag=${tag:0:1}$$
 ns1=sc1$tag ns2=sc2$tag
-out=$(mktemp -d /tmp/socat.XXXXXX)
 pids=()
 
 cleanup() {
@@ -23,18 +20,6 @@ cleanup() {
 	rm -rf "$out"
 }
 trap cleanup EXIT
-
-# check DESC CMD...: one test, passing when CMD succeeds.
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$out/last" 2>&1; then
-		ktap_test_pass "$desc"
-	else
-		sed 's/^/# /' "$out/last"
-		ktap_test_fail "$desc"
-	fi
-}
 
 in1() { ip netns exec $ns1 "$@"; }
 in2() { ip netns exec $ns2 "$@"; }
