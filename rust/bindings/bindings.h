@@ -77,6 +77,8 @@ enum rtun_misc {
 
 /* Constants that are macros of expressions bindgen leaves out. */
 enum rtun_const {
+	/* netdev_priv(): the private area is the flexible array at the end. */
+	RTUN_NETDEV_PRIV_OFFSET = offsetof(struct net_device, priv),
 	RTUN_EPOLLIN = EPOLLIN,
 	RTUN_EPOLLOUT = EPOLLOUT,
 	RTUN_EPOLLRDNORM = EPOLLRDNORM,
@@ -96,7 +98,6 @@ enum rtun_const {
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
-void *rtun_netdev_priv(const struct net_device *dev);
 void rtun_dev_hold(struct net_device *dev);
 void rtun_dev_put(struct net_device *dev);
 bool rtun_netif_running(const struct net_device *dev);

@@ -10,11 +10,6 @@
 /* netif_get_mac_address() lives there, as for tun.c. */
 MODULE_IMPORT_NS("NETDEV_INTERNAL");
 
-void *rtun_netdev_priv(const struct net_device *dev)
-{
-	return netdev_priv(dev);
-}
-
 void rtun_dev_hold(struct net_device *dev)
 {
 	dev_hold(dev);
@@ -268,14 +263,22 @@ void rtun_init_waitqueue_head(struct wait_queue_head *wq)
 	init_waitqueue_head(wq);
 }
 
+/*
+ * No lock taken when nobody waits, as sock_def_readable() does for tun.c: the full
+ * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event() (a
+ * blocking reader) and with the smp_mb() after poll_wait() below (a poller).
+ */
 void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask)
 {
-	wake_up_interruptible_poll(wq, mask);
+	if (wq_has_sleeper(wq))
+		wake_up_interruptible_poll(wq, mask);
 }
 
+/* sock_poll_wait(): registered before the caller looks at the ring. */
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt)
 {
 	poll_wait(file, wq, pt);
+	smp_mb();
 }
 
 void rtun_init_wait_entry(struct wait_queue_entry *entry)

@@ -424,8 +424,8 @@ impl<T: NetDevOps> Dev<T> {
     }
 
     fn priv_ptr(&self) -> *mut Priv<T> {
-        // SAFETY: `self` is valid; the private area is sized for `Priv<T>`.
-        unsafe { b::rtun_netdev_priv(self.as_raw()).cast() }
+        // The private area of our devices is sized and aligned for `Priv<T>`.
+        priv_area(self.as_raw()).cast()
     }
 
     /// The private data.
@@ -459,6 +459,14 @@ impl<T: NetDevOps> Unregistering<'_, T> {
     pub(crate) fn rtnl(&self) -> &Rtnl {
         self.rtnl
     }
+}
+
+/// `netdev_priv()`: the private area, at a fixed offset that clang computed from the
+/// kernel's own struct (no call, unlike a C shim).
+fn priv_area(dev: *const b::net_device) -> *mut u8 {
+    dev.cast::<u8>()
+        .cast_mut()
+        .wrapping_add(b::rtun_const_RTUN_NETDEV_PRIV_OFFSET as usize)
 }
 
 /// The callbacks the kernel sees, for one `T`.
@@ -578,7 +586,7 @@ impl<T: NetDevOps> Callbacks<T> {
         // SAFETY: the core calls this once it is done with the device; nobody else can
         // reach the private data any more.
         unsafe {
-            let p = b::rtun_netdev_priv(dev).cast::<Priv<T>>();
+            let p = priv_area(dev).cast::<Priv<T>>();
             if (*p).live {
                 (*p).live = false;
                 core::ptr::drop_in_place(&raw mut (*p).data);
@@ -931,7 +939,7 @@ impl<T: NetDevOps> LinkOps<T> {
         // SAFETY: `dev` is a new, unregistered device only we know about; its private
         // area is sized and aligned (NETDEV_ALIGN) for `Priv<T>`.
         unsafe {
-            let p = b::rtun_netdev_priv(dev).cast::<Priv<T>>();
+            let p = priv_area(dev).cast::<Priv<T>>();
             if let Err(e) = data.__init(&raw mut (*p).data) {
                 b::free_netdev(dev);
                 return Err(e);
