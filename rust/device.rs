@@ -4,10 +4,7 @@
 //! permissions, persistence, and the netdev callbacks.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use kernel::{
-    prelude::*,
-    sync::{rcu, Arc},
-};
+use kernel::{prelude::*, sync::Arc};
 
 use crate::bindings as b;
 use crate::ioctl::{self, IfReq};
@@ -16,6 +13,7 @@ use crate::net::{
     netdev::{
         Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr, Unregistering,
     },
+    rcu::{read_section, RcuSection},
     rtnl::Rtnl,
     skb::Skb,
 };
@@ -399,8 +397,8 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
 }
 
 impl NetDevOps for Device {
-    fn start_xmit(dev: &TunDev, skb: Skb) {
-        crate::tx::xmit(dev, skb)
+    fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>) {
+        crate::tx::xmit(dev, skb, rcu)
     }
 
     fn uninit(dev: &TunDev, ctx: &Unregistering<'_, Self>) {
@@ -432,8 +430,8 @@ impl NetDevOps for Device {
         let d = dev.data();
         let live = d.queues.live();
         if d.steering_prog.is_set() {
-            let guard = rcu::read_lock();
-            if let Some(pick) = d.steering_prog.run_ref(&guard, skb) {
+            let pick = read_section(|rcu| d.steering_prog.run_ref(rcu, skb));
+            if let Some(pick) = pick {
                 // tun.c's tun_ebpf_select_queue. Mid-change, `live` may run ahead of
                 // the stack's count; the core caps the index to that.
                 return pick.checked_rem(live).unwrap_or(0) as u16;
@@ -519,14 +517,15 @@ impl NetDevOps for Device {
     }
 
     fn queue_stats(dev: &TunDev, out: &mut [u64]) {
-        let guard = rcu::read_lock();
-        let queues = dev.data().queues.read(&guard);
-        for (q, slot) in queues
-            .iter()
-            .zip(out.chunks_exact_mut(crate::queue::STAT_NAMES.len()))
-        {
-            slot.copy_from_slice(&q.stats.values());
-        }
+        read_section(|rcu| {
+            let queues = dev.data().queues.read(rcu);
+            for (q, slot) in queues
+                .iter()
+                .zip(out.chunks_exact_mut(crate::queue::STAT_NAMES.len()))
+            {
+                slot.copy_from_slice(&q.stats.values());
+            }
+        })
     }
 }
 

@@ -13,11 +13,11 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{rcu, Arc, Mutex},
+    sync::{Arc, Mutex},
 };
 
 use crate::device::{Device, TunDev};
-use crate::net::{netdev::Unregistering, rcu_array::RcuArray, rtnl::Rtnl};
+use crate::net::{netdev::Unregistering, rcu::RcuSection, rcu_array::RcuArray, rtnl::Rtnl};
 use crate::queue::Queue;
 
 /// The most queues one device can have: four times tun.c's 256 (see Documentation).
@@ -75,8 +75,8 @@ impl QueueSet {
     }
 
     /// The live queues for a reader inside an RCU read section.
-    pub(crate) fn read<'g>(&self, guard: &'g rcu::Guard) -> &'g [Arc<Queue>] {
-        self.live.read(guard)
+    pub(crate) fn read<'g>(&self, section: &RcuSection<'g>) -> &'g [Arc<Queue>] {
+        self.live.read(section)
     }
 
     /// The live queues, for an RTNL holder.

@@ -3,21 +3,21 @@
 //! Stack → userspace: `ndo_start_xmit` puts the packet on its queue's ring; `read` takes
 //! it off and copies it out, with a `struct tun_pi` in front unless `IFF_NO_PI`.
 
-use kernel::{iov::IovIterDest, prelude::*, sync::rcu};
+use kernel::{iov::IovIterDest, prelude::*};
 
 use crate::device::{Device, TunDev};
 use crate::ioctl;
+use crate::net::rcu::RcuSection;
 use crate::net::skb::{self, DropReason, Skb};
 use crate::net::vnet;
 use crate::queue::Queue;
 
 /// `ndo_start_xmit`: queue `skb` for the reader of its queue, or drop it.
-pub(crate) fn xmit(dev: &TunDev, mut skb: Skb) {
+pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) {
     let index = usize::from(skb.queue_mapping());
     let d = dev.data();
-    let guard = rcu::read_lock();
-    let verdict = match d.queues.read(&guard).get(index) {
-        Some(q) => filter(d, &guard, &mut skb).map(|()| q),
+    let verdict = match d.queues.read(rcu).get(index) {
+        Some(q) => filter(d, rcu, &mut skb).map(|()| q),
         None => Err(skb::DROP_DEV_READY),
     };
     let dropped = match verdict {
@@ -28,7 +28,6 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb) {
         }
         Err(reason) => Some((skb, reason)),
     };
-    drop(guard);
     if let Some((skb, reason)) = dropped {
         dev.count_tx_dropped();
         skb.drop_reason(reason);
@@ -38,7 +37,7 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb) {
 /// The filters of tun.c's `tun_net_xmit`, in its order: the TAP address filter, the
 /// classic socket filter (`sk_filter`: 0 drops, else the packet is cut to that length,
 /// at least 1 byte), then the `TUNSETFILTEREBPF` program (0 drops, else cut).
-fn filter(d: &Device, guard: &rcu::Guard, skb: &mut Skb) -> Result<(), DropReason> {
+fn filter(d: &Device, rcu: &RcuSection<'_>, skb: &mut Skb) -> Result<(), DropReason> {
     // Only TAP devices can have one (TUNSETTXFILTER refuses TUN).
     if d.tx_filter.is_on() {
         let accepted = skb.eth_dest().is_none_or(|dest| d.tx_filter.accepts(&dest));
@@ -46,12 +45,12 @@ fn filter(d: &Device, guard: &rcu::Guard, skb: &mut Skb) -> Result<(), DropReaso
             return Err(skb::DROP_TAP_TXFILTER);
         }
     }
-    match d.socket_filter.run(guard, skb) {
+    match d.socket_filter.run(rcu, skb) {
         None => {}
         Some(0) => return Err(skb::DROP_SOCKET_FILTER),
         Some(len) => skb.trim(len.max(1)).map_err(|_| skb::DROP_NOMEM)?,
     }
-    match d.filter_prog.run(guard, skb) {
+    match d.filter_prog.run(rcu, skb) {
         None => Ok(()),
         Some(0) => Err(skb::DROP_TAP_FILTER),
         Some(len) => skb.trim(len).map_err(|_| skb::DROP_NOMEM),

@@ -7,10 +7,10 @@
 use core::ffi::c_void;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::{prelude::*, sync::rcu};
+use kernel::prelude::*;
 
 use crate::bindings as b;
-use crate::net::{netdev::SkbRef, rtnl::Rtnl, skb::Skb};
+use crate::net::{netdev::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb};
 
 /// A reference to a loaded `BPF_PROG_TYPE_SOCKET_FILTER` program, or a classic BPF
 /// program this value owns.
@@ -114,24 +114,24 @@ impl BpfSlot {
         }
     }
 
-    fn run_raw(&self, _guard: &rcu::Guard, skb: *mut b::sk_buff) -> Option<u32> {
+    fn run_raw(&self, _section: &RcuSection<'_>, skb: *mut b::sk_buff) -> Option<u32> {
         let p = self.ptr.load(Ordering::Acquire);
         if p.is_null() {
             return None;
         }
         // SAFETY: `p` stays valid until a grace period after it is replaced, and
-        // `_guard` holds the read section open; `skb` is valid (callers' contracts).
+        // `_section` holds the read section open; `skb` is valid (callers' contracts).
         Some(unsafe { b::rtun_bpf_prog_run_clear_cb(p, skb) })
     }
 
     /// Runs the program, if one is set, on a packet being transmitted.
-    pub(crate) fn run(&self, guard: &rcu::Guard, skb: &mut Skb) -> Option<u32> {
-        self.run_raw(guard, skb.as_raw())
+    pub(crate) fn run(&self, section: &RcuSection<'_>, skb: &mut Skb) -> Option<u32> {
+        self.run_raw(section, skb.as_raw())
     }
 
     /// As [`BpfSlot::run`], on a packet the stack lends to `ndo_select_queue`.
-    pub(crate) fn run_ref(&self, guard: &rcu::Guard, skb: &mut SkbRef<'_>) -> Option<u32> {
-        self.run_raw(guard, skb.as_raw())
+    pub(crate) fn run_ref(&self, section: &RcuSection<'_>, skb: &mut SkbRef<'_>) -> Option<u32> {
+        self.run_raw(section, skb.as_raw())
     }
 }
 

@@ -6,7 +6,7 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::sync::{aref::ARef, rcu};
+use kernel::sync::aref::ARef;
 
 use crate::bindings as b;
 use crate::net::netdev::{Dev, NetDevOps, Unregistering};
@@ -44,15 +44,14 @@ impl<T: NetDevOps> RcuDevRef<T> {
 
     /// A new reference to the device, if one is set (`tun_get`).
     pub(crate) fn get(&self) -> Option<ARef<Dev<T>>> {
-        let _guard = rcu::read_lock();
-        // Acquire pairs with the Release in `set` (rcu_dereference's role).
-        let p = self.ptr.load(Ordering::Acquire);
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: by the type invariant the device stays valid until this read section
-        // ends, so taking a reference of our own is sound.
-        Some(unsafe { Dev::<T>::from_raw(p) }.to_aref())
+        // SAFETY: `ptr` is a valid `struct net_device *` slot, written only by the
+        // atomic swaps below (Release). The shim loads it with rcu_dereference inside
+        // rcu_read_lock and takes a reference (dev_hold) before unlocking; by the type
+        // invariant the device is valid throughout that read section. One call in place
+        // of four on every read and write.
+        let p = unsafe { b::rtun_dev_get_rcu(self.ptr.as_ptr()) };
+        // SAFETY: the shim returned a device of ours with a reference we now own.
+        NonNull::new(p).map(|p| unsafe { ARef::from_raw(p.cast::<Dev<T>>()) })
     }
 
     /// Publishes `dev`, dropping the device set before, if any.
@@ -60,7 +59,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
         let new = ARef::into_raw(dev.to_aref())
             .as_ptr()
             .cast::<b::net_device>();
-        // Release pairs with the Acquire in `get` (rcu_assign_pointer's role).
+        // Release pairs with rcu_dereference in `get` (rcu_assign_pointer's role).
         let old = self.ptr.swap(new, Ordering::AcqRel);
         Self::release(old, rtnl);
     }

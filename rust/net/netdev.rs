@@ -17,7 +17,7 @@ use kernel::{
 };
 
 use crate::bindings as b;
-use crate::net::{rtnl::Rtnl, skb::Skb};
+use crate::net::{rcu::RcuSection, rtnl::Rtnl, skb::Skb};
 
 /// A network namespace reference (`get_net`/`put_net`).
 ///
@@ -274,8 +274,9 @@ pub(crate) enum Kind {
 
 /// What the device's private data implements: the netdev callbacks.
 pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
-    /// `ndo_start_xmit`: the stack hands over a packet; it is always consumed.
-    fn start_xmit(dev: &Dev<Self>, skb: Skb);
+    /// `ndo_start_xmit`: the stack hands over a packet; it is always consumed. Runs in
+    /// an RCU read-side critical section (`rcu`).
+    fn start_xmit(dev: &Dev<Self>, skb: Skb, rcu: &RcuSection<'_>);
 
     /// `ndo_uninit`: the device is being unregistered (RTNL held).
     fn uninit(dev: &Dev<Self>, ctx: &Unregistering<'_, Self>);
@@ -489,7 +490,11 @@ impl<T: NetDevOps> Callbacks<T> {
                 Skb::from_raw(NonNull::new_unchecked(skb)),
             )
         };
-        T::start_xmit(dev, skb);
+        // SAFETY: the core transmits with bottom halves off (`__dev_queue_xmit` holds
+        // rcu_read_lock_bh, qdisc runs and pktgen disable them, netpoll interrupts),
+        // all RCU read-side critical sections, for the whole call.
+        let rcu = unsafe { RcuSection::assume() };
+        T::start_xmit(dev, skb, &rcu);
         b::netdev_tx_NETDEV_TX_OK
     }
 

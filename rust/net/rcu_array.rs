@@ -8,13 +8,10 @@
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::{
-    prelude::*,
-    sync::{rcu, Arc},
-};
+use kernel::{prelude::*, sync::Arc};
 
 use crate::bindings as b;
-use crate::net::rtnl::Rtnl;
+use crate::net::{rcu::RcuSection, rtnl::Rtnl};
 
 /// The published snapshot.
 type Slots<T> = KVec<Arc<T>>;
@@ -51,14 +48,14 @@ impl<T> RcuArray<T> {
     }
 
     /// The current snapshot, valid for the read section `_guard`.
-    pub(crate) fn read<'g>(&self, _guard: &'g rcu::Guard) -> &'g [Arc<T>] {
+    pub(crate) fn read<'g>(&self, _section: &RcuSection<'g>) -> &'g [Arc<T>] {
         // Acquire pairs with the Release in `publish` (rcu_dereference's role).
         let p = self.ptr.load(Ordering::Acquire);
         if p.is_null() {
             return &[];
         }
         // SAFETY: by the type invariant, `p` stays valid until a grace period after it is
-        // replaced, and `_guard` keeps this read section (and so that grace period) open.
+        // replaced, and `_section` keeps this read section (and so that grace period) open.
         unsafe { &*p }
     }
 
