@@ -4,8 +4,10 @@
  * addresses, exact then hashed multicast) and the classic socket filter
  * (TUNATTACHFILTER, TUNDETACHFILTER, TUNGETFILTER, and IFF_NOFILTER in TUNGETIFF).
  * Frames are sent into the stack through a packet socket bound to the TAP
- * device, and what the device's reader gets is counted. Runs against tun.ko and
- * rtun alike, natively and as a 32-bit program.
+ * device, and what the device's reader gets is counted. Also on that transmit
+ * path: a VLAN tag the stack kept out of the frame is put back into what the
+ * reader gets. Runs against tun.ko and rtun alike, natively and as a 32-bit
+ * program.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -267,6 +269,45 @@ TEST_F(tap, socket_filter_errors)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, TUNGETFILTER, NULL));
 	EXPECT_EQ(EFAULT, errno);
+}
+
+/*
+ * A frame sent through a VLAN device on top of the TAP reaches the TAP with its tag
+ * out of band (the TAP offers VLAN tag insertion); the reader gets it in the frame.
+ */
+TEST_F(tap, vlan_tag_put_back)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned char frame[60] = { 0 }, buf[2048];
+	char cmd[128], vlan[IFNAMSIZ];
+	long long end;
+	int s, n = 0;
+
+	snprintf(vlan, sizeof(vlan), "v5%d", (int)(getpid() % 100000));
+	snprintf(cmd, sizeof(cmd), "ip link add link %s name %s type vlan id 5 && ip link set %s up",
+		 self->name, vlan, vlan);
+	ASSERT_EQ(0, system(cmd));
+	drain(self->fd);
+	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, s);
+	sll.sll_ifindex = ifindex_of(vlan);
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sll, sizeof(sll)));
+	memcpy(frame, U1, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, U2, ETH_ALEN);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	frame[14] = 0xab;
+	ASSERT_EQ(sizeof(frame), send(s, frame, sizeof(frame), 0));
+	for (end = now_ms() + WAIT_MS; now_ms() < end && n <= 0; usleep(2000))
+		n = read(self->fd, buf, sizeof(buf));
+	close(s);
+	ASSERT_EQ(64, n) TH_LOG("the frame with its 4-byte 802.1Q header");
+	EXPECT_EQ(0, memcmp(buf, frame, 12));
+	EXPECT_EQ(0x81, buf[12]);
+	EXPECT_EQ(0x00, buf[13]);
+	EXPECT_EQ(0x00, buf[14]);
+	EXPECT_EQ(0x05, buf[15]);
+	EXPECT_EQ(0, memcmp(buf + 16, frame + 12, sizeof(frame) - 12));
 }
 
 /* All four are TAP-only: EINVAL on a TUN device, EBADFD on a file without one. */

@@ -79,6 +79,11 @@ enum rtun_misc {
 enum rtun_const {
 	/* netdev_priv(): the private area is the flexible array at the end. */
 	RTUN_NETDEV_PRIV_OFFSET = offsetof(struct net_device, priv),
+	/* sk_buff fields the datapath reads per packet, without a call. */
+	RTUN_SKB_LEN_OFFSET = offsetof(struct sk_buff, len),
+	RTUN_SKB_QUEUE_MAPPING_OFFSET = offsetof(struct sk_buff, queue_mapping),
+	RTUN_SKB_VLAN_PROTO_OFFSET = offsetof(struct sk_buff, vlan_proto),
+	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
 	RTUN_EPOLLIN = EPOLLIN,
 	RTUN_EPOLLOUT = EPOLLOUT,
 	RTUN_EPOLLRDNORM = EPOLLRDNORM,
@@ -145,9 +150,7 @@ unsigned int rtun_vnet_hdr_buf_size(void);
 u64 rtun_tun_user_features(void);
 u64 rtun_offload_features(unsigned long arg, int *unknown);
 void rtun_netdev_set_user_features(struct net_device *dev, u64 features);
-bool rtun_skb_vlan_tag(const struct sk_buff *skb, __be16 *proto, u16 *tci);
 unsigned char *rtun_skb_data(const struct sk_buff *skb);
-unsigned int rtun_skb_len(const struct sk_buff *skb);
 unsigned int rtun_skb_headlen(const struct sk_buff *skb);
 __be16 rtun_skb_protocol(const struct sk_buff *skb);
 bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
@@ -155,7 +158,6 @@ void rtun_skb_set_protocol(struct sk_buff *skb, __be16 proto);
 void rtun_skb_set_network_header(struct sk_buff *skb, int offset);
 void rtun_skb_probe_transport_header(struct sk_buff *skb);
 void rtun_skb_tx_prepare(struct sk_buff *skb);
-u16 rtun_skb_queue_mapping(const struct sk_buff *skb);
 
 int rtun_ring_init(struct ptr_ring *r, int size);
 int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb);
@@ -178,8 +180,8 @@ u32 rtun_skb_get_hash(struct sk_buff *skb);
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
 int rtun_ring_resize(struct ptr_ring *r, int size);
-void rtun_consume_skb(struct sk_buff *skb);
 void rtun_netif_receive_skb_bh(struct sk_buff *skb);
+void rtun_consume_skb(struct sk_buff *skb);
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 void rtun_module_get(void);
 void rtun_module_put(void);

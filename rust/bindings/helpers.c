@@ -193,11 +193,6 @@ unsigned char *rtun_skb_data(const struct sk_buff *skb)
 	return skb->data;
 }
 
-unsigned int rtun_skb_len(const struct sk_buff *skb)
-{
-	return skb->len;
-}
-
 unsigned int rtun_skb_headlen(const struct sk_buff *skb)
 {
 	return skb_headlen(skb);
@@ -234,11 +229,6 @@ void rtun_skb_tx_prepare(struct sk_buff *skb)
 	skb_tx_timestamp(skb);
 	skb_orphan(skb);
 	nf_reset_ct(skb);
-}
-
-u16 rtun_skb_queue_mapping(const struct sk_buff *skb)
-{
-	return skb_get_queue_mapping(skb);
 }
 
 int rtun_ring_init(struct ptr_ring *r, int size)
@@ -376,6 +366,7 @@ int rtun_fasync_setown(struct file *file)
 	return ret;
 }
 
+/* consume_skb() is an inline kfree_skb() without CONFIG_TRACEPOINTS. */
 void rtun_consume_skb(struct sk_buff *skb)
 {
 	consume_skb(skb);
@@ -542,15 +533,6 @@ void rtun_netdev_set_user_features(struct net_device *dev, u64 features)
 	dev->wanted_features &= ~TUN_USER_FEATURES;
 	dev->wanted_features |= features;
 	netdev_update_features(dev);
-}
-
-bool rtun_skb_vlan_tag(const struct sk_buff *skb, __be16 *proto, u16 *tci)
-{
-	if (!skb_vlan_tag_present(skb))
-		return false;
-	*proto = skb->vlan_proto;
-	*tci = skb_vlan_tag_get(skb);
-	return true;
 }
 
 /*

@@ -81,10 +81,27 @@ impl Skb {
         self.ptr.as_ptr()
     }
 
+    /// Reads the `sk_buff` field at `offset`, of type `F`.
+    ///
+    /// # Safety
+    ///
+    /// `offset` is a field's offset (clang's `offsetof`, see bindings.h) and `F` its type.
+    unsafe fn field<F: Copy>(&self, offset: u32) -> F {
+        // SAFETY: `self.ptr` is valid by the type invariant; per the caller the field is
+        // in bounds and properly aligned for `F`.
+        unsafe {
+            self.as_raw()
+                .cast::<u8>()
+                .add(offset as usize)
+                .cast::<F>()
+                .read()
+        }
+    }
+
     /// Total length of the packet data.
     pub(crate) fn len(&self) -> u32 {
-        // SAFETY: `self.ptr` is valid by the type invariant.
-        unsafe { b::rtun_skb_len(self.as_raw()) }
+        // SAFETY: `len` is an `unsigned int`.
+        unsafe { self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET) }
     }
 
     /// The protocol (`skb->protocol`), in network byte order.
@@ -99,10 +116,10 @@ impl Skb {
         unsafe { b::rtun_skb_set_protocol(self.as_raw(), proto) }
     }
 
-    /// The transmit queue the stack chose for this packet.
+    /// The transmit queue the stack chose for this packet (`skb_get_queue_mapping`).
     pub(crate) fn queue_mapping(&self) -> u16 {
-        // SAFETY: `self.ptr` is valid by the type invariant.
-        unsafe { b::rtun_skb_queue_mapping(self.as_raw()) }
+        // SAFETY: `queue_mapping` is a `__u16`.
+        unsafe { self.field::<u16>(b::rtun_const_RTUN_SKB_QUEUE_MAPPING_OFFSET) }
     }
 
     /// The symmetric flow hash (same for both directions of a flow).
@@ -114,9 +131,15 @@ impl Skb {
     /// The VLAN tag the stack left out of the packet data (`(proto, tci)`, proto
     /// big-endian), if any.
     pub(crate) fn vlan_tag(&self) -> Option<(u16, u16)> {
-        let (mut proto, mut tci) = (0u16, 0u16);
-        // SAFETY: `self.ptr` is valid; the out-pointers are valid for writes.
-        unsafe { b::rtun_skb_vlan_tag(self.as_raw(), &mut proto, &mut tci) }.then_some((proto, tci))
+        // SAFETY: `vlan_proto` is a `__be16` and `vlan_tci` a `__u16`.
+        let (proto, tci) = unsafe {
+            (
+                self.field::<u16>(b::rtun_const_RTUN_SKB_VLAN_PROTO_OFFSET),
+                self.field::<u16>(b::rtun_const_RTUN_SKB_VLAN_TCI_OFFSET),
+            )
+        };
+        // skb_vlan_tag_present(): the two fields together (`vlan_all`) are not zero.
+        (proto != 0 || tci != 0).then_some((proto, tci))
     }
 
     /// Makes the first `len` bytes linear; false when the packet is shorter.
