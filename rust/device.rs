@@ -430,11 +430,15 @@ impl NetDevOps for Device {
         let d = dev.data();
         let live = d.queues.live();
         if d.steering_prog.is_set() {
+            // tun.c's tun_ebpf_select_queue: no queue, no program run; the result is
+            // cut to 16 bits before the modulo. Mid-change, `live` may run ahead of the
+            // stack's count; the core caps the index to that.
+            if live == 0 {
+                return 0;
+            }
             let pick = read_section(|rcu| d.steering_prog.run_ref(rcu, skb));
             if let Some(pick) = pick {
-                // tun.c's tun_ebpf_select_queue. Mid-change, `live` may run ahead of
-                // the stack's count; the core caps the index to that.
-                return pick.checked_rem(live).unwrap_or(0) as u16;
+                return (u32::from(pick as u16) % live) as u16;
             }
         }
         if live <= 1 {

@@ -86,11 +86,25 @@ impl QueueSet {
 
     /// Publishes a new live array, tells the stack the new count and shares the
     /// device's packet budget among the live queues.
+    ///
+    /// The stack's count never falls below what `ndo_select_queue` may pick (the core
+    /// warns when it does, and tun.c lets it happen): growing, the stack learns the new
+    /// count first; shrinking, last, after the grace period in which every pick made
+    /// with the old count has been transmitted.
     fn publish(&self, dev: &TunDev, next: KVec<Arc<Queue>>, removed: bool, rtnl: &Rtnl) -> Result {
         let n = next.len() as u32;
-        self.publish_array(next, removed, rtnl)?;
-        // Shrinking never fails; growing is within the queues `alloc_netdev_mqs` made.
-        let _ = dev.set_real_num_queues(n, rtnl);
+        let old = self.live();
+        if n > old {
+            dev.set_real_num_queues(n, rtnl)?;
+            if let Err(e) = self.publish_array(next, removed, rtnl) {
+                let _ = dev.set_real_num_queues(old, rtnl);
+                return Err(e);
+            }
+        } else {
+            self.publish_array(next, removed, rtnl)?;
+            // Shrinking never fails.
+            let _ = dev.set_real_num_queues(n, rtnl);
+        }
         let size = ring_size(dev.tx_queue_len(), n);
         for q in self.live.read_rtnl(rtnl) {
             // A failed resize keeps the old, working ring: only the budget is off.
@@ -99,13 +113,22 @@ impl QueueSet {
         Ok(())
     }
 
-    /// Publishes a new live array without touching the stack's queue count.
+    /// Publishes a new live array without touching the stack's queue count. The count
+    /// `ndo_select_queue` scales to drops before the array shrinks (so no pick made
+    /// after that is past the new array) and rises after it grows.
     fn publish_array(&self, next: KVec<Arc<Queue>>, removed: bool, rtnl: &Rtnl) -> Result {
         for (i, q) in next.iter().enumerate() {
             q.index.store(i as u32, Ordering::Relaxed);
         }
         let n = next.len() as u32;
-        self.live.publish(next, removed, rtnl)?;
+        let old = self.live();
+        if n < old {
+            self.num_live.store(n, Ordering::Relaxed);
+        }
+        if let Err(e) = self.live.publish(next, removed, rtnl) {
+            self.num_live.store(old, Ordering::Relaxed);
+            return Err(e);
+        }
         self.num_live.store(n, Ordering::Relaxed);
         Ok(())
     }

@@ -94,10 +94,11 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
     skb.set_network_header(0);
     skb.probe_transport_header();
     // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue,
-    // and the transmit queue a forwarding device picks) — unless the queue is disabled,
-    // whose stale index may be past the stack's count (RPS warns about those).
+    // and the transmit queue a forwarding device picks) — unless the index is past the
+    // stack's count (a disabled queue's stale index, or a change in progress), which
+    // RPS and XDP warn about.
     let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
-    if !q.is_detached() && index < dev.data().queues.live() {
+    if !q.is_detached() && index < dev.real_num_rx_queues() {
         skb.record_rx_queue(index as u16);
     }
 

@@ -23,14 +23,16 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) {
     let dropped = match verdict {
         Ok(q) => {
             // The packet may wait in the ring indefinitely: don't hold the sender's socket.
-            skb.prepare_to_queue();
-            q.enqueue(skb).err().map(|skb| (skb, skb::DROP_FULL_RING))
+            match skb.prepare_to_queue() {
+                Ok(()) => q.enqueue(skb).err().map(|skb| (skb, skb::DROP_FULL_RING)),
+                Err(_) => Some((skb, skb::DROP_UCOPY_FAULT)),
+            }
         }
         Err(reason) => Some((skb, reason)),
     };
     if let Some((skb, reason)) = dropped {
         dev.count_tx_dropped();
-        skb.drop_reason(reason);
+        skb.tx_drop(reason);
     }
 }
 
@@ -48,7 +50,8 @@ fn filter(d: &Device, rcu: &RcuSection<'_>, skb: &mut Skb) -> Result<(), DropRea
     match d.socket_filter.run(rcu, skb) {
         None => {}
         Some(0) => return Err(skb::DROP_SOCKET_FILTER),
-        Some(len) => skb.trim(len.max(1)).map_err(|_| skb::DROP_NOMEM)?,
+        // sk_filter_trim_cap() reports a failed trim as the filter's drop too.
+        Some(len) => skb.trim(len.max(1)).map_err(|_| skb::DROP_SOCKET_FILTER)?,
     }
     match d.filter_prog.run(rcu, skb) {
         None => Ok(()),

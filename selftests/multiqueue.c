@@ -414,6 +414,10 @@ TEST_F(mq, steering_ebpf_picks_the_queue)
 	EXPECT_LE(60, count_flows(self->fd, counts, 7102));
 	EXPECT_LE(60, counts[1]);
 	EXPECT_EQ(0, counts[3]);
+	/* The result is cut to 16 bits first: 0x10000 picks queue 0, not 65536 % 3. */
+	ASSERT_EQ(0, set_const_prog(self->fd[0], TUNSETSTEERINGEBPF, 0x10000));
+	EXPECT_LE(60, count_flows(self->fd, counts, 7104));
+	EXPECT_LE(60, counts[0]);
 	ASSERT_EQ(0, set_queue(self->fd[3], IFF_ATTACH_QUEUE));
 
 	/* Without the program, flows spread over the queues again. */

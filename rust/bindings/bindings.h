@@ -109,6 +109,7 @@ struct net_device *rtun_dev_get_rcu(struct net_device **slot);
 bool rtun_netif_running(const struct net_device *dev);
 bool rtun_netif_carrier_ok(const struct net_device *dev);
 bool rtun_dev_registered(const struct net_device *dev);
+bool rtun_dev_unregistering(const struct net_device *dev);
 void rtun_dev_net_set(struct net_device *dev, struct net *net);
 struct net *rtun_dev_net(const struct net_device *dev);
 void rtun_netif_tx_start_all_queues(struct net_device *dev);
@@ -157,7 +158,7 @@ bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 void rtun_skb_set_protocol(struct sk_buff *skb, __be16 proto);
 void rtun_skb_set_network_header(struct sk_buff *skb, int offset);
 void rtun_skb_probe_transport_header(struct sk_buff *skb);
-void rtun_skb_tx_prepare(struct sk_buff *skb);
+int rtun_skb_tx_prepare(struct sk_buff *skb);
 
 int rtun_ring_init(struct ptr_ring *r, int size);
 int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb);

@@ -48,6 +48,11 @@ bool rtun_dev_registered(const struct net_device *dev)
 	return READ_ONCE(dev->reg_state) == NETREG_REGISTERED;
 }
 
+bool rtun_dev_unregistering(const struct net_device *dev)
+{
+	return READ_ONCE(dev->reg_state) == NETREG_UNREGISTERING;
+}
+
 void rtun_dev_net_set(struct net_device *dev, struct net *net)
 {
 	dev_net_set(dev, net);
@@ -223,12 +228,19 @@ void rtun_skb_probe_transport_header(struct sk_buff *skb)
 	skb_probe_transport_header(skb);
 }
 
-/* What tun_net_xmit does to an skb it will hold for an unbounded time. */
-void rtun_skb_tx_prepare(struct sk_buff *skb)
+/*
+ * What tun_net_xmit does to an skb it will hold for an unbounded time: zerocopy
+ * fragments copied (their sender gets them back), timestamp, orphan, conntrack
+ * reference dropped. Fails only when the copy cannot be allocated.
+ */
+int rtun_skb_tx_prepare(struct sk_buff *skb)
 {
+	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC)))
+		return -ENOMEM;
 	skb_tx_timestamp(skb);
 	skb_orphan(skb);
 	nf_reset_ct(skb);
+	return 0;
 }
 
 int rtun_ring_init(struct ptr_ring *r, int size)

@@ -76,7 +76,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
     /// after `ndo_uninit`.
     pub(crate) fn clear_unregistering(&self, proof: &Unregistering<'_, T>) {
         let old = self.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
-        if !core::ptr::eq(old, proof.dev().as_raw()) {
+        if !proof.holds_registration() || !core::ptr::eq(old, proof.dev().as_raw()) {
             // Not the device being unregistered (or empty): the general rule applies.
             return Self::release(old, proof.rtnl());
         }

@@ -184,6 +184,13 @@ impl NetDev {
         unsafe { (*self.as_raw()).num_tx_queues }
     }
 
+    /// The receive queues the stack uses now (`real_num_rx_queues`).
+    pub(crate) fn real_num_rx_queues(&self) -> u32 {
+        // SAFETY: reading an aligned field of a valid device (READ_ONCE: RTNL holders
+        // change it).
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).real_num_rx_queues) }
+    }
+
     /// The transmit queue length (`ip link set txqueuelen`).
     pub(crate) fn tx_queue_len(&self) -> u32 {
         // SAFETY: reading an aligned field of a valid device.
@@ -448,6 +455,8 @@ impl<T: NetDevOps> Dev<T> {
 pub(crate) struct Unregistering<'a, T: NetDevOps> {
     dev: &'a Dev<T>,
     rtnl: &'a Rtnl,
+    /// False when `register_netdevice` failed after `ndo_init`: no grace period follows.
+    holds_registration: bool,
 }
 
 impl<T: NetDevOps> Unregistering<'_, T> {
@@ -459,6 +468,12 @@ impl<T: NetDevOps> Unregistering<'_, T> {
     /// RTNL, held throughout.
     pub(crate) fn rtnl(&self) -> &Rtnl {
         self.rtnl
+    }
+
+    /// Whether the core holds the registration reference until a grace period after
+    /// `ndo_uninit` (a real unregistration, not a failed registration).
+    pub(crate) fn holds_registration(&self) -> bool {
+        self.holds_registration
     }
 }
 
@@ -505,7 +520,18 @@ impl<T: NetDevOps> Callbacks<T> {
     unsafe extern "C" fn uninit(dev: *mut b::net_device) {
         // SAFETY: one of our devices; the core calls ndo_uninit with RTNL held.
         let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
-        T::uninit(dev, &Unregistering { dev, rtnl: &rtnl });
+        // `register_netdevice` also calls ndo_uninit when it fails, with no
+        // registration reference taken: the proof holds only when unregistering.
+        // SAFETY: `dev` is valid.
+        let holds_registration = unsafe { b::rtun_dev_unregistering(dev.as_raw()) };
+        T::uninit(
+            dev,
+            &Unregistering {
+                dev,
+                rtnl: &rtnl,
+                holds_registration,
+            },
+        );
     }
 
     /// # Safety

@@ -221,11 +221,20 @@ impl Skb {
         self.set_protocol_be(proto);
     }
 
-    /// Readies an skb the driver will hold for an unbounded time: timestamp, orphan (so
-    /// the sending socket is not held back), conntrack reference dropped.
-    pub(crate) fn prepare_to_queue(&mut self) {
+    /// Readies an skb the driver will hold for an unbounded time: zerocopy fragments
+    /// copied, timestamp, orphan (so the sending socket is not held back), conntrack
+    /// reference dropped. Fails when the copy cannot be allocated.
+    pub(crate) fn prepare_to_queue(&mut self) -> Result {
         // SAFETY: `self.ptr` is valid and owned.
-        unsafe { b::rtun_skb_tx_prepare(self.as_raw()) }
+        kernel::error::to_result(unsafe { b::rtun_skb_tx_prepare(self.as_raw()) })
+    }
+
+    /// Frees a packet the device could not transmit: its zerocopy sender is told
+    /// (`skb_tx_error`), then it is dropped for `reason`.
+    pub(crate) fn tx_drop(self, reason: DropReason) {
+        // SAFETY: `self.ptr` is valid and owned.
+        unsafe { b::skb_tx_error(self.as_raw()) };
+        self.drop_reason(reason)
     }
 
     /// Records the receive queue the packet arrived on (`skb_record_rx_queue`).
