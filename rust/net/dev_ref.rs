@@ -44,11 +44,10 @@ impl<T: NetDevOps> RcuDevRef<T> {
 
     /// A new reference to the device, if one is set (`tun_get`).
     pub(crate) fn get(&self) -> Option<ARef<Dev<T>>> {
-        // SAFETY: `ptr` is a valid `struct net_device *` slot, written only by the
-        // atomic swaps below (Release). The shim loads it with rcu_dereference inside
-        // rcu_read_lock and takes a reference (dev_hold) before unlocking; by the type
-        // invariant the device is valid throughout that read section. One call in place
-        // of four on every read and write.
+        // One call in place of four on every read and write: the shim loads the slot with
+        // rcu_dereference inside rcu_read_lock and takes dev_hold before unlocking.
+        // SAFETY: `ptr` is a `struct net_device *` slot written only by the swaps below;
+        // by the type invariant the device stays valid through the shim's read section.
         let p = unsafe { b::rtun_dev_get_rcu(self.ptr.as_ptr()) };
         // SAFETY: the shim returned a device of ours with a reference we now own.
         NonNull::new(p).map(|p| unsafe { ARef::from_raw(p.cast::<Dev<T>>()) })
@@ -81,9 +80,9 @@ impl<T: NetDevOps> RcuDevRef<T> {
             return Self::release(old, proof.rtnl());
         }
         if let Some(old) = NonNull::new(old) {
-            // SAFETY: `old` carried our reference (type invariant); `proof` says the
-            // registration reference of this very device outlives every reader that could
-            // still load `old`.
+            // `proof`: this very device's registration reference outlives every reader
+            // that could still load `old`.
+            // SAFETY: `old` carried our reference (type invariant), dropped safely here.
             drop(unsafe { ARef::from_raw(old.cast::<Dev<T>>()) });
         }
     }

@@ -505,9 +505,9 @@ impl<T: NetDevOps> Callbacks<T> {
                 Skb::from_raw(NonNull::new_unchecked(skb)),
             )
         };
-        // SAFETY: the core transmits with bottom halves off (`__dev_queue_xmit` holds
-        // rcu_read_lock_bh, qdisc runs and pktgen disable them, netpoll interrupts),
-        // all RCU read-side critical sections, for the whole call.
+        // `__dev_queue_xmit` holds rcu_read_lock_bh, qdisc runs and pktgen disable
+        // bottom halves, netpoll disables interrupts.
+        // SAFETY: so the whole call is inside an RCU read-side critical section.
         let rcu = unsafe { RcuSection::assume() };
         T::start_xmit(dev, skb, &rcu);
         b::netdev_tx_NETDEV_TX_OK
