@@ -29,8 +29,8 @@ impl FileOps for Queue {
     }
 
     fn release(this: Arc<Self>, _file: &File) {
-        let rtnl = Rtnl::lock();
-        device::close(&this, &rtnl);
+        let mut rtnl = Rtnl::lock();
+        device::close(&this, &mut rtnl);
     }
 
     fn read_iter(
@@ -79,8 +79,8 @@ impl FileOps for Queue {
 
     fn show_fdinfo(this: ArcBorrow<'_, Self>, m: &SeqFile) {
         let name = {
-            let _rtnl = Rtnl::lock();
-            this.device().map(|d| d.name()).unwrap_or([0; 16])
+            let rtnl = Rtnl::lock();
+            this.device().map(|d| d.name(&rtnl)).unwrap_or([0; 16])
         };
         let end = name.iter().position(|&c| c == 0).unwrap_or(16);
         let name = core::str::from_utf8(&name[..end]).unwrap_or("");
@@ -103,11 +103,11 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         _ => {}
     }
     if let Request::SetQueue(ifr) = req {
-        let rtnl = Rtnl::lock();
+        let mut rtnl = Rtnl::lock();
         let q: Arc<Queue> = q.into();
-        return device::set_queue(&q, ifr.flags(), &rtnl).map(|()| 0);
+        return device::set_queue(&q, ifr.flags(), &mut rtnl).map(|()| 0);
     }
-    let rtnl = Rtnl::lock();
+    let mut rtnl = Rtnl::lock();
     let dev = q.device();
     match req {
         Request::SetIff(mut ifr) => {
@@ -115,7 +115,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
                 return Err(EEXIST);
             }
             let q: Arc<Queue> = q.into();
-            device::set_iff(&q, &mut ifr, &rtnl)?;
+            device::set_iff(&q, &mut ifr, &mut rtnl)?;
             return ifr.write(arg).map(|()| 0);
         }
         Request::SetIfIndex => {
@@ -136,7 +136,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
     match req {
         Request::GetIff => {
             let mut ifr = IfReq::zeroed(compat);
-            ifr.set_name(&dev.name());
+            ifr.set_name(&dev.name(&rtnl));
             let mut flags = d.flags() & device::REPORTED_FLAGS;
             if !d.socket_filter.is_set() {
                 flags |= ioctl::IFF_NOFILTER;
@@ -207,15 +207,10 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             d.set_sndbuf(v, &rtnl);
         }
         Request::GetHwAddr(mut ifr) => {
-            dev.get_mac_address(ifr.sockaddr_mut())?;
+            dev.get_mac_address(ifr.sockaddr_mut(), &rtnl)?;
             ifr.write(arg)?;
         }
-        Request::SetHwAddr(ifr) => {
-            if usize::from(dev.addr_len()) > 14 {
-                return Err(EINVAL);
-            }
-            dev.set_mac_address(ifr.sockaddr(), &rtnl)?;
-        }
+        Request::SetHwAddr(ifr) => dev.set_mac_address(ifr.union_bytes(), &rtnl)?,
         Request::SetOffload(flags) => device::Device::set_offload(&dev, flags, &rtnl)?,
         Request::Vnet(cmd) => d.vnet_ioctl(cmd, arg, &rtnl)?,
         Request::SetEbpf(hook) => d.set_ebpf(hook, ioctl::read_int(arg)?, &rtnl)?,

@@ -11,7 +11,7 @@ use crate::ioctl::{self, IfReq};
 use crate::net::{
     bpf::{BpfProg, BpfSlot},
     netdev::{
-        Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr, Unregistering,
+        Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit,
     },
     rcu::{read_section, RcuSection},
     rtnl::Rtnl,
@@ -75,6 +75,8 @@ pub(crate) struct Device {
     socket_fprog_ptr: AtomicUsize,
     /// `TUNSETTXFILTER`: the destination addresses a TAP device's reader wants.
     pub(crate) tx_filter: TxFilter,
+    /// Writes refused for a malformed virtio-net header (tun.c's `rx_frame_errors`).
+    rx_frame_errors: AtomicU64,
 }
 
 impl Device {
@@ -96,6 +98,7 @@ impl Device {
             socket_fprog_len: AtomicU32::new(0),
             socket_fprog_ptr: AtomicUsize::new(0),
             tx_filter: TxFilter::new(),
+            rx_frame_errors: AtomicU64::new(0),
         })
     }
 
@@ -242,6 +245,11 @@ impl Device {
         Ok(())
     }
 
+    /// Counts a write refused for its malformed virtio-net header.
+    pub(crate) fn count_rx_frame_error(&self) {
+        self.rx_frame_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The flow table, on multiqueue devices.
     pub(crate) fn flows(&self) -> Option<&FlowTable> {
         self.flows.as_ref()
@@ -269,7 +277,7 @@ fn permitted(dev: &TunDev) -> bool {
 
 /// Removes `q` from its device (file close); deletes a non-persistent device left with
 /// no queue.
-pub(crate) fn close(q: &Queue, rtnl: &Rtnl) {
+pub(crate) fn close(q: &Queue, rtnl: &mut Rtnl) {
     let Some(dev) = q.device() else {
         return;
     };
@@ -284,7 +292,7 @@ pub(crate) fn close(q: &Queue, rtnl: &Rtnl) {
 }
 
 /// `TUNSETQUEUE`: disable (`IFF_DETACH_QUEUE`) or re-enable (`IFF_ATTACH_QUEUE`) `q`.
-pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &Rtnl) -> Result {
+pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &mut Rtnl) -> Result {
     let dev = q.device().ok_or(EINVAL)?;
     let d = dev.data();
     if flags & ioctl::IFF_ATTACH_QUEUE != 0 {
@@ -305,7 +313,7 @@ pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &Rtnl) -> Result {
 }
 
 /// `TUNSETIFF`: attach `q` to the device named in `ifr`, creating it if needed.
-pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
+pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Result {
     let flags = ifr.flags();
     if flags & (ioctl::TUN_FEATURES & !ioctl::RTUN_FEATURES) != 0 {
         return Err(EINVAL);
@@ -318,7 +326,11 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
         None
     };
     let driver = &q.driver;
-    let dev = match driver.link.find(&q.net, ifr.name(), rtnl) {
+    let found = driver
+        .link
+        .find(&q.net, ifr.name(), rtnl)
+        .map(|dev| dev.map(|dev| dev.to_aref()));
+    let dev = match found {
         // A name that is not one of our devices: tun.c also says EINVAL.
         Err(e) => {
             return Err(if flags & ioctl::IFF_TUN_EXCL != 0 {
@@ -332,20 +344,22 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
                 return Err(EBUSY);
             }
             let d = dev.data();
-            if want_kind != Some(d.flags() & ioctl::TUN_TYPE_MASK) {
+            // tun.c: IFF_TUN for a TUN device, else IFF_TAP for a TAP device (a request
+            // with both matches either).
+            if flags & d.flags() & ioctl::TUN_TYPE_MASK == 0 {
                 return Err(EINVAL);
             }
             if (flags & ioctl::IFF_MULTI_QUEUE != 0) != (d.flags() & ioctl::IFF_MULTI_QUEUE != 0) {
                 return Err(EINVAL);
             }
-            if !permitted(dev) {
+            if !permitted(&dev) {
                 return Err(EPERM);
             }
-            d.queues.attach(dev, q, d.is_multi_queue(), rtnl)?;
+            d.queues.attach(&dev, q, d.is_multi_queue(), rtnl)?;
             if d.is_multi_queue() && d.queues.live() + d.queues.disabled() > 1 {
                 // More queues of a running multiqueue device: flags are already set.
                 dev.state_change(rtnl);
-                ifr.set_name(&dev.name());
+                ifr.set_name(&dev.name(rtnl));
                 return Ok(());
             }
             d.flags.store(
@@ -353,7 +367,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
                 Ordering::Relaxed,
             );
             dev.state_change(rtnl);
-            dev.to_aref()
+            dev
         }
         Ok(None) => {
             if !q.net.net_admin_capable() {
@@ -392,16 +406,33 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &Rtnl) -> Result {
         }
     };
     dev.set_carrier(flags & ioctl::IFF_NO_CARRIER == 0);
-    ifr.set_name(&dev.name());
+    ifr.set_name(&dev.name(rtnl));
     Ok(())
 }
 
 impl NetDevOps for Device {
-    fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>) {
+    fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
         crate::tx::xmit(dev, skb, rcu)
     }
 
-    fn uninit(dev: &TunDev, ctx: &Unregistering<'_, Self>) {
+    fn up(dev: &TunDev, rtnl: &Rtnl) {
+        // tun.c's NETDEV_UP: writers that polled while the device was down get EPOLLOUT.
+        for q in dev.data().queues.read_rtnl(rtnl) {
+            q.write_space();
+        }
+    }
+
+    fn tx_queue_len_changed(dev: &TunDev, rtnl: &Rtnl) -> Result {
+        // tun.c resizes every ring to the new length; rtun shares it among live queues
+        // (disabled queues are resized when enabled).
+        dev.data().queues.share_budget(dev, rtnl)
+    }
+
+    fn rx_frame_errors(dev: &TunDev) -> u64 {
+        dev.data().rx_frame_errors.load(Ordering::Relaxed)
+    }
+
+    fn uninit(dev: &TunDev, ctx: &mut Unregistering<'_, Self>) {
         let d = dev.data();
         d.queues.delete_all(ctx);
         if d.flags() & ioctl::IFF_PERSIST != 0 {

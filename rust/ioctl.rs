@@ -114,9 +114,10 @@ impl IfReq {
         self.bytes[16..18].copy_from_slice(&(flags as u16).to_ne_bytes());
     }
 
-    /// `ifr_hwaddr`, a `struct sockaddr`.
-    pub(crate) fn sockaddr(&self) -> &[u8; 16] {
-        self.bytes[16..32].try_into().unwrap_or(&[0; 16])
+    /// The union after the name, as the caller's ABI sized it: `ifr_hwaddr` and what
+    /// follows it (an address longer than `sa_data` runs into the rest, as in tun.c).
+    pub(crate) fn union_bytes(&self) -> &[u8] {
+        &self.bytes[16..self.len]
     }
 
     /// `ifr_hwaddr`, for writing.

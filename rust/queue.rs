@@ -28,6 +28,7 @@ pub(crate) const EPOLLOUT: u32 = b::rtun_const_RTUN_EPOLLOUT;
 pub(crate) const EPOLLRDNORM: u32 = b::rtun_const_RTUN_EPOLLRDNORM;
 pub(crate) const EPOLLWRNORM: u32 = b::rtun_const_RTUN_EPOLLWRNORM;
 pub(crate) const EPOLLERR: u32 = b::rtun_const_RTUN_EPOLLERR;
+pub(crate) const EPOLLWRBAND: u32 = b::rtun_const_RTUN_EPOLLWRBAND;
 
 /// One queue of a device: the per-file state.
 #[pin_data]
@@ -54,6 +55,9 @@ pub(crate) struct Queue {
     detached: AtomicBool,
     /// Set when the device goes away under a reader (tun.c's `RCV_SHUTDOWN`).
     pub(crate) shutdown: AtomicBool,
+    /// A poller found no write space (tun.c's `SOCKWQ_ASYNC_NOSPACE`): it is owed an
+    /// `EPOLLOUT` wakeup when space comes.
+    nospace: AtomicBool,
     /// Index in the device's queue array.
     pub(crate) index: AtomicU32,
     /// `TUNSETIFINDEX`: the ifindex for a device this file creates.
@@ -113,6 +117,7 @@ impl Queue {
                 dev: RcuDevRef::new(),
                 detached: AtomicBool::new(false),
                 shutdown: AtomicBool::new(false),
+                nospace: AtomicBool::new(false),
                 index: AtomicU32::new(0),
                 ifindex: AtomicI32::new(0),
                 sndbuf: AtomicI32::new(i32::MAX),
@@ -223,6 +228,18 @@ impl Queue {
         self.wait.wake_poll(EPOLLIN | EPOLLRDNORM | EPOLLERR);
     }
 
+    /// Write space came (the device came up): wake the pollers that found none, with
+    /// `EPOLLOUT` and `SIGIO`/`POLL_OUT` (tun.c's `tun_sock_write_space`).
+    pub(crate) fn write_space(&self) {
+        if !self.nospace.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        self.wait.wake_poll(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+        if self.fasync_on.load(Ordering::Relaxed) {
+            self.fasync.notify_writable();
+        }
+    }
+
     /// `poll`: readable when a packet is queued, writable while the device is up.
     pub(crate) fn poll(&self, file: &File, table: &PollTable<'_>) -> u32 {
         let Some(dev) = self.device() else {
@@ -233,7 +250,11 @@ impl Queue {
         if !self.ring.is_empty() {
             mask |= EPOLLIN | EPOLLRDNORM;
         }
-        if dev.flags() & b::net_device_flags_IFF_UP != 0 {
+        // As tun.c: not writable, so mark the wakeup owed and look again, which pairs with
+        // `write_space` after IFF_UP is set: either this sees the device up, or the
+        // wakeup comes.
+        let writable = || dev.flags() & b::net_device_flags_IFF_UP != 0;
+        if writable() || (!self.nospace.swap(true, Ordering::SeqCst) && writable()) {
             mask |= EPOLLOUT | EPOLLWRNORM;
         }
         if !dev.is_registered() {

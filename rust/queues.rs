@@ -80,72 +80,78 @@ impl QueueSet {
     }
 
     /// The live queues, for an RTNL holder.
-    pub(crate) fn read_rtnl<'r>(&self, rtnl: &'r Rtnl) -> &'r [Arc<Queue>] {
+    pub(crate) fn read_rtnl<'a>(&'a self, rtnl: &'a Rtnl) -> &'a [Arc<Queue>] {
         self.live.read_rtnl(rtnl)
     }
 
-    /// Publishes a new live array, tells the stack the new count and shares the
-    /// device's packet budget among the live queues.
-    ///
-    /// The stack's count never falls below what `ndo_select_queue` may pick (the core
-    /// warns when it does, and tun.c lets it happen): growing, the stack learns the new
-    /// count first; shrinking, last, after the grace period in which every pick made
-    /// with the old count has been transmitted.
-    fn publish(&self, dev: &TunDev, next: KVec<Arc<Queue>>, removed: bool, rtnl: &Rtnl) -> Result {
-        let n = next.len() as u32;
+    /// Makes `q` the last live queue. The stack learns the new count first, so that
+    /// `ndo_select_queue` never picks past what it knows (the core warns when it does).
+    fn add_live(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
         let old = self.live();
-        if n > old {
-            dev.set_real_num_queues(n, rtnl)?;
-            if let Err(e) = self.publish_array(next, removed, rtnl) {
-                let _ = dev.set_real_num_queues(old, rtnl);
-                return Err(e);
-            }
-        } else {
-            self.publish_array(next, removed, rtnl)?;
-            // Shrinking never fails.
-            let _ = dev.set_real_num_queues(n, rtnl);
-        }
-        let size = ring_size(dev.tx_queue_len(), n);
-        for q in self.live.read_rtnl(rtnl) {
-            // A failed resize keeps the old, working ring: only the budget is off.
-            let _ = q.ring_resize(size);
-        }
-        Ok(())
-    }
-
-    /// Publishes a new live array without touching the stack's queue count. The count
-    /// `ndo_select_queue` scales to drops before the array shrinks (so no pick made
-    /// after that is past the new array) and rises after it grows.
-    fn publish_array(&self, next: KVec<Arc<Queue>>, removed: bool, rtnl: &Rtnl) -> Result {
-        for (i, q) in next.iter().enumerate() {
-            q.index.store(i as u32, Ordering::Relaxed);
-        }
-        let n = next.len() as u32;
-        let old = self.live();
-        if n < old {
-            self.num_live.store(n, Ordering::Relaxed);
-        }
-        if let Err(e) = self.live.publish(next, removed, rtnl) {
-            self.num_live.store(old, Ordering::Relaxed);
+        let n = old + 1;
+        q.ring_resize(ring_size(dev.tx_queue_len(), n))?;
+        dev.set_real_num_queues(n, rtnl)?;
+        q.index.store(old, Ordering::Relaxed);
+        if let Err(e) = self.live.push(q.clone(), rtnl) {
+            let _ = dev.set_real_num_queues(old, rtnl);
             return Err(e);
         }
         self.num_live.store(n, Ordering::Relaxed);
+        // A ring that could not be resized keeps working: only the budget is off.
+        let _ = self.share_budget(dev, rtnl);
         Ok(())
     }
 
-    /// A copy of the live array with room for one more.
-    fn copy_live(&self, rtnl: &Rtnl) -> Result<KVec<Arc<Queue>>> {
+    /// Takes `q` out of the live array, if it is there: the last queue moves into its slot.
+    /// Cannot fail (a closing file must always get out), and allocates nothing.
+    ///
+    /// The count `ndo_select_queue` scales to drops before the array shrinks, and the stack
+    /// learns it after the grace period in which every pick made with the old count has
+    /// been transmitted.
+    fn remove_live(&self, dev: &TunDev, q: &Queue, rtnl: &mut Rtnl) {
         let cur = self.live.read_rtnl(rtnl);
-        let mut next = KVec::with_capacity(cur.len() + 1, GFP_KERNEL)?;
-        for q in cur {
-            next.push(q.clone(), GFP_KERNEL)?;
+        let Some(pos) = cur.iter().position(|e| core::ptr::eq(&**e, q)) else {
+            return;
+        };
+        let last = cur.len() - 1;
+        cur[last].index.store(pos as u32, Ordering::Relaxed);
+        self.num_live.store(last as u32, Ordering::Relaxed);
+        self.live.swap_remove(pos, rtnl);
+        // Shrinking the stack's count allocates nothing and cannot fail.
+        let _ = dev.set_real_num_queues(last as u32, rtnl);
+        // Flows of the removed queue, and of the index that no longer exists.
+        if let Some(flows) = dev.data().flows() {
+            flows.forget_queue(pos as u32);
+            flows.forget_queue(last as u32);
         }
-        Ok(next)
+        // Rings only grow here; one that cannot keeps its size.
+        let _ = self.share_budget(dev, rtnl);
+    }
+
+    /// Shares the device's packet budget among the live queues (tun.c gives each ring
+    /// `tx_queue_len`). Rings are resized with bottom halves off, as tun.c's
+    /// `ptr_ring_resize_multiple_bh`; what no longer fits is dropped and counted.
+    pub(crate) fn share_budget(&self, dev: &TunDev, rtnl: &Rtnl) -> Result {
+        let size = ring_size(dev.tx_queue_len(), self.live());
+        let mut ret = Ok(());
+        for q in self.live.read_rtnl(rtnl) {
+            // A failed resize keeps the old, working ring: only the budget is off.
+            if let Err(e) = q.ring_resize(size) {
+                ret = Err(e);
+            }
+        }
+        ret
     }
 
     /// Adds a new queue (`TUNSETIFF`). `EBUSY` on a single-queue device that has one,
     /// `E2BIG` when the device has as many queues as it was allocated for.
-    pub(crate) fn attach(&self, dev: &TunDev, q: &Arc<Queue>, multi: bool, rtnl: &Rtnl) -> Result {
+    pub(crate) fn attach(
+        &self,
+        dev: &TunDev,
+        q: &Arc<Queue>,
+        multi: bool,
+        rtnl: &mut Rtnl,
+    ) -> Result {
         let total = self.live() + self.disabled();
         if !multi && self.live() >= 1 {
             return Err(EBUSY);
@@ -153,11 +159,8 @@ impl QueueSet {
         if total >= dev.num_tx_queues() {
             return Err(E2BIG);
         }
-        q.ring_resize(ring_size(dev.tx_queue_len(), self.live() + 1))?;
-        let mut next = self.copy_live(rtnl)?;
-        next.push(q.clone(), GFP_KERNEL)?;
         q.bind(dev, rtnl);
-        if let Err(e) = self.publish(dev, next, false, rtnl) {
+        if let Err(e) = self.add_live(dev, q, rtnl) {
             q.unbind(rtnl);
             return Err(e);
         }
@@ -165,94 +168,64 @@ impl QueueSet {
     }
 
     /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).
-    pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &Rtnl) -> Result {
-        q.ring_resize(ring_size(dev.tx_queue_len(), self.live() + 1))?;
-        let mut next = self.copy_live(rtnl)?;
-        next.push(q.clone(), GFP_KERNEL)?;
-        self.publish(dev, next, false, rtnl)?;
+    pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
+        self.add_live(dev, q, rtnl)?;
         self.remove_disabled(q);
         q.set_detached(false, rtnl);
         Ok(())
     }
 
     /// Disables a live queue (`TUNSETQUEUE` + `IFF_DETACH_QUEUE`).
-    pub(crate) fn disable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &Rtnl) -> Result {
+    pub(crate) fn disable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
         {
             let mut disabled = self.disabled.lock();
             disabled.push(q.clone(), GFP_KERNEL)?;
             self.num_disabled
                 .store(disabled.len() as u32, Ordering::Relaxed);
         }
-        if let Err(e) = self.remove_live(dev, q, rtnl) {
-            self.remove_disabled(q);
-            return Err(e);
-        }
+        self.remove_live(dev, q, rtnl);
         q.set_detached(true, rtnl);
         q.ring.purge();
         Ok(())
     }
 
     /// Removes `q` from the device for good (its file closed). Returns the number of
-    /// queues, live and disabled, left.
-    pub(crate) fn close(&self, dev: &TunDev, q: &Queue, rtnl: &Rtnl) -> u32 {
+    /// queues, live and disabled, left. Cannot fail and allocates nothing.
+    pub(crate) fn close(&self, dev: &TunDev, q: &Queue, rtnl: &mut Rtnl) -> u32 {
         if q.is_detached() {
             self.remove_disabled(q);
-        } else if self.remove_live(dev, q, rtnl).is_err() {
-            // No memory for a smaller array: empty it rather than keep a closed queue
-            // reachable. The other queues' files re-attach with TUNSETQUEUE.
-            self.drop_all_live(dev, rtnl);
+        } else {
+            self.remove_live(dev, q, rtnl);
         }
         q.unbind(rtnl);
         q.ring.purge();
         self.live() + self.disabled()
     }
 
-    /// The device is being deleted: unbind every queue and wake its readers.
-    pub(crate) fn delete_all(&self, ctx: &Unregistering<'_, Device>) {
-        let rtnl = ctx.rtnl();
-        for q in self.live.read_rtnl(rtnl) {
+    /// The device is being deleted: unbind every queue, wake its readers and, once no
+    /// transmit can reach the rings any more, drop what they hold (tun.c's
+    /// `tun_detach_all`): a file that attaches to another device reads none of it.
+    pub(crate) fn delete_all(&self, ctx: &mut Unregistering<'_, Device>) {
+        for q in self.live.read_rtnl(ctx.rtnl()) {
             q.unbind_unregistering(ctx);
             q.shut_down();
         }
-        {
+        let disabled = {
             let mut disabled = self.disabled.lock();
-            for q in disabled.iter() {
-                q.unbind_unregistering(ctx);
-                q.shut_down();
-            }
-            disabled.truncate(0);
             self.num_disabled.store(0, Ordering::Relaxed);
+            core::mem::take(&mut *disabled)
+        };
+        for q in disabled.iter() {
+            q.unbind_unregistering(ctx);
+            q.shut_down();
         }
         // The device is being unregistered: its queue kobjects go with it, so the stack's
         // queue count must not change here (tun.c's `tun_detach_all` leaves it too).
-        let _ = self.publish_array(KVec::new(), true, rtnl);
-    }
-
-    fn drop_all_live(&self, dev: &TunDev, rtnl: &Rtnl) {
-        // An empty array needs no allocation: this cannot fail.
-        let _ = self.publish(dev, KVec::new(), true, rtnl);
-    }
-
-    /// Takes `q` out of the live array: the last queue moves into its slot.
-    fn remove_live(&self, dev: &TunDev, q: &Queue, rtnl: &Rtnl) -> Result {
-        let cur = self.live.read_rtnl(rtnl);
-        let Some(pos) = cur.iter().position(|e| core::ptr::eq(&**e, q)) else {
-            return Ok(());
-        };
-        let last = cur.len() - 1;
-        let mut next = KVec::with_capacity(cur.len(), GFP_KERNEL)?;
-        for e in cur {
-            next.push(e.clone(), GFP_KERNEL)?;
+        self.num_live.store(0, Ordering::Relaxed);
+        let live = self.live.take_all(ctx.rtnl_mut());
+        for q in Iterator::chain(live.iter(), disabled.iter()) {
+            q.ring.purge();
         }
-        next.swap(pos, last);
-        next.truncate(last);
-        self.publish(dev, next, true, rtnl)?;
-        // Flows of the removed queue, and of the index that no longer exists.
-        if let Some(flows) = dev.data().flows() {
-            flows.forget_queue(pos as u32);
-            flows.forget_queue(last as u32);
-        }
-        Ok(())
     }
 
     fn remove_disabled(&self, q: &Queue) {

@@ -85,11 +85,15 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
     if let Some((sz, hdr, _)) = vnet {
         if hdr.apply(sz, flags, &mut skb).is_err() {
             // tun.c counts these as frame errors, not drops.
+            dev.data().count_rx_frame_error();
             return Err(EINVAL);
         }
     }
-    if tap {
-        skb.eth_type_trans(dev);
+    if tap && skb.eth_type_trans(dev).is_err() {
+        // Cannot happen after the pull above; refused as that pull's failure would be.
+        dev.count_rx_dropped();
+        skb.drop_reason(skb::DROP_HDR_TRUNC);
+        return Err(ENOMEM);
     }
     skb.set_network_header(0);
     skb.probe_transport_header();

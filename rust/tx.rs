@@ -7,13 +7,14 @@ use kernel::{iov::IovIterDest, prelude::*};
 
 use crate::device::{Device, TunDev};
 use crate::ioctl;
+use crate::net::netdev::Xmit;
 use crate::net::rcu::RcuSection;
 use crate::net::skb::{self, DropReason, Skb};
 use crate::net::vnet;
 use crate::queue::Queue;
 
 /// `ndo_start_xmit`: queue `skb` for the reader of its queue, or drop it.
-pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) {
+pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
     let index = usize::from(skb.queue_mapping());
     let d = dev.data();
     let verdict = match d.queues.read(rcu).get(index) {
@@ -30,9 +31,13 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) {
         }
         Err(reason) => Some((skb, reason)),
     };
-    if let Some((skb, reason)) = dropped {
-        dev.count_tx_dropped();
-        skb.tx_drop(reason);
+    match dropped {
+        Some((skb, reason)) => {
+            dev.count_tx_dropped();
+            skb.tx_drop(reason);
+            Xmit::Dropped
+        }
+        None => Xmit::Queued,
     }
 }
 
@@ -88,6 +93,10 @@ pub(crate) fn read(
 
 /// tun.c's `tun_put_user`: `tun_pi`, virtio-net header, then the packet with its VLAN
 /// tag (if the stack kept it out of the data) put back after the MAC addresses.
+///
+/// Only a fault on `tun_pi` or the virtio-net header fails the read. A fault in the packet
+/// data ends the copy early and the read still returns the packet's length, as in tun.c
+/// (the packet is consumed either way).
 fn put_user(q: &Queue, dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> Result<usize> {
     let d = dev.data();
     let vlan = skb.vlan_tag();
@@ -117,26 +126,36 @@ fn put_user(q: &Queue, dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> R
     if let Some(sz) = vnet_sz {
         vnet::write(sz, d.flags(), dev, skb, dest)?;
     }
+    copy_packet(skb, vlan, dest);
+    dev.count_tx((len + vlan_hlen) as u32);
+    q.count_tx((len + vlan_hlen) as u32);
+    Ok(total)
+}
+
+/// The packet data into `dest`, with the VLAN tag put back after the MAC addresses;
+/// stops at the first fault or when `dest` is full.
+fn copy_packet(skb: &Skb, vlan: Option<(u16, u16)>, dest: &mut IovIterDest<'_>) {
+    let len = skb.len() as usize;
     let mut offset = 0;
     if let Some((proto, tci)) = vlan {
         // Destination and source MAC, then the 802.1Q header, then the rest.
         const MACS: usize = 12;
         let n = MACS.min(dest.len()).min(len);
-        skb.copy_to_iter(0, dest, n as u32)?;
+        if skb.copy_to_iter(0, dest, n as u32).is_err() || dest.is_empty() || n < MACS {
+            return;
+        }
         offset = n;
-        if !dest.is_empty() && n == MACS {
-            let mut tag = [0u8; VLAN_HLEN];
-            tag[..2].copy_from_slice(&proto.to_ne_bytes());
-            tag[2..].copy_from_slice(&tci.to_be_bytes());
-            let m = VLAN_HLEN.min(dest.len());
-            dest.copy_to_iter(&tag[..m]);
+        let mut tag = [0u8; VLAN_HLEN];
+        tag[..2].copy_from_slice(&proto.to_ne_bytes());
+        tag[2..].copy_from_slice(&tci.to_be_bytes());
+        let m = VLAN_HLEN.min(dest.len());
+        if dest.copy_to_iter(&tag[..m]) != VLAN_HLEN || dest.is_empty() {
+            return;
         }
     }
     let n = (len - offset).min(dest.len());
-    skb.copy_to_iter(offset as u32, dest, n as u32)?;
-    dev.count_tx((len + vlan_hlen) as u32);
-    q.count_tx((len + vlan_hlen) as u32);
-    Ok(total)
+    // A fault here is not the reader's error (tun.c ignores it too).
+    let _ = skb.copy_to_iter(offset as u32, dest, n as u32);
 }
 
 /// `VLAN_HLEN`: the 802.1Q tag put back into packets read from a TAP device.

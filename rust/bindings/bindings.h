@@ -81,6 +81,7 @@ enum rtun_const {
 	RTUN_NETDEV_PRIV_OFFSET = offsetof(struct net_device, priv),
 	/* sk_buff fields the datapath reads per packet, without a call. */
 	RTUN_SKB_LEN_OFFSET = offsetof(struct sk_buff, len),
+	RTUN_SKB_DATA_LEN_OFFSET = offsetof(struct sk_buff, data_len),
 	RTUN_SKB_QUEUE_MAPPING_OFFSET = offsetof(struct sk_buff, queue_mapping),
 	RTUN_SKB_VLAN_PROTO_OFFSET = offsetof(struct sk_buff, vlan_proto),
 	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
@@ -100,6 +101,13 @@ enum rtun_const {
 	RTUN_FMODE_NOWAIT = FMODE_NOWAIT,
 	RTUN_IOCB_NOWAIT = IOCB_NOWAIT,
 	RTUN_O_NONBLOCK = O_NONBLOCK,
+	RTUN_EPOLLWRBAND = EPOLLWRBAND,
+	RTUN_POLL_OUT = POLL_OUT,
+	RTUN_NET_XMIT_DROP = NET_XMIT_DROP,
+	RTUN_NETDEV_UP = NETDEV_UP,
+	RTUN_NETDEV_CHANGE_TX_QUEUE_LEN = NETDEV_CHANGE_TX_QUEUE_LEN,
+	RTUN_NOTIFY_DONE = NOTIFY_DONE,
+	RTUN_NOTIFY_BAD = NOTIFY_BAD,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -134,7 +142,7 @@ uid_t rtun_from_kuid_current(kuid_t uid);
 gid_t rtun_from_kgid_current(kgid_t gid);
 
 struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len,
-			       unsigned int linear);
+			       unsigned int linear, int *err);
 unsigned int rtun_skb_max_head(void);
 
 /*
@@ -180,7 +188,11 @@ void rtun_netdev_set_features(struct net_device *dev);
 u32 rtun_skb_get_hash(struct sk_buff *skb);
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
-int rtun_ring_resize(struct ptr_ring *r, int size);
+int rtun_ring_resize_bh(struct ptr_ring *r, int size, void (*destroy)(void *));
+struct net_device *rtun_skb_dev(const struct sk_buff *skb);
+void rtun_preempt_disable(void);
+void rtun_preempt_enable(void);
+struct net_device *rtun_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info);
 void rtun_netif_receive_skb_bh(struct sk_buff *skb);
 void rtun_consume_skb(struct sk_buff *skb);
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);

@@ -164,11 +164,10 @@ gid_t rtun_from_kgid_current(kgid_t gid)
  * linear head of `linear` bytes and the rest in page fragments.
  */
 struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len,
-			       unsigned int linear)
+			       unsigned int linear, int *err)
 {
 	unsigned int prepad = NET_SKB_PAD + NET_IP_ALIGN;
 	struct sk_buff *skb;
-	int err;
 
 	if (prepad + len < PAGE_SIZE)
 		linear = len;
@@ -176,7 +175,7 @@ struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len,
 	if (len - linear > MAX_SKB_FRAGS * (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER))
 		linear = len - MAX_SKB_FRAGS * (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
 	skb = alloc_skb_with_frags(prepad + linear, len - linear,
-				   PAGE_ALLOC_COSTLY_ORDER, &err, GFP_KERNEL);
+				   PAGE_ALLOC_COSTLY_ORDER, err, GFP_KERNEL);
 	if (!skb)
 		return NULL;
 	skb->dev = dev;
@@ -353,9 +352,30 @@ int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value)
 	return nla_put_u32(skb, attr, value);
 }
 
-int rtun_ring_resize(struct ptr_ring *r, int size)
+/* tun_queue_resize(): bottom halves off, never interrupts, for one ring. */
+int rtun_ring_resize_bh(struct ptr_ring *r, int size, void (*destroy)(void *))
 {
-	return ptr_ring_resize(r, size, GFP_KERNEL, rtun_ring_free_skb);
+	return ptr_ring_resize_multiple_bh(&r, 1, size, GFP_KERNEL, destroy);
+}
+
+struct net_device *rtun_skb_dev(const struct sk_buff *skb)
+{
+	return skb->dev;
+}
+
+void rtun_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void rtun_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+struct net_device *rtun_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info)
+{
+	return netdev_notifier_info_to_dev(info);
 }
 
 void rtun_module_get(void)

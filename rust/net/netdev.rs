@@ -17,7 +17,7 @@ use kernel::{
 };
 
 use crate::bindings as b;
-use crate::net::{rcu::RcuSection, rtnl::Rtnl, skb::Skb};
+use crate::net::{preempt::NoPreempt, rcu::RcuSection, rtnl::Rtnl, skb::Skb};
 
 /// A network namespace reference (`get_net`/`put_net`).
 ///
@@ -98,11 +98,11 @@ impl NetDev {
         self.0.get()
     }
 
-    /// The interface name (a copy: it can change on rename).
-    pub(crate) fn name(&self) -> [u8; 16] {
+    /// The interface name (a copy: it can change on rename once RTNL is released).
+    pub(crate) fn name(&self, _rtnl: &Rtnl) -> [u8; 16] {
         let mut out = [0u8; 16];
-        // SAFETY: `name` is a NUL-terminated array inside a valid device; renames happen
-        // under RTNL and a torn copy is still NUL-terminated (the last byte is always 0).
+        // SAFETY: `name` is an array inside a valid device, and renames happen under RTNL,
+        // which `_rtnl` proves held: nobody writes it during the copy.
         let name = unsafe { &(*self.as_raw()).name };
         for (o, c) in out.iter_mut().zip(name.iter()) {
             *o = c.to_ne_bytes()[0];
@@ -132,8 +132,8 @@ impl NetDev {
     }
 
     /// The hardware address into the `struct sockaddr` of an ifreq (`SIOCGIFHWADDR`).
-    pub(crate) fn get_mac_address(&self, sockaddr: &mut [u8; 16]) -> Result {
-        let name = self.name();
+    pub(crate) fn get_mac_address(&self, sockaddr: &mut [u8; 16], rtnl: &Rtnl) -> Result {
+        let name = self.name(rtnl);
         // SAFETY: `sockaddr` is a writable `struct sockaddr`; the name is NUL-terminated.
         to_result(unsafe {
             b::netif_get_mac_address(
@@ -144,15 +144,17 @@ impl NetDev {
         })
     }
 
-    /// Sets the hardware address from the `struct sockaddr` of an ifreq (`SIOCSIFHWADDR`).
-    pub(crate) fn set_mac_address(&self, sockaddr: &[u8; 16], _rtnl: &Rtnl) -> Result {
-        // SAFETY: RTNL held; dev_set_mac_address_user reads at most `addr_len` (<= 14, the
-        // caller checks) bytes of `sa_data` after the family.
+    /// Sets the hardware address from the union of an ifreq (`SIOCSIFHWADDR`): a
+    /// `struct sockaddr` whose address may run past its 14 bytes of `sa_data` into the
+    /// rest of the union, as tun.c passes the ifreq itself.
+    pub(crate) fn set_mac_address(&self, sockaddr: &[u8], _rtnl: &Rtnl) -> Result {
+        // SAFETY: all-zeroes is a valid `sockaddr_storage` (plain bytes).
         let mut ss: b::__kernel_sockaddr_storage = unsafe { core::mem::zeroed() };
-        // SAFETY: `ss` is at least 16 bytes and plain data.
-        unsafe {
-            core::ptr::copy_nonoverlapping(sockaddr.as_ptr(), (&raw mut ss).cast::<u8>(), 16)
-        };
+        let n = sockaddr.len().min(core::mem::size_of_val(&ss));
+        // SAFETY: `ss` has room for `n` bytes, `sockaddr` holds them, and they don't overlap.
+        unsafe { core::ptr::copy_nonoverlapping(sockaddr.as_ptr(), (&raw mut ss).cast::<u8>(), n) };
+        // `dev_set_mac_address_user` reads `addr_len` (at most 16 for our link types)
+        // bytes after the family: within the 128 bytes of `ss`, zeroes past the union.
         // SAFETY: RTNL is held; `ss` is valid for the call.
         to_result(unsafe {
             b::dev_set_mac_address_user(self.as_raw(), &mut ss, core::ptr::null_mut())
@@ -164,12 +166,6 @@ impl NetDev {
     pub(crate) fn set_user_features(&self, features: u64, _rtnl: &Rtnl) {
         // SAFETY: RTNL is held, as `netdev_update_features` requires.
         unsafe { b::rtun_netdev_set_user_features(self.as_raw(), features) }
-    }
-
-    /// The hardware address length.
-    pub(crate) fn addr_len(&self) -> u8 {
-        // SAFETY: reading a field of a valid device.
-        unsafe { (*self.as_raw()).addr_len }
     }
 
     /// Whether the device is registered (not yet being unregistered).
@@ -216,14 +212,17 @@ impl NetDev {
         unsafe { b::rtun_netif_receive_skb_bh(skb.into_raw().cast()) };
     }
 
-    /// Counts a received packet of `len` bytes.
+    /// Counts a received packet of `len` bytes (from process context, as `write`).
     pub(crate) fn count_rx(&self, len: u32) {
-        // SAFETY: `self` is valid and has per-CPU tstats (set up by `LinkOps::create`).
+        let _cpu = NoPreempt::new();
+        // SAFETY: `self` is valid and has per-CPU tstats (set up by `LinkOps::create`);
+        // preemption is off, so this CPU's counters stay ours for the update.
         unsafe { b::rtun_dev_sw_netstats_rx_add(self.as_raw(), len) }
     }
 
-    /// Counts a transmitted packet of `len` bytes.
+    /// Counts a transmitted packet of `len` bytes (from process context, as `read`).
     pub(crate) fn count_tx(&self, len: u32) {
+        let _cpu = NoPreempt::new();
         // SAFETY: as in `count_rx`.
         unsafe { b::rtun_dev_sw_netstats_tx_add(self.as_raw(), len) }
     }
@@ -255,8 +254,9 @@ impl NetDev {
         unsafe { b::netdev_state_change(self.as_raw()) }
     }
 
-    /// Unregisters the device; the core frees it once the last reference is gone.
-    pub(crate) fn unregister(&self, _rtnl: &Rtnl) {
+    /// Unregisters the device; the core frees it once the last reference is gone. Runs
+    /// `ndo_uninit`, which may change RTNL-guarded state: hence `&mut Rtnl`.
+    pub(crate) fn unregister(&self, _rtnl: &mut Rtnl) {
         if self.is_registered() {
             // SAFETY: RTNL is held and the device is registered.
             unsafe { b::unregister_netdevice_queue(self.as_raw(), core::ptr::null_mut()) }
@@ -282,11 +282,22 @@ pub(crate) enum Kind {
 /// What the device's private data implements: the netdev callbacks.
 pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     /// `ndo_start_xmit`: the stack hands over a packet; it is always consumed. Runs in
-    /// an RCU read-side critical section (`rcu`).
-    fn start_xmit(dev: &Dev<Self>, skb: Skb, rcu: &RcuSection<'_>);
+    /// an RCU read-side critical section (`rcu`). The verdict tells a sender that
+    /// bypasses the qdisc (`PACKET_QDISC_BYPASS`) whether its packet was dropped.
+    fn start_xmit(dev: &Dev<Self>, skb: Skb, rcu: &RcuSection<'_>) -> Xmit;
 
     /// `ndo_uninit`: the device is being unregistered (RTNL held).
-    fn uninit(dev: &Dev<Self>, ctx: &Unregistering<'_, Self>);
+    fn uninit(dev: &Dev<Self>, ctx: &mut Unregistering<'_, Self>);
+
+    /// `NETDEV_UP`: the device came up (RTNL held; `IFF_UP` is set).
+    fn up(dev: &Dev<Self>, rtnl: &Rtnl);
+
+    /// `NETDEV_CHANGE_TX_QUEUE_LEN`: `tx_queue_len` changed (RTNL held). An error makes
+    /// the core put the old length back.
+    fn tx_queue_len_changed(dev: &Dev<Self>, rtnl: &Rtnl) -> Result;
+
+    /// Frames userspace wrote with a malformed header, added to `rx_frame_errors`.
+    fn rx_frame_errors(dev: &Dev<Self>) -> u64;
 
     /// `ndo_change_carrier` (RTNL held).
     fn change_carrier(dev: &Dev<Self>, on: bool, rtnl: &Rtnl) -> Result;
@@ -327,6 +338,15 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     /// Per-queue counter values, `QUEUE_STAT_NAMES.len()` per queue, for at most
     /// `stat_queues` queues, into `out`.
     fn queue_stats(dev: &Dev<Self>, out: &mut [u64]);
+}
+
+/// What `ndo_start_xmit` did with a packet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Xmit {
+    /// Queued for the device's reader (`NETDEV_TX_OK`).
+    Queued,
+    /// Dropped and counted (`NET_XMIT_DROP`, as tun.c answers).
+    Dropped,
 }
 
 /// The sysfs attributes of a device (`tun_flags`, `owner`, `group`).
@@ -454,7 +474,7 @@ impl<T: NetDevOps> Dev<T> {
 /// (`unregister_netdevice_many_notify`).
 pub(crate) struct Unregistering<'a, T: NetDevOps> {
     dev: &'a Dev<T>,
-    rtnl: &'a Rtnl,
+    rtnl: &'a mut Rtnl,
     /// False when `register_netdevice` failed after `ndo_init`: no grace period follows.
     holds_registration: bool,
 }
@@ -467,6 +487,11 @@ impl<T: NetDevOps> Unregistering<'_, T> {
 
     /// RTNL, held throughout.
     pub(crate) fn rtnl(&self) -> &Rtnl {
+        self.rtnl
+    }
+
+    /// RTNL, for changes to RTNL-guarded state.
+    pub(crate) fn rtnl_mut(&mut self) -> &mut Rtnl {
         self.rtnl
     }
 
@@ -509,8 +534,11 @@ impl<T: NetDevOps> Callbacks<T> {
         // bottom halves, netpoll disables interrupts.
         // SAFETY: so the whole call is inside an RCU read-side critical section.
         let rcu = unsafe { RcuSection::assume() };
-        T::start_xmit(dev, skb, &rcu);
-        b::netdev_tx_NETDEV_TX_OK
+        match T::start_xmit(dev, skb, &rcu) {
+            Xmit::Queued => b::netdev_tx_NETDEV_TX_OK,
+            // The skb is consumed either way: a "complete" code (`dev_xmit_complete`).
+            Xmit::Dropped => b::rtun_const_RTUN_NET_XMIT_DROP as b::netdev_tx_t,
+        }
     }
 
     /// # Safety
@@ -518,17 +546,19 @@ impl<T: NetDevOps> Callbacks<T> {
     /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn uninit(dev: *mut b::net_device) {
-        // SAFETY: one of our devices; the core calls ndo_uninit with RTNL held.
-        let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
+        // SAFETY: one of our devices; the core calls ndo_uninit with RTNL held, from
+        // `unregister_netdevice*` or a failed `register_netdevice`, which this layer calls
+        // only with `&mut Rtnl` (see `rtnl.rs`).
+        let (dev, mut rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
         // `register_netdevice` also calls ndo_uninit when it fails, with no
         // registration reference taken: the proof holds only when unregistering.
         // SAFETY: `dev` is valid.
         let holds_registration = unsafe { b::rtun_dev_unregistering(dev.as_raw()) };
         T::uninit(
             dev,
-            &Unregistering {
+            &mut Unregistering {
                 dev,
-                rtnl: &rtnl,
+                rtnl: &mut rtnl,
                 holds_registration,
             },
         );
@@ -552,6 +582,18 @@ impl<T: NetDevOps> Callbacks<T> {
         // SAFETY: a valid device, RTNL held.
         unsafe { b::rtun_netif_tx_stop_all_queues(dev) };
         0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn get_stats64(dev: *mut b::net_device, stats: *mut b::rtnl_link_stats64) {
+        // SAFETY: one of our devices, with per-CPU tstats; `stats` is valid for writes.
+        unsafe {
+            b::dev_get_tstats64(dev, stats);
+            (*stats).rx_frame_errors += T::rx_frame_errors(Dev::<T>::from_raw(dev));
+        }
     }
 
     /// # Safety
@@ -623,6 +665,42 @@ impl<T: NetDevOps> Callbacks<T> {
                 core::ptr::drop_in_place(&raw mut (*p).data);
             }
         }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the netdevice notifier chain, for any device, with `nb` the block of an
+    /// [`Events`] that `LinkOps<T>::register` registered and `ptr` a
+    /// `netdev_notifier_info`.
+    unsafe extern "C" fn device_event(
+        nb: *mut b::notifier_block,
+        event: kernel::ffi::c_ulong,
+        ptr: *mut kernel::ffi::c_void,
+    ) -> i32 {
+        const DONE: i32 = b::rtun_const_RTUN_NOTIFY_DONE as i32;
+        // SAFETY: `nb` is the first field of a `repr(C)` `Events` (per the caller).
+        let events = unsafe { &*nb.cast::<Events>() };
+        // SAFETY: per the caller, `ptr` is the notifier info of a valid device.
+        let dev = unsafe { b::rtun_netdev_notifier_info_to_dev(ptr.cast()) };
+        // SAFETY: the device is valid for the call.
+        if unsafe { (*dev).rtnl_link_ops } != events.link {
+            return DONE;
+        }
+        // SAFETY: our link ops are only on devices created by `LinkOps<T>::create`.
+        let dev = unsafe { Dev::<T>::from_raw(dev) };
+        // SAFETY: netdevice notifiers run with RTNL held. The handlers get `&Rtnl` only, so
+        // they change nothing that a token further up this thread may have borrowed.
+        let rtnl = unsafe { Rtnl::assume_held() };
+        match event as u32 {
+            b::rtun_const_RTUN_NETDEV_UP => T::up(dev, &rtnl),
+            b::rtun_const_RTUN_NETDEV_CHANGE_TX_QUEUE_LEN => {
+                if T::tx_queue_len_changed(dev, &rtnl).is_err() {
+                    return b::rtun_const_RTUN_NOTIFY_BAD as i32;
+                }
+            }
+            _ => {}
+        }
+        DONE
     }
 
     /// # Safety
@@ -735,7 +813,12 @@ impl<T: NetDevOps> Callbacks<T> {
         }
         // SAFETY: one of our devices.
         let n = T::stat_queues(unsafe { Dev::<T>::from_raw(dev) }) as usize;
-        (n * T::QUEUE_STAT_NAMES.len()) as i32
+        match n * T::QUEUE_STAT_NAMES.len() {
+            // No queue, no counters: the core warns on an empty set (`ethtool_get_stats`,
+            // `ethtool_get_strings`), so say there is none, as tun.c (no stats at all) does.
+            0 => EOPNOTSUPP.to_errno(),
+            count => count as i32,
+        }
     }
 
     /// # Safety
@@ -802,7 +885,7 @@ impl<T: NetDevOps> Callbacks<T> {
         ndo_start_xmit: Some(Self::start_xmit),
         ndo_select_queue: Some(Self::select_queue),
         ndo_fix_features: Some(Self::fix_features),
-        ndo_get_stats64: Some(b::dev_get_tstats64),
+        ndo_get_stats64: Some(Self::get_stats64),
         ndo_change_carrier: Some(Self::change_carrier),
         // SAFETY: all-zeroes is a valid `net_device_ops` (no further callbacks).
         ..unsafe { core::mem::zeroed() }
@@ -876,10 +959,41 @@ pub(crate) struct DevSpec<'a> {
 ///
 /// # Invariants
 ///
-/// `inner` is registered with `rtnl_link_register` until drop, at a fixed address.
+/// `inner` is registered with `rtnl_link_register` and `events` with
+/// `register_netdevice_notifier` until drop, each at a fixed address.
 pub(crate) struct LinkOps<T: NetDevOps> {
     inner: Pin<KBox<Opaque<b::rtnl_link_ops>>>,
+    events: Pin<KBox<Events>>,
     _t: PhantomData<T>,
+}
+
+/// The netdevice notifier of a link kind, which passes the events of its devices on to
+/// [`NetDevOps`] (tun.c's `tun_notifier_block`).
+#[repr(C)]
+#[pin_data]
+struct Events {
+    /// First, so that the callback finds the rest at the address it is given.
+    #[pin]
+    nb: Opaque<b::notifier_block>,
+    /// The link ops whose devices are ours.
+    link: *const b::rtnl_link_ops,
+}
+
+impl Events {
+    fn new<T: NetDevOps>(link: *const b::rtnl_link_ops) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            nb <- Opaque::try_ffi_init(|slot: *mut b::notifier_block| {
+                // SAFETY: `slot` is valid for writes and pinned; all-zeroes is a valid
+                // `notifier_block` (no link, priority 0).
+                unsafe {
+                    slot.write(core::mem::zeroed());
+                    (*slot).notifier_call = Some(Callbacks::<T>::device_event);
+                }
+                Ok::<(), Error>(())
+            }),
+            link,
+        })
+    }
 }
 
 // SAFETY: the registration may be dropped on any thread.
@@ -908,11 +1022,29 @@ impl<T: NetDevOps> LinkOps<T> {
             }),
             GFP_KERNEL,
         )?;
+        let events = match KBox::pin_init(Events::new::<T>(inner.get()), GFP_KERNEL) {
+            Ok(events) => events,
+            Err(e) => {
+                // SAFETY: registered above, and no device of this kind exists yet.
+                unsafe { b::rtnl_link_unregister(inner.get()) };
+                return Err(e);
+            }
+        };
+        // SAFETY: the block is pinned and valid until `drop` unregisters it; its callback
+        // only acts on devices whose link ops are `inner`.
+        let r = unsafe { b::register_netdevice_notifier(events.nb.get()) };
+        if r < 0 {
+            // SAFETY: registered above, and no device of this kind exists yet.
+            unsafe { b::rtnl_link_unregister(inner.get()) };
+            return Err(Error::from_errno(r));
+        }
         // SAFETY: the callback is a plain function valid for the module's lifetime; the
         // attribute group that calls it is only installed on devices of this link kind.
         unsafe { b::rtun_set_sysfs_value_fn(Some(Callbacks::<T>::sysfs_value)) };
+        // INVARIANT: both registered above.
         Ok(Self {
             inner,
+            events,
             _t: PhantomData,
         })
     }
@@ -940,9 +1072,10 @@ impl<T: NetDevOps> LinkOps<T> {
     }
 
     /// Creates and registers a device in `net`; `name` may be a template such as `tun%d`.
+    /// A failed registration runs `ndo_uninit`: hence `&mut Rtnl`.
     pub(crate) fn create(
         &self,
-        rtnl: &Rtnl,
+        rtnl: &mut Rtnl,
         net: &NetNs,
         spec: &DevSpec<'_>,
         data: impl PinInit<T, Error>,
@@ -1029,6 +1162,9 @@ impl<T: NetDevOps> LinkOps<T> {
 
 impl<T: NetDevOps> Drop for LinkOps<T> {
     fn drop(&mut self) {
+        // SAFETY: registered by the type invariant; once this returns, the callback runs
+        // no more.
+        unsafe { b::unregister_netdevice_notifier(self.events.nb.get()) };
         // SAFETY: registered by the type invariant; this also deletes every device of this
         // kind that is left (e.g. persistent ones), running their `uninit`.
         unsafe { b::rtnl_link_unregister(self.inner.get()) }

@@ -3,8 +3,16 @@
 //! An RCU-protected array of `Arc`s: lock-free readers, writers serialised by RTNL.
 //!
 //! Readers see a consistent snapshot for the length of their RCU read section. A writer
-//! publishes a new array, waits for a grace period, then drops the old one — so an element
-//! removed from the array stays alive until no reader can still hold a reference from it.
+//! publishes a new array; an element removed from the array stays alive until no reader can
+//! still hold a reference from it.
+//!
+//! Removing never allocates, as tun.c's detach allocates nothing: the array keeps a spare
+//! snapshot with room for its current length minus one, reserved when it grows. That is
+//! what lets a closing file leave its device in every case.
+//!
+//! Writers take `&mut Rtnl`, RTNL holders who only look take `&Rtnl`: a slice borrowed
+//! through [`RcuArray::read_rtnl`] keeps the token borrowed, so the borrow checker proves
+//! that no writer can free the snapshot under it.
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -13,20 +21,30 @@ use kernel::{prelude::*, sync::Arc};
 use crate::bindings as b;
 use crate::net::{rcu::RcuSection, rtnl::Rtnl};
 
-/// The published snapshot.
+/// A published snapshot.
 type Slots<T> = KVec<Arc<T>>;
 
 /// An RCU-protected array of `Arc<T>`.
 ///
 /// # Invariants
 ///
-/// `ptr` is null (empty) or comes from `KBox::into_raw` of a `Slots<T>` that stays valid
-/// until a grace period after it is replaced.
+/// - `ptr` is null (empty) or comes from `KBox::into_raw` of a `Slots<T>` that stays valid
+///   until a grace period after it is replaced.
+/// - While the array holds `n > 1` elements, `writer.spare` is a snapshot with capacity for
+///   at least `n - 1` elements.
 pub(crate) struct RcuArray<T> {
     ptr: AtomicPtr<Slots<T>>,
-    /// Replaced snapshots not yet freed: arrays a reader may still walk, whose elements
-    /// all live on in the current array. Only touched by RTNL holders.
-    retired: UnsafeCell<KVec<KBox<Slots<T>>>>,
+    /// State only RTNL holders touch.
+    writer: UnsafeCell<Writer<T>>,
+}
+
+/// The writers' bookkeeping.
+struct Writer<T> {
+    /// Replaced snapshots not yet freed: arrays a reader may still walk, whose elements all
+    /// live on in the current array.
+    retired: KVec<KBox<Slots<T>>>,
+    /// An empty snapshot with room for the array after one removal.
+    spare: Option<KBox<Slots<T>>>,
 }
 
 /// How many replaced snapshots may wait before a writer waits for a grace period.
@@ -34,8 +52,8 @@ const MAX_RETIRED: usize = 64;
 
 // SAFETY: the array hands out `&Arc<T>` to any thread, which needs `T: Send + Sync`.
 unsafe impl<T: Send + Sync> Send for RcuArray<T> {}
-// SAFETY: as above; writes (including to `retired`) are serialised by RTNL and published
-// atomically.
+// SAFETY: as above; every access to `writer` is serialised by RTNL, and snapshots are
+// published atomically.
 unsafe impl<T: Send + Sync> Sync for RcuArray<T> {}
 
 impl<T> RcuArray<T> {
@@ -43,13 +61,16 @@ impl<T> RcuArray<T> {
     pub(crate) const fn new() -> Self {
         Self {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
-            retired: UnsafeCell::new(KVec::new()),
+            writer: UnsafeCell::new(Writer {
+                retired: KVec::new(),
+                spare: None,
+            }),
         }
     }
 
-    /// The current snapshot, valid for the read section `_guard`.
+    /// The current snapshot, valid for the read section `_section`.
     pub(crate) fn read<'g>(&self, _section: &RcuSection<'g>) -> &'g [Arc<T>] {
-        // Acquire pairs with the Release in `publish` (rcu_dereference's role).
+        // Acquire pairs with the Release in `replace` (rcu_dereference's role).
         let p = self.ptr.load(Ordering::Acquire);
         if p.is_null() {
             return &[];
@@ -59,55 +80,145 @@ impl<T> RcuArray<T> {
         unsafe { &*p }
     }
 
-    /// The current snapshot, for a writer (RTNL keeps it from changing).
-    pub(crate) fn read_rtnl<'r>(&self, _rtnl: &'r Rtnl) -> &'r [Arc<T>] {
+    /// The current snapshot, for an RTNL holder.
+    pub(crate) fn read_rtnl<'a>(&'a self, _rtnl: &'a Rtnl) -> &'a [Arc<T>] {
         let p = self.ptr.load(Ordering::Acquire);
         if p.is_null() {
             return &[];
         }
-        // SAFETY: only RTNL holders replace the array, and we hold RTNL for `'r`.
+        // SAFETY: only writers replace or free the snapshot, and every writer needs
+        // `&mut Rtnl`: while the returned slice keeps `_rtnl` borrowed, no writer runs on
+        // this thread, and RTNL keeps the other threads' writers out.
         unsafe { &*p }
     }
 
-    /// Replaces the array with `new`.
+    /// The writers' state.
+    #[allow(clippy::mut_from_ref)]
+    fn writer(&self, _rtnl: &mut Rtnl) -> &mut Writer<T> {
+        // SAFETY: RTNL serialises the writers of every thread, and `_rtnl` is borrowed
+        // mutably for as long as the result lives, so this thread makes no second one.
+        unsafe { &mut *self.writer.get() }
+    }
+
+    /// Appends `item`. Fails, changing nothing, when memory is short.
     ///
-    /// With `removed`, some element of the old array is not in `new`: returns once no
-    /// reader can see the old array, so the caller may rely on the removed element being
-    /// unreachable. Without it (growing), the old array is retired and freed after a later
-    /// grace period, so attaching a queue does not wait for one.
-    ///
-    /// Fails (changing nothing) only when the new snapshot cannot be allocated.
-    pub(crate) fn publish(&self, new: Slots<T>, removed: bool, _rtnl: &Rtnl) -> Result {
-        let new = if new.is_empty() {
-            core::ptr::null_mut()
-        } else {
-            KBox::into_raw(KBox::new(new, GFP_KERNEL)?)
-        };
-        // SAFETY: RTNL (`_rtnl`) serialises every access to `retired`.
-        let retired = unsafe { &mut *self.retired.get() };
-        if !removed && retired.len() < MAX_RETIRED {
-            // Room is reserved before publishing, so retiring cannot fail afterwards.
-            if retired.reserve(1, GFP_KERNEL).is_ok() {
-                // Release pairs with the Acquire in `read` (rcu_assign_pointer's role).
-                let old = self.ptr.swap(new, Ordering::AcqRel);
-                if !old.is_null() {
-                    // SAFETY: `old` came from `KBox::into_raw` (type invariant).
-                    let _ = retired.push(unsafe { KBox::from_raw(old) }, GFP_NOWAIT);
-                }
-                return Ok(());
+    /// The old snapshot is retired and freed after a later grace period, so adding does not
+    /// wait for one.
+    pub(crate) fn push(&self, item: Arc<T>, rtnl: &mut Rtnl) -> Result {
+        let cur = self.read_rtnl(rtnl);
+        let n = cur.len() + 1;
+        let mut next = KVec::with_capacity(n, GFP_KERNEL)?;
+        for e in Iterator::chain(cur.iter(), core::iter::once(&item)) {
+            next.push(e.clone(), GFP_KERNEL)?;
+        }
+        let next = KBox::new(next, GFP_KERNEL)?;
+        let w = self.writer(rtnl);
+        // The room a later removal needs, reserved while failing is still allowed.
+        match &mut w.spare {
+            Some(spare) => spare.reserve(n - 1, GFP_KERNEL)?,
+            None => {
+                w.spare = Some(KBox::new(
+                    KVec::with_capacity(n - 1, GFP_KERNEL)?,
+                    GFP_KERNEL,
+                )?)
             }
         }
-        let old = self.ptr.swap(new, Ordering::AcqRel);
-        // SAFETY: plain call in process context (RTNL holders may sleep).
-        unsafe { b::synchronize_net() };
-        if !old.is_null() {
-            // SAFETY: `old` came from `KBox::into_raw` (type invariant) and the grace period
-            // above ended every read section that could see it.
-            drop(unsafe { KBox::from_raw(old) });
+        // Room to retire the old snapshot, reserved before it is unpublished: when there is
+        // none, this writer waits for the readers instead.
+        let can_retire = w.retired.len() < MAX_RETIRED && w.retired.reserve(1, GFP_KERNEL).is_ok();
+        // INVARIANT: the spare has room for `n - 1` elements.
+        let old = self.replace(Some(next));
+        match old {
+            Some(old) if can_retire => {
+                // Cannot fail: room was reserved above.
+                let _ = w.retired.push_within_capacity(old);
+            }
+            Some(old) => {
+                Self::grace_period(w);
+                drop(old);
+            }
+            None => {}
         }
-        // The same grace period covers every snapshot retired before it.
-        retired.truncate(0);
         Ok(())
+    }
+
+    /// Removes the element at `index`, moving the last one into its slot, and returns it
+    /// once no reader can see it any more. `None` (and no change) for an index past the end.
+    ///
+    /// Never allocates: the new snapshot is the spare, and the old one becomes the spare.
+    pub(crate) fn swap_remove(&self, index: usize, rtnl: &mut Rtnl) -> Option<Arc<T>> {
+        let last = self.read_rtnl(rtnl).len().checked_sub(1)?;
+        if index > last {
+            return None;
+        }
+        let next = if last == 0 {
+            None
+        } else {
+            let mut next = self.spare_for(last, rtnl)?;
+            for (i, e) in self.read_rtnl(rtnl)[..last].iter().enumerate() {
+                let e = if i == index {
+                    &self.read_rtnl(rtnl)[last]
+                } else {
+                    e
+                };
+                // Cannot fail: `spare_for` gave room for `last` elements.
+                let _ = next.push_within_capacity(e.clone());
+            }
+            Some(next)
+        };
+        let old = self.replace(next);
+        let w = self.writer(rtnl);
+        Self::grace_period(w);
+        let mut old = old?;
+        old.swap(index, last);
+        let removed = old.pop();
+        old.clear();
+        // INVARIANT: the old snapshot held `last + 1` elements, so it has room for `last`,
+        // more than the `last - 1` a removal from the new array needs.
+        w.spare = Some(old);
+        removed
+    }
+
+    /// An empty snapshot with room for `len` elements: the spare, which the type invariant
+    /// sizes for this. Allocates only if that invariant were broken.
+    fn spare_for(&self, len: usize, rtnl: &mut Rtnl) -> Option<KBox<Slots<T>>> {
+        let w = self.writer(rtnl);
+        match w.spare.take() {
+            Some(mut spare) if spare.capacity() >= len => {
+                spare.clear();
+                Some(spare)
+            }
+            _ => {
+                debug_assert!(false, "rcu_array: no spare snapshot for a removal");
+                KBox::new(KVec::with_capacity(len, GFP_KERNEL).ok()?, GFP_KERNEL).ok()
+            }
+        }
+    }
+
+    /// Empties the array and returns its elements once no reader can see them any more.
+    /// Never allocates.
+    pub(crate) fn take_all(&self, rtnl: &mut Rtnl) -> KVec<Arc<T>> {
+        let old = self.replace(None);
+        Self::grace_period(self.writer(rtnl));
+        old.map_or_else(KVec::new, KBox::into_inner)
+    }
+
+    /// Publishes `next` (null for empty) and returns the previous snapshot, which readers
+    /// may still be walking.
+    fn replace(&self, next: Option<KBox<Slots<T>>>) -> Option<KBox<Slots<T>>> {
+        let next = next.map_or(core::ptr::null_mut(), KBox::into_raw);
+        // Release pairs with the Acquire in `read` (rcu_assign_pointer's role).
+        let old = self.ptr.swap(next, Ordering::AcqRel);
+        // SAFETY: `old` came from `KBox::into_raw` (type invariant); the caller keeps it
+        // until a grace period has passed.
+        (!old.is_null()).then(|| unsafe { KBox::from_raw(old) })
+    }
+
+    /// Waits until no reader can see a replaced snapshot, then frees the retired ones.
+    fn grace_period(w: &mut Writer<T>) {
+        // SAFETY: writers run in process context (RTNL is a mutex), where waiting is allowed.
+        unsafe { b::synchronize_net() };
+        w.retired.clear();
     }
 }
 
@@ -119,5 +230,76 @@ impl<T> Drop for RcuArray<T> {
             // freed after a grace period); `p` came from `KBox::into_raw`.
             drop(unsafe { KBox::from_raw(p) });
         }
+    }
+}
+
+#[kunit_tests(rtun_rcu_array)]
+mod tests {
+    use super::*;
+
+    fn values(a: &RcuArray<u32>, rtnl: &Rtnl) -> KVec<u32> {
+        let mut v = KVec::new();
+        for e in a.read_rtnl(rtnl) {
+            v.push(**e, GFP_KERNEL).expect("small vector");
+        }
+        v
+    }
+
+    #[test]
+    fn swap_remove_moves_the_last_element() {
+        let a = RcuArray::new();
+        let mut rtnl = Rtnl::lock();
+        for i in 0..4u32 {
+            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
+            a.push(e, &mut rtnl).expect("small allocation");
+        }
+        assert_eq!(a.swap_remove(1, &mut rtnl).map(|e| *e), Some(1));
+        assert_eq!(&values(&a, &rtnl)[..], &[0, 3, 2]);
+        assert!(a.swap_remove(3, &mut rtnl).is_none());
+        assert_eq!(a.swap_remove(2, &mut rtnl).map(|e| *e), Some(2));
+        assert_eq!(a.swap_remove(0, &mut rtnl).map(|e| *e), Some(0));
+        assert_eq!(a.swap_remove(0, &mut rtnl).map(|e| *e), Some(3));
+        assert!(a.read_rtnl(&rtnl).is_empty());
+        assert!(a.swap_remove(0, &mut rtnl).is_none());
+    }
+
+    #[test]
+    fn removal_has_a_spare_for_every_length() {
+        let a = RcuArray::new();
+        let mut rtnl = Rtnl::lock();
+        for i in 0..8u32 {
+            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
+            a.push(e, &mut rtnl).expect("small allocation");
+            let len = a.read_rtnl(&rtnl).len();
+            let spare = a
+                .writer(&mut rtnl)
+                .spare
+                .as_ref()
+                .map_or(0, |s| s.capacity());
+            assert!(spare + 1 >= len);
+        }
+        while !a.read_rtnl(&rtnl).is_empty() {
+            let len = a.read_rtnl(&rtnl).len();
+            let spare = a
+                .writer(&mut rtnl)
+                .spare
+                .as_ref()
+                .map_or(0, |s| s.capacity());
+            assert!(spare + 1 >= len);
+            assert!(a.swap_remove(len / 2, &mut rtnl).is_some());
+        }
+    }
+
+    #[test]
+    fn take_all_returns_every_element() {
+        let a = RcuArray::new();
+        let mut rtnl = Rtnl::lock();
+        for i in 0..3u32 {
+            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
+            a.push(e, &mut rtnl).expect("small allocation");
+        }
+        let all = a.take_all(&mut rtnl);
+        assert_eq!(all.len(), 3);
+        assert!(a.read_rtnl(&rtnl).is_empty());
     }
 }

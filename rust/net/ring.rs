@@ -63,7 +63,12 @@ impl Ring {
         NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
     }
 
-    /// Resizes the ring to `size` slots, dropping what no longer fits.
+    /// Resizes the ring to `size` slots, dropping what no longer fits (counted as the
+    /// device's transmit drops).
+    ///
+    /// As tun.c's `ptr_ring_resize_multiple_bh`, never with interrupts off: the packets
+    /// dropped may hold page_pool pages, which must not be returned with hard interrupts
+    /// disabled.
     ///
     /// Resizing reallocates the slot array, so a ring that already has the size is left
     /// alone: sharing the budget re-applies the size to every queue on every change.
@@ -72,8 +77,11 @@ impl Ring {
         if self.size.load(Ordering::Relaxed) == size {
             return Ok(());
         }
-        // SAFETY: the ring is initialised; resize takes both ring locks.
-        to_result(unsafe { b::rtun_ring_resize(self.inner.get(), size as i32) })?;
+        // SAFETY: the ring is initialised; the resize takes both ring locks with bottom
+        // halves off, and hands the packets that no longer fit to `drop_overflow`.
+        to_result(unsafe {
+            b::rtun_ring_resize_bh(self.inner.get(), size as i32, Some(drop_overflow))
+        })?;
         self.size.store(size, Ordering::Relaxed);
         Ok(())
     }
@@ -90,6 +98,20 @@ impl Ring {
             skb.drop_reason(crate::net::skb::DROP_DEV_READY);
         }
     }
+}
+
+/// `ptr_ring`'s destroy callback for the packets a smaller ring has no room for.
+///
+/// # Safety
+///
+/// `ptr` is an entry the ring gives up: an skb it owned (type invariant of [`Ring`]).
+unsafe extern "C" fn drop_overflow(ptr: *mut core::ffi::c_void) {
+    // SAFETY: per the caller, a valid skb whose ownership passes to us.
+    let skb = unsafe { Skb::from_raw(NonNull::new_unchecked(ptr.cast())) };
+    // SAFETY: a queued packet's `dev` is the device that transmitted it, whose queue holds
+    // this ring: the device is alive while the ring is resized (RTNL, queue attached).
+    unsafe { b::rtun_dev_core_stats_tx_dropped_inc(b::rtun_skb_dev(skb.as_raw())) };
+    skb.drop_reason(crate::net::skb::DROP_FULL_RING);
 }
 
 #[pinned_drop]

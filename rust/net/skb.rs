@@ -52,11 +52,20 @@ impl Skb {
         } else {
             linear
         };
+        let mut err = 0;
         // SAFETY: `dev` is a valid net_device; the shim allocates with GFP_KERNEL, which
-        // callers (process context: write) allow.
-        let ptr = unsafe { b::rtun_alloc_skb(dev.as_raw(), len, linear) };
+        // callers (process context: write) allow, and sets `err` when it fails.
+        let ptr = unsafe { b::rtun_alloc_skb(dev.as_raw(), len, linear, &mut err) };
         // INVARIANT: a non-null result is a new skb we own.
-        NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or(ENOMEM)
+        // Failing, `alloc_skb_with_frags` says why: EMSGSIZE (too many fragments) or
+        // ENOBUFS (no memory), what tun.c's `write` returns too.
+        NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or_else(|| {
+            if err < 0 {
+                Error::from_errno(err)
+            } else {
+                ENOBUFS
+            }
+        })
     }
 
     /// Takes ownership of a raw skb.
@@ -214,11 +223,21 @@ impl Skb {
     }
 
     /// Ethernet: sets protocol and pkt_type from the header and pulls it (`eth_type_trans`).
-    pub(crate) fn eth_type_trans(&mut self, dev: &NetDev) {
-        // SAFETY: `self.ptr` is valid, owned, and has ETH_HLEN linear bytes (callers check
-        // with `may_pull`); `dev` is a valid net_device.
+    /// Fails, changing nothing, unless the header is in the linear part (`may_pull`).
+    pub(crate) fn eth_type_trans(&mut self, dev: &NetDev) -> Result {
+        // SAFETY: `len` and `data_len` are `unsigned int`s.
+        let headlen = unsafe {
+            self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET)
+                - self.field::<u32>(b::rtun_const_RTUN_SKB_DATA_LEN_OFFSET)
+        };
+        if headlen < b::rtun_const_RTUN_ETH_HLEN {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self.ptr` is valid, owned, and has ETH_HLEN linear bytes (checked
+        // above); `dev` is a valid net_device.
         let proto = unsafe { b::eth_type_trans(self.as_raw(), dev.as_raw()) };
         self.set_protocol_be(proto);
+        Ok(())
     }
 
     /// Readies an skb the driver will hold for an unbounded time: zerocopy fragments

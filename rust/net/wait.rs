@@ -142,6 +142,18 @@ impl Fasync {
         Ok(on)
     }
 
+    /// Sends SIGIO with `POLL_OUT` to everyone on the list.
+    pub(crate) fn notify_writable(&self) {
+        // SAFETY: the list is valid; kill_fasync tolerates an empty (null) list.
+        unsafe {
+            b::kill_fasync(
+                self.inner.get(),
+                b::rtun_const_RTUN_SIGIO as i32,
+                b::rtun_const_RTUN_POLL_OUT as i32,
+            )
+        }
+    }
+
     /// Sends SIGIO with `POLL_IN` to everyone on the list.
     pub(crate) fn notify_readable(&self) {
         // SAFETY: the list is valid; kill_fasync tolerates an empty (null) list.

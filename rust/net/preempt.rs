@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Preemption off for a scope: what per-CPU updates from process context need.
+//!
+//! The per-CPU statistics of a device (`dev_sw_netstats_*`) pick this CPU's counters and
+//! update them under a per-CPU seqcount; tun.c brackets them with `preempt_disable()`
+//! because its callers are in process context. A task moved to another CPU in between
+//! would lose counts, and on 32-bit make the seqcount see two writers.
+
+use kernel::types::NotThreadSafe;
+
+use crate::bindings as b;
+
+/// Preemption is disabled while this lives. Not `Send`: it belongs to this CPU's task.
+pub(crate) struct NoPreempt {
+    _not_send: NotThreadSafe,
+}
+
+impl NoPreempt {
+    /// Disables preemption until the value is dropped.
+    pub(crate) fn new() -> Self {
+        // SAFETY: always callable; paired with the `preempt_enable` in `drop`.
+        unsafe { b::rtun_preempt_disable() };
+        Self {
+            _not_send: NotThreadSafe,
+        }
+    }
+}
+
+impl Drop for NoPreempt {
+    fn drop(&mut self) {
+        // SAFETY: `new` disabled preemption and this is the matching enable.
+        unsafe { b::rtun_preempt_enable() };
+    }
+}
