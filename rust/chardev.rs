@@ -148,12 +148,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             ifr.write(arg)?;
         }
         Request::SetPersist(on) => {
-            if d.set_persist(on, &rtnl) {
-                if on {
-                    creds::module_get();
-                } else {
-                    creds::module_put();
-                }
+            if d.set_persist(on, &mut rtnl) {
                 dev.state_change(&rtnl);
             }
         }

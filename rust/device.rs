@@ -10,11 +10,12 @@ use crate::bindings as b;
 use crate::ioctl::{self, IfReq};
 use crate::net::{
     bpf::{BpfProg, BpfSlot},
+    creds::ModuleRef,
     netdev::{
         Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit,
     },
     rcu::{read_section, RcuSection},
-    rtnl::Rtnl,
+    rtnl::{Rtnl, RtnlLocked},
     skb::Skb,
 };
 use crate::queue::Queue;
@@ -77,6 +78,9 @@ pub(crate) struct Device {
     pub(crate) tx_filter: TxFilter,
     /// Writes refused for a malformed virtio-net header (tun.c's `rx_frame_errors`).
     rx_frame_errors: AtomicU64,
+    /// The module reference of a persistent device (`IFF_PERSIST` set), given back when
+    /// the flag is cleared or the device is deleted.
+    persist_pin: RtnlLocked<Option<ModuleRef>>,
 }
 
 impl Device {
@@ -99,6 +103,7 @@ impl Device {
             socket_fprog_ptr: AtomicUsize::new(0),
             tx_filter: TxFilter::new(),
             rx_frame_errors: AtomicU64::new(0),
+            persist_pin: RtnlLocked::new(None),
         })
     }
 
@@ -112,14 +117,20 @@ impl Device {
         self.flags() & ioctl::TUN_TYPE_MASK == ioctl::IFF_TAP
     }
 
-    /// Sets or clears `IFF_PERSIST`; returns whether it changed.
-    pub(crate) fn set_persist(&self, on: bool, _rtnl: &Rtnl) -> bool {
-        let old = if on {
-            self.flags.fetch_or(ioctl::IFF_PERSIST, Ordering::Relaxed)
+    /// Sets or clears `IFF_PERSIST`, pinning the module while it is set; returns whether
+    /// it changed.
+    pub(crate) fn set_persist(&self, on: bool, rtnl: &mut Rtnl) -> bool {
+        let pin = self.persist_pin.get_mut(rtnl);
+        if pin.is_some() == on {
+            return false;
+        }
+        *pin = on.then(ModuleRef::new);
+        if on {
+            self.flags.fetch_or(ioctl::IFF_PERSIST, Ordering::Relaxed);
         } else {
-            self.flags.fetch_and(!ioctl::IFF_PERSIST, Ordering::Relaxed)
-        };
-        (old & ioctl::IFF_PERSIST != 0) != on
+            self.flags.fetch_and(!ioctl::IFF_PERSIST, Ordering::Relaxed);
+        }
+        true
     }
 
     pub(crate) fn owner(&self) -> u32 {
@@ -435,9 +446,8 @@ impl NetDevOps for Device {
     fn uninit(dev: &TunDev, ctx: &mut Unregistering<'_, Self>) {
         let d = dev.data();
         d.queues.delete_all(ctx);
-        if d.flags() & ioctl::IFF_PERSIST != 0 {
-            crate::net::creds::module_put();
-        }
+        // A persistent device gives its module reference back (tun.c's module_put).
+        drop(d.persist_pin.get_mut(ctx.rtnl_mut()).take());
     }
 
     fn change_carrier(dev: &TunDev, on: bool, rtnl: &Rtnl) -> Result {

@@ -10,14 +10,15 @@
 //! one other queue changes its index; flows recorded for the two indices are forgotten.
 
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::{
-    new_mutex,
-    prelude::*,
-    sync::{Arc, Mutex},
-};
+use kernel::{prelude::*, sync::Arc};
 
 use crate::device::{Device, TunDev};
-use crate::net::{netdev::Unregistering, rcu::RcuSection, rcu_array::RcuArray, rtnl::Rtnl};
+use crate::net::{
+    netdev::Unregistering,
+    rcu::RcuSection,
+    rcu_array::RcuArray,
+    rtnl::{Rtnl, RtnlLocked},
+};
 use crate::queue::Queue;
 
 /// The most queues one device can have: four times tun.c's 256 (see Documentation).
@@ -45,9 +46,8 @@ pub(crate) fn ring_size(tx_queue_len: u32, live: u32) -> u32 {
 pub(crate) struct QueueSet {
     /// Live queues, indexed by transmit queue number.
     live: RcuArray<Queue>,
-    /// Disabled queues. Guarded by RTNL; the mutex only gives interior mutability.
-    #[pin]
-    disabled: Mutex<KVec<Arc<Queue>>>,
+    /// Disabled queues.
+    disabled_queues: RtnlLocked<KVec<Arc<Queue>>>,
     /// Counts for lockless readers (netlink dumps, steering).
     num_live: AtomicU32,
     num_disabled: AtomicU32,
@@ -58,7 +58,7 @@ impl QueueSet {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
             live: RcuArray::new(),
-            disabled <- new_mutex!(KVec::new()),
+            disabled_queues: RtnlLocked::new(KVec::new()),
             num_live: AtomicU32::new(0),
             num_disabled: AtomicU32::new(0),
         })
@@ -170,19 +170,17 @@ impl QueueSet {
     /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).
     pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
         self.add_live(dev, q, rtnl)?;
-        self.remove_disabled(q);
+        self.remove_disabled(q, rtnl);
         q.set_detached(false, rtnl);
         Ok(())
     }
 
     /// Disables a live queue (`TUNSETQUEUE` + `IFF_DETACH_QUEUE`).
     pub(crate) fn disable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
-        {
-            let mut disabled = self.disabled.lock();
-            disabled.push(q.clone(), GFP_KERNEL)?;
-            self.num_disabled
-                .store(disabled.len() as u32, Ordering::Relaxed);
-        }
+        let disabled = self.disabled_queues.get_mut(rtnl);
+        disabled.push(q.clone(), GFP_KERNEL)?;
+        self.num_disabled
+            .store(disabled.len() as u32, Ordering::Relaxed);
         self.remove_live(dev, q, rtnl);
         q.set_detached(true, rtnl);
         q.ring.purge();
@@ -193,7 +191,7 @@ impl QueueSet {
     /// queues, live and disabled, left. Cannot fail and allocates nothing.
     pub(crate) fn close(&self, dev: &TunDev, q: &Queue, rtnl: &mut Rtnl) -> u32 {
         if q.is_detached() {
-            self.remove_disabled(q);
+            self.remove_disabled(q, rtnl);
         } else {
             self.remove_live(dev, q, rtnl);
         }
@@ -210,11 +208,8 @@ impl QueueSet {
             q.unbind_unregistering(ctx);
             q.shut_down();
         }
-        let disabled = {
-            let mut disabled = self.disabled.lock();
-            self.num_disabled.store(0, Ordering::Relaxed);
-            core::mem::take(&mut *disabled)
-        };
+        self.num_disabled.store(0, Ordering::Relaxed);
+        let disabled = core::mem::take(self.disabled_queues.get_mut(ctx.rtnl_mut()));
         for q in disabled.iter() {
             q.unbind_unregistering(ctx);
             q.shut_down();
@@ -228,8 +223,8 @@ impl QueueSet {
         }
     }
 
-    fn remove_disabled(&self, q: &Queue) {
-        let mut disabled = self.disabled.lock();
+    fn remove_disabled(&self, q: &Queue, rtnl: &mut Rtnl) {
+        let disabled = self.disabled_queues.get_mut(rtnl);
         if let Some(pos) = disabled.iter().position(|e| core::ptr::eq(&**e, q)) {
             let last = disabled.len() - 1;
             disabled.swap(pos, last);

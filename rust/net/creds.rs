@@ -41,16 +41,27 @@ pub(crate) fn gid_to_user(gid: u32) -> u32 {
     unsafe { b::rtun_from_kgid_current(b::kgid_t { val: gid }) }
 }
 
-/// Pins this module (a persistent device now exists without files).
-pub(crate) fn module_get() {
-    // SAFETY: the caller runs module code, so the module is live and `THIS_MODULE` valid.
-    unsafe { b::rtun_module_get() }
+/// A reference on this module: it stays loaded while one lives (a persistent device holds
+/// one, as tun.c's `TUNSETPERSIST` takes one). Dropping it gives exactly that reference back.
+pub(crate) struct ModuleRef {
+    _private: (),
 }
 
-/// Releases a pin taken by [`module_get`].
-pub(crate) fn module_put() {
-    // SAFETY: paired with an earlier `module_get` (persistent flag bookkeeping).
-    unsafe { b::rtun_module_put() }
+impl ModuleRef {
+    /// Takes a reference on this module.
+    pub(crate) fn new() -> Self {
+        // SAFETY: this runs module code on behalf of an open file or a registered device,
+        // either of which already holds the module live, as `__module_get` requires.
+        unsafe { b::rtun_module_get() };
+        Self { _private: () }
+    }
+}
+
+impl Drop for ModuleRef {
+    fn drop(&mut self) {
+        // SAFETY: `new` took this reference, and only this drop gives it back.
+        unsafe { b::rtun_module_put() }
+    }
 }
 
 /// `fasync` on: SIGIO goes to the calling process (tun.c's `__f_setown`).

@@ -14,12 +14,14 @@
 //! through [`RcuArray::read_rtnl`] keeps the token borrowed, so the borrow checker proves
 //! that no writer can free the snapshot under it.
 
-use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::bindings as b;
-use crate::net::{rcu::RcuSection, rtnl::Rtnl};
+use crate::net::{
+    rcu::RcuSection,
+    rtnl::{Rtnl, RtnlLocked},
+};
 
 /// A published snapshot.
 type Slots<T> = KVec<Arc<T>>;
@@ -34,8 +36,8 @@ type Slots<T> = KVec<Arc<T>>;
 ///   at least `n - 1` elements.
 pub(crate) struct RcuArray<T> {
     ptr: AtomicPtr<Slots<T>>,
-    /// State only RTNL holders touch.
-    writer: UnsafeCell<Writer<T>>,
+    /// State only writers touch.
+    writer: RtnlLocked<Writer<T>>,
 }
 
 /// The writers' bookkeeping.
@@ -52,8 +54,7 @@ const MAX_RETIRED: usize = 64;
 
 // SAFETY: the array hands out `&Arc<T>` to any thread, which needs `T: Send + Sync`.
 unsafe impl<T: Send + Sync> Send for RcuArray<T> {}
-// SAFETY: as above; every access to `writer` is serialised by RTNL, and snapshots are
-// published atomically.
+// SAFETY: as above; `writer` is guarded by RTNL, and snapshots are published atomically.
 unsafe impl<T: Send + Sync> Sync for RcuArray<T> {}
 
 impl<T> RcuArray<T> {
@@ -61,7 +62,7 @@ impl<T> RcuArray<T> {
     pub(crate) const fn new() -> Self {
         Self {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
-            writer: UnsafeCell::new(Writer {
+            writer: RtnlLocked::new(Writer {
                 retired: KVec::new(),
                 spare: None,
             }),
@@ -93,11 +94,8 @@ impl<T> RcuArray<T> {
     }
 
     /// The writers' state.
-    #[allow(clippy::mut_from_ref)]
-    fn writer(&self, _rtnl: &mut Rtnl) -> &mut Writer<T> {
-        // SAFETY: RTNL serialises the writers of every thread, and `_rtnl` is borrowed
-        // mutably for as long as the result lives, so this thread makes no second one.
-        unsafe { &mut *self.writer.get() }
+    fn writer<'a>(&'a self, rtnl: &'a mut Rtnl) -> &'a mut Writer<T> {
+        self.writer.get_mut(rtnl)
     }
 
     /// Appends `item`. Fails, changing nothing, when memory is short.

@@ -8,6 +8,7 @@
 //! makes a token of its own ([`Rtnl::assume_held`]), and the exclusive borrow proves that no
 //! borrow made through the outer token is alive while it runs.
 
+use core::cell::UnsafeCell;
 use kernel::types::NotThreadSafe;
 
 use crate::bindings as b;
@@ -60,5 +61,37 @@ impl Drop for Rtnl {
             // SAFETY: by the type invariant we took RTNL and still hold it.
             unsafe { b::rtnl_unlock() };
         }
+    }
+}
+
+/// A value that only RTNL holders touch, in the spirit of `kernel::sync::LockedBy`:
+/// access with `&mut Rtnl` only. The token's exclusive borrow proves
+/// what a lock guard would: RTNL keeps other threads out, and the borrow checker keeps this
+/// thread from holding two references at once (see the module documentation for the
+/// tokens of callbacks).
+pub(crate) struct RtnlLocked<T> {
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the value moves with its owner; `T: Send` lets it be dropped on another thread.
+unsafe impl<T: Send> Send for RtnlLocked<T> {}
+// SAFETY: RTNL serialises access from different threads, as a mutex would, so sharing
+// needs only `T: Send`.
+unsafe impl<T: Send> Sync for RtnlLocked<T> {}
+
+impl<T> RtnlLocked<T> {
+    /// Wraps `data`.
+    pub(crate) const fn new(data: T) -> Self {
+        Self {
+            data: UnsafeCell::new(data),
+        }
+    }
+
+    /// The value, for changes.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn get_mut<'a>(&'a self, _rtnl: &'a mut Rtnl) -> &'a mut T {
+        // SAFETY: `_rtnl` is borrowed exclusively for `'a`, so this thread makes no other
+        // reference to the value through it, and other threads cannot hold RTNL.
+        unsafe { &mut *self.data.get() }
     }
 }
