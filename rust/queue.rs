@@ -82,6 +82,19 @@ pub(crate) struct QueueStats {
 }
 
 impl QueueStats {
+    /// Every counter back to zero.
+    fn reset(&self) {
+        for c in [
+            &self.rx_packets,
+            &self.rx_bytes,
+            &self.tx_packets,
+            &self.tx_bytes,
+            &self.tx_dropped,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// The counters in `ethtool -S` order (see `STAT_NAMES`).
     pub(crate) fn values(&self) -> [u64; 5] {
         [
@@ -127,13 +140,11 @@ impl Queue {
         )
     }
 
-    /// Sizes the packet ring for a device with this `tx_queue_len`.
-    pub(crate) fn ring_resize(&self, len: u32) -> Result {
-        self.ring.resize(len)
-    }
-
     /// Binds the queue to `dev`, enabled.
     pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
+        // The counters are the device's queue's: a file that served a deleted device
+        // starts again from zero.
+        self.stats.reset();
         self.detached.store(false, Ordering::Relaxed);
         self.sndbuf.store(dev.data().sndbuf(), Ordering::Relaxed);
         self.shutdown.store(false, Ordering::Release);

@@ -17,6 +17,7 @@ use crate::net::{
     netdev::Unregistering,
     rcu::RcuSection,
     rcu_array::RcuArray,
+    ring::Ring,
     rtnl::{Rtnl, RtnlLocked},
 };
 use crate::queue::Queue;
@@ -31,14 +32,12 @@ pub(crate) const MIN_RING: u32 = 256;
 
 /// The ring size of each of `live` queues of a device with `tx_queue_len`: the device's
 /// budget shared equally, at least [`MIN_RING`] — and exactly `tx_queue_len` for a single
-/// queue, as in tun.c.
+/// queue, as in tun.c (0 included: a ring that takes no packet).
 pub(crate) fn ring_size(tx_queue_len: u32, live: u32) -> u32 {
     if live <= 1 {
-        return tx_queue_len.max(1);
+        return tx_queue_len;
     }
-    tx_queue_len
-        .div_ceil(live)
-        .max(MIN_RING.min(tx_queue_len.max(1)))
+    tx_queue_len.div_ceil(live).max(MIN_RING.min(tx_queue_len))
 }
 
 /// The live and disabled queues of one device.
@@ -89,7 +88,8 @@ impl QueueSet {
     fn add_live(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
         let old = self.live();
         let n = old + 1;
-        q.ring_resize(ring_size(dev.tx_queue_len(), n))?;
+        // Not live yet: its ring holds none of this device's packets.
+        q.ring.resize(ring_size(dev.tx_queue_len(), n))?;
         dev.set_real_num_queues(n, rtnl)?;
         q.index.store(old, Ordering::Relaxed);
         if let Err(e) = self.live.push(q.clone(), rtnl) {
@@ -103,7 +103,8 @@ impl QueueSet {
     }
 
     /// Takes `q` out of the live array, if it is there: the last queue moves into its slot.
-    /// Cannot fail (a closing file must always get out), and allocates nothing.
+    /// Cannot fail (a closing file must always get out); the array change allocates
+    /// nothing, and the rings that grow afterwards keep their size if they cannot.
     ///
     /// The count `ndo_select_queue` scales to drops before the array shrinks, and the stack
     /// learns it after the grace period in which every pick made with the old count has
@@ -129,18 +130,21 @@ impl QueueSet {
     }
 
     /// Shares the device's packet budget among the live queues (tun.c gives each ring
-    /// `tx_queue_len`). Rings are resized with bottom halves off, as tun.c's
-    /// `ptr_ring_resize_multiple_bh`; what no longer fits is dropped and counted.
+    /// `tx_queue_len`): every ring or none is resized, as tun.c's `tun_queue_resize`, with
+    /// bottom halves off; what no longer fits is dropped and counted as the device's
+    /// transmit drops. On failure the old rings keep working: only the budget is off.
     pub(crate) fn share_budget(&self, dev: &TunDev, rtnl: &Rtnl) -> Result {
         let size = ring_size(dev.tx_queue_len(), self.live());
-        let mut ret = Ok(());
-        for q in self.live.read_rtnl(rtnl) {
-            // A failed resize keeps the old, working ring: only the budget is off.
-            if let Err(e) = q.ring_resize(size) {
-                ret = Err(e);
-            }
+        let live = self.live.read_rtnl(rtnl);
+        let mut rings = KVec::with_capacity(live.len(), GFP_KERNEL)?;
+        for q in live {
+            rings.push(&q.ring, GFP_KERNEL)?;
         }
-        ret
+        let dropped = Ring::resize_all(&rings, size)?;
+        for _ in 0..dropped {
+            dev.count_tx_dropped();
+        }
+        Ok(())
     }
 
     /// Adds a new queue (`TUNSETIFF`). `EBUSY` on a single-queue device that has one,
@@ -159,11 +163,10 @@ impl QueueSet {
         if total >= dev.num_tx_queues() {
             return Err(E2BIG);
         }
+        self.add_live(dev, q, rtnl)?;
+        // Bound last, as tun.c publishes `tfile->tun` last: until the queue is live, its
+        // file reads and writes nothing.
         q.bind(dev, rtnl);
-        if let Err(e) = self.add_live(dev, q, rtnl) {
-            q.unbind(rtnl);
-            return Err(e);
-        }
         Ok(())
     }
 
@@ -181,14 +184,16 @@ impl QueueSet {
         disabled.push(q.clone(), GFP_KERNEL)?;
         self.num_disabled
             .store(disabled.len() as u32, Ordering::Relaxed);
-        self.remove_live(dev, q, rtnl);
+        // Disabled first: after the grace period in `remove_live`, no write records the
+        // queue's stale index in a packet (see rx.rs), so the stack's count may shrink.
         q.set_detached(true, rtnl);
+        self.remove_live(dev, q, rtnl);
         q.ring.purge();
         Ok(())
     }
 
     /// Removes `q` from the device for good (its file closed). Returns the number of
-    /// queues, live and disabled, left. Cannot fail and allocates nothing.
+    /// queues, live and disabled, left. Cannot fail.
     pub(crate) fn close(&self, dev: &TunDev, q: &Queue, rtnl: &mut Rtnl) -> u32 {
         if q.is_detached() {
             self.remove_disabled(q, rtnl);
@@ -253,5 +258,8 @@ mod tests {
         assert_eq!(ring_size(500, 1024), 256);
         // A tiny tx_queue_len is never raised to the floor.
         assert_eq!(ring_size(100, 8), 100);
+        // tx_queue_len 0 refuses every packet, as in tun.c.
+        assert_eq!(ring_size(0, 1), 0);
+        assert_eq!(ring_size(0, 4), 0);
     }
 }

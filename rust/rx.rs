@@ -7,6 +7,7 @@ use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
 use crate::ioctl;
+use crate::net::preempt::NoBh;
 use crate::net::skb::{self, Skb};
 use crate::net::vnet::VnetHdr;
 use crate::queue::Queue;
@@ -97,14 +98,6 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
     }
     skb.set_network_header(0);
     skb.probe_transport_header();
-    // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue,
-    // and the transmit queue a forwarding device picks) — unless the index is past the
-    // stack's count (a disabled queue's stale index, or a change in progress), which
-    // RPS and XDP warn about.
-    let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
-    if !q.is_detached() && index < dev.real_num_rx_queues() {
-        skb.record_rx_queue(index as u16);
-    }
 
     if dev.flags() & crate::bindings::net_device_flags_IFF_UP == 0 {
         dev.count_rx_dropped();
@@ -119,9 +112,21 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
         .flows()
         .filter(|_| d.queues.live() > 1 && !q.is_detached() && !d.steering_prog.is_set())
         .map(|flows| (flows, skb.hash_symmetric()));
-    dev.count_rx(len as u32);
     q.count_rx(len as u32);
-    dev.rx(skb);
+    {
+        let bh = NoBh::new();
+        // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue,
+        // and the transmit queue a forwarding device picks) — unless the index is past
+        // the stack's count, which RPS and XDP warn about. Checked in the same section
+        // as the receive: the count shrinks only a grace period after a queue is
+        // disabled or moved, so what was checked holds until the stack has the packet.
+        let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
+        if !q.is_detached() && index < dev.real_num_rx_queues() {
+            skb.record_rx_queue(index as u16);
+        }
+        dev.receive(skb, &bh);
+        dev.count_rx(len as u32, &bh);
+    }
     if let Some((flows, hash)) = flow {
         flows.update(hash, q.index.load(core::sync::atomic::Ordering::Relaxed));
     }

@@ -188,12 +188,13 @@ void rtun_netdev_set_features(struct net_device *dev);
 u32 rtun_skb_get_hash(struct sk_buff *skb);
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
-int rtun_ring_resize_bh(struct ptr_ring *r, int size, void (*destroy)(void *));
-struct net_device *rtun_skb_dev(const struct sk_buff *skb);
+int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,
+				 void (*destroy)(void *));
 void rtun_preempt_disable(void);
 void rtun_preempt_enable(void);
 struct net_device *rtun_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info);
-void rtun_netif_receive_skb_bh(struct sk_buff *skb);
+void rtun_local_bh_disable(void);
+void rtun_local_bh_enable(void);
 void rtun_consume_skb(struct sk_buff *skb);
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 void rtun_module_get(void);

@@ -352,15 +352,11 @@ int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value)
 	return nla_put_u32(skb, attr, value);
 }
 
-/* tun_queue_resize(): bottom halves off, never interrupts, for one ring. */
-int rtun_ring_resize_bh(struct ptr_ring *r, int size, void (*destroy)(void *))
+/* tun_queue_resize(): all rings or none, bottom halves off, never interrupts. */
+int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,
+				 void (*destroy)(void *))
 {
-	return ptr_ring_resize_multiple_bh(&r, 1, size, GFP_KERNEL, destroy);
-}
-
-struct net_device *rtun_skb_dev(const struct sk_buff *skb)
-{
-	return skb->dev;
+	return ptr_ring_resize_multiple_bh(rings, n, size, GFP_KERNEL, destroy);
 }
 
 void rtun_preempt_disable(void)
@@ -567,14 +563,13 @@ void rtun_netdev_set_user_features(struct net_device *dev, u64 features)
 	netdev_update_features(dev);
 }
 
-/*
- * A written packet straight into the stack, as tun_rx_batched() does for one
- * packet: netif_receive_skb() with bottom halves off, no backlog round trip.
- */
-void rtun_netif_receive_skb_bh(struct sk_buff *skb)
+void rtun_local_bh_disable(void)
 {
 	local_bh_disable();
-	netif_receive_skb(skb);
+}
+
+void rtun_local_bh_enable(void)
+{
 	local_bh_enable();
 }
 

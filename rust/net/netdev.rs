@@ -17,7 +17,12 @@ use kernel::{
 };
 
 use crate::bindings as b;
-use crate::net::{preempt::NoPreempt, rcu::RcuSection, rtnl::Rtnl, skb::Skb};
+use crate::net::{
+    preempt::{NoBh, NoPreempt},
+    rcu::RcuSection,
+    rtnl::Rtnl,
+    skb::Skb,
+};
 
 /// A network namespace reference (`get_net`/`put_net`).
 ///
@@ -205,18 +210,17 @@ impl NetDev {
         }
     }
 
-    /// Hands a received packet to the stack, processing it now (process context).
-    pub(crate) fn rx(&self, skb: Skb) {
-        // SAFETY: `netif_receive_skb` takes ownership of the skb whatever it returns; the
-        // shim disables bottom halves around it, as the receive path expects.
-        unsafe { b::rtun_netif_receive_skb_bh(skb.into_raw().cast()) };
+    /// Hands a received packet to the stack, processing it now.
+    pub(crate) fn receive(&self, skb: Skb, _bh: &NoBh) {
+        // SAFETY: `netif_receive_skb` takes ownership of the skb whatever it returns, and
+        // is called with bottom halves off (`_bh`), as the receive path expects.
+        unsafe { b::netif_receive_skb(skb.into_raw()) };
     }
 
-    /// Counts a received packet of `len` bytes (from process context, as `write`).
-    pub(crate) fn count_rx(&self, len: u32) {
-        let _cpu = NoPreempt::new();
+    /// Counts a received packet of `len` bytes.
+    pub(crate) fn count_rx(&self, len: u32, _bh: &NoBh) {
         // SAFETY: `self` is valid and has per-CPU tstats (set up by `LinkOps::create`);
-        // preemption is off, so this CPU's counters stay ours for the update.
+        // bottom halves are off (`_bh`), so this CPU's counters stay ours for the update.
         unsafe { b::rtun_dev_sw_netstats_rx_add(self.as_raw(), len) }
     }
 
@@ -546,22 +550,28 @@ impl<T: NetDevOps> Callbacks<T> {
     /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn uninit(dev: *mut b::net_device) {
-        // SAFETY: one of our devices; the core calls ndo_uninit with RTNL held, from
-        // `unregister_netdevice*` or a failed `register_netdevice`, which this layer calls
-        // only with `&mut Rtnl` (see `rtnl.rs`).
-        let (dev, mut rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
+        // SAFETY: one of our devices.
+        let dev = unsafe { Dev::<T>::from_raw(dev) };
         // `register_netdevice` also calls ndo_uninit when it fails, with no
         // registration reference taken: the proof holds only when unregistering.
         // SAFETY: `dev` is valid.
         let holds_registration = unsafe { b::rtun_dev_unregistering(dev.as_raw()) };
-        T::uninit(
-            dev,
-            &mut Unregistering {
-                dev,
-                rtnl: &mut rtnl,
-                holds_registration,
-            },
-        );
+        // SAFETY: the core calls ndo_uninit with RTNL held, from `unregister_netdevice*`
+        // or a failed `register_netdevice`, which this layer calls only with `&mut Rtnl`
+        // (`NetDev::unregister`, `LinkOps::create`), and from `rtnl_link_unregister` and
+        // netns teardown, which hold no token of ours.
+        unsafe {
+            Rtnl::with_held_mut(|rtnl| {
+                T::uninit(
+                    dev,
+                    &mut Unregistering {
+                        dev,
+                        rtnl,
+                        holds_registration,
+                    },
+                )
+            })
+        };
     }
 
     /// # Safety
@@ -601,9 +611,10 @@ impl<T: NetDevOps> Callbacks<T> {
     /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn change_carrier(dev: *mut b::net_device, on: bool) -> i32 {
-        // SAFETY: one of our devices; the core calls this with RTNL held.
-        let (dev, rtnl) = unsafe { (Dev::<T>::from_raw(dev), Rtnl::assume_held()) };
-        match T::change_carrier(dev, on, &rtnl) {
+        // SAFETY: one of our devices.
+        let dev = unsafe { Dev::<T>::from_raw(dev) };
+        // SAFETY: the core calls this with RTNL held.
+        match unsafe { Rtnl::with_held(|rtnl| T::change_carrier(dev, on, rtnl)) } {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -688,19 +699,22 @@ impl<T: NetDevOps> Callbacks<T> {
         }
         // SAFETY: our link ops are only on devices created by `LinkOps<T>::create`.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
-        // SAFETY: netdevice notifiers run with RTNL held. The handlers get `&Rtnl` only, so
-        // they change nothing that a token further up this thread may have borrowed.
-        let rtnl = unsafe { Rtnl::assume_held() };
-        match event as u32 {
-            b::rtun_const_RTUN_NETDEV_UP => T::up(dev, &rtnl),
-            b::rtun_const_RTUN_NETDEV_CHANGE_TX_QUEUE_LEN => {
-                if T::tx_queue_len_changed(dev, &rtnl).is_err() {
-                    return b::rtun_const_RTUN_NOTIFY_BAD as i32;
-                }
+        let result = match event as u32 {
+            b::rtun_const_RTUN_NETDEV_UP => {
+                // SAFETY: netdevice notifiers run with RTNL held.
+                unsafe { Rtnl::with_held(|rtnl| T::up(dev, rtnl)) };
+                Ok(())
             }
-            _ => {}
+            b::rtun_const_RTUN_NETDEV_CHANGE_TX_QUEUE_LEN => {
+                // SAFETY: as above.
+                unsafe { Rtnl::with_held(|rtnl| T::tx_queue_len_changed(dev, rtnl)) }
+            }
+            _ => Ok(()),
+        };
+        match result {
+            Ok(()) => DONE,
+            Err(_) => b::rtun_const_RTUN_NOTIFY_BAD as i32,
         }
-        DONE
     }
 
     /// # Safety

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Preemption off for a scope: what per-CPU updates from process context need.
+//! Preemption or bottom halves off for a scope: what per-CPU updates and the receive
+//! path need from process context.
 //!
 //! The per-CPU statistics of a device (`dev_sw_netstats_*`) pick this CPU's counters and
 //! update them under a per-CPU seqcount; tun.c brackets them with `preempt_disable()`
@@ -31,5 +32,32 @@ impl Drop for NoPreempt {
     fn drop(&mut self) {
         // SAFETY: `new` disabled preemption and this is the matching enable.
         unsafe { b::rtun_preempt_enable() };
+    }
+}
+
+/// Bottom halves are disabled while this lives, which also keeps the task on its CPU and
+/// makes an RCU read-side critical section: what `netif_receive_skb` expects from process
+/// context (tun.c's `tun_rx_batched`). Not `Send`.
+pub(crate) struct NoBh {
+    _not_send: NotThreadSafe,
+}
+
+impl NoBh {
+    /// Disables bottom halves until the value is dropped.
+    pub(crate) fn new() -> Self {
+        // SAFETY: callable from process context, where the write path runs; paired with
+        // the `local_bh_enable` in `drop`.
+        unsafe { b::rtun_local_bh_disable() };
+        Self {
+            _not_send: NotThreadSafe,
+        }
+    }
+}
+
+impl Drop for NoBh {
+    fn drop(&mut self) {
+        // SAFETY: `new` disabled bottom halves and this is the matching enable, in the
+        // same process context (softirqs raised meanwhile run here).
+        unsafe { b::rtun_local_bh_enable() };
     }
 }

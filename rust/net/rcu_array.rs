@@ -149,22 +149,19 @@ impl<T> RcuArray<T> {
         if index > last {
             return None;
         }
-        let next = if last == 0 {
-            None
-        } else {
-            let mut next = self.spare_for(last, rtnl)?;
-            for (i, e) in self.read_rtnl(rtnl)[..last].iter().enumerate() {
-                let e = if i == index {
-                    &self.read_rtnl(rtnl)[last]
-                } else {
-                    e
-                };
-                // Cannot fail: `spare_for` gave room for `last` elements.
-                let _ = next.push_within_capacity(e.clone());
-            }
-            Some(next)
+        let Some(mut next) = self.spare_for(last, rtnl) else {
+            return self.swap_remove_in_place(index, rtnl);
         };
-        let old = self.replace(next);
+        for (i, e) in self.read_rtnl(rtnl)[..last].iter().enumerate() {
+            let e = if i == index {
+                &self.read_rtnl(rtnl)[last]
+            } else {
+                e
+            };
+            // Cannot fail: `spare_for` gave room for `last` elements.
+            let _ = next.push_within_capacity(e.clone());
+        }
+        let old = self.replace((last > 0).then_some(next));
         let w = self.writer(rtnl);
         Self::grace_period(w);
         let mut old = old?;
@@ -177,8 +174,8 @@ impl<T> RcuArray<T> {
         removed
     }
 
-    /// An empty snapshot with room for `len` elements: the spare, which the type invariant
-    /// sizes for this. Allocates only if that invariant were broken.
+    /// The spare, emptied, if it has room for `len` elements (the type invariant says it
+    /// has).
     fn spare_for(&self, len: usize, rtnl: &mut Rtnl) -> Option<KBox<Slots<T>>> {
         let w = self.writer(rtnl);
         match w.spare.take() {
@@ -186,11 +183,26 @@ impl<T> RcuArray<T> {
                 spare.clear();
                 Some(spare)
             }
-            _ => {
-                debug_assert!(false, "rcu_array: no spare snapshot for a removal");
-                KBox::new(KVec::with_capacity(len, GFP_KERNEL).ok()?, GFP_KERNEL).ok()
+            other => {
+                w.spare = other;
+                None
             }
         }
+    }
+
+    /// `swap_remove` without a spare (which the type invariant rules out, but removal must
+    /// not fail): the array is empty for one grace period while the old snapshot is edited.
+    fn swap_remove_in_place(&self, index: usize, rtnl: &mut Rtnl) -> Option<Arc<T>> {
+        let mut old = self.replace(None)?;
+        Self::grace_period(self.writer(rtnl));
+        let last = old.len() - 1;
+        old.swap(index, last);
+        let removed = old.pop();
+        if !old.is_empty() {
+            // Nothing was published in between: this puts nothing back but `None`.
+            let _ = self.replace(Some(old));
+        }
+        removed
     }
 
     /// Empties the array and returns its elements once no reader can see them any more.
@@ -286,6 +298,19 @@ mod tests {
             assert!(spare + 1 >= len);
             assert!(a.swap_remove(len / 2, &mut rtnl).is_some());
         }
+    }
+
+    #[test]
+    fn removal_without_a_spare_edits_in_place() {
+        let a = RcuArray::new();
+        let mut rtnl = Rtnl::lock();
+        for i in 0..3u32 {
+            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
+            a.push(e, &mut rtnl).expect("small allocation");
+        }
+        a.writer(&mut rtnl).spare = None;
+        assert_eq!(a.swap_remove(0, &mut rtnl).map(|e| *e), Some(0));
+        assert_eq!(&values(&a, &rtnl)[..], &[2, 1]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! contend; the ring owns every skb in it and frees the rest when dropped.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use kernel::{error::to_result, prelude::*, types::Opaque};
 
 use crate::bindings as b;
@@ -38,9 +38,9 @@ impl Ring {
         try_pin_init!(Self {
             inner <- Opaque::try_ffi_init(move |slot: *mut b::ptr_ring| {
                 // SAFETY: `slot` is valid for writes and pinned for the ring's lifetime.
-                to_result(unsafe { b::rtun_ring_init(slot, size.max(1) as i32) })
+                to_result(unsafe { b::rtun_ring_init(slot, size as i32) })
             }),
-            size: AtomicU32::new(size.max(1)),
+            size: AtomicU32::new(size),
         })
     }
 
@@ -63,27 +63,51 @@ impl Ring {
         NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
     }
 
-    /// Resizes the ring to `size` slots, dropping what no longer fits (counted as the
-    /// device's transmit drops).
+    /// Resizes the ring to `size` slots (see [`Ring::resize_all`]); returns how many
+    /// packets no longer fit and were dropped.
+    pub(crate) fn resize(&self, size: u32) -> Result<usize> {
+        Self::resize_all(&[self], size)
+    }
+
+    /// Resizes every ring of `rings` to `size` slots, or none of them (the new slot
+    /// arrays are all allocated first); returns how many packets no longer fit and were
+    /// dropped. A size of 0 makes a ring that refuses every packet, as in tun.c.
     ///
     /// As tun.c's `ptr_ring_resize_multiple_bh`, never with interrupts off: the packets
     /// dropped may hold page_pool pages, which must not be returned with hard interrupts
     /// disabled.
     ///
-    /// Resizing reallocates the slot array, so a ring that already has the size is left
+    /// Resizing reallocates the slot array, so rings that already have the size are left
     /// alone: sharing the budget re-applies the size to every queue on every change.
-    pub(crate) fn resize(&self, size: u32) -> Result {
-        let size = size.max(1);
-        if self.size.load(Ordering::Relaxed) == size {
-            return Ok(());
+    ///
+    /// The count is exact when resizes do not overlap (the driver resizes under RTNL); if
+    /// they did, drops could be counted by the wrong one.
+    pub(crate) fn resize_all(rings: &[&Ring], size: u32) -> Result<usize> {
+        let mut raw = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
+        for r in rings {
+            if r.size.load(Ordering::Relaxed) != size {
+                raw.push(r.inner.get(), GFP_KERNEL)?;
+            }
         }
-        // SAFETY: the ring is initialised; the resize takes both ring locks with bottom
-        // halves off, and hands the packets that no longer fit to `drop_overflow`.
+        if raw.is_empty() {
+            return Ok(0);
+        }
+        let before = OVERFLOW_DROPS.load(Ordering::Relaxed);
+        // SAFETY: every pointer is an initialised ring, pinned inside a `Ring` that `rings`
+        // borrows for the call; the resize takes each ring's locks with bottom halves off
+        // and hands the packets that no longer fit to `drop_overflow`.
         to_result(unsafe {
-            b::rtun_ring_resize_bh(self.inner.get(), size as i32, Some(drop_overflow))
+            b::rtun_ring_resize_multiple_bh(
+                raw.as_mut_ptr(),
+                raw.len() as u32,
+                size as i32,
+                Some(drop_overflow),
+            )
         })?;
-        self.size.store(size, Ordering::Relaxed);
-        Ok(())
+        for r in rings {
+            r.size.store(size, Ordering::Relaxed);
+        }
+        Ok(OVERFLOW_DROPS.load(Ordering::Relaxed).wrapping_sub(before))
     }
 
     /// Whether the ring holds no packet.
@@ -100,6 +124,10 @@ impl Ring {
     }
 }
 
+/// Packets `drop_overflow` dropped, ever: `ptr_ring`'s destroy callback takes no context,
+/// so [`Ring::resize_all`] counts its own drops as the difference.
+static OVERFLOW_DROPS: AtomicUsize = AtomicUsize::new(0);
+
 /// `ptr_ring`'s destroy callback for the packets a smaller ring has no room for.
 ///
 /// # Safety
@@ -108,9 +136,7 @@ impl Ring {
 unsafe extern "C" fn drop_overflow(ptr: *mut core::ffi::c_void) {
     // SAFETY: per the caller, a valid skb whose ownership passes to us.
     let skb = unsafe { Skb::from_raw(NonNull::new_unchecked(ptr.cast())) };
-    // SAFETY: a queued packet's `dev` is the device that transmitted it, whose queue holds
-    // this ring: the device is alive while the ring is resized (RTNL, queue attached).
-    unsafe { b::rtun_dev_core_stats_tx_dropped_inc(b::rtun_skb_dev(skb.as_raw())) };
+    OVERFLOW_DROPS.fetch_add(1, Ordering::Relaxed);
     skb.drop_reason(crate::net::skb::DROP_FULL_RING);
 }
 

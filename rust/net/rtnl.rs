@@ -3,10 +3,14 @@
 //! The RTNL lock as a guard: functions that need RTNL take `&Rtnl` as proof, and those
 //! that change RTNL-protected state readers may hold borrows of take `&mut Rtnl`.
 //!
-//! A kernel function that can call back into the driver with RTNL held (registering or
-//! unregistering one of our devices runs `ndo_uninit`) gets `&mut Rtnl` too: the callback
-//! makes a token of its own ([`Rtnl::assume_held`]), and the exclusive borrow proves that no
-//! borrow made through the outer token is alive while it runs.
+//! The kernel calls back into the driver with RTNL held, often from inside a call the
+//! driver made with its own token (a notifier from `netdev_state_change`, `ndo_uninit` from
+//! `unregister_netdevice`). A callback's token is therefore only lent, never owned:
+//! [`Rtnl::with_held`] gives it as `&Rtnl`, which cannot change what an outer borrow may
+//! see, and only [`Rtnl::with_held_mut`] gives `&mut Rtnl`, for the callbacks that the
+//! driver reaches through calls that took `&mut Rtnl` themselves (registering and
+//! unregistering a device: `ndo_uninit`). So no borrow made through an outer token is
+//! alive while a callback changes RTNL-guarded state.
 
 use core::cell::UnsafeCell;
 use kernel::types::NotThreadSafe;
@@ -37,15 +41,35 @@ impl Rtnl {
         }
     }
 
-    /// A token for code the kernel calls with RTNL held (netdev and rtnl_link callbacks).
+    /// Runs `f` with a shared token, for code the kernel calls with RTNL held (netdev
+    /// callbacks and notifiers), possibly inside a call the driver made with a token of
+    /// its own: `&Rtnl` reads RTNL-guarded state and changes nothing a reader may hold.
     ///
     /// # Safety
     ///
-    /// RTNL must be held by the caller for as long as the token lives, and no other token
-    /// of this thread may be used while it lives except through a function that lent it
-    /// out as `&mut Rtnl` (see the module documentation).
-    pub(crate) unsafe fn assume_held() -> Self {
-        // SAFETY: plain query of the lock's state.
+    /// The caller holds RTNL for the whole call.
+    pub(crate) unsafe fn with_held<R>(f: impl FnOnce(&Rtnl) -> R) -> R {
+        // SAFETY: the caller holds RTNL (a shared token borrows nothing exclusively).
+        f(&unsafe { Self::assume_held() })
+    }
+
+    /// Runs `f` with an exclusive token, for a callback that changes RTNL-guarded state.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RTNL for the whole call, and the driver reaches this callback only
+    /// from kernel functions it calls with `&mut Rtnl` (or from none), so no borrow made
+    /// through another token of this thread is alive.
+    pub(crate) unsafe fn with_held_mut<R>(f: impl FnOnce(&mut Rtnl) -> R) -> R {
+        // SAFETY: per the caller.
+        f(&mut unsafe { Self::assume_held() })
+    }
+
+    /// # Safety
+    ///
+    /// RTNL is held while the token lives; see the callers for the borrows it may make.
+    unsafe fn assume_held() -> Self {
+        // SAFETY: reads the lock's state; no requirement.
         debug_assert!(unsafe { b::rtnl_is_locked() } != 0);
         // INVARIANT: per the safety requirement; not ours to release.
         Self {
