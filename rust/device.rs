@@ -18,6 +18,7 @@ use crate::net::{
     rtnl::{Rtnl, RtnlLocked},
     skb::Skb,
 };
+use crate::offload;
 use crate::queue::Queue;
 use crate::queues::QueueSet;
 use crate::steering::{self, FlowTable};
@@ -250,9 +251,9 @@ impl Device {
 
     /// `TUNSETOFFLOAD`: which offloads the reader can take.
     pub(crate) fn set_offload(dev: &TunDev, arg: usize, rtnl: &Rtnl) -> Result {
-        let features = crate::net::vnet::offload_features(arg)?;
+        let features = offload::features_of(arg)?;
         dev.data().set_features.store(features, Ordering::Relaxed);
-        dev.set_user_features(features, rtnl);
+        dev.set_wanted_features(offload::USER_FEATURES, features, rtnl);
         Ok(())
     }
 
@@ -402,6 +403,8 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 kind,
                 queues,
                 ifindex: q.ifindex.load(Ordering::Relaxed),
+                hw_features: offload::HW_FEATURES,
+                vlan_features: offload::VLAN_FEATURES,
             };
             let dev = driver.link.create(
                 rtnl,
@@ -464,7 +467,7 @@ impl NetDevOps for Device {
     fn fix_features(dev: &TunDev, features: u64) -> u64 {
         // Offloads stay off until TUNSETOFFLOAD says the reader handles them.
         let set = dev.data().set_features.load(Ordering::Relaxed);
-        (features & set) | (features & !crate::net::vnet::user_features())
+        (features & set) | (features & !offload::USER_FEATURES)
     }
 
     fn select_queue(dev: &TunDev, skb: &mut SkbRef<'_>) -> u16 {

@@ -28,6 +28,11 @@ pub(crate) const IFF_MULTI_QUEUE: u32 = b::IFF_MULTI_QUEUE;
 pub(crate) const IFF_ATTACH_QUEUE: u32 = b::IFF_ATTACH_QUEUE;
 pub(crate) const IFF_DETACH_QUEUE: u32 = b::IFF_DETACH_QUEUE;
 pub(crate) const IFF_PERSIST: u32 = b::IFF_PERSIST;
+
+pub(crate) use b::{
+    TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UDP_TUNNEL_GSO,
+    TUN_F_UDP_TUNNEL_GSO_CSUM, TUN_F_UFO, TUN_F_USO4, TUN_F_USO6,
+};
 pub(crate) const IFF_NOFILTER: u32 = b::IFF_NOFILTER;
 pub(crate) const IFF_NAPI: u32 = b::IFF_NAPI;
 pub(crate) const IFF_NAPI_FRAGS: u32 = b::IFF_NAPI_FRAGS;

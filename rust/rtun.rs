@@ -14,6 +14,7 @@ mod chardev;
 mod device;
 mod ioctl;
 mod net;
+mod offload;
 mod queue;
 mod queues;
 mod rx;

@@ -114,15 +114,12 @@ enum rtun_const {
 void rtun_dev_hold(struct net_device *dev);
 void rtun_dev_put(struct net_device *dev);
 struct net_device *rtun_dev_get_rcu(struct net_device **slot);
-bool rtun_netif_running(const struct net_device *dev);
-bool rtun_netif_carrier_ok(const struct net_device *dev);
 bool rtun_dev_registered(const struct net_device *dev);
 bool rtun_dev_unregistering(const struct net_device *dev);
 void rtun_dev_net_set(struct net_device *dev, struct net *net);
 struct net *rtun_dev_net(const struct net_device *dev);
 void rtun_netif_tx_start_all_queues(struct net_device *dev);
 void rtun_netif_tx_stop_all_queues(struct net_device *dev);
-void rtun_netif_tx_wake_all_queues(struct net_device *dev);
 void rtun_eth_hw_addr_random(struct net_device *dev);
 void rtun_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
 void rtun_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int len);
@@ -131,11 +128,8 @@ void rtun_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 
 struct net *rtun_get_current_net(void);
 void rtun_put_net(struct net *net);
-struct user_namespace *rtun_net_user_ns(const struct net *net);
 bool rtun_ns_capable_net_admin(const struct net *net);
 bool rtun_current_euid_is(kuid_t uid);
-bool rtun_uid_valid(kuid_t uid);
-bool rtun_gid_valid(kgid_t gid);
 kuid_t rtun_make_kuid_current(uid_t uid);
 kgid_t rtun_make_kgid_current(gid_t gid);
 uid_t rtun_from_kuid_current(kuid_t uid);
@@ -155,12 +149,7 @@ int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const 
 int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
 		      const struct sk_buff *skb, struct iov_iter *iter);
 long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp);
-unsigned int rtun_vnet_hdr_buf_size(void);
-u64 rtun_tun_user_features(void);
-u64 rtun_offload_features(unsigned long arg, int *unknown);
-void rtun_netdev_set_user_features(struct net_device *dev, u64 features);
 unsigned char *rtun_skb_data(const struct sk_buff *skb);
-unsigned int rtun_skb_headlen(const struct sk_buff *skb);
 __be16 rtun_skb_protocol(const struct sk_buff *skb);
 bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 void rtun_skb_set_protocol(struct sk_buff *skb, __be16 proto);
@@ -178,14 +167,11 @@ void rtun_init_waitqueue_head(struct wait_queue_head *wq);
 void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt);
 void rtun_init_wait_entry(struct wait_queue_entry *entry);
-void rtun_set_current_running(void);
 unsigned long rtun_jiffies(void);
 u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb);
 
 void rtun_netdev_set_lltx(struct net_device *dev);
 void rtun_netdev_tap_priv_flags(struct net_device *dev);
-void rtun_netdev_set_features(struct net_device *dev);
-u32 rtun_skb_get_hash(struct sk_buff *skb);
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
 int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,

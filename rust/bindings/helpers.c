@@ -33,16 +33,6 @@ void rtun_dev_put(struct net_device *dev)
 	dev_put(dev);
 }
 
-bool rtun_netif_running(const struct net_device *dev)
-{
-	return netif_running(dev);
-}
-
-bool rtun_netif_carrier_ok(const struct net_device *dev)
-{
-	return netif_carrier_ok(dev);
-}
-
 bool rtun_dev_registered(const struct net_device *dev)
 {
 	return READ_ONCE(dev->reg_state) == NETREG_REGISTERED;
@@ -71,11 +61,6 @@ void rtun_netif_tx_start_all_queues(struct net_device *dev)
 void rtun_netif_tx_stop_all_queues(struct net_device *dev)
 {
 	netif_tx_stop_all_queues(dev);
-}
-
-void rtun_netif_tx_wake_all_queues(struct net_device *dev)
-{
-	netif_tx_wake_all_queues(dev);
 }
 
 void rtun_eth_hw_addr_random(struct net_device *dev)
@@ -113,11 +98,6 @@ void rtun_put_net(struct net *net)
 	put_net(net);
 }
 
-struct user_namespace *rtun_net_user_ns(const struct net *net)
-{
-	return net->user_ns;
-}
-
 bool rtun_ns_capable_net_admin(const struct net *net)
 {
 	return ns_capable(net->user_ns, CAP_NET_ADMIN);
@@ -126,16 +106,6 @@ bool rtun_ns_capable_net_admin(const struct net *net)
 bool rtun_current_euid_is(kuid_t uid)
 {
 	return uid_eq(current_euid(), uid);
-}
-
-bool rtun_uid_valid(kuid_t uid)
-{
-	return uid_valid(uid);
-}
-
-bool rtun_gid_valid(kgid_t gid)
-{
-	return gid_valid(gid);
 }
 
 kuid_t rtun_make_kuid_current(uid_t uid)
@@ -195,11 +165,6 @@ unsigned int rtun_skb_max_head(void)
 unsigned char *rtun_skb_data(const struct sk_buff *skb)
 {
 	return skb->data;
-}
-
-unsigned int rtun_skb_headlen(const struct sk_buff *skb)
-{
-	return skb_headlen(skb);
 }
 
 __be16 rtun_skb_protocol(const struct sk_buff *skb)
@@ -300,11 +265,6 @@ void rtun_init_wait_entry(struct wait_queue_entry *entry)
 	init_wait_entry(entry, 0);
 }
 
-void rtun_set_current_running(void)
-{
-	__set_current_state(TASK_RUNNING);
-}
-
 void rtun_netdev_set_lltx(struct net_device *dev)
 {
 	dev->lltx = true;
@@ -315,31 +275,6 @@ void rtun_netdev_tap_priv_flags(struct net_device *dev)
 {
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
-}
-
-/* tun.c's TUN_USER_FEATURES: the offloads TUNSETOFFLOAD turns on. */
-#define TUN_USER_FEATURES (NETIF_F_HW_CSUM | NETIF_F_TSO_ECN | NETIF_F_TSO | \
-			   NETIF_F_TSO6 | NETIF_F_GSO_UDP_L4 | \
-			   NETIF_F_GSO_UDP_TUNNEL | NETIF_F_GSO_UDP_TUNNEL_CSUM)
-
-/*
- * tun_net_initialize()'s features; the user features stay masked by
- * ndo_fix_features until TUNSETOFFLOAD. The feature bits are BIT_ULL()
- * macros that bindgen cannot evaluate.
- */
-void rtun_netdev_set_features(struct net_device *dev)
-{
-	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST | TUN_USER_FEATURES |
-			   NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_STAG_TX;
-	dev->hw_enc_features = dev->hw_features;
-	dev->features = dev->hw_features;
-	dev->vlan_features = dev->features &
-			     ~(NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_STAG_TX);
-}
-
-u32 rtun_skb_get_hash(struct sk_buff *skb)
-{
-	return skb_get_hash(skb);
 }
 
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value)
@@ -502,65 +437,6 @@ int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
 long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp)
 {
 	return tun_vnet_ioctl(sz, flags, cmd, argp);
-}
-
-unsigned int rtun_vnet_hdr_buf_size(void)
-{
-	return sizeof(struct virtio_net_hdr_v1_hash_tunnel);
-}
-
-u64 rtun_tun_user_features(void)
-{
-	return TUN_USER_FEATURES;
-}
-
-#define PLAIN_GSO (NETIF_F_GSO_UDP_L4 | NETIF_F_TSO | NETIF_F_TSO6)
-
-/*
- * TUNSETOFFLOAD's TUN_F_* flags as netdev features: tun.c's set_offload(),
- * whose NETIF_F_* operands are BIT_ULL() macros. *unknown gets the flags that
- * are left over (the caller answers EINVAL for them).
- */
-u64 rtun_offload_features(unsigned long arg, int *unknown)
-{
-	netdev_features_t features = 0;
-
-	if (arg & TUN_F_CSUM) {
-		features |= NETIF_F_HW_CSUM;
-		arg &= ~TUN_F_CSUM;
-		if (arg & (TUN_F_TSO4 | TUN_F_TSO6)) {
-			if (arg & TUN_F_TSO_ECN) {
-				features |= NETIF_F_TSO_ECN;
-				arg &= ~TUN_F_TSO_ECN;
-			}
-			if (arg & TUN_F_TSO4)
-				features |= NETIF_F_TSO;
-			if (arg & TUN_F_TSO6)
-				features |= NETIF_F_TSO6;
-			arg &= ~(TUN_F_TSO4 | TUN_F_TSO6);
-		}
-		arg &= ~TUN_F_UFO;
-		if (arg & TUN_F_USO4 && arg & TUN_F_USO6) {
-			features |= NETIF_F_GSO_UDP_L4;
-			arg &= ~(TUN_F_USO4 | TUN_F_USO6);
-		}
-		if (features & PLAIN_GSO && arg & TUN_F_UDP_TUNNEL_GSO) {
-			features |= NETIF_F_GSO_UDP_TUNNEL;
-			if (arg & TUN_F_UDP_TUNNEL_GSO_CSUM)
-				features |= NETIF_F_GSO_UDP_TUNNEL_CSUM;
-			arg &= ~(TUN_F_UDP_TUNNEL_GSO | TUN_F_UDP_TUNNEL_GSO_CSUM);
-		}
-	}
-	*unknown = arg != 0;
-	return features;
-}
-
-/* The wanted-features update of set_offload(). */
-void rtun_netdev_set_user_features(struct net_device *dev, u64 features)
-{
-	dev->wanted_features &= ~TUN_USER_FEATURES;
-	dev->wanted_features |= features;
-	netdev_update_features(dev);
 }
 
 void rtun_local_bh_disable(void)

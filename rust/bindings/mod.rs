@@ -25,5 +25,10 @@
 )]
 
 use kernel::ffi;
+use pin_init::{MaybeZeroable, Zeroable};
+
+// SAFETY: `__BindgenBitfieldUnit<Storage>` is a newtype around `Storage` (as the kernel's
+// own bindings say; bindgen does not derive this itself).
+unsafe impl<Storage> Zeroable for __BindgenBitfieldUnit<Storage> where Storage: Zeroable {}
 
 include!("generated.rs");

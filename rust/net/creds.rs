@@ -7,37 +7,39 @@ use crate::bindings as b;
 
 /// Whether the caller's effective uid is the kernel uid `uid`.
 pub(crate) fn euid_is(uid: u32) -> bool {
-    // SAFETY: plain call in process context.
+    // SAFETY: no precondition: reads the current task's credentials, which every
+    // process-context caller has.
     unsafe { b::rtun_current_euid_is(b::kuid_t { val: uid }) }
 }
 
 /// Whether the kernel gid `gid` is among the caller's (effective) groups.
 pub(crate) fn in_egroup(gid: u32) -> bool {
-    // SAFETY: plain call in process context.
+    // SAFETY: no precondition: reads the current task's credentials.
     unsafe { b::in_egroup_p(b::kgid_t { val: gid }) != 0 }
 }
 
 /// A user-namespace uid of the caller mapped to a kernel uid (`u32::MAX`: unmapped).
 pub(crate) fn uid_from_user(uid: u32) -> u32 {
-    // SAFETY: plain call in process context.
+    // SAFETY: no precondition: maps through the current task's user namespace.
     unsafe { b::rtun_make_kuid_current(uid).val }
 }
 
 /// A user-namespace gid of the caller mapped to a kernel gid (`u32::MAX`: unmapped).
 pub(crate) fn gid_from_user(gid: u32) -> u32 {
-    // SAFETY: plain call in process context.
+    // SAFETY: no precondition: maps through the current task's user namespace.
     unsafe { b::rtun_make_kgid_current(gid).val }
 }
 
 /// A kernel uid as the caller's user namespace sees it (overflow uid when unmapped).
 pub(crate) fn uid_to_user(uid: u32) -> u32 {
-    // SAFETY: plain call.
+    // SAFETY: no precondition: maps through the current task's user namespace; any value
+    // is accepted (unmapped ids become the overflow id).
     unsafe { b::rtun_from_kuid_current(b::kuid_t { val: uid }) }
 }
 
 /// A kernel gid as the caller's user namespace sees it.
 pub(crate) fn gid_to_user(gid: u32) -> u32 {
-    // SAFETY: plain call.
+    // SAFETY: as in `uid_to_user`.
     unsafe { b::rtun_from_kgid_current(b::kgid_t { val: gid }) }
 }
 

@@ -118,9 +118,8 @@ impl<T: FileOps> Registration<T> {
             ctx,
             misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
                 let minor = opts.minor.unwrap_or(rb::rtun_misc_RTUN_MISC_DYNAMIC_MINOR);
-                // SAFETY: all-zeroes is a valid `struct miscdevice` (what C's static
-                // initialisers leave in the unnamed fields).
-                let mut misc: bindings::miscdevice = unsafe { core::mem::zeroed() };
+                // Zeroes in the unnamed fields, as C's static initialisers leave them.
+                let mut misc: bindings::miscdevice = pin_init::zeroed();
                 misc.minor = minor as i32;
                 misc.name = opts.name.as_char_ptr();
                 misc.nodename = opts.nodename.as_char_ptr();
@@ -170,8 +169,8 @@ impl<T: FileOps> VTable<T> {
         compat_ioctl: Some(Self::compat_ioctl),
         fasync: Some(Self::fasync),
         show_fdinfo: Some(Self::show_fdinfo),
-        // SAFETY: all-zeroes is a valid `file_operations` (no further callbacks).
-        ..unsafe { core::mem::zeroed() }
+        // No further callbacks.
+        ..pin_init::zeroed()
     };
 
     /// Whether a read or write must not sleep: `O_NONBLOCK` file or `IOCB_NOWAIT` call.

@@ -8,6 +8,7 @@
 pub(crate) mod bpf;
 pub(crate) mod creds;
 pub(crate) mod dev_ref;
+pub(crate) mod features;
 pub(crate) mod miscdev;
 pub(crate) mod netdev;
 pub(crate) mod preempt;

@@ -18,6 +18,7 @@ use kernel::{
 
 use crate::bindings as b;
 use crate::net::{
+    features::Features,
     preempt::{NoBh, NoPreempt},
     rcu::RcuSection,
     rtnl::Rtnl,
@@ -41,7 +42,8 @@ unsafe impl Sync for NetNs {}
 impl NetNs {
     /// The network namespace of the calling task.
     pub(crate) fn current() -> Self {
-        // SAFETY: plain call in process context; returns a counted, non-null reference.
+        // SAFETY: needs a task with a namespace proxy: every process-context caller (file
+        // open) has one. Returns a counted, non-null reference.
         let ptr = unsafe { b::rtun_get_current_net() };
         // INVARIANT: `get_net` took the reference this value owns.
         Self {
@@ -153,8 +155,7 @@ impl NetDev {
     /// `struct sockaddr` whose address may run past its 14 bytes of `sa_data` into the
     /// rest of the union, as tun.c passes the ifreq itself.
     pub(crate) fn set_mac_address(&self, sockaddr: &[u8], _rtnl: &Rtnl) -> Result {
-        // SAFETY: all-zeroes is a valid `sockaddr_storage` (plain bytes).
-        let mut ss: b::__kernel_sockaddr_storage = unsafe { core::mem::zeroed() };
+        let mut ss: b::__kernel_sockaddr_storage = pin_init::zeroed();
         let n = sockaddr.len().min(core::mem::size_of_val(&ss));
         // SAFETY: `ss` has room for `n` bytes, `sockaddr` holds them, and they don't overlap.
         unsafe { core::ptr::copy_nonoverlapping(sockaddr.as_ptr(), (&raw mut ss).cast::<u8>(), n) };
@@ -166,11 +167,16 @@ impl NetDev {
         })
     }
 
-    /// Re-evaluates features after the offloads userspace wants changed
-    /// (`TUNSETOFFLOAD`); the result goes through `fix_features`.
-    pub(crate) fn set_user_features(&self, features: u64, _rtnl: &Rtnl) {
-        // SAFETY: RTNL is held, as `netdev_update_features` requires.
-        unsafe { b::rtun_netdev_set_user_features(self.as_raw(), features) }
+    /// Replaces the `mask` bits of the wanted features with `features` and re-evaluates
+    /// the device's features (through `ndo_fix_features`), as `TUNSETOFFLOAD` does.
+    pub(crate) fn set_wanted_features(&self, mask: Features, features: Features, _rtnl: &Rtnl) {
+        let dev = self.as_raw();
+        // SAFETY: `wanted_features` of a valid device is written under RTNL, which `_rtnl`
+        // proves held, as `netdev_update_features` requires too.
+        unsafe {
+            (*dev).wanted_features = ((*dev).wanted_features & !mask) | (features & mask);
+            b::netdev_update_features(dev);
+        }
     }
 
     /// Whether the device is registered (not yet being unregistered).
@@ -887,8 +893,8 @@ impl<T: NetDevOps> Callbacks<T> {
         set_msglevel: Some(Self::set_msglevel),
         get_link: Some(b::ethtool_op_get_link),
         get_ts_info: Some(b::ethtool_op_get_ts_info),
-        // SAFETY: all-zeroes is a valid `ethtool_ops`.
-        ..unsafe { core::mem::zeroed() }
+        // No further callbacks.
+        ..pin_init::zeroed()
     };
 
     /// The callbacks of a TUN device (tun.c's `tun_netdev_ops`).
@@ -901,8 +907,8 @@ impl<T: NetDevOps> Callbacks<T> {
         ndo_fix_features: Some(Self::fix_features),
         ndo_get_stats64: Some(Self::get_stats64),
         ndo_change_carrier: Some(Self::change_carrier),
-        // SAFETY: all-zeroes is a valid `net_device_ops` (no further callbacks).
-        ..unsafe { core::mem::zeroed() }
+        // No further callbacks.
+        ..pin_init::zeroed()
     };
 
     /// TUN's callbacks plus the Ethernet ones (tun.c's `tap_netdev_ops`).
@@ -967,6 +973,11 @@ pub(crate) struct DevSpec<'a> {
     pub(crate) queues: u32,
     /// The ifindex to take, or 0 for the next free one.
     pub(crate) ifindex: i32,
+    /// What the device can do (`hw_features`, `hw_enc_features`, and `features` before
+    /// `ndo_fix_features`).
+    pub(crate) hw_features: Features,
+    /// What VLAN devices on top of it inherit.
+    pub(crate) vlan_features: Features,
 }
 
 /// The registered rtnl link kind of our devices ("tun" or "rtun").
@@ -997,10 +1008,9 @@ impl Events {
     fn new<T: NetDevOps>(link: *const b::rtnl_link_ops) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             nb <- Opaque::try_ffi_init(|slot: *mut b::notifier_block| {
-                // SAFETY: `slot` is valid for writes and pinned; all-zeroes is a valid
-                // `notifier_block` (no link, priority 0).
+                // SAFETY: `slot` is valid for writes and pinned. Zeroes: no link, priority 0.
                 unsafe {
-                    slot.write(core::mem::zeroed());
+                    slot.write(pin_init::zeroed());
                     (*slot).notifier_call = Some(Callbacks::<T>::device_event);
                 }
                 Ok::<(), Error>(())
@@ -1020,8 +1030,7 @@ impl<T: NetDevOps> LinkOps<T> {
     pub(crate) fn register(kind: &'static CStr) -> Result<Self> {
         let inner = KBox::pin_init(
             Opaque::try_ffi_init(move |slot: *mut b::rtnl_link_ops| {
-                // SAFETY: all-zeroes is a valid `rtnl_link_ops`.
-                let mut ops: b::rtnl_link_ops = unsafe { core::mem::zeroed() };
+                let mut ops: b::rtnl_link_ops = pin_init::zeroed();
                 ops.kind = kind.as_char_ptr();
                 ops.priv_size = core::mem::size_of::<Priv<T>>();
                 ops.setup = Some(Callbacks::<T>::setup);
@@ -1099,6 +1108,7 @@ impl<T: NetDevOps> LinkOps<T> {
             kind,
             queues,
             ifindex,
+            ..
         } = *spec;
         // SAFETY: valid arguments; setup is ours; the result is checked.
         let dev = unsafe {
@@ -1149,7 +1159,10 @@ impl<T: NetDevOps> LinkOps<T> {
                 }
             }
             (*dev).max_mtu = MAX_MTU - u32::from((*dev).hard_header_len);
-            b::rtun_netdev_set_features(dev);
+            (*dev).hw_features = spec.hw_features;
+            (*dev).hw_enc_features = spec.hw_features;
+            (*dev).features = spec.hw_features;
+            (*dev).vlan_features = spec.vlan_features;
             // Register with one queue of each kind, as tun.c does by attaching first:
             // `alloc_netdev_mqs` makes all of them real, and registering that many
             // would create (and shrinking then delete) a sysfs kobject per queue.

@@ -47,7 +47,7 @@ impl Skb {
     /// `linear` bytes (or a page's worth when 0) and page fragments.
     pub(crate) fn alloc(dev: &NetDev, len: u32, linear: u32) -> Result<Self> {
         let linear = if linear == 0 {
-            // SAFETY: plain call.
+            // SAFETY: no precondition: evaluates a constant expression.
             unsafe { b::rtun_skb_max_head() }
         } else {
             linear

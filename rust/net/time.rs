@@ -6,12 +6,12 @@ use crate::bindings as b;
 
 /// The current jiffies.
 pub(crate) fn jiffies() -> usize {
-    // SAFETY: plain call; reads the jiffies counter.
+    // SAFETY: no precondition: a `READ_ONCE` of the jiffies counter.
     unsafe { b::rtun_jiffies() as usize }
 }
 
 /// `ms` milliseconds in jiffies.
 pub(crate) fn msecs_to_jiffies(ms: u32) -> usize {
-    // SAFETY: plain call.
+    // SAFETY: no precondition: arithmetic on its argument.
     unsafe { b::__msecs_to_jiffies(ms) as usize }
 }

@@ -63,20 +63,3 @@ pub(crate) fn ioctl(sz: &mut i32, flags: &mut u32, cmd: u32, arg: usize) -> Resu
     let r = unsafe { b::rtun_vnet_ioctl(sz, flags, cmd, arg as *mut i32) };
     to_result(r as i32)
 }
-
-/// `TUNSETOFFLOAD` flags (`TUN_F_*`) as netdev features; `EINVAL` for unknown flags.
-pub(crate) fn offload_features(arg: usize) -> Result<u64> {
-    let mut unknown = 0;
-    // SAFETY: plain computation; `unknown` is valid for writes.
-    let features = unsafe { b::rtun_offload_features(arg as kernel::ffi::c_ulong, &mut unknown) };
-    if unknown != 0 {
-        return Err(EINVAL);
-    }
-    Ok(features)
-}
-
-/// The offloads `TUNSETOFFLOAD` controls (tun.c's `TUN_USER_FEATURES`).
-pub(crate) fn user_features() -> u64 {
-    // SAFETY: plain call.
-    unsafe { b::rtun_tun_user_features() }
-}

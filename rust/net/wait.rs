@@ -99,7 +99,8 @@ impl WaitQueue {
             if ret != 0 || kernel::current!().signal_pending() {
                 break Err(ERESTARTSYS);
             }
-            // SAFETY: plain call; we are in process context with no spinlock held.
+            // SAFETY: `schedule` needs process context with no spinlock held and RCU not
+            // read-locked: the callers (`read`) hold nothing across the wait.
             unsafe { b::schedule() };
         };
         // SAFETY: `entry` was initialised above; this dequeues it and resets the state.
