@@ -108,6 +108,10 @@ enum rtun_const {
 	RTUN_NETDEV_CHANGE_TX_QUEUE_LEN = NETDEV_CHANGE_TX_QUEUE_LEN,
 	RTUN_NOTIFY_DONE = NOTIFY_DONE,
 	RTUN_NOTIFY_BAD = NOTIFY_BAD,
+	RTUN_NOTIFY_OK = NOTIFY_OK,
+	RTUN_NOTIFY_STOP_MASK = NOTIFY_STOP_MASK,
+	RTUN_NETDEV_PRE_TYPE_CHANGE = NETDEV_PRE_TYPE_CHANGE,
+	RTUN_NETDEV_POST_TYPE_CHANGE = NETDEV_POST_TYPE_CHANGE,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -194,8 +198,6 @@ int rtun_bpf_prog_create_classic(struct bpf_prog **prog, unsigned short len, voi
 u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb);
 int rtun_pskb_trim(struct sk_buff *skb, unsigned int len);
 void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
-int rtun_netdev_change_type(struct net_device *dev, unsigned short type,
-			    unsigned char addr_len);
 
 /*
  * sysfs attributes tun_flags, owner and group (DEVICE_ATTR_RO is a macro):

@@ -345,20 +345,6 @@ int rtun_open_netns(struct net *net)
 	return open_related_ns(&net->ns, get_net_ns);
 }
 
-/* TUNSETLINK: the type change, bracketed by the notifiers tun.c calls. */
-int rtun_netdev_change_type(struct net_device *dev, unsigned short type,
-			    unsigned char addr_len)
-{
-	int ret = notifier_to_errno(call_netdevice_notifiers(NETDEV_PRE_TYPE_CHANGE, dev));
-
-	if (ret)
-		return ret;
-	dev->type = type;
-	dev->addr_len = addr_len;
-	call_netdevice_notifiers(NETDEV_POST_TYPE_CHANGE, dev);
-	return 0;
-}
-
 static rtun_sysfs_value_fn rtun_sysfs_value;
 
 void rtun_set_sysfs_value_fn(rtun_sysfs_value_fn fn)

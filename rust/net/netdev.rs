@@ -126,9 +126,23 @@ impl NetDev {
 
     /// Sets the ARPHRD_* type and address length (`TUNSETLINK`), with the notifiers
     /// that let upper layers refuse; the caller checks the device is down.
-    pub(crate) fn set_link_type(&self, ty: u16, addr_len: u8, _rtnl: &Rtnl) -> Result {
-        // SAFETY: RTNL serialises writers of `type`, and the notifiers require it.
-        to_result(unsafe { b::rtun_netdev_change_type(self.as_raw(), ty, addr_len) })
+    pub(crate) fn set_link_type(&self, ty: u16, addr_len: u8, rtnl: &Rtnl) -> Result {
+        notifier_to_errno(self.notify(b::rtun_const_RTUN_NETDEV_PRE_TYPE_CHANGE, rtnl))?;
+        let dev = self.as_raw();
+        // SAFETY: `type` and `addr_len` of a valid device are written under RTNL, which
+        // `rtnl` proves held.
+        unsafe {
+            (*dev).type_ = ty;
+            (*dev).addr_len = addr_len;
+        }
+        self.notify(b::rtun_const_RTUN_NETDEV_POST_TYPE_CHANGE, rtnl);
+        Ok(())
+    }
+
+    /// Calls the netdevice notifiers for `event` on this device; returns their verdict.
+    fn notify(&self, event: u32, _rtnl: &Rtnl) -> i32 {
+        // SAFETY: the notifier chain is called under RTNL (`_rtnl`) on a valid device.
+        unsafe { b::call_netdevice_notifiers(event as usize, self.as_raw()) }
     }
 
     /// The network namespace of the device, as a new file descriptor (`TUNGETDEVNETNS`).
@@ -277,6 +291,17 @@ impl NetDev {
     pub(crate) fn net_admin_capable(&self) -> bool {
         // SAFETY: a registered device has a valid netns.
         unsafe { b::rtun_ns_capable_net_admin(b::rtun_dev_net(self.as_raw())) }
+    }
+}
+
+/// A notifier chain's verdict as a result (`notifier_to_errno`).
+fn notifier_to_errno(ret: i32) -> Result {
+    let ret = ret & !(b::rtun_const_RTUN_NOTIFY_STOP_MASK as i32);
+    let ok = b::rtun_const_RTUN_NOTIFY_OK as i32;
+    if ret > ok {
+        Err(Error::from_errno(ok - ret))
+    } else {
+        Ok(())
     }
 }
 
