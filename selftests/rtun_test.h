@@ -444,6 +444,7 @@ struct tun_link_info {
 	char kind[32];
 	int type, pi, vnet_hdr, persist, multi_queue;	/* -1: attribute absent */
 	long long owner, group;				/* -1: attribute absent */
+	long long num_queues, num_disabled_queues;	/* -1: attribute absent */
 };
 
 static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
@@ -457,6 +458,7 @@ static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 	memset(ti, 0, sizeof(*ti));
 	ti->type = ti->pi = ti->vnet_hdr = ti->persist = ti->multi_queue = -1;
 	ti->owner = ti->group = -1;
+	ti->num_queues = ti->num_disabled_queues = -1;
 	req = rtnl_link_req_init(&r, RTM_GETLINK, 0, name);
 	memset(reply, 0, sizeof(reply));
 	err = rtnl_talk(req, reply, sizeof(reply));
@@ -490,6 +492,10 @@ static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 				case IFLA_TUN_MULTI_QUEUE: ti->multi_queue = u8; break;
 				case IFLA_TUN_OWNER: ti->owner = u32; break;
 				case IFLA_TUN_GROUP: ti->group = u32; break;
+				case IFLA_TUN_NUM_QUEUES: ti->num_queues = u32; break;
+				case IFLA_TUN_NUM_DISABLED_QUEUES:
+					ti->num_disabled_queues = u32;
+					break;
 				}
 			}
 		}
