@@ -15,10 +15,12 @@ use kernel::{
     sync::{Arc, ArcBorrow},
 };
 
-use crate::device::{self, Driver, NO_ID};
+use crate::attach;
+use crate::device::{self, NO_ID};
 use crate::ioctl::{self, IfReq, Request};
 use crate::net::{creds, miscdev::FileOps, rtnl::Rtnl, wait::PollTable};
 use crate::queue::Queue;
+use crate::Driver;
 use crate::{rx, tx};
 
 impl FileOps for Queue {
@@ -30,7 +32,7 @@ impl FileOps for Queue {
 
     fn release(this: Arc<Self>, _file: &File) {
         let mut rtnl = Rtnl::lock();
-        device::close(&this, &mut rtnl);
+        attach::close(&this, &mut rtnl);
     }
 
     fn read_iter(
@@ -105,7 +107,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
     if let Request::SetQueue(ifr) = req {
         let mut rtnl = Rtnl::lock();
         let q: Arc<Queue> = q.into();
-        return device::set_queue(&q, ifr.flags(), &mut rtnl).map(|()| 0);
+        return attach::set_queue(&q, ifr.flags(), &mut rtnl).map(|()| 0);
     }
     let mut rtnl = Rtnl::lock();
     let dev = q.device();
@@ -115,7 +117,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
                 return Err(EEXIST);
             }
             let q: Arc<Queue> = q.into();
-            device::set_iff(&q, &mut ifr, &mut rtnl)?;
+            attach::set_iff(&q, &mut ifr, &mut rtnl)?;
             return ifr.write(arg).map(|()| 0);
         }
         Request::SetIfIndex => {
@@ -170,11 +172,11 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         }
         Request::SetLink(ty) => {
             // Only while the interface is down, as in tun.c.
-            if dev.flags() & crate::bindings::net_device_flags_IFF_UP != 0 {
+            if dev.is_up() {
                 return Err(EBUSY);
             }
             let ty = ty as u16;
-            dev.set_link_type(ty, device::addr_len_of(ty), &rtnl)?;
+            dev.set_link_type(ty, ioctl::addr_len_of(ty), &rtnl)?;
         }
         Request::SetDebug => d.set_msglevel(arg as u32),
         // Checksum control: accepted and ignored ("unimplemented" in tun.c too).

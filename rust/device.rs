@@ -1,45 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The device: private data of a tun/tap `net_device`, creation, attach by name,
-//! permissions, persistence, and the netdev callbacks.
+//! The device: private data of a tun/tap `net_device` (tun.c's `tun_struct`), its
+//! per-device ioctls, and the netdev callbacks. Attaching files is in `attach.rs`.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use kernel::{prelude::*, sync::Arc};
+use kernel::prelude::*;
 
-use crate::bindings as b;
-use crate::ioctl::{self, IfReq};
+use crate::ioctl;
 use crate::net::{
     bpf::{BpfProg, BpfSlot},
     creds::ModuleRef,
-    netdev::{
-        Dev, DevSpec, Kind, LinkInfoMsg, LinkOps, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit,
-    },
+    netdev::{Dev, LinkInfoMsg, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit},
     rcu::{read_section, RcuSection},
     rtnl::{Rtnl, RtnlLocked},
     skb::Skb,
 };
 use crate::offload;
-use crate::queue::Queue;
-use crate::queues::QueueSet;
+use crate::queue_set::QueueSet;
 use crate::steering::{self, FlowTable};
 use crate::txfilter::TxFilter;
 
 /// One of rtun's devices.
 pub(crate) type TunDev = Dev<Device>;
 
-/// `sizeof(struct virtio_net_hdr)`, the default header size.
-const VNET_HDR_LEN: i32 = core::mem::size_of::<b::virtio_net_hdr>() as i32;
-
 /// An invalid uid/gid (`INVALID_UID`): no owner, no group.
 pub(crate) const NO_ID: u32 = u32::MAX;
-
-/// Module-wide state shared by every open file.
-pub(crate) struct Driver {
-    /// The rtnl link kind our devices carry ("tun", or "rtun" side by side).
-    pub(crate) link: LinkOps<Device>,
-    /// The queues a multiqueue device is allocated with (`max_queues` parameter).
-    pub(crate) max_queues: u32,
-}
 
 /// The private data of a tun/tap device (tun.c's `struct tun_struct`).
 #[pin_data]
@@ -85,7 +70,7 @@ pub(crate) struct Device {
 }
 
 impl Device {
-    fn new(initial_flags: u32, sndbuf: i32) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(initial_flags: u32, sndbuf: i32) -> impl PinInit<Self, Error> {
         let multi = initial_flags & ioctl::IFF_MULTI_QUEUE != 0;
         try_pin_init!(Self {
             flags: AtomicU32::new(initial_flags),
@@ -95,7 +80,7 @@ impl Device {
             flows: if multi { Some(FlowTable::new()?) } else { None },
             sndbuf: AtomicI32::new(sndbuf),
             msglevel: AtomicU32::new(0),
-            vnet_hdr_sz: AtomicI32::new(VNET_HDR_LEN),
+            vnet_hdr_sz: AtomicI32::new(ioctl::VNET_HDR_LEN),
             set_features: AtomicU64::new(0),
             steering_prog: BpfSlot::new(),
             filter_prog: BpfSlot::new(),
@@ -111,6 +96,15 @@ impl Device {
     /// The device flags as `TUNGETIFF` reports them.
     pub(crate) fn flags(&self) -> u32 {
         self.flags.load(Ordering::Relaxed)
+    }
+
+    /// Takes the `TUN_FEATURES` flags of a `TUNSETIFF` request (the first queue's, or
+    /// any queue's on a single-queue device), keeping the rest.
+    pub(crate) fn set_features_from(&self, request: u32, _rtnl: &Rtnl) {
+        self.flags.store(
+            (self.flags() & !ioctl::TUN_FEATURES) | (request & ioctl::TUN_FEATURES),
+            Ordering::Relaxed,
+        );
     }
 
     /// Whether the device is TAP (Ethernet).
@@ -273,157 +267,6 @@ impl Device {
     }
 }
 
-/// tun.c's `tun_permitted`: may the caller attach to `dev`?
-fn permitted(dev: &TunDev) -> bool {
-    let d = dev.data();
-    let (owner, group) = (d.owner(), d.group());
-    // If both uid and gid are set, *both* must match.
-    if (owner != NO_ID || group != NO_ID)
-        && (owner == NO_ID || crate::net::creds::euid_is(owner))
-        && (group == NO_ID || crate::net::creds::in_egroup(group))
-    {
-        return true;
-    }
-    dev.net_admin_capable()
-}
-
-/// Removes `q` from its device (file close); deletes a non-persistent device left with
-/// no queue.
-pub(crate) fn close(q: &Queue, rtnl: &mut Rtnl) {
-    let Some(dev) = q.device() else {
-        return;
-    };
-    let d = dev.data();
-    if d.queues.close(&dev, q, rtnl) == 0 {
-        dev.set_carrier(false);
-        if d.flags() & ioctl::IFF_PERSIST == 0 {
-            dev.unregister(rtnl);
-        }
-    }
-    dev.state_change(rtnl);
-}
-
-/// `TUNSETQUEUE`: disable (`IFF_DETACH_QUEUE`) or re-enable (`IFF_ATTACH_QUEUE`) `q`.
-pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &mut Rtnl) -> Result {
-    let dev = q.device().ok_or(EINVAL)?;
-    let d = dev.data();
-    if flags & ioctl::IFF_ATTACH_QUEUE != 0 {
-        if !q.is_detached() {
-            return Err(EINVAL);
-        }
-        d.queues.enable(&dev, q, rtnl)?;
-    } else if flags & ioctl::IFF_DETACH_QUEUE != 0 {
-        if !d.is_multi_queue() || q.is_detached() {
-            return Err(EINVAL);
-        }
-        d.queues.disable(&dev, q, rtnl)?;
-    } else {
-        return Err(EINVAL);
-    }
-    dev.state_change(rtnl);
-    Ok(())
-}
-
-/// `TUNSETIFF`: attach `q` to the device named in `ifr`, creating it if needed.
-pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Result {
-    let flags = ifr.flags();
-    if flags & (ioctl::TUN_FEATURES & !ioctl::RTUN_FEATURES) != 0 {
-        return Err(EINVAL);
-    }
-    let want_kind = if flags & ioctl::IFF_TUN != 0 {
-        Some(ioctl::IFF_TUN)
-    } else if flags & ioctl::IFF_TAP != 0 {
-        Some(ioctl::IFF_TAP)
-    } else {
-        None
-    };
-    let driver = &q.driver;
-    let found = driver
-        .link
-        .find(&q.net, ifr.name(), rtnl)
-        .map(|dev| dev.map(|dev| dev.to_aref()));
-    let dev = match found {
-        // A name that is not one of our devices: tun.c also says EINVAL.
-        Err(e) => {
-            return Err(if flags & ioctl::IFF_TUN_EXCL != 0 {
-                EBUSY
-            } else {
-                e
-            });
-        }
-        Ok(Some(dev)) => {
-            if flags & ioctl::IFF_TUN_EXCL != 0 {
-                return Err(EBUSY);
-            }
-            let d = dev.data();
-            // tun.c: IFF_TUN for a TUN device, else IFF_TAP for a TAP device (a request
-            // with both matches either).
-            if flags & d.flags() & ioctl::TUN_TYPE_MASK == 0 {
-                return Err(EINVAL);
-            }
-            if (flags & ioctl::IFF_MULTI_QUEUE != 0) != (d.flags() & ioctl::IFF_MULTI_QUEUE != 0) {
-                return Err(EINVAL);
-            }
-            if !permitted(&dev) {
-                return Err(EPERM);
-            }
-            d.queues.attach(&dev, q, d.is_multi_queue(), rtnl)?;
-            if d.is_multi_queue() && d.queues.live() + d.queues.disabled() > 1 {
-                // More queues of a running multiqueue device: flags are already set.
-                dev.state_change(rtnl);
-                ifr.set_name(&dev.name(rtnl));
-                return Ok(());
-            }
-            d.flags.store(
-                (d.flags() & !ioctl::TUN_FEATURES) | (flags & ioctl::TUN_FEATURES),
-                Ordering::Relaxed,
-            );
-            dev.state_change(rtnl);
-            dev
-        }
-        Ok(None) => {
-            if !q.net.net_admin_capable() {
-                return Err(EPERM);
-            }
-            let (kind, kind_flag, template) = match want_kind {
-                Some(ioctl::IFF_TUN) => (Kind::Tun, ioctl::IFF_TUN, c"tun%d"),
-                Some(_) => (Kind::Tap, ioctl::IFF_TAP, c"tap%d"),
-                None => return Err(EINVAL),
-            };
-            let name = if ifr.name().is_empty() {
-                template
-            } else {
-                ifr.name()
-            };
-            let multi = flags & ioctl::IFF_MULTI_QUEUE != 0;
-            let queues = if multi { driver.max_queues } else { 1 };
-            let sndbuf = q.sndbuf.load(Ordering::Relaxed);
-            let spec = DevSpec {
-                name,
-                kind,
-                queues,
-                ifindex: q.ifindex.load(Ordering::Relaxed),
-                hw_features: offload::HW_FEATURES,
-                vlan_features: offload::VLAN_FEATURES,
-            };
-            let dev = driver.link.create(
-                rtnl,
-                &q.net,
-                &spec,
-                Device::new(kind_flag | (flags & ioctl::TUN_FEATURES), sndbuf),
-            )?;
-            if let Err(e) = dev.data().queues.attach(&dev, q, multi, rtnl) {
-                dev.unregister(rtnl);
-                return Err(e);
-            }
-            dev
-        }
-    };
-    dev.set_carrier(flags & ioctl::IFF_NO_CARRIER == 0);
-    ifr.set_name(&dev.name(rtnl));
-    Ok(())
-}
-
 impl NetDevOps for Device {
     fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
         crate::tx::xmit(dev, skb, rcu)
@@ -494,29 +337,35 @@ impl NetDevOps for Device {
     fn fill_info(dev: &TunDev, msg: &mut LinkInfoMsg<'_>) -> Result {
         let d = dev.data();
         let flags = d.flags();
-        msg.put_u8(b::IFLA_TUN_TYPE, (flags & ioctl::TUN_TYPE_MASK) as u8)?;
+        msg.put_u8(ioctl::IFLA_TUN_TYPE, (flags & ioctl::TUN_TYPE_MASK) as u8)?;
         if d.owner() != NO_ID {
-            msg.put_u32(b::IFLA_TUN_OWNER, crate::net::creds::uid_to_user(d.owner()))?;
+            msg.put_u32(
+                ioctl::IFLA_TUN_OWNER,
+                crate::net::creds::uid_to_user(d.owner()),
+            )?;
         }
         if d.group() != NO_ID {
-            msg.put_u32(b::IFLA_TUN_GROUP, crate::net::creds::gid_to_user(d.group()))?;
+            msg.put_u32(
+                ioctl::IFLA_TUN_GROUP,
+                crate::net::creds::gid_to_user(d.group()),
+            )?;
         }
-        msg.put_u8(b::IFLA_TUN_PI, u8::from(flags & ioctl::IFF_NO_PI == 0))?;
+        msg.put_u8(ioctl::IFLA_TUN_PI, u8::from(flags & ioctl::IFF_NO_PI == 0))?;
         msg.put_u8(
-            b::IFLA_TUN_VNET_HDR,
+            ioctl::IFLA_TUN_VNET_HDR,
             u8::from(flags & ioctl::IFF_VNET_HDR != 0),
         )?;
         msg.put_u8(
-            b::IFLA_TUN_PERSIST,
+            ioctl::IFLA_TUN_PERSIST,
             u8::from(flags & ioctl::IFF_PERSIST != 0),
         )?;
         msg.put_u8(
-            b::IFLA_TUN_MULTI_QUEUE,
+            ioctl::IFLA_TUN_MULTI_QUEUE,
             u8::from(flags & ioctl::IFF_MULTI_QUEUE != 0),
         )?;
         if flags & ioctl::IFF_MULTI_QUEUE != 0 {
-            msg.put_u32(b::IFLA_TUN_NUM_QUEUES, d.queues.live())?;
-            msg.put_u32(b::IFLA_TUN_NUM_DISABLED_QUEUES, d.queues.disabled())?;
+            msg.put_u32(ioctl::IFLA_TUN_NUM_QUEUES, d.queues.live())?;
+            msg.put_u32(ioctl::IFLA_TUN_NUM_DISABLED_QUEUES, d.queues.disabled())?;
         }
         Ok(())
     }
@@ -580,21 +429,3 @@ impl NetDevOps for Device {
 /// The flags `TUNGETIFF` and sysfs `tun_flags` report (tun.c's `tun_flags()`).
 pub(crate) const REPORTED_FLAGS: u32 =
     ioctl::TUN_FEATURES | ioctl::IFF_PERSIST | ioctl::IFF_TUN | ioctl::IFF_TAP;
-
-/// The hardware address length of an ARPHRD type (tun.c's `tun_get_addr_len`).
-pub(crate) fn addr_len_of(ty: u16) -> u8 {
-    match u32::from(ty) {
-        b::ARPHRD_IP6GRE | b::ARPHRD_TUNNEL6 => 16,
-        b::ARPHRD_IPGRE | b::ARPHRD_TUNNEL | b::ARPHRD_SIT => 4,
-        b::ARPHRD_ETHER => 6,
-        b::ARPHRD_IEEE802154 | b::ARPHRD_IEEE802154_MONITOR => 8,
-        b::ARPHRD_6LOWPAN => 8,
-        b::ARPHRD_FDDI => 6,
-        b::ARPHRD_HIPPI => 6,
-        b::ARPHRD_IEEE802 => 6,
-        b::ARPHRD_ROSE => 5,
-        b::ARPHRD_NETROM => 7,
-        b::ARPHRD_LOCALTLK => 1,
-        _ => 0,
-    }
-}

@@ -54,6 +54,24 @@ pub(crate) const TUN_FEATURES: u32 = IFF_NO_PI
 pub(crate) const RTUN_FEATURES: u32 =
     IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI;
 
+/// The rtnl attributes of `ip -d link` for a tun device.
+pub(crate) use b::{
+    IFLA_TUN_GROUP, IFLA_TUN_MULTI_QUEUE, IFLA_TUN_NUM_DISABLED_QUEUES, IFLA_TUN_NUM_QUEUES,
+    IFLA_TUN_OWNER, IFLA_TUN_PERSIST, IFLA_TUN_PI, IFLA_TUN_TYPE, IFLA_TUN_VNET_HDR,
+};
+
+/// `TUN_FLT_ALLMULTI` (`TUNSETTXFILTER`): accept every multicast destination.
+pub(crate) const FLT_ALLMULTI: u16 = b::TUN_FLT_ALLMULTI as u16;
+
+/// `sizeof(struct virtio_net_hdr)`, the default virtio-net header size.
+pub(crate) const VNET_HDR_LEN: i32 = core::mem::size_of::<b::virtio_net_hdr>() as i32;
+
+/// `ETH_P_IP`/`ETH_P_IPV6`, big-endian as in `skb->protocol` and `tun_pi`.
+pub(crate) const ETH_P_IP_BE: u16 = (b::ETH_P_IP as u16).to_be();
+pub(crate) const ETH_P_IPV6_BE: u16 = (b::ETH_P_IPV6 as u16).to_be();
+/// The Ethernet header length.
+pub(crate) const ETH_HLEN: usize = b::rtun_const_RTUN_ETH_HLEN as usize;
+
 /// What `TUNGETFEATURES` reports. `IFF_NAPI` is accepted and needs nothing: rtun's
 /// receive path is the same with or without it (see Documentation/rtun.rst).
 pub(crate) const FEATURES: u32 = IFF_TUN | IFF_TAP | IFF_NO_CARRIER | RTUN_FEATURES;
@@ -304,6 +322,24 @@ impl Request {
             b::rtun_ioctl_RTUN_TUNSETFILTEREBPF => Self::SetEbpf(EbpfHook::Filter),
             _ => Self::Unknown,
         })
+    }
+}
+
+/// The hardware address length of an ARPHRD type (tun.c's `tun_get_addr_len`).
+pub(crate) fn addr_len_of(ty: u16) -> u8 {
+    match u32::from(ty) {
+        b::ARPHRD_IP6GRE | b::ARPHRD_TUNNEL6 => 16,
+        b::ARPHRD_IPGRE | b::ARPHRD_TUNNEL | b::ARPHRD_SIT => 4,
+        b::ARPHRD_ETHER => 6,
+        b::ARPHRD_IEEE802154 | b::ARPHRD_IEEE802154_MONITOR => 8,
+        b::ARPHRD_6LOWPAN => 8,
+        b::ARPHRD_FDDI => 6,
+        b::ARPHRD_HIPPI => 6,
+        b::ARPHRD_IEEE802 => 6,
+        b::ARPHRD_ROSE => 5,
+        b::ARPHRD_NETROM => 7,
+        b::ARPHRD_LOCALTLK => 1,
+        _ => 0,
     }
 }
 

@@ -12,23 +12,19 @@ use kernel::{
     sync::{aref::ARef, Arc},
 };
 
-use crate::bindings as b;
-use crate::device::{Device, Driver, TunDev};
+use crate::device::{Device, TunDev};
 use crate::net::{
     dev_ref::RcuDevRef,
     netdev::{NetNs, Unregistering},
     ring::Ring,
     rtnl::Rtnl,
     skb::Skb,
-    wait::{Fasync, PollTable, WaitQueue},
+    wait::{
+        Fasync, PollTable, WaitQueue, EPOLLERR, EPOLLIN, EPOLLOUT, EPOLLRDNORM, EPOLLWRBAND,
+        EPOLLWRNORM,
+    },
 };
-
-pub(crate) const EPOLLIN: u32 = b::rtun_const_RTUN_EPOLLIN;
-pub(crate) const EPOLLOUT: u32 = b::rtun_const_RTUN_EPOLLOUT;
-pub(crate) const EPOLLRDNORM: u32 = b::rtun_const_RTUN_EPOLLRDNORM;
-pub(crate) const EPOLLWRNORM: u32 = b::rtun_const_RTUN_EPOLLWRNORM;
-pub(crate) const EPOLLERR: u32 = b::rtun_const_RTUN_EPOLLERR;
-pub(crate) const EPOLLWRBAND: u32 = b::rtun_const_RTUN_EPOLLWRBAND;
+use crate::Driver;
 
 /// One queue of a device: the per-file state.
 #[pin_data]
@@ -264,7 +260,7 @@ impl Queue {
         // As tun.c: not writable, so mark the wakeup owed and look again, which pairs with
         // `write_space` after IFF_UP is set: either this sees the device up, or the
         // wakeup comes.
-        let writable = || dev.flags() & b::net_device_flags_IFF_UP != 0;
+        let writable = || dev.is_up();
         if writable() || (!self.nospace.swap(true, Ordering::SeqCst) && writable()) {
             mask |= EPOLLOUT | EPOLLWRNORM;
         }

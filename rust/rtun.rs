@@ -9,6 +9,7 @@
 
 use kernel::prelude::*;
 
+mod attach;
 mod bindings;
 mod chardev;
 mod device;
@@ -16,13 +17,13 @@ mod ioctl;
 mod net;
 mod offload;
 mod queue;
-mod queues;
+mod queue_set;
 mod rx;
 mod steering;
 mod tx;
 mod txfilter;
 
-use device::Driver;
+use device::Device;
 use kernel::sync::Arc;
 use net::{miscdev, netdev::LinkOps};
 use queue::Queue;
@@ -46,6 +47,14 @@ module! {
                           448 bytes per queue up front)",
         },
     },
+}
+
+/// Module-wide state shared by every open file.
+pub(crate) struct Driver {
+    /// The rtnl link kind our devices carry ("tun", or "rtun" side by side).
+    pub(crate) link: LinkOps<Device>,
+    /// The queues a multiqueue device is allocated with (`max_queues` parameter).
+    pub(crate) max_queues: u32,
 }
 
 /// The module state: the character device registration (dropped first, so no file can
@@ -73,10 +82,10 @@ impl kernel::Module for RtunModule {
         };
         let kind = if side_by_side { c"rtun" } else { c"tun" };
         let max_queues = module_parameters::max_queues.value();
-        if !(1..=queues::MAX_QUEUES).contains(&max_queues) {
+        if !(1..=queue_set::MAX_QUEUES).contains(&max_queues) {
             pr_err!(
                 "max_queues={max_queues}: must be 1 to {}\n",
-                queues::MAX_QUEUES
+                queue_set::MAX_QUEUES
             );
             return Err(EINVAL);
         }

@@ -12,10 +12,7 @@ use crate::net::skb::{self, Skb};
 use crate::net::vnet::VnetHdr;
 use crate::queue::Queue;
 
-/// `ETH_P_IP`/`ETH_P_IPV6`, big-endian as in `skb->protocol`.
-const ETH_P_IP_BE: u16 = (crate::bindings::ETH_P_IP as u16).to_be();
-const ETH_P_IPV6_BE: u16 = (crate::bindings::ETH_P_IPV6 as u16).to_be();
-const ETH_HLEN: usize = crate::bindings::rtun_const_RTUN_ETH_HLEN as usize;
+use crate::ioctl::{ETH_HLEN, ETH_P_IPV6_BE, ETH_P_IP_BE};
 
 /// `write`/`writev`: one packet from `src`. Returns the bytes consumed.
 pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<usize> {
@@ -99,7 +96,7 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
     skb.set_network_header(0);
     skb.probe_transport_header();
 
-    if dev.flags() & crate::bindings::net_device_flags_IFF_UP == 0 {
+    if !dev.is_up() {
         dev.count_rx_dropped();
         skb.drop_reason(skb::DROP_DEV_READY);
         return Err(EIO);

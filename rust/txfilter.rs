@@ -13,13 +13,10 @@
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
-use crate::bindings as b;
-
 /// How many addresses match exactly (tun.c's `FLT_EXACT_COUNT`).
 pub(crate) const EXACT: usize = 8;
 
-/// `TUN_FLT_ALLMULTI`: accept every multicast destination.
-pub(crate) const FLT_ALLMULTI: u16 = b::TUN_FLT_ALLMULTI as u16;
+pub(crate) use crate::ioctl::FLT_ALLMULTI;
 
 /// A MAC address in the low 48 bits of a word.
 fn pack(addr: &[u8; 6]) -> u64 {

@@ -118,6 +118,11 @@ impl NetDev {
         out
     }
 
+    /// Whether the interface is up (`IFF_UP`).
+    pub(crate) fn is_up(&self) -> bool {
+        self.flags() & b::net_device_flags_IFF_UP != 0
+    }
+
     /// The interface flags (`IFF_UP`, ...).
     pub(crate) fn flags(&self) -> u32 {
         // SAFETY: reading an aligned word of a valid device (updated under RTNL).

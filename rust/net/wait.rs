@@ -11,6 +11,14 @@ use kernel::{fs::File, prelude::*, types::Opaque};
 
 use crate::bindings as b;
 
+/// The `poll` event bits (`EPOLL*`).
+pub(crate) const EPOLLIN: u32 = b::rtun_const_RTUN_EPOLLIN;
+pub(crate) const EPOLLOUT: u32 = b::rtun_const_RTUN_EPOLLOUT;
+pub(crate) const EPOLLRDNORM: u32 = b::rtun_const_RTUN_EPOLLRDNORM;
+pub(crate) const EPOLLWRNORM: u32 = b::rtun_const_RTUN_EPOLLWRNORM;
+pub(crate) const EPOLLWRBAND: u32 = b::rtun_const_RTUN_EPOLLWRBAND;
+pub(crate) const EPOLLERR: u32 = b::rtun_const_RTUN_EPOLLERR;
+
 /// The poll table a `poll` call registers its wait queues on.
 ///
 /// # Invariants
