@@ -58,13 +58,8 @@ FIXTURE_SETUP(df)
 
 FIXTURE_TEARDOWN(df)
 {
-	int i;
-
-	for (i = 0; i < NFDS; i++)
-		if (self->fd[i] >= 0)
-			close(self->fd[i]);
-	if (self->sock >= 0)
-		close(self->sock);
+	close_fds(self->fd, NFDS);
+	close_fds(&self->sock, 1);
 }
 
 /* Wait for FD to be readable: 1, or 0 on timeout. */
@@ -496,11 +491,8 @@ FIXTURE_TEARDOWN(fi)
 {
 	int i;
 
-	for (i = 0; i < NFDS; i++)
-		if (self->fd[i] >= 0)
-			close(self->fd[i]);
-	if (self->sock >= 0)
-		close(self->sock);
+	close_fds(self->fd, NFDS);
+	close_fds(&self->sock, 1);
 	for (i = 0; self->saved && i < 4; i++)
 		write_file(fi_knobs[i], self->old[i]);
 }
@@ -702,23 +694,6 @@ TEST_F_TIMEOUT(fi, close_survives_alloc_failure, 900)
 
 /* ---- 9: a live ring shrunk while it holds page_pool packets ---- */
 
-/* An XDP program: return XDP_PASS. */
-static int load_xdp_pass(void)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_XDP;
-	attr.insns = (unsigned long)insns;
-	attr.insn_cnt = 2;
-	attr.license = (unsigned long)"GPL";
-	return syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-}
-
 /* ip link set NAME xdpgeneric fd PROG */
 static int rtnl_set_xdp_generic(const char *name, int prog)
 {
@@ -757,7 +732,7 @@ TEST_F(df, ring_shrink_with_page_pool_packets)
 	ASSERT_EQ(0, ioctl(self->fd[0], SIOCGIFHWADDR, &ifr));
 	err = if_config4(tap, "198.18.0.1", NULL, "255.255.255.0");
 	ASSERT_EQ(0, err) TH_LOG("configure %s: %s", tap, strerror(-err));
-	prog = load_xdp_pass();
+	prog = load_const_bpf(BPF_PROG_TYPE_XDP, XDP_PASS);
 	if (prog < 0)
 		SKIP(return, "can't load an XDP program: %s", strerror(errno));
 	err = rtnl_set_xdp_generic(tap, prog);

@@ -341,27 +341,10 @@ TEST_F(mq, flow_answered_on_writing_queue)
 	close(s);
 }
 
-/* Loads a socket-filter program that returns `ret` for every packet. */
-static int load_const_prog(int ret)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	attr.insns = (unsigned long)insns;
-	attr.insn_cnt = 2;
-	attr.license = (unsigned long)"GPL";
-	return syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-}
-
 /* Sets the program of `cmd` (TUNSET{STEERING,FILTER}EBPF) to one returning `ret`. */
 static int set_const_prog(int fd, unsigned long cmd, int ret)
 {
-	int prog = load_const_prog(ret), r;
+	int prog = load_const_bpf(BPF_PROG_TYPE_SOCKET_FILTER, ret), r;
 
 	if (prog < 0)
 		return -1;

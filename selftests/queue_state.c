@@ -41,13 +41,8 @@ FIXTURE_SETUP(qs)
 
 FIXTURE_TEARDOWN(qs)
 {
-	int i;
-
-	for (i = 0; i < NFDS; i++)
-		if (self->fd[i] >= 0)
-			close(self->fd[i]);
-	if (self->sock >= 0)
-		close(self->sock);
+	close_fds(self->fd, NFDS);
+	close_fds(&self->sock, 1);
 }
 
 static int set_txqlen(const char *name, int len)
@@ -108,15 +103,27 @@ static int drain(int fd)
 	return n;
 }
 
+/*
+ * A TUN device NAME up, its queue (*FD, non-blocking) unread, and a packet socket on it
+ * that bypasses the qdisc (*SOCK). 0 or a negative errno.
+ */
+static int up_with_bypass(const char *name, int *fd, int *sock)
+{
+	*fd = tun_alloc(name, IFF_TUN | IFF_NO_PI, NULL);
+	if (*fd < 0)
+		return *fd;
+	if (fcntl(*fd, F_SETFL, O_NONBLOCK))
+		return -errno;
+	if (if_set_up(name, 1))
+		return -EIO;
+	*sock = bypass_socket(name);
+	return *sock < 0 ? *sock : 0;
+}
+
 /* tun.c resizes every ring when tx_queue_len changes (NETDEV_CHANGE_TX_QUEUE_LEN). */
 TEST_F(qs, txqueuelen_change_applies_at_once)
 {
-	self->fd[0] = tun_alloc(self->name, IFF_TUN | IFF_NO_PI, NULL);
-	ASSERT_LE(0, self->fd[0]) TH_LOG("TUNSETIFF: %s", strerror(-self->fd[0]));
-	ASSERT_EQ(0, fcntl(self->fd[0], F_SETFL, O_NONBLOCK));
-	ASSERT_EQ(0, if_set_up(self->name, 1));
-	self->sock = bypass_socket(self->name);
-	ASSERT_LE(0, self->sock) TH_LOG("packet socket: %s", strerror(-self->sock));
+	ASSERT_EQ(0, up_with_bypass(self->name, &self->fd[0], &self->sock));
 
 	ASSERT_EQ(0, set_txqlen(self->name, 10));
 	EXPECT_EQ(10, send_count_full(self->sock, 20));
@@ -131,12 +138,7 @@ TEST_F(qs, txqueuelen_change_applies_at_once)
 /* A tx_queue_len of 0 is a ring that takes nothing, as in tun.c. */
 TEST_F(qs, txqueuelen_zero_refuses_every_packet)
 {
-	self->fd[0] = tun_alloc(self->name, IFF_TUN | IFF_NO_PI, NULL);
-	ASSERT_LE(0, self->fd[0]) TH_LOG("TUNSETIFF: %s", strerror(-self->fd[0]));
-	ASSERT_EQ(0, fcntl(self->fd[0], F_SETFL, O_NONBLOCK));
-	ASSERT_EQ(0, if_set_up(self->name, 1));
-	self->sock = bypass_socket(self->name);
-	ASSERT_LE(0, self->sock) TH_LOG("packet socket: %s", strerror(-self->sock));
+	ASSERT_EQ(0, up_with_bypass(self->name, &self->fd[0], &self->sock));
 
 	ASSERT_EQ(0, set_txqlen(self->name, 0));
 	EXPECT_EQ(5, send_count_full(self->sock, 5));

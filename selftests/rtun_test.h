@@ -26,6 +26,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -69,6 +71,33 @@ static inline char *test_ifname(char *buf, const char *tag)
 	snprintf(buf, IFNAMSIZ, "%.5s%c%d", tag, testing_rtun() ? 'r' : 'k',
 		 (int)(getpid() % 10000000));
 	return buf;
+}
+
+/* Loads a BPF program of TYPE that returns RET for every packet: its fd, or -1. */
+static inline int load_const_bpf(int type, int ret)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = type;
+	attr.insns = (unsigned long)insns;
+	attr.insn_cnt = 2;
+	attr.license = (unsigned long)"GPL";
+	return syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+/* Closes the open ones of the N descriptors at FD (the others are -1). */
+static inline void close_fds(const int *fd, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
 }
 
 static inline void ifr_set_name(struct ifreq *ifr, const char *name)

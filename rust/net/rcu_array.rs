@@ -255,14 +255,20 @@ mod tests {
         v
     }
 
+    /// An array of `0..n`.
+    fn filled(n: u32, rtnl: &mut Rtnl) -> RcuArray<u32> {
+        let a = RcuArray::new();
+        for i in 0..n {
+            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
+            a.push(e, rtnl).expect("small allocation");
+        }
+        a
+    }
+
     #[test]
     fn swap_remove_moves_the_last_element() {
-        let a = RcuArray::new();
         let mut rtnl = Rtnl::lock();
-        for i in 0..4u32 {
-            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
-            a.push(e, &mut rtnl).expect("small allocation");
-        }
+        let a = filled(4, &mut rtnl);
         assert_eq!(a.swap_remove(1, &mut rtnl).map(|e| *e), Some(1));
         assert_eq!(&values(&a, &rtnl)[..], &[0, 3, 2]);
         assert!(a.swap_remove(3, &mut rtnl).is_none());
@@ -302,12 +308,8 @@ mod tests {
 
     #[test]
     fn removal_without_a_spare_edits_in_place() {
-        let a = RcuArray::new();
         let mut rtnl = Rtnl::lock();
-        for i in 0..3u32 {
-            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
-            a.push(e, &mut rtnl).expect("small allocation");
-        }
+        let a = filled(3, &mut rtnl);
         a.writer(&mut rtnl).spare = None;
         assert_eq!(a.swap_remove(0, &mut rtnl).map(|e| *e), Some(0));
         assert_eq!(&values(&a, &rtnl)[..], &[2, 1]);
@@ -315,12 +317,8 @@ mod tests {
 
     #[test]
     fn take_all_returns_every_element() {
-        let a = RcuArray::new();
         let mut rtnl = Rtnl::lock();
-        for i in 0..3u32 {
-            let e = Arc::new(i, GFP_KERNEL).expect("small allocation");
-            a.push(e, &mut rtnl).expect("small allocation");
-        }
+        let a = filled(3, &mut rtnl);
         let all = a.take_all(&mut rtnl);
         assert_eq!(all.len(), 3);
         assert!(a.read_rtnl(&rtnl).is_empty());
