@@ -344,7 +344,7 @@ TEST_F(mq, flow_answered_on_writing_queue)
 /* Sets the program of `cmd` (TUNSET{STEERING,FILTER}EBPF) to one returning `ret`. */
 static int set_const_prog(int fd, unsigned long cmd, int ret)
 {
-	int prog = load_const_bpf(BPF_PROG_TYPE_SOCKET_FILTER, ret), r;
+	int prog = load_const_bpf(BPF_PROG_TYPE_SOCKET_FILTER, 0, ret), r;
 
 	if (prog < 0)
 		return -1;

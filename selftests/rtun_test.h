@@ -73,8 +73,11 @@ static inline char *test_ifname(char *buf, const char *tag)
 	return buf;
 }
 
-/* Loads a BPF program of TYPE that returns RET for every packet: its fd, or -1. */
-static inline int load_const_bpf(int type, int ret)
+/*
+ * Loads a BPF program of TYPE (with the load FLAGS) that returns RET for every
+ * packet: its fd, or -1.
+ */
+static inline int load_const_bpf(int type, unsigned int flags, int ret)
 {
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
@@ -84,6 +87,7 @@ static inline int load_const_bpf(int type, int ret)
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = type;
+	attr.prog_flags = flags;
 	attr.insns = (unsigned long)insns;
 	attr.insn_cnt = 2;
 	attr.license = (unsigned long)"GPL";
