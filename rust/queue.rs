@@ -79,7 +79,7 @@ pub(crate) struct QueueStats {
 
 impl QueueStats {
     /// Every counter back to zero.
-    fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for c in [
             &self.rx_packets,
             &self.rx_bytes,
@@ -138,9 +138,6 @@ impl Queue {
 
     /// Binds the queue to `dev`, enabled.
     pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
-        // The counters are the device's queue's: a file that served a deleted device
-        // starts again from zero.
-        self.stats.reset();
         self.detached.store(false, Ordering::Relaxed);
         self.sndbuf.store(dev.data().sndbuf(), Ordering::Relaxed);
         self.shutdown.store(false, Ordering::Release);
@@ -161,12 +158,13 @@ impl Queue {
 
     /// Marks the queue disabled or enabled.
     pub(crate) fn set_detached(&self, detached: bool, _rtnl: &Rtnl) {
-        self.detached.store(detached, Ordering::Relaxed);
+        // Release: a writer that sees the queue enabled sees its index too (rx.rs).
+        self.detached.store(detached, Ordering::Release);
     }
 
     /// Whether the queue is disabled (`TUNSETQUEUE` detach).
     pub(crate) fn is_detached(&self) -> bool {
-        self.detached.load(Ordering::Relaxed)
+        self.detached.load(Ordering::Acquire)
     }
 
     /// The device, with a reference for the caller's operation (tun.c's `tun_get`).

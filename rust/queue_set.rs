@@ -85,15 +85,21 @@ impl QueueSet {
 
     /// Makes `q` the last live queue. The stack learns the new count first, so that
     /// `ndo_select_queue` never picks past what it knows (the core warns when it does).
+    ///
+    /// The stack's receive queue count only grows while the device lives (a high-water
+    /// mark; tun.c shrinks it too): a written packet records its queue's index, and one
+    /// that waits in an RPS backlog, past any grace period, must still find that index
+    /// below the count when generic XDP or RPS reads it.
     fn add_live(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
         let old = self.live();
         let n = old + 1;
         // Not live yet: its ring holds none of this device's packets.
         q.ring.resize(ring_size(dev.tx_queue_len(), n))?;
-        dev.set_real_num_queues(n, rtnl)?;
+        dev.grow_real_num_rx_queues(n, rtnl)?;
+        dev.set_real_num_tx_queues(n, rtnl)?;
         q.index.store(old, Ordering::Relaxed);
         if let Err(e) = self.live.push(q.clone(), rtnl) {
-            let _ = dev.set_real_num_queues(old, rtnl);
+            let _ = dev.set_real_num_tx_queues(old, rtnl);
             return Err(e);
         }
         self.num_live.store(n, Ordering::Relaxed);
@@ -107,8 +113,8 @@ impl QueueSet {
     /// nothing, and the rings that grow afterwards keep their size if they cannot.
     ///
     /// The count `ndo_select_queue` scales to drops before the array shrinks, and the stack
-    /// learns it after the grace period in which every pick made with the old count has
-    /// been transmitted.
+    /// learns the transmit count after the grace period in which every pick made with the
+    /// old count has been transmitted (the receive count stays: see `add_live`).
     fn remove_live(&self, dev: &TunDev, q: &Queue, rtnl: &mut Rtnl) {
         let cur = self.live.read_rtnl(rtnl);
         let Some(pos) = cur.iter().position(|e| core::ptr::eq(&**e, q)) else {
@@ -119,7 +125,7 @@ impl QueueSet {
         self.num_live.store(last as u32, Ordering::Relaxed);
         self.live.swap_remove(pos, rtnl);
         // Shrinking the stack's count allocates nothing and cannot fail.
-        let _ = dev.set_real_num_queues(last as u32, rtnl);
+        let _ = dev.set_real_num_tx_queues(last as u32, rtnl);
         // Flows of the removed queue, and of the index that no longer exists.
         if let Some(flows) = dev.data().flows() {
             flows.forget_queue(pos as u32);
@@ -163,9 +169,11 @@ impl QueueSet {
         if total >= dev.num_tx_queues() {
             return Err(E2BIG);
         }
+        // A file that served a deleted device starts its counters again; before the queue
+        // is live, so that no transmit count is lost.
+        q.stats.reset();
         self.add_live(dev, q, rtnl)?;
-        // Bound last, as tun.c publishes `tfile->tun` last: until the queue is live, its
-        // file reads and writes nothing.
+        // Bound once live: a failed attach leaves the file unattached throughout.
         q.bind(dev, rtnl);
         Ok(())
     }

@@ -117,15 +117,18 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
         // the stack's count, which RPS and XDP warn about. Checked in the same section
         // as the receive: the count shrinks only a grace period after a queue is
         // disabled or moved, so what was checked holds until the stack has the packet.
+        let detached = q.is_detached();
         let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
-        if !q.is_detached() && index < dev.real_num_rx_queues() {
+        if !detached && index < dev.real_num_rx_queues() {
             skb.record_rx_queue(index as u16);
         }
         dev.receive(skb, &bh);
         dev.count_rx(len as u32, &bh);
-    }
-    if let Some((flows, hash)) = flow {
-        flows.update(hash, q.index.load(core::sync::atomic::Ordering::Relaxed));
+        // In the same section: a queue moved into a hole forgets its old index's flows
+        // after a grace period, so no update with that index comes after.
+        if let Some((flows, hash)) = flow {
+            flows.update(hash, index);
+        }
     }
     Ok(total)
 }

@@ -268,12 +268,19 @@ impl NetDev {
         unsafe { b::rtun_dev_core_stats_tx_dropped_inc(self.as_raw()) }
     }
 
-    /// Tells the stack how many queues are live.
-    pub(crate) fn set_real_num_queues(&self, n: u32, _rtnl: &Rtnl) -> Result {
-        let n = n.max(1);
-        // SAFETY: RTNL is held as these functions require.
-        to_result(unsafe { b::netif_set_real_num_tx_queues(self.as_raw(), n) })?;
-        // SAFETY: as above.
+    /// Tells the stack how many transmit queues are live (at least 1).
+    pub(crate) fn set_real_num_tx_queues(&self, n: u32, _rtnl: &Rtnl) -> Result {
+        // SAFETY: RTNL is held, as the function requires.
+        to_result(unsafe { b::netif_set_real_num_tx_queues(self.as_raw(), n.max(1)) })
+    }
+
+    /// Raises the receive queues the stack knows to `n`, if it knows fewer.
+    pub(crate) fn grow_real_num_rx_queues(&self, n: u32, rtnl: &Rtnl) -> Result {
+        if n <= self.real_num_rx_queues() {
+            return Ok(());
+        }
+        let _ = rtnl;
+        // SAFETY: RTNL is held (`rtnl`), as the function requires.
         to_result(unsafe { b::netif_set_real_num_rx_queues(self.as_raw(), n) })
     }
 

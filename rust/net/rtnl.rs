@@ -32,8 +32,8 @@ pub(crate) struct Rtnl {
 impl Rtnl {
     /// Takes RTNL (sleeping until it is free).
     pub(crate) fn lock() -> Self {
-        // SAFETY: `rtnl_lock` may sleep: callers are in process context (file operations),
-        // and a thread holding RTNL holds a token, so it cannot call this again.
+        // SAFETY: `rtnl_lock` may sleep: callers are in process context (file operations).
+        // A second call while holding a token would deadlock, which is not unsound.
         unsafe { b::rtnl_lock() };
         // INVARIANT: we just took the lock.
         Self {
