@@ -643,9 +643,16 @@ impl<T: NetDevOps> Callbacks<T> {
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_stats64(dev: *mut b::net_device, stats: *mut b::rtnl_link_stats64) {
         // SAFETY: one of our devices, with per-CPU tstats; `stats` is valid for writes.
+        unsafe { b::dev_get_tstats64(dev, stats) };
+        // SAFETY: one of our devices.
+        let frame_errors = T::rx_frame_errors(unsafe { Dev::<T>::from_raw(dev) });
+        // `stats` may be only 4-byte aligned: rtnl_fill_stats() points it into a netlink
+        // attribute, which x86 does not pad to 8 bytes. So no reference, no aligned access.
+        // SAFETY: `stats` is valid for reads and writes of a `rtnl_link_stats64`;
+        // `addr_of_mut!` makes no reference and the accesses are unaligned.
         unsafe {
-            b::dev_get_tstats64(dev, stats);
-            (*stats).rx_frame_errors += T::rx_frame_errors(Dev::<T>::from_raw(dev));
+            let field = core::ptr::addr_of_mut!((*stats).rx_frame_errors);
+            field.write_unaligned(field.read_unaligned() + frame_errors);
         }
     }
 
