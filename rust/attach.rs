@@ -137,7 +137,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
             };
             let multi = flags & ioctl::IFF_MULTI_QUEUE != 0;
             let queues = if multi { driver.max_queues } else { 1 };
-            let sndbuf = q.sndbuf.load(Ordering::Relaxed);
+            let sndbuf = q.sock.sndbuf();
             let spec = DevSpec {
                 name,
                 kind,

@@ -26,8 +26,8 @@ use crate::{rx, tx};
 impl FileOps for Queue {
     type Context = Driver;
 
-    fn open(driver: &Arc<Driver>, _file: &File) -> Result<Arc<Self>> {
-        Queue::new(driver.clone())
+    fn open(driver: &Arc<Driver>, file: &File) -> Result<Arc<Self>> {
+        Queue::new(driver.clone(), file)
     }
 
     fn release(this: Arc<Self>, _file: &File) {
@@ -47,10 +47,10 @@ impl FileOps for Queue {
     fn write_iter(
         this: ArcBorrow<'_, Self>,
         src: &mut IovIterSource<'_>,
-        _nonblock: bool,
+        nonblock: bool,
     ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
-        rx::write(&this, &dev, src)
+        rx::write(&this, &dev, src, nonblock)
     }
 
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32 {
@@ -74,7 +74,7 @@ impl FileOps for Queue {
         if on {
             creds::fasync_setown(file)?;
         }
-        this.fasync.helper(fd, file, on)?;
+        this.sock.fasync().helper(fd, file, on)?;
         this.fasync_on.store(on, Ordering::Relaxed);
         Ok(())
     }
@@ -195,7 +195,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             }
             return dev.open_netns();
         }
-        Request::GetSndBuf => ioctl::write_u32(arg, q.sndbuf.load(Ordering::Relaxed) as u32)?,
+        Request::GetSndBuf => ioctl::write_u32(arg, q.sock.sndbuf() as u32)?,
         Request::SetSndBuf => {
             let v = ioctl::read_int(arg)?;
             if v <= 0 {

@@ -153,7 +153,7 @@ impl Device {
     pub(crate) fn set_sndbuf(&self, v: i32, rtnl: &Rtnl) {
         self.sndbuf.store(v, Ordering::Relaxed);
         for q in self.queues.read_rtnl(rtnl) {
-            q.sndbuf.store(v, Ordering::Relaxed);
+            q.sock.set_sndbuf(v);
         }
     }
 

@@ -19,10 +19,8 @@ use crate::net::{
     ring::Ring,
     rtnl::Rtnl,
     skb::Skb,
-    wait::{
-        Fasync, PollTable, WaitQueue, EPOLLERR, EPOLLIN, EPOLLOUT, EPOLLRDNORM, EPOLLWRBAND,
-        EPOLLWRNORM,
-    },
+    sock::QueueSock,
+    wait::{PollTable, EPOLLERR, EPOLLIN, EPOLLOUT, EPOLLRDNORM, EPOLLWRNORM},
 };
 use crate::Driver;
 
@@ -36,11 +34,9 @@ pub(crate) struct Queue {
     /// Packets the device transmitted, waiting for `read`.
     #[pin]
     pub(crate) ring: Ring,
-    /// Readers and pollers.
-    #[pin]
-    pub(crate) wait: WaitQueue,
-    /// SIGIO subscribers.
-    pub(crate) fasync: Fasync,
+    /// The queue's socket: send-buffer accounting, the wait queue of readers, writers and
+    /// pollers, and the SIGIO subscribers.
+    pub(crate) sock: QueueSock,
     /// Whether SIGIO is on (tun.c's `TUN_FASYNC`).
     pub(crate) fasync_on: AtomicBool,
     /// The device, while attached or disabled; set and cleared under RTNL, read
@@ -51,15 +47,10 @@ pub(crate) struct Queue {
     detached: AtomicBool,
     /// Set when the device goes away under a reader (tun.c's `RCV_SHUTDOWN`).
     pub(crate) shutdown: AtomicBool,
-    /// A poller found no write space (tun.c's `SOCKWQ_ASYNC_NOSPACE`): it is owed an
-    /// `EPOLLOUT` wakeup when space comes.
-    nospace: AtomicBool,
     /// Index in the device's queue array.
     pub(crate) index: AtomicU32,
     /// `TUNSETIFINDEX`: the ifindex for a device this file creates.
     pub(crate) ifindex: AtomicI32,
-    /// `TUNSETSNDBUF`.
-    pub(crate) sndbuf: AtomicI32,
     /// Per-queue counters (`ethtool -S`).
     pub(crate) stats: QueueStats,
 }
@@ -113,23 +104,22 @@ pub(crate) const STAT_NAMES: [&str; 5] = [
 ];
 
 impl Queue {
-    /// A new, unattached queue for a file opened in the current netns.
-    pub(crate) fn new(driver: Arc<Driver>) -> Result<Arc<Self>> {
+    /// A new, unattached queue for `file`, opened in the current netns.
+    pub(crate) fn new(driver: Arc<Driver>, file: &File) -> Result<Arc<Self>> {
+        let net = NetNs::current();
+        let sock = QueueSock::new(&net, file)?;
         Arc::pin_init(
             try_pin_init!(Self {
                 driver,
-                net: NetNs::current(),
+                net,
+                sock,
                 ring <- Ring::new(1),
-                wait <- WaitQueue::new(),
-                fasync: Fasync::new(),
                 fasync_on: AtomicBool::new(false),
                 dev: RcuDevRef::new(),
                 detached: AtomicBool::new(false),
                 shutdown: AtomicBool::new(false),
-                nospace: AtomicBool::new(false),
                 index: AtomicU32::new(0),
                 ifindex: AtomicI32::new(0),
-                sndbuf: AtomicI32::new(i32::MAX),
                 stats: QueueStats::default(),
             }),
             GFP_KERNEL,
@@ -139,7 +129,7 @@ impl Queue {
     /// Binds the queue to `dev`, enabled.
     pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
         self.detached.store(false, Ordering::Relaxed);
-        self.sndbuf.store(dev.data().sndbuf(), Ordering::Relaxed);
+        self.sock.set_sndbuf(dev.data().sndbuf());
         self.shutdown.store(false, Ordering::Release);
         self.dev.set(dev, rtnl);
     }
@@ -201,9 +191,9 @@ impl Queue {
             return Err(skb);
         }
         if self.fasync_on.load(Ordering::Relaxed) {
-            self.fasync.notify_readable();
+            self.sock.fasync().notify_readable();
         }
-        self.wait.wake_poll(EPOLLIN | EPOLLRDNORM);
+        self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM);
         Ok(())
     }
 
@@ -215,7 +205,7 @@ impl Queue {
         if nonblock {
             return Err(EAGAIN);
         }
-        self.wait.wait_interruptible(|| {
+        self.sock.wait().wait_interruptible(|| {
             if let Some(skb) = self.ring.consume() {
                 return Some(Ok(skb));
             }
@@ -230,19 +220,13 @@ impl Queue {
     /// The device is going away: wake every reader so it can return.
     pub(crate) fn shut_down(&self) {
         self.shutdown.store(true, Ordering::Release);
-        self.wait.wake_poll(EPOLLIN | EPOLLRDNORM | EPOLLERR);
+        self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM | EPOLLERR);
     }
 
     /// Write space came (the device came up): wake the pollers that found none, with
     /// `EPOLLOUT` and `SIGIO`/`POLL_OUT` (tun.c's `tun_sock_write_space`).
     pub(crate) fn write_space(&self) {
-        if !self.nospace.swap(false, Ordering::SeqCst) {
-            return;
-        }
-        self.wait.wake_poll(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
-        if self.fasync_on.load(Ordering::Relaxed) {
-            self.fasync.notify_writable();
-        }
+        self.sock.write_space();
     }
 
     /// `poll`: readable when a packet is queued, writable while the device is up.
@@ -250,16 +234,16 @@ impl Queue {
         let Some(dev) = self.device() else {
             return EPOLLERR;
         };
-        self.wait.poll_wait(file, table);
+        self.sock.wait().poll_wait(file, table);
         let mut mask = 0;
         if !self.ring.is_empty() {
             mask |= EPOLLIN | EPOLLRDNORM;
         }
         // As tun.c: not writable, so mark the wakeup owed and look again, which pairs with
-        // `write_space` after IFF_UP is set: either this sees the device up, or the
-        // wakeup comes.
-        let writable = || dev.is_up();
-        if writable() || (!self.nospace.swap(true, Ordering::SeqCst) && writable()) {
+        // `write_space` when room frees or after IFF_UP is set: either this sees room and
+        // the device up, or the wakeup comes.
+        let writable = || dev.is_up() && self.sock.writeable();
+        if writable() || (!self.sock.set_nospace() && writable()) {
             mask |= EPOLLOUT | EPOLLWRNORM;
         }
         if !dev.is_registered() {

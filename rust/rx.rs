@@ -8,14 +8,32 @@ use kernel::{iov::IovIterSource, prelude::*};
 use crate::device::TunDev;
 use crate::ioctl;
 use crate::net::preempt::NoBh;
-use crate::net::skb::{self, Skb};
+use crate::net::skb;
 use crate::net::vnet::VnetHdr;
 use crate::queue::Queue;
 
 use crate::ioctl::{ETH_HLEN, ETH_P_IPV6_BE, ETH_P_IP_BE};
 
-/// `write`/`writev`: one packet from `src`. Returns the bytes consumed.
-pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<usize> {
+/// How much of a written packet of `len` bytes goes in the skb's linear part, as tun.c's
+/// `tun_alloc_skb`: all of it when it fits a page; else the headers the virtio-net header
+/// announced (`hdr_len`, or a page's worth when 0), but never so little that the rest
+/// overflows the fragments.
+fn linear_len(len: u32, hdr_len: u32) -> u32 {
+    if skb::WRITE_HEADROOM + len < skb::PAGE_SIZE {
+        return len;
+    }
+    let linear = if hdr_len == 0 { skb::MAX_HEAD } else { hdr_len }.min(len);
+    linear.max(len.saturating_sub(skb::MAX_FRAGS_LEN))
+}
+
+/// `write`/`writev`: one packet from `src`, charged to the queue's socket: waits for
+/// send-buffer room, or `EAGAIN` with `nonblock`. Returns the bytes consumed.
+pub(crate) fn write(
+    q: &Queue,
+    dev: &TunDev,
+    src: &mut IovIterSource<'_>,
+    nonblock: bool,
+) -> Result<usize> {
     let total = src.len();
     let mut len = total;
     let flags = dev.data().flags();
@@ -47,9 +65,22 @@ pub(crate) fn write(q: &Queue, dev: &TunDev, src: &mut IovIterSource<'_>) -> Res
         return Err(EINVAL);
     }
 
-    // The headers the guest announced go in the linear part, the rest may be paged.
-    let mut skb =
-        Skb::alloc(dev, len as u32, hdr_len as u32).inspect_err(|_| dev.count_rx_dropped())?;
+    let len32 = len as u32;
+    let mut skb = q
+        .sock
+        .alloc_send_skb(
+            dev,
+            skb::WRITE_HEADROOM,
+            linear_len(len32, hdr_len as u32),
+            len32,
+            nonblock,
+        )
+        .inspect_err(|&e| {
+            // A full send buffer is not a drop (tun.c).
+            if e != EAGAIN {
+                dev.count_rx_dropped();
+            }
+        })?;
     if let Err(e) = skb.fill_from_iter(src) {
         dev.count_rx_dropped();
         skb.drop_reason(skb::DROP_UCOPY_FAULT);

@@ -29,6 +29,7 @@
 #include <net/net_namespace.h>
 #include <net/ip_tunnels.h>
 #include <net/rtnetlink.h>
+#include <net/sock.h>
 
 /*
  * ioctl numbers are function-like macros (_IOW(...)), which bindgen cannot
@@ -112,6 +113,16 @@ enum rtun_const {
 	RTUN_NOTIFY_STOP_MASK = NOTIFY_STOP_MASK,
 	RTUN_NETDEV_PRE_TYPE_CHANGE = NETDEV_PRE_TYPE_CHANGE,
 	RTUN_NETDEV_POST_TYPE_CHANGE = NETDEV_POST_TYPE_CHANGE,
+	RTUN_AF_UNSPEC = AF_UNSPEC,
+	RTUN_GFP_KERNEL = GFP_KERNEL,
+	/* tun_alloc_skb()'s layout of a written packet. */
+	/* NET_SKB_PAD is max(32, L1_CACHE_BYTES), a statement expression in an enum. */
+	RTUN_L1_CACHE_BYTES = L1_CACHE_BYTES,
+	RTUN_NET_IP_ALIGN = NET_IP_ALIGN,
+	RTUN_SKB_SHINFO_SIZE = SKB_DATA_ALIGN(sizeof(struct skb_shared_info)),
+	RTUN_PAGE_SIZE = PAGE_SIZE,
+	RTUN_MAX_SKB_FRAGS = MAX_SKB_FRAGS,
+	RTUN_PAGE_ALLOC_COSTLY_ORDER = PAGE_ALLOC_COSTLY_ORDER,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -139,9 +150,16 @@ kgid_t rtun_make_kgid_current(gid_t gid);
 uid_t rtun_from_kuid_current(kuid_t uid);
 gid_t rtun_from_kgid_current(kgid_t gid);
 
-struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len,
-			       unsigned int linear, int *err);
-unsigned int rtun_skb_max_head(void);
+void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int headroom,
+		     unsigned int linear, unsigned int paged);
+
+/* Queue sockets (net/sock.rs). */
+void rtun_sock_init_data(struct socket *sock, struct sock *sk);
+void rtun_sock_put(struct sock *sk);
+bool rtun_sock_writeable(const struct sock *sk);
+bool rtun_sock_test_and_set_nospace(struct socket *sock);
+bool rtun_sock_test_and_clear_nospace(struct socket *sock);
+void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask);
 
 /*
  * virtio-net headers: thin shims over the inline helpers of the kernel's

@@ -129,37 +129,51 @@ gid_t rtun_from_kgid_current(kgid_t gid)
 }
 
 /*
- * An skb of len bytes (contents not yet written) for a packet userspace
- * writes, laid out as tun_alloc_skb() does: linear under a page, else a
- * linear head of `linear` bytes and the rest in page fragments.
+ * The layout tun_alloc_skb() gives a packet userspace writes, on an skb from
+ * sock_alloc_send_pskb() (sized in Rust): headroom reserved, `linear` bytes
+ * of head and `paged` bytes of fragments, contents not yet written.
  */
-struct sk_buff *rtun_alloc_skb(struct net_device *dev, unsigned int len,
-			       unsigned int linear, int *err)
+void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int headroom,
+		     unsigned int linear, unsigned int paged)
 {
-	unsigned int prepad = NET_SKB_PAD + NET_IP_ALIGN;
-	struct sk_buff *skb;
-
-	if (prepad + len < PAGE_SIZE)
-		linear = len;
-	linear = min(linear, len);
-	if (len - linear > MAX_SKB_FRAGS * (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER))
-		linear = len - MAX_SKB_FRAGS * (PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
-	skb = alloc_skb_with_frags(prepad + linear, len - linear,
-				   PAGE_ALLOC_COSTLY_ORDER, err, GFP_KERNEL);
-	if (!skb)
-		return NULL;
 	skb->dev = dev;
-	skb_reserve(skb, prepad);
+	skb_reserve(skb, headroom);
 	skb_put(skb, linear);
-	skb->data_len = len - linear;
-	skb->len += len - linear;
-	return skb;
+	skb->data_len = paged;
+	skb->len += paged;
 }
 
-/* SKB_MAX_HEAD(): the largest linear head that fits a page with its padding. */
-unsigned int rtun_skb_max_head(void)
+/* tun_chr_open(): the socket belongs to the opener's fsuid. */
+void rtun_sock_init_data(struct socket *sock, struct sock *sk)
 {
-	return SKB_MAX_HEAD(NET_SKB_PAD + NET_IP_ALIGN);
+	sock_init_data_uid(sock, sk, current_fsuid());
+}
+
+void rtun_sock_put(struct sock *sk)
+{
+	sock_put(sk);
+}
+
+bool rtun_sock_writeable(const struct sock *sk)
+{
+	return sock_writeable(sk);
+}
+
+bool rtun_sock_test_and_set_nospace(struct socket *sock)
+{
+	return test_and_set_bit(SOCKWQ_ASYNC_NOSPACE, &sock->flags);
+}
+
+bool rtun_sock_test_and_clear_nospace(struct socket *sock)
+{
+	return test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &sock->flags);
+}
+
+/* tun_sock_write_space(): no lock taken when nobody waits. */
+void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
+{
+	if (waitqueue_active(wq))
+		wake_up_interruptible_sync_poll(wq, mask);
 }
 
 unsigned char *rtun_skb_data(const struct sk_buff *skb)

@@ -17,6 +17,7 @@ pub(crate) mod rcu_array;
 pub(crate) mod ring;
 pub(crate) mod rtnl;
 pub(crate) mod skb;
+pub(crate) mod sock;
 pub(crate) mod time;
 pub(crate) mod vnet;
 pub(crate) mod wait;

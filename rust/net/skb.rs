@@ -29,6 +29,24 @@ pub(crate) use b::{
     skb_drop_reason_SKB_DROP_REASON_TAP_TXFILTER as DROP_TAP_TXFILTER,
 };
 
+/// `PAGE_SIZE`.
+pub(crate) const PAGE_SIZE: u32 = b::rtun_const_RTUN_PAGE_SIZE;
+/// `NET_SKB_PAD`: `max(32, L1_CACHE_BYTES)` in skbuff.h.
+const NET_SKB_PAD: u32 = if b::rtun_const_RTUN_L1_CACHE_BYTES > 32 {
+    b::rtun_const_RTUN_L1_CACHE_BYTES
+} else {
+    32
+};
+/// Headroom reserved in front of a written packet (`NET_SKB_PAD + NET_IP_ALIGN`).
+pub(crate) const WRITE_HEADROOM: u32 = NET_SKB_PAD + b::rtun_const_RTUN_NET_IP_ALIGN;
+/// The longest linear part that fits a page with that headroom and the shared info
+/// (`SKB_MAX_HEAD(WRITE_HEADROOM)`).
+pub(crate) const MAX_HEAD: u32 = PAGE_SIZE - WRITE_HEADROOM - b::rtun_const_RTUN_SKB_SHINFO_SIZE;
+/// The most bytes an skb's page fragments hold when allocated for a write
+/// (`MAX_SKB_FRAGS` fragments of `PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER`).
+pub(crate) const MAX_FRAGS_LEN: u32 =
+    b::rtun_const_RTUN_MAX_SKB_FRAGS * (PAGE_SIZE << b::rtun_const_RTUN_PAGE_ALLOC_COSTLY_ORDER);
+
 /// An owned `struct sk_buff`.
 ///
 /// # Invariants
@@ -42,32 +60,6 @@ pub(crate) struct Skb {
 unsafe impl Send for Skb {}
 
 impl Skb {
-    /// Allocates an skb for `dev` holding `len` bytes (to be filled with
-    /// [`Skb::fill_from_iter`]): linear when small, else a linear head of at least
-    /// `linear` bytes (or a page's worth when 0) and page fragments.
-    pub(crate) fn alloc(dev: &NetDev, len: u32, linear: u32) -> Result<Self> {
-        let linear = if linear == 0 {
-            // SAFETY: no precondition: evaluates a constant expression.
-            unsafe { b::rtun_skb_max_head() }
-        } else {
-            linear
-        };
-        let mut err = 0;
-        // SAFETY: `dev` is a valid net_device; the shim allocates with GFP_KERNEL, which
-        // callers (process context: write) allow, and sets `err` when it fails.
-        let ptr = unsafe { b::rtun_alloc_skb(dev.as_raw(), len, linear, &mut err) };
-        // INVARIANT: a non-null result is a new skb we own.
-        // Failing, `alloc_skb_with_frags` says why: EMSGSIZE (too many fragments) or
-        // ENOBUFS (no memory), what tun.c's `write` returns too.
-        NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or_else(|| {
-            if err < 0 {
-                Error::from_errno(err)
-            } else {
-                ENOBUFS
-            }
-        })
-    }
-
     /// Takes ownership of a raw skb.
     ///
     /// # Safety
@@ -178,7 +170,7 @@ impl Skb {
         Some(dest)
     }
 
-    /// Fills the whole packet (as sized by [`Skb::alloc`]) from `src`.
+    /// Fills the whole packet (as sized by `QueueSock::alloc_send_skb`) from `src`.
     pub(crate) fn fill_from_iter(&mut self, src: &mut IovIterSource<'_>) -> Result {
         let len = self.len();
         // SAFETY: `self.ptr` is valid and owned; `src.as_raw()` is a valid iterator; the

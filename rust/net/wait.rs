@@ -49,6 +49,7 @@ impl PollTable<'_> {
 /// # Invariants
 ///
 /// `inner` is an initialised wait queue head, pinned for its whole life.
+#[repr(transparent)]
 #[pin_data]
 pub(crate) struct WaitQueue {
     #[pin]
@@ -61,12 +62,16 @@ unsafe impl Send for WaitQueue {}
 unsafe impl Sync for WaitQueue {}
 
 impl WaitQueue {
-    /// A new, empty wait queue.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            // SAFETY: `slot` is valid for writes and pinned.
-            inner <- Opaque::ffi_init(|slot| unsafe { b::rtun_init_waitqueue_head(slot) }),
-        })
+    /// The wait queue at `head`, which lives elsewhere (a socket's `sk_sleep`).
+    ///
+    /// # Safety
+    ///
+    /// `head` must be an initialised wait queue head that stays valid, at that address,
+    /// for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(head: *mut b::wait_queue_head) -> &'a Self {
+        // SAFETY: `Self` is a transparent wrapper of `Opaque<wait_queue_head>`, itself
+        // transparent over the head; valid for `'a` per the caller.
+        unsafe { &*head.cast::<Self>() }
     }
 
     /// Wakes the sleepers and pollers, telling them `mask` (`EPOLL*`) is ready.
@@ -122,6 +127,7 @@ impl WaitQueue {
 /// # Invariants
 ///
 /// `inner` is null or a list managed by `fasync_helper`.
+#[repr(transparent)]
 pub(crate) struct Fasync {
     inner: Opaque<*mut b::fasync_struct>,
 }
@@ -133,11 +139,16 @@ unsafe impl Send for Fasync {}
 unsafe impl Sync for Fasync {}
 
 impl Fasync {
-    /// An empty list.
-    pub(crate) fn new() -> Self {
-        Self {
-            inner: Opaque::new(core::ptr::null_mut()),
-        }
+    /// The `fasync` list whose head pointer is at `list` (a socket's `wq.fasync_list`).
+    ///
+    /// # Safety
+    ///
+    /// `list` must point to a list head managed only by `fasync_helper`/`kill_fasync`,
+    /// valid for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(list: *mut *mut b::fasync_struct) -> &'a Self {
+        // SAFETY: `Self` is a transparent wrapper of `Opaque<*mut fasync_struct>`; valid for
+        // `'a` per the caller.
+        unsafe { &*list.cast::<Self>() }
     }
 
     /// `fasync` file operation: add (`on`) or remove `file` with descriptor `fd`.

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Send-buffer accounting (TUNSETSNDBUF): a written packet is charged to its queue's
+ * socket until the stack frees it. Past the send buffer a blocking write waits and
+ * a non-blocking one gets EAGAIN; poll reports EPOLLOUT only with room, and the
+ * room coming back wakes writers and pollers. The value lives on the file's socket.
+ *
+ * To keep written packets in flight, the tap is bridged with a second tap whose
+ * plug qdisc holds every frame until released: a frame to an unknown unicast MAC
+ * is flooded to that one port as the original skb, still charged to the writer.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <linux/if_ether.h>
+
+#include "kselftest_harness.h"
+#include "rtun_test.h"
+
+#define FRAME_LEN 1000
+/* A few frames' worth: each costs its truesize, about two KiB. */
+#define SMALL_SNDBUF 8192
+
+/* Runs a shell command built from FMT: its exit status, or -1. */
+static int run(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+FIXTURE(sb)
+{
+	char tap[IFNAMSIZ], hold[IFNAMSIZ], br[IFNAMSIZ];
+	int fd, hold_fd;
+};
+
+FIXTURE_SETUP(sb)
+{
+	int err;
+
+	self->fd = self->hold_fd = -1;
+	err = enter_test_netns();
+	ASSERT_EQ(0, err) TH_LOG("test netns: %s", strerror(-err));
+	test_ifname(self->tap, "sb");
+	test_ifname(self->hold, "sbh");
+	test_ifname(self->br, "sbbr");
+	self->fd = tun_alloc(self->tap, IFF_TAP | IFF_NO_PI, NULL);
+	ASSERT_LE(0, self->fd) TH_LOG("tap: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(sb)
+{
+	close_fds(&self->fd, 1);
+	close_fds(&self->hold_fd, 1);
+}
+
+/*
+ * Bridge the tap with a second tap that holds what it is sent in a plug qdisc.
+ * 0, or a reason to skip.
+ */
+static const char *hold_frames(struct __test_metadata *_metadata, FIXTURE_DATA(sb) *self)
+{
+	self->hold_fd = tun_alloc(self->hold, IFF_TAP | IFF_NO_PI, NULL);
+	if (self->hold_fd < 0)
+		return "second tap";
+	if (run("ip link add %s type bridge 2>/dev/null", self->br))
+		return "no bridge (ip link add type bridge)";
+	if (run("tc qdisc add dev %s root plug 2>/dev/null", self->hold))
+		return "no plug qdisc (tc qdisc add ... plug)";
+	EXPECT_EQ(0, run("ip link set %s master %s up", self->tap, self->br));
+	EXPECT_EQ(0, run("ip link set %s master %s up", self->hold, self->br));
+	EXPECT_EQ(0, run("ip link set %s up", self->br));
+	return NULL;
+}
+
+/* Lets the held frames go (to the second tap's ring, where they are no longer charged). */
+static int release_frames(FIXTURE_DATA(sb) *self)
+{
+	return run("tc qdisc change dev %s root plug release_indefinite", self->hold);
+}
+
+/* A frame to a MAC nobody has: the bridge floods it to the other port only. */
+static void build_frame(uint8_t *buf)
+{
+	static const uint8_t dst[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x99 };
+	static const uint8_t src[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
+
+	memset(buf, 0x5a, FRAME_LEN);
+	memcpy(buf, dst, ETH_ALEN);
+	memcpy(buf + ETH_ALEN, src, ETH_ALEN);
+	buf[12] = 0x88; /* ETH_P_802_EX1: nothing on this host parses it */
+	buf[13] = 0xb5;
+}
+
+static int set_sndbuf(int fd, int v)
+{
+	return ioctl(fd, TUNSETSNDBUF, &v);
+}
+
+static int get_sndbuf(int fd)
+{
+	int v = -1;
+
+	return ioctl(fd, TUNGETSNDBUF, &v) ? -errno : v;
+}
+
+static void set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/* Writes frames without blocking until EAGAIN: how many went, or -errno (or -E2BIG). */
+static int fill(int fd)
+{
+	uint8_t frame[FRAME_LEN];
+	int n;
+
+	build_frame(frame);
+	set_nonblock(fd, 1);
+	for (n = 0; n < 10000; n++) {
+		if (write(fd, frame, FRAME_LEN) == FRAME_LEN)
+			continue;
+		set_nonblock(fd, 0);
+		return errno == EAGAIN ? n : -errno;
+	}
+	set_nonblock(fd, 0);
+	return -E2BIG;
+}
+
+static short poll_once(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, ms) == 1 ? p.revents : 0;
+}
+
+/* With less than half the send buffer free there is no EPOLLOUT (sock_writeable). */
+TEST_F(sb, poll_out_needs_room)
+{
+	ASSERT_EQ(0, if_set_up(self->tap, 1));
+	EXPECT_EQ(POLLOUT, poll_once(self->fd, POLLOUT, 0));
+	/* Even an empty socket holds one unit of wmem: 1 < 1/2 is false. */
+	ASSERT_EQ(0, set_sndbuf(self->fd, 1));
+	EXPECT_EQ(0, poll_once(self->fd, POLLOUT, 0));
+	ASSERT_EQ(0, set_sndbuf(self->fd, INT_MAX));
+	EXPECT_EQ(POLLOUT, poll_once(self->fd, POLLOUT, 0));
+}
+
+/* Past the send buffer a non-blocking write gets EAGAIN, which is not a drop. */
+TEST_F(sb, nonblocking_write_gets_eagain)
+{
+	const char *skip = hold_frames(_metadata, self);
+	long dropped;
+	int n;
+
+	if (skip)
+		SKIP(return, "%s", skip);
+	ASSERT_EQ(0, set_sndbuf(self->fd, SMALL_SNDBUF));
+	dropped = if_stat(self->tap, "rx_dropped");
+	n = fill(self->fd);
+	ASSERT_LE(1, n) TH_LOG("fill: %s", n < 0 ? strerror(-n) : "nothing written");
+	EXPECT_GE(SMALL_SNDBUF / FRAME_LEN + 1, n);
+	EXPECT_EQ(dropped, if_stat(self->tap, "rx_dropped"));
+	EXPECT_EQ(0, poll_once(self->fd, POLLOUT, 0));
+
+	/* Room again once the held frames are freed from the socket's account. */
+	ASSERT_EQ(0, release_frames(self));
+	EXPECT_EQ(POLLOUT, poll_once(self->fd, POLLOUT, 5000));
+	n = fill(self->fd);
+	EXPECT_LE(1, n);
+}
+
+struct blocked_write {
+	int fd;
+	ssize_t ret;
+	int err;
+	volatile int done;
+};
+
+static void *write_one(void *arg)
+{
+	struct blocked_write *w = arg;
+	uint8_t frame[FRAME_LEN];
+
+	build_frame(frame);
+	w->ret = write(w->fd, frame, FRAME_LEN);
+	w->err = errno;
+	w->done = 1;
+	return NULL;
+}
+
+/* A blocking write past the send buffer sleeps until room comes, then completes. */
+TEST_F(sb, blocking_write_waits_for_room)
+{
+	const char *skip = hold_frames(_metadata, self);
+	struct blocked_write w = { .fd = self->fd };
+	pthread_t t;
+	int i;
+
+	if (skip)
+		SKIP(return, "%s", skip);
+	ASSERT_EQ(0, set_sndbuf(self->fd, SMALL_SNDBUF));
+	ASSERT_LE(1, fill(self->fd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, write_one, &w));
+	usleep(300 * 1000);
+	EXPECT_EQ(0, w.done) TH_LOG("the write did not wait: %zd (%s)", w.ret, strerror(w.err));
+
+	ASSERT_EQ(0, release_frames(self));
+	for (i = 0; i < 500 && !w.done; i++)
+		usleep(10 * 1000);
+	EXPECT_EQ(1, w.done);
+	if (!w.done)
+		pthread_cancel(t);
+	pthread_join(t, NULL);
+	EXPECT_EQ(FRAME_LEN, w.ret) TH_LOG("%s", strerror(w.err));
+}
+
+struct poller {
+	int fd;
+	short revents;
+};
+
+static void *poll_out(void *arg)
+{
+	struct poller *p = arg;
+
+	p->revents = poll_once(p->fd, POLLOUT, 10000);
+	return NULL;
+}
+
+/* A poller that found no room is woken with EPOLLOUT when room comes. */
+TEST_F(sb, poll_woken_when_room_comes)
+{
+	const char *skip = hold_frames(_metadata, self);
+	struct poller p = { .fd = self->fd };
+	pthread_t t;
+
+	if (skip)
+		SKIP(return, "%s", skip);
+	ASSERT_EQ(0, set_sndbuf(self->fd, SMALL_SNDBUF));
+	ASSERT_LE(1, fill(self->fd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, poll_out, &p));
+	usleep(300 * 1000);
+	ASSERT_EQ(0, release_frames(self));
+	pthread_join(t, NULL);
+	EXPECT_EQ(POLLOUT, p.revents & (POLLOUT | POLLERR));
+}
+
+/*
+ * The value lives on the file's socket: after its device is deleted the file
+ * keeps it, and a device the file creates next starts from it.
+ */
+TEST_F(sb, sndbuf_follows_the_file)
+{
+	char name[IFNAMSIZ];
+
+	ASSERT_EQ(0, set_sndbuf(self->fd, 12345));
+	ASSERT_EQ(12345, get_sndbuf(self->fd));
+	ASSERT_EQ(0, run("ip link del %s", self->tap));
+	EXPECT_EQ(-EBADFD, get_sndbuf(self->fd));
+	test_ifname(name, "sb2");
+	ASSERT_EQ(0, tun_setiff(self->fd, name, IFF_TAP | IFF_NO_PI, NULL));
+	EXPECT_EQ(12345, get_sndbuf(self->fd));
+}
+
+/* Zero and negative sizes are refused, and change nothing. */
+TEST_F(sb, sndbuf_must_be_positive)
+{
+	ASSERT_EQ(0, set_sndbuf(self->fd, 4096));
+	EXPECT_EQ(-1, set_sndbuf(self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_sndbuf(self->fd, -1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(4096, get_sndbuf(self->fd));
+}
+
+TEST_HARNESS_MAIN
