@@ -205,8 +205,8 @@ impl QueueSock {
         let skb = unsafe {
             b::sock_alloc_send_pskb(
                 self.sk(),
-                (headroom + head) as _,
-                (len - head) as _,
+                (headroom + head) as usize,
+                (len - head) as usize,
                 i32::from(nonblock),
                 &mut err,
                 b::rtun_const_RTUN_PAGE_ALLOC_COSTLY_ORDER as i32,
