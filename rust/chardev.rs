@@ -18,7 +18,16 @@ use kernel::{
 use crate::attach;
 use crate::device::{self, NO_ID};
 use crate::ioctl::{self, IfReq, Request};
-use crate::net::{creds, miscdev::FileOps, rtnl::Rtnl, wait::PollTable};
+use crate::net::{
+    creds,
+    miscdev::FileOps,
+    ring::Ring,
+    rtnl::Rtnl,
+    skb::Skb,
+    sock::{QueueSock, SockOps},
+    wait::PollTable,
+    xdp::XdpBatch,
+};
 use crate::queue::Queue;
 use crate::Driver;
 use crate::{rx, tx};
@@ -87,6 +96,48 @@ impl FileOps for Queue {
         let end = name.iter().position(|&c| c == 0).unwrap_or(16);
         let name = core::str::from_utf8(&name[..end]).unwrap_or("");
         seq_print!(m, "iff:\t{}\n", name);
+    }
+}
+
+impl SockOps for Queue {
+    fn sock(&self) -> &QueueSock {
+        &self.sock
+    }
+
+    fn tx_ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    fn send_frame(
+        this: ArcBorrow<'_, Self>,
+        src: &mut IovIterSource<'_>,
+        nonblock: bool,
+    ) -> Result<usize> {
+        let dev = this.device_or_ebadfd()?;
+        rx::write(&this, &dev, src, nonblock)
+    }
+
+    fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result {
+        let dev = this.device_or_ebadfd()?;
+        rx::write_batch(&this, &dev, batch);
+        Ok(())
+    }
+
+    fn recv(
+        this: ArcBorrow<'_, Self>,
+        dest: &mut IovIterDest<'_>,
+        nonblock: bool,
+        entry: Option<Skb>,
+    ) -> Result<usize> {
+        let dev = this.device_or_ebadfd()?;
+        tx::recv(&this, &dev, dest, nonblock, entry)
+    }
+
+    fn peek_len(this: ArcBorrow<'_, Self>) -> usize {
+        match this.device() {
+            Some(_) => this.ring.peek_len(),
+            None => 0,
+        }
     }
 }
 

@@ -228,6 +228,12 @@ impl Device {
         self.msglevel.store(level, Ordering::Relaxed)
     }
 
+    /// The virtio-net header size, whether `IFF_VNET_HDR` is on or not (vhost-net's
+    /// batches carry a header either way).
+    pub(crate) fn vnet_hdr_size(&self) -> i32 {
+        self.vnet_hdr_sz.load(Ordering::Relaxed)
+    }
+
     /// The virtio-net header size, when `IFF_VNET_HDR` is on.
     pub(crate) fn vnet_hdr_sz(&self) -> Option<i32> {
         (self.flags() & ioctl::IFF_VNET_HDR != 0).then(|| self.vnet_hdr_sz.load(Ordering::Relaxed))

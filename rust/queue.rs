@@ -107,7 +107,7 @@ impl Queue {
     /// A new, unattached queue for `file`, opened in the current netns.
     pub(crate) fn new(driver: Arc<Driver>, file: &File) -> Result<Arc<Self>> {
         let net = NetNs::current();
-        let sock = QueueSock::new(&net, file)?;
+        let sock = QueueSock::new::<Self>(&net, file)?;
         Arc::pin_init(
             try_pin_init!(Self {
                 driver,

@@ -49,6 +49,9 @@ module! {
     },
 }
 
+// What vhost-net links against (`tun_get_socket` & co., re-exported by rtun_vhost.ko).
+net::sock::export_vhost_backend!(Queue);
+
 /// Module-wide state shared by every open file.
 pub(crate) struct Driver {
     /// The rtnl link kind our devices carry ("tun", or "rtun" side by side).

@@ -8,8 +8,9 @@ use kernel::{iov::IovIterSource, prelude::*};
 use crate::device::TunDev;
 use crate::ioctl;
 use crate::net::preempt::NoBh;
-use crate::net::skb;
+use crate::net::skb::{self, Skb};
 use crate::net::vnet::VnetHdr;
+use crate::net::xdp::XdpBatch;
 use crate::queue::Queue;
 
 use crate::ioctl::{ETH_HLEN, ETH_P_IPV6_BE, ETH_P_IP_BE};
@@ -132,6 +133,14 @@ pub(crate) fn write(
         skb.drop_reason(skb::DROP_DEV_READY);
         return Err(EIO);
     }
+    let bh = NoBh::new();
+    deliver(q, dev, skb, len as u32, &bh);
+    Ok(total)
+}
+
+/// Hands a written packet of `len` bytes to the stack from queue `q`, counts it and
+/// remembers which queue serves its flow, all in one section with bottom halves off.
+fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, bh: &NoBh) {
     // Remember which queue serves this flow, so the answers come back to it. Only worth
     // the hash on a multiqueue device with more than one live queue, and unused while a
     // steering program picks the queues.
@@ -140,26 +149,60 @@ pub(crate) fn write(
         .flows()
         .filter(|_| d.queues.live() > 1 && !q.is_detached() && !d.steering_prog.is_set())
         .map(|flows| (flows, skb.hash_symmetric()));
-    q.count_rx(len as u32);
-    {
-        let bh = NoBh::new();
-        // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue,
-        // and the transmit queue a forwarding device picks) — unless the index is past
-        // the stack's count, which RPS and XDP warn about. Checked in the same section
-        // as the receive: the count shrinks only a grace period after a queue is
-        // disabled or moved, so what was checked holds until the stack has the packet.
-        let detached = q.is_detached();
-        let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
-        if !detached && index < dev.real_num_rx_queues() {
-            skb.record_rx_queue(index as u16);
-        }
-        dev.receive(skb, &bh);
-        dev.count_rx(len as u32, &bh);
-        // In the same section: a queue moved into a hole forgets its old index's flows
-        // after a grace period, so no update with that index comes after.
-        if let Some((flows, hash)) = flow {
-            flows.update(hash, index);
-        }
+    q.count_rx(len);
+    // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue, and
+    // the transmit queue a forwarding device picks) — unless the index is past the
+    // stack's count, which RPS and XDP warn about. Checked in the same section as the
+    // receive: the count shrinks only a grace period after a queue is disabled or moved,
+    // so what was checked holds until the stack has the packet.
+    let detached = q.is_detached();
+    let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
+    if !detached && index < dev.real_num_rx_queues() {
+        skb.record_rx_queue(index as u16);
     }
-    Ok(total)
+    dev.receive(skb, bh);
+    dev.count_rx(len, bh);
+    // In the same section: a queue moved into a hole forgets its old index's flows after
+    // a grace period, so no update with that index comes after.
+    if let Some((flows, hash)) = flow {
+        flows.update(hash, index);
+    }
+}
+
+/// `sendmsg` with a batch of frames in XDP buffers, as vhost-net sends a guest's packets
+/// (tun.c's `tun_xdp_one` for each): every frame is consumed, delivered or dropped. Unlike
+/// `write`, nothing is charged to the socket (the pages are vhost-net's page fragments)
+/// and the device's state is not checked, as in tun.c.
+pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
+    let d = dev.data();
+    // A batch always carries a header (vhost-net zeroes it when it handles the header
+    // itself): of the device's size, even without IFF_VNET_HDR.
+    let sz = d.vnet_hdr_size();
+    let flags = d.flags();
+    let bh = NoBh::new();
+    for buf in batch {
+        let len = buf.len();
+        if len < ETH_HLEN {
+            continue; // Dropped: `buf` frees its page.
+        }
+        let mut skb = match buf.into_skb(dev, sz, flags) {
+            Ok(skb) => skb,
+            Err(e) => {
+                if e == EINVAL {
+                    d.count_rx_frame_error();
+                } else {
+                    dev.count_rx_dropped();
+                }
+                continue;
+            }
+        };
+        if skb.eth_type_trans(dev).is_err() {
+            dev.count_rx_dropped();
+            skb.drop_reason(skb::DROP_HDR_TRUNC);
+            continue;
+        }
+        skb.set_network_header(0);
+        skb.probe_transport_header();
+        deliver(q, dev, skb, len as u32, &bh);
+    }
 }

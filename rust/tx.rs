@@ -91,6 +91,32 @@ pub(crate) fn read(
     }
 }
 
+/// `recvmsg` (vhost-net): one packet into `dest` — `entry`, which the caller already
+/// took off the ring, or else the next one. Returns the packet's full length, as tun.c's
+/// `tun_do_read` (the caller reports a longer one as truncated).
+pub(crate) fn recv(
+    q: &Queue,
+    dev: &TunDev,
+    dest: &mut IovIterDest<'_>,
+    nonblock: bool,
+    entry: Option<Skb>,
+) -> Result<usize> {
+    let skb = match entry {
+        Some(skb) => skb,
+        None => q.dequeue(nonblock)?,
+    };
+    match put_user(q, dev, &skb, dest) {
+        Ok(n) => {
+            skb.consume();
+            Ok(n)
+        }
+        Err(e) => {
+            skb.drop_reason(skb::DROP_NOT_SPECIFIED);
+            Err(e)
+        }
+    }
+}
+
 /// tun.c's `tun_put_user`: `tun_pi`, virtio-net header, then the packet with its VLAN
 /// tag (if the stack kept it out of the data) put back after the MAC addresses.
 ///

@@ -30,6 +30,8 @@
 #include <net/ip_tunnels.h>
 #include <net/rtnetlink.h>
 #include <net/sock.h>
+#include <net/xdp.h>
+#include <linux/skb_array.h>
 
 /*
  * ioctl numbers are function-like macros (_IOW(...)), which bindgen cannot
@@ -123,6 +125,11 @@ enum rtun_const {
 	RTUN_PAGE_SIZE = PAGE_SIZE,
 	RTUN_MAX_SKB_FRAGS = MAX_SKB_FRAGS,
 	RTUN_PAGE_ALLOC_COSTLY_ORDER = PAGE_ALLOC_COSTLY_ORDER,
+	/* vhost-net's calls into a queue socket (include/linux/if_tun.h). */
+	RTUN_TUN_MSG_PTR = TUN_MSG_PTR,
+	RTUN_MSG_DONTWAIT = MSG_DONTWAIT,
+	RTUN_MSG_TRUNC = MSG_TRUNC,
+	RTUN_MSG_ERRQUEUE = MSG_ERRQUEUE,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -160,6 +167,13 @@ bool rtun_sock_writeable(const struct sock *sk);
 bool rtun_sock_test_and_set_nospace(struct socket *sock);
 bool rtun_sock_test_and_clear_nospace(struct socket *sock);
 void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask);
+
+/* Frames vhost-net sends in XDP buffers (net/xdp.rs). */
+void rtun_skb_reserve(struct sk_buff *skb, int len);
+void rtun_skb_metadata_set(struct sk_buff *skb, u8 len);
+void rtun_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
+void rtun_put_page_of(void *addr);
+int rtun_ring_peek_len(struct ptr_ring *r);
 
 /*
  * virtio-net headers: thin shims over the inline helpers of the kernel's

@@ -4,6 +4,7 @@
  * turn into callable symbols. No logic lives here: each function is one call.
  */
 #include "bindings.h"
+#include "../vhost_backend.h"
 #include <linux/filter.h>
 #include "tun_vnet.h"
 
@@ -142,6 +143,43 @@ void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int h
 	skb->data_len = paged;
 	skb->len += paged;
 }
+
+void rtun_skb_reserve(struct sk_buff *skb, int len)
+{
+	skb_reserve(skb, len);
+}
+
+void rtun_skb_metadata_set(struct sk_buff *skb, u8 len)
+{
+	skb_metadata_set(skb, len);
+}
+
+void rtun_skb_set_dev(struct sk_buff *skb, struct net_device *dev)
+{
+	skb->dev = dev;
+}
+
+/* Drops the page reference of a page-fragment buffer (vhost-net's XDP buffers). */
+void rtun_put_page_of(void *addr)
+{
+	put_page(virt_to_head_page(addr));
+}
+
+/* tun_peek_len(): the next packet's length with its VLAN tag, 0 when none. */
+int rtun_ring_peek_len(struct ptr_ring *r)
+{
+	return PTR_RING_PEEK_CALL(r, __skb_array_len_with_tag);
+}
+
+/*
+ * vhost-net's backend interface (include/linux/if_tun.h), defined in Rust
+ * (net/sock.rs) under rtun's names; the rtun_vhost module re-exports them as
+ * tun_get_socket & co.
+ */
+EXPORT_SYMBOL_GPL(rtun_get_socket);
+EXPORT_SYMBOL_GPL(rtun_get_tx_ring);
+EXPORT_SYMBOL_GPL(rtun_ptr_free);
+EXPORT_SYMBOL_GPL(rtun_wake_queue);
 
 /* tun_chr_open(): the socket belongs to the opener's fsuid. */
 void rtun_sock_init_data(struct socket *sock, struct sock *sk)

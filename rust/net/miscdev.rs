@@ -7,7 +7,11 @@
 //! Modeled on `rust/kernel/miscdevice.rs`: a trait for the file operations, a `const`
 //! vtable built from it, and the `struct miscdevice` pinned in its registration.
 
-use core::marker::PhantomData;
+use core::{
+    marker::PhantomData,
+    ptr::null_mut,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use kernel::{
     bindings,
     error::to_result,
@@ -124,6 +128,9 @@ impl<T: FileOps> Registration<T> {
                 misc.name = opts.name.as_char_ptr();
                 misc.nodename = opts.nodename.as_char_ptr();
                 misc.fops = &VTable::<T>::FOPS;
+                // Every file opened through the device gets this very pointer as `f_op`
+                // (misc_open's replace_fops): how `try_file_state` recognises them.
+                REGISTERED_FOPS.store(misc.fops.cast_mut(), Ordering::Release);
                 // SAFETY: the initialiser may write to `slot`.
                 unsafe { slot.write(misc) };
                 // SAFETY: `slot` holds a valid `struct miscdevice` whose strings and fops are
@@ -152,6 +159,41 @@ impl<T: FileOps> Drop for Registration<T> {
         // SAFETY: by the type invariant the device is registered.
         unsafe { bindings::misc_deregister(self.inner.misc.get()) };
     }
+}
+
+/// The `file_operations` of the module's misc device, once registered (a module
+/// registers one; its open files keep the module, and so this table, alive).
+static REGISTERED_FOPS: AtomicPtr<bindings::file_operations> = AtomicPtr::new(null_mut());
+
+/// The per-file state of an open file of the misc device with file operations `T`.
+///
+/// # Safety
+///
+/// `file` must be a file of that device, between a successful `open` and `release`, for
+/// the returned lifetime.
+pub(crate) unsafe fn file_state<'a, T: FileOps>(file: *mut bindings::file) -> ArcBorrow<'a, T> {
+    // SAFETY: per the caller.
+    unsafe { VTable::<T>::borrow(file) }
+}
+
+/// The per-file state of `file` if it is an open file of the module's misc device, whose
+/// file operations are `T`'s; `None` for any other file.
+///
+/// # Safety
+///
+/// `file` must be a valid file that the caller holds a reference to for the returned
+/// lifetime, and `T` the `FileOps` the module registered its device with.
+pub(crate) unsafe fn try_file_state<'a, T: FileOps>(
+    file: *mut bindings::file,
+) -> Option<ArcBorrow<'a, T>> {
+    let ours = REGISTERED_FOPS.load(Ordering::Acquire);
+    // SAFETY: `file` is valid per the caller; `f_op` is set before the file is published.
+    if ours.is_null() || unsafe { (*file).f_op } != ours.cast_const() {
+        return None;
+    }
+    // SAFETY: a file with our `f_op` is a file of our device; a held reference means it is
+    // open (between `open` and `release`).
+    Some(unsafe { VTable::<T>::borrow(file) })
 }
 
 /// The `file_operations` table of a `FileOps` type.

@@ -21,3 +21,4 @@ pub(crate) mod sock;
 pub(crate) mod time;
 pub(crate) mod vnet;
 pub(crate) mod wait;
+pub(crate) mod xdp;

@@ -110,6 +110,20 @@ impl Ring {
         Ok(OVERFLOW_DROPS.load(Ordering::Relaxed).wrapping_sub(before))
     }
 
+    /// The length of the next packet, with its VLAN tag if the stack kept it out of the
+    /// data; 0 when the ring is empty.
+    pub(crate) fn peek_len(&self) -> usize {
+        // SAFETY: the ring is initialised; the peek takes the consumer lock.
+        unsafe { b::rtun_ring_peek_len(self.inner.get()) as usize }
+    }
+
+    /// The `ptr_ring`, for vhost-net (`tun_get_tx_ring`), which consumes it with its own
+    /// locks and hands entries back with `ptr_ring_unconsume`: skbs only, as this ring
+    /// holds (the type invariant holds across it).
+    pub(crate) fn as_raw(&self) -> *mut b::ptr_ring {
+        self.inner.get()
+    }
+
     /// Whether the ring holds no packet.
     pub(crate) fn is_empty(&self) -> bool {
         // SAFETY: the ring is initialised.

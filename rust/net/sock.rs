@@ -14,15 +14,25 @@
 
 use core::{
     cell::UnsafeCell,
+    ffi::c_void,
+    marker::PhantomData,
     ptr::{addr_of_mut, NonNull},
     sync::atomic::{AtomicI32, Ordering},
 };
-use kernel::{fs::File, prelude::*};
+use kernel::{
+    fs::File,
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+    sync::ArcBorrow,
+};
 
 use crate::bindings as b;
+use crate::net::miscdev::{self, FileOps};
 use crate::net::netdev::{NetDev, NetNs};
+use crate::net::ring::Ring;
 use crate::net::skb::Skb;
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
+use crate::net::xdp::XdpBatch;
 
 /// The allocation `sk_alloc` makes for one queue.
 ///
@@ -63,19 +73,199 @@ const fn proto_name() -> [c_char; 32] {
     name
 }
 
-/// The `proto_ops` of queue sockets. Empty for now: nothing calls into a queue socket
-/// by its ops.
-struct ProtoOps(b::proto_ops);
+/// What a queue socket does when the kernel calls it through its `proto_ops`: vhost-net
+/// sends and receives a queue's packets this way (`drivers/vhost/net.c`). Implemented by
+/// the per-file state of the misc device the sockets belong to, which is how a socket
+/// finds its queue: `socket.file->private_data`.
+pub(crate) trait SockOps: FileOps {
+    /// The queue's socket.
+    fn sock(&self) -> &QueueSock;
 
-// SAFETY: an ops table is read-only; its module pointer is only read.
-unsafe impl Sync for ProtoOps {}
+    /// The queue's ring of packets for the reader (vhost-net consumes it directly).
+    fn tx_ring(&self) -> &Ring;
 
-static PROTO_OPS: ProtoOps = ProtoOps(b::proto_ops {
-    owner: kernel::module::this_module::<crate::LocalModule>()
-        .as_ptr()
-        .cast(),
-    ..pin_init::zeroed()
-});
+    /// `sendmsg` of one frame, virtio-net header first, from `src`; `nonblock` for
+    /// `MSG_DONTWAIT`. Returns the bytes consumed.
+    fn send_frame(
+        this: ArcBorrow<'_, Self>,
+        src: &mut IovIterSource<'_>,
+        nonblock: bool,
+    ) -> Result<usize>;
+
+    /// `sendmsg` of a batch of frames in XDP buffers (`TUN_MSG_PTR`). Every buffer is
+    /// consumed, whatever the outcome; an error means none was (the caller frees them).
+    fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result;
+
+    /// `recvmsg` of one packet into `dest`: `entry` if the caller already took it off the
+    /// ring (vhost-net does), else the next one; `nonblock` for `MSG_DONTWAIT`. Returns
+    /// the packet's full length, which may exceed what `dest` took.
+    fn recv(
+        this: ArcBorrow<'_, Self>,
+        dest: &mut IovIterDest<'_>,
+        nonblock: bool,
+        entry: Option<Skb>,
+    ) -> Result<usize>;
+
+    /// `peek_len`: the length of the next packet for the reader, 0 when none.
+    fn peek_len(this: ArcBorrow<'_, Self>) -> usize;
+}
+
+/// The `proto_ops` table of a `SockOps` type.
+struct SockVTable<T: SockOps>(PhantomData<T>);
+
+impl<T: SockOps> SockVTable<T> {
+    const OPS: b::proto_ops = b::proto_ops {
+        owner: kernel::module::this_module::<crate::LocalModule>()
+            .as_ptr()
+            .cast(),
+        sendmsg: Some(Self::sendmsg),
+        recvmsg: Some(Self::recvmsg),
+        peek_len: Some(Self::peek_len),
+        ..pin_init::zeroed()
+    };
+
+    /// The queue a socket of ours belongs to.
+    ///
+    /// # Safety
+    ///
+    /// `sock` must be the socket of a `QueueSock::new::<T>`, whose file is open for the
+    /// returned lifetime. Callers of a socket's ops hold its file: vhost-net got the socket
+    /// from the file (`tun_get_socket`) and keeps the file until it lets the socket go.
+    unsafe fn owner<'a>(sock: *mut b::socket) -> ArcBorrow<'a, T> {
+        // SAFETY: per the caller, `socket.file` is an open file of T's misc device, whose
+        // `private_data` is the `Arc<T>` its `open` returned.
+        unsafe { miscdev::file_state::<T>((*sock).file.cast()) }
+    }
+
+    /// # Safety
+    ///
+    /// Called through our `proto_ops` only, with a valid message (see [`Self::owner`]).
+    unsafe extern "C" fn sendmsg(sock: *mut b::socket, m: *mut b::msghdr, len: usize) -> c_int {
+        // SAFETY: per the contract of `proto_ops.sendmsg`.
+        let this = unsafe { Self::owner(sock) };
+        // SAFETY: `m` is a valid message for the call; `msg_control` is the kernel pointer
+        // (sendmsg from the kernel never sets `msg_control_is_user`).
+        let (ctl, ctl_len, flags) = unsafe {
+            (
+                (*m).__bindgen_anon_1.msg_control.cast::<b::tun_msg_ctl>(),
+                (*m).msg_controllen,
+                (*m).msg_flags,
+            )
+        };
+        // tun.c's test: a `tun_msg_ctl` of type TUN_MSG_PTR is a batch of XDP buffers.
+        // (TUN_MSG_UBUF, zero-copy, comes only to sockets marked SOCK_ZEROCOPY: not ours.)
+        if ctl_len == core::mem::size_of::<b::tun_msg_ctl>()
+            && !ctl.is_null()
+            // SAFETY: a non-null control of the right size is a `tun_msg_ctl`.
+            && unsafe { (*ctl).type_ } == b::rtun_const_RTUN_TUN_MSG_PTR as u16
+        {
+            // SAFETY: per vhost-net's contract, `ptr` points to `num` XDP buffers whose
+            // pages the batch now owns.
+            let batch = unsafe { XdpBatch::from_raw((*ctl).ptr.cast(), (*ctl).num.into()) };
+            return match T::send_batch(this, batch) {
+                Ok(()) => len as c_int,
+                Err(e) => e.to_errno(),
+            };
+        }
+        // SAFETY: the message's iterator is a valid source for the call.
+        let src = unsafe { IovIterSource::from_raw(addr_of_mut!((*m).msg_iter).cast()) };
+        let nonblock = flags & b::rtun_const_RTUN_MSG_DONTWAIT != 0;
+        match T::send_frame(this, src, nonblock) {
+            Ok(n) => n as c_int,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called through our `proto_ops` only, with a valid message (see [`Self::owner`]).
+    unsafe extern "C" fn recvmsg(
+        sock: *mut b::socket,
+        m: *mut b::msghdr,
+        len: usize,
+        flags: c_int,
+    ) -> c_int {
+        // SAFETY: per the contract of `proto_ops.recvmsg`.
+        let this = unsafe { Self::owner(sock) };
+        let flags = flags as u32;
+        // SAFETY: `m` is valid; vhost-net passes the ring entry it consumed (or none) as
+        // `msg_control`, and from here on that entry is ours to free.
+        let entry = unsafe { RingEntry::from_raw((*m).__bindgen_anon_1.msg_control) };
+        if flags & !(MSG_DONTWAIT | MSG_TRUNC | MSG_ERRQUEUE) != 0 {
+            return EINVAL.to_errno();
+        }
+        if flags & MSG_ERRQUEUE != 0 {
+            // No transmit timestamps: the error queue is always empty.
+            return EAGAIN.to_errno();
+        }
+        let Ok(entry) = entry else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: the message's iterator is a valid destination for the call.
+        let dest = unsafe { IovIterDest::from_raw(addr_of_mut!((*m).msg_iter).cast()) };
+        match T::recv(this, dest, flags & MSG_DONTWAIT != 0, entry) {
+            Ok(n) if n > len => {
+                // SAFETY: `m` is valid and ours to update for the call.
+                unsafe { (*m).msg_flags |= MSG_TRUNC };
+                (if flags & MSG_TRUNC != 0 { n } else { len }) as c_int
+            }
+            Ok(n) => n as c_int,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called through our `proto_ops` only (see [`Self::owner`]).
+    unsafe extern "C" fn peek_len(sock: *mut b::socket) -> c_int {
+        // SAFETY: per the contract of `proto_ops.peek_len`.
+        let this = unsafe { Self::owner(sock) };
+        T::peek_len(this) as c_int
+    }
+}
+
+const MSG_DONTWAIT: u32 = b::rtun_const_RTUN_MSG_DONTWAIT;
+const MSG_TRUNC: u32 = b::rtun_const_RTUN_MSG_TRUNC;
+const MSG_ERRQUEUE: u32 = b::rtun_const_RTUN_MSG_ERRQUEUE;
+
+/// A ring entry handed back by vhost-net: an skb (rtun's rings hold nothing else), or an
+/// XDP frame tagged with `TUN_XDP_FLAG`, which rtun never queues and frees at once.
+struct RingEntry;
+
+impl RingEntry {
+    /// # Safety
+    ///
+    /// `ptr` must be null or an entry taken off one of our rings, now owned by the caller.
+    unsafe fn from_raw(ptr: *mut c_void) -> Result<Option<Skb>, ()> {
+        if ptr as usize & TUN_XDP_FLAG != 0 {
+            // SAFETY: per the caller, an owned entry.
+            unsafe { free_ring_entry(ptr) };
+            return Err(());
+        }
+        // SAFETY: an untagged entry of our rings is an skb, now owned by the caller.
+        Ok(NonNull::new(ptr.cast()).map(|p| unsafe { Skb::from_raw(p) }))
+    }
+}
+
+/// Bit 0 of a ring entry: an `xdp_frame`, not an skb (`include/linux/if_tun.h`).
+const TUN_XDP_FLAG: usize = 1;
+
+/// Frees a ring entry: an skb, or an XDP frame tagged with `TUN_XDP_FLAG` (tun.c's
+/// `tun_ptr_free`).
+///
+/// # Safety
+///
+/// `ptr` must be null or a ring entry the caller owns.
+pub(crate) unsafe fn free_ring_entry(ptr: *mut c_void) {
+    let addr = ptr as usize;
+    if addr & TUN_XDP_FLAG != 0 {
+        // SAFETY: per the caller, an XDP frame we own.
+        unsafe { b::xdp_return_frame((addr & !TUN_XDP_FLAG) as *mut b::xdp_frame) };
+    } else if let Some(p) = NonNull::new(ptr.cast()) {
+        // SAFETY: per the caller, an skb we own; dropping frees it.
+        drop(unsafe { Skb::from_raw(p) });
+    }
+}
 
 /// The socket of one queue; the file's reference to it, dropped with the file.
 ///
@@ -96,7 +286,7 @@ unsafe impl Sync for QueueSock {}
 impl QueueSock {
     /// A socket in `net` for the file being opened, with tun.c's defaults: an unbounded
     /// send buffer and the opener's fsuid as owner.
-    pub(crate) fn new(net: &NetNs, file: &File) -> Result<Self> {
+    pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File) -> Result<Self> {
         // SAFETY: `net` is a counted namespace; `PROTO` is a valid proto for all time;
         // kern=0: a user socket, which takes its own namespace reference.
         let sk = unsafe {
@@ -114,11 +304,12 @@ impl QueueSock {
         // initialised and the rest zeroed, which is a valid `struct socket` to set up. The
         // wait queue is initialised before `sock_init_data_uid` points `sk_wq` at it.
         // `socket.file` is not a counted reference, as in tun.c: the socket is reached
-        // through the file (`tun_get_socket`), so the file is alive whenever it is used.
+        // through the file (`tun_get_socket`), so the file is alive whenever it is used;
+        // it is a file of T's device, so `SockVTable::<T>::owner` finds the queue.
         unsafe {
             b::rtun_init_waitqueue_head(addr_of_mut!((*p).socket.wq.wait));
             (*p).socket.file = file.as_ptr().cast();
-            (*p).socket.ops = &PROTO_OPS.0;
+            (*p).socket.ops = &SockVTable::<T>::OPS;
             b::rtun_sock_init_data(addr_of_mut!((*p).socket), addr_of_mut!((*p).sk));
             (*p).sk.sk_write_space = Some(write_space);
             (*p).sk.sk_sndbuf = i32::MAX;
@@ -135,6 +326,11 @@ impl QueueSock {
     fn socket(&self) -> *mut b::socket {
         // SAFETY: as in `sk`.
         unsafe { addr_of_mut!((*self.raw.as_ptr()).socket) }
+    }
+
+    /// The `struct socket`, for vhost-net (`tun_get_socket`).
+    pub(crate) fn as_raw_socket(&self) -> *mut b::socket {
+        self.socket()
     }
 
     /// The wait queue of the socket (`sk_sleep`): readers, blocked writers and pollers.
@@ -262,4 +458,67 @@ unsafe extern "C" fn write_space(sk: *mut b::sock) {
         );
         Fasync::from_raw(addr_of_mut!((*socket).wq.fasync_list)).notify_writable();
     }
+}
+
+/// Defines what vhost-net links against, under rtun's own names (`rtun_get_socket`,
+/// `rtun_get_tx_ring`, `rtun_ptr_free`, `rtun_wake_queue`; exported in helpers.c and
+/// re-exported under tun.ko's names by the `rtun_vhost` module), for the queues of type
+/// `$t` (a [`SockOps`]).
+macro_rules! export_vhost_backend {
+    ($t:ty) => {
+        /// `tun_get_socket`: the socket of a queue file, `ERR_PTR(-EINVAL)` for another file.
+        ///
+        /// # Safety
+        ///
+        /// `file` must be a valid file the caller holds a reference to.
+        #[no_mangle]
+        unsafe extern "C" fn rtun_get_socket(
+            file: *mut kernel::bindings::file,
+        ) -> *mut $crate::bindings::socket {
+            // SAFETY: per the caller, a valid, held file.
+            match unsafe { $crate::net::miscdev::try_file_state::<$t>(file) } {
+                Some(q) => $crate::net::sock::SockOps::sock(&*q).as_raw_socket(),
+                None => $crate::net::sock::err_ptr(kernel::error::code::EINVAL),
+            }
+        }
+
+        /// `tun_get_tx_ring`: the ring of a queue file, `ERR_PTR(-EINVAL)` for another file.
+        ///
+        /// # Safety
+        ///
+        /// `file` must be a valid file the caller holds a reference to.
+        #[no_mangle]
+        unsafe extern "C" fn rtun_get_tx_ring(
+            file: *mut kernel::bindings::file,
+        ) -> *mut $crate::bindings::ptr_ring {
+            // SAFETY: per the caller, a valid, held file.
+            match unsafe { $crate::net::miscdev::try_file_state::<$t>(file) } {
+                Some(q) => $crate::net::sock::SockOps::tx_ring(&*q).as_raw(),
+                None => $crate::net::sock::err_ptr(kernel::error::code::EINVAL),
+            }
+        }
+
+        /// `tun_ptr_free`: frees a ring entry (an skb, or a tagged XDP frame).
+        ///
+        /// # Safety
+        ///
+        /// `ptr` must be null or a ring entry the caller owns.
+        #[no_mangle]
+        unsafe extern "C" fn rtun_ptr_free(ptr: *mut core::ffi::c_void) {
+            // SAFETY: per the caller.
+            unsafe { $crate::net::sock::free_ring_entry(ptr) }
+        }
+
+        /// `tun_wake_queue`: what a consumer owes the producer after taking `n` entries.
+        /// Nothing: rtun never stops a transmit queue for a full ring (tun.c does only
+        /// with `IFF_BACKPRESSURE`, which rtun refuses).
+        #[no_mangle]
+        extern "C" fn rtun_wake_queue(_file: *mut kernel::bindings::file, _n: core::ffi::c_int) {}
+    };
+}
+pub(crate) use export_vhost_backend;
+
+/// `ERR_PTR(e)`.
+pub(crate) fn err_ptr<T>(e: Error) -> *mut T {
+    e.to_errno() as isize as *mut T
 }
