@@ -110,7 +110,9 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
             if !permitted(&dev) {
                 return Err(EPERM);
             }
-            d.queues.attach(&dev, q, d.is_multi_queue(), rtnl)?;
+            let skip_filter = flags & ioctl::IFF_NOFILTER != 0;
+            d.queues
+                .attach(&dev, q, d.is_multi_queue(), skip_filter, rtnl)?;
             if d.is_multi_queue() && d.queues.live() + d.queues.disabled() > 1 {
                 // More queues of a running multiqueue device: flags are already set.
                 dev.state_change(rtnl);
@@ -152,7 +154,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 &spec,
                 Device::new(kind_flag | (flags & ioctl::TUN_FEATURES), sndbuf),
             )?;
-            if let Err(e) = dev.data().queues.attach(&dev, q, multi, rtnl) {
+            if let Err(e) = dev.data().queues.attach(&dev, q, multi, false, rtnl) {
                 dev.unregister(rtnl);
                 return Err(e);
             }

@@ -191,7 +191,8 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             let mut ifr = IfReq::zeroed(compat);
             ifr.set_name(&dev.name(&rtnl));
             let mut flags = d.flags() & device::REPORTED_FLAGS;
-            if !d.socket_filter.is_set() {
+            // Whether this file's socket has a filter, as tun.c.
+            if !q.sock.has_filter() {
                 flags |= ioctl::IFF_NOFILTER;
             }
             if q.is_detached() {

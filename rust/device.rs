@@ -3,8 +3,8 @@
 //! The device: private data of a tun/tap `net_device` (tun.c's `tun_struct`), its
 //! per-device ioctls, and the netdev callbacks. Attaching files is in `attach.rs`.
 
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use kernel::prelude::*;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use kernel::{prelude::*, sync::Arc};
 
 use crate::ioctl;
 use crate::net::{
@@ -16,6 +16,7 @@ use crate::net::{
     skb::Skb,
 };
 use crate::offload;
+use crate::queue::Queue;
 use crate::queue_set::QueueSet;
 use crate::steering::{self, FlowTable};
 use crate::txfilter::TxFilter;
@@ -53,11 +54,12 @@ pub(crate) struct Device {
     /// `TUNSETFILTEREBPF`: when set, its result is how much of a transmitted packet
     /// userspace gets (0 drops it).
     pub(crate) filter_prog: BpfSlot,
-    /// `TUNATTACHFILTER`: a classic socket filter, with the same meaning. tun.c attaches
-    /// it to every queue's socket; rtun has no sockets, so the device keeps it.
-    pub(crate) socket_filter: BpfSlot,
-    /// The `struct sock_fprog` last given to `TUNATTACHFILTER`, for `TUNGETFILTER`.
-    /// Changed under RTNL.
+    /// `TUNATTACHFILTER` succeeded and no `TUNDETACHFILTER` came since: queues attached
+    /// from now on get the filter too (tun.c's `filter_attached`). Changed under RTNL.
+    filter_attached: AtomicBool,
+    /// The `struct sock_fprog` last given to `TUNATTACHFILTER`, for `TUNGETFILTER` and
+    /// for queues attached later (the program is read from the user pointer each time,
+    /// as tun.c does). Changed under RTNL.
     socket_fprog_len: AtomicU32,
     socket_fprog_ptr: AtomicUsize,
     /// `TUNSETTXFILTER`: the destination addresses a TAP device's reader wants.
@@ -84,7 +86,7 @@ impl Device {
             set_features: AtomicU64::new(0),
             steering_prog: BpfSlot::new(),
             filter_prog: BpfSlot::new(),
-            socket_filter: BpfSlot::new(),
+            filter_attached: AtomicBool::new(false),
             socket_fprog_len: AtomicU32::new(0),
             socket_fprog_ptr: AtomicUsize::new(0),
             tx_filter: TxFilter::new(),
@@ -194,22 +196,52 @@ impl Device {
         })
     }
 
-    /// `TUNATTACHFILTER`. tun.c keeps the structure even when the program is refused.
+    /// `TUNATTACHFILTER`: the classic filter on the socket of every live queue, and
+    /// (see [`Device::prepare_queue`]) of queues attached later; all or none of the
+    /// live ones. As tun.c, the structure is kept even when the program is refused, and
+    /// disabled queues keep the filter they had.
     pub(crate) fn attach_filter(&self, arg: usize, rtnl: &Rtnl) -> Result {
         self.tap_only()?;
         let fprog = ioctl::SockFprog::read(arg)?;
         self.socket_fprog_len
             .store(u32::from(fprog.len), Ordering::Relaxed);
         self.socket_fprog_ptr.store(fprog.filter, Ordering::Relaxed);
-        let prog = BpfProg::from_classic_user(fprog.len, fprog.filter)?;
-        self.socket_filter.set(Some(prog), rtnl);
+        let queues = self.queues.read_rtnl(rtnl);
+        for (i, q) in queues.iter().enumerate() {
+            if let Err(e) = q.sock.attach_filter(fprog.len, fprog.filter) {
+                self.detach_filters(&queues[..i]);
+                return Err(e);
+            }
+        }
+        self.filter_attached.store(true, Ordering::Relaxed);
         Ok(())
     }
 
-    /// `TUNDETACHFILTER`.
+    /// `TUNDETACHFILTER`: off every live queue's socket (disabled ones keep theirs).
     pub(crate) fn detach_filter(&self, rtnl: &Rtnl) -> Result {
         self.tap_only()?;
-        self.socket_filter.set(None, rtnl);
+        self.detach_filters(self.queues.read_rtnl(rtnl));
+        Ok(())
+    }
+
+    fn detach_filters(&self, queues: &[Arc<Queue>]) {
+        for q in queues {
+            q.sock.detach_filter();
+        }
+        self.filter_attached.store(false, Ordering::Relaxed);
+    }
+
+    /// A queue joins the live ones: the device's send buffer and, unless `skip_filter`
+    /// (`IFF_NOFILTER` in a `TUNSETIFF` that attaches), its filter go to the queue's
+    /// socket (tun.c's `tun_attach`). A program that is refused now refuses the attach.
+    pub(crate) fn prepare_queue(&self, q: &Queue, skip_filter: bool, _rtnl: &Rtnl) -> Result {
+        q.sock.set_sndbuf(self.sndbuf());
+        if !skip_filter && self.filter_attached.load(Ordering::Relaxed) {
+            q.sock.attach_filter(
+                self.socket_fprog_len.load(Ordering::Relaxed) as u16,
+                self.socket_fprog_ptr.load(Ordering::Relaxed),
+            )?;
+        }
         Ok(())
     }
 

@@ -129,7 +129,6 @@ impl Queue {
     /// Binds the queue to `dev`, enabled.
     pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
         self.detached.store(false, Ordering::Relaxed);
-        self.sock.set_sndbuf(dev.data().sndbuf());
         self.shutdown.store(false, Ordering::Release);
         self.dev.set(dev, rtnl);
     }

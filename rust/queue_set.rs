@@ -160,6 +160,7 @@ impl QueueSet {
         dev: &TunDev,
         q: &Arc<Queue>,
         multi: bool,
+        skip_filter: bool,
         rtnl: &mut Rtnl,
     ) -> Result {
         let total = self.live() + self.disabled();
@@ -169,6 +170,7 @@ impl QueueSet {
         if total >= dev.num_tx_queues() {
             return Err(E2BIG);
         }
+        dev.data().prepare_queue(q, skip_filter, rtnl)?;
         // A file that served a deleted device starts its counters again; before the queue
         // is live, so that no transmit count is lost.
         q.stats.reset();
@@ -180,6 +182,7 @@ impl QueueSet {
 
     /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).
     pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
+        dev.data().prepare_queue(q, false, rtnl)?;
         self.add_live(dev, q, rtnl)?;
         self.remove_disabled(q, rtnl);
         q.set_detached(false, rtnl);

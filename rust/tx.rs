@@ -18,7 +18,7 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
     let index = usize::from(skb.queue_mapping());
     let d = dev.data();
     let verdict = match d.queues.read(rcu).get(index) {
-        Some(q) => filter(d, rcu, &mut skb).map(|()| q),
+        Some(q) => filter(d, q, rcu, &mut skb).map(|()| q),
         None => Err(skb::DROP_DEV_READY),
     };
     let dropped = match verdict {
@@ -42,9 +42,9 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
 }
 
 /// The filters of tun.c's `tun_net_xmit`, in its order: the TAP address filter, the
-/// classic socket filter (`sk_filter`: 0 drops, else the packet is cut to that length,
-/// at least 1 byte), then the `TUNSETFILTEREBPF` program (0 drops, else cut).
-fn filter(d: &Device, rcu: &RcuSection<'_>, skb: &mut Skb) -> Result<(), DropReason> {
+/// classic filter on the queue's socket (`sk_filter`: 0 drops, else the packet is cut to
+/// that length, at least 1 byte), then the `TUNSETFILTEREBPF` program (0 drops, else cut).
+fn filter(d: &Device, q: &Queue, rcu: &RcuSection<'_>, skb: &mut Skb) -> Result<(), DropReason> {
     // Only TAP devices can have one (TUNSETTXFILTER refuses TUN).
     if d.tx_filter.is_on() {
         let accepted = skb.eth_dest().is_none_or(|dest| d.tx_filter.accepts(&dest));
@@ -52,12 +52,7 @@ fn filter(d: &Device, rcu: &RcuSection<'_>, skb: &mut Skb) -> Result<(), DropRea
             return Err(skb::DROP_TAP_TXFILTER);
         }
     }
-    match d.socket_filter.run(rcu, skb) {
-        None => {}
-        Some(0) => return Err(skb::DROP_SOCKET_FILTER),
-        // sk_filter_trim_cap() reports a failed trim as the filter's drop too.
-        Some(len) => skb.trim(len.max(1)).map_err(|_| skb::DROP_SOCKET_FILTER)?,
-    }
+    q.sock.run_filter(skb)?;
     match d.filter_prog.run(rcu, skb) {
         None => Ok(()),
         Some(0) => Err(skb::DROP_TAP_FILTER),

@@ -248,6 +248,93 @@ TEST(nofilter_flag)
 	close(fd);
 }
 
+/* TUNSETQUEUE: IFF_ATTACH_QUEUE or IFF_DETACH_QUEUE on FD. */
+static int set_queue(int fd, int flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = flags;
+	return ioctl(fd, TUNSETQUEUE, &ifr);
+}
+
+/*
+ * tun.c 7.3's tun_attach() re-attaches the device's filter to a queue being attached
+ * and then, on success, jumps to its exit with 0 ("if (!err) goto out"): the queue
+ * is never attached, though the call succeeds; and a program the socket refuses lets
+ * the attach go on. rtun does what the code around it means: the queue is attached
+ * with the filter, or refused with the program's error.
+ */
+#define TUN_ATTACH_FILTER_BUG \
+	"tun.c 7.3 bug: with a filter attached, tun_attach() returns 0 without attaching"
+
+/*
+ * The filter lives on each queue's socket, as in tun.c: TUNATTACHFILTER reaches the
+ * live queues and the ones attached later; TUNDETACHFILTER leaves a disabled queue's
+ * filter in place, and the queue still has it when enabled again.
+ */
+TEST(filter_on_each_queue_socket)
+{
+	struct sock_filter insns[1] = { ret_k(0) };
+	struct sock_fprog prog = { .len = 1, .filter = insns };
+	const int mq = IFF_TAP | IFF_MULTI_QUEUE;
+	char name[IFNAMSIZ];
+	int fd[3] = { -1, -1, -1 };
+
+	if (sizeof(void *) == 4)
+		SKIP(return, "32-bit TUNATTACHFILTER is a command neither driver knows");
+	if (!testing_rtun())
+		SKIP(return, TUN_ATTACH_FILTER_BUG);
+	ASSERT_EQ(0, enter_test_netns());
+	test_ifname(name, "fpq");
+	fd[0] = tun_alloc(name, mq, NULL);
+	ASSERT_LE(0, fd[0]);
+	fd[1] = tun_alloc(name, mq, NULL);
+	ASSERT_LE(0, fd[1]);
+	ASSERT_EQ(0, ioctl(fd[0], TUNATTACHFILTER, &prog));
+	EXPECT_EQ(0, tun_getiff(fd[1], NULL) & IFF_NOFILTER);
+	fd[2] = tun_alloc(name, mq, NULL);
+	ASSERT_LE(0, fd[2]);
+	EXPECT_EQ(0, tun_getiff(fd[2], NULL) & IFF_NOFILTER);
+
+	ASSERT_EQ(0, set_queue(fd[1], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, ioctl(fd[0], TUNDETACHFILTER, 0));
+	EXPECT_EQ(IFF_NOFILTER, tun_getiff(fd[0], NULL) & IFF_NOFILTER);
+	EXPECT_EQ(IFF_NOFILTER, tun_getiff(fd[2], NULL) & IFF_NOFILTER);
+	EXPECT_EQ(0, tun_getiff(fd[1], NULL) & IFF_NOFILTER);
+	ASSERT_EQ(0, set_queue(fd[1], IFF_ATTACH_QUEUE));
+	EXPECT_EQ(0, tun_getiff(fd[1], NULL) & IFF_NOFILTER);
+	close_fds(fd, 3);
+}
+
+/*
+ * With no live queue there is no socket to check a program on: tun.c accepts any,
+ * and the queue enabled next is refused with the program's error, until the filter
+ * is detached.
+ */
+TEST(filter_unchecked_without_live_queue)
+{
+	struct sock_filter bad[1] = { BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = bad };
+	char name[IFNAMSIZ];
+	int fd;
+
+	if (sizeof(void *) == 4)
+		SKIP(return, "32-bit TUNATTACHFILTER is a command neither driver knows");
+	if (!testing_rtun())
+		SKIP(return, TUN_ATTACH_FILTER_BUG);
+	ASSERT_EQ(0, enter_test_netns());
+	fd = tun_alloc(test_ifname(name, "fnl"), IFF_TAP | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_queue(fd, IFF_DETACH_QUEUE));
+	EXPECT_EQ(0, ioctl(fd, TUNATTACHFILTER, &prog));
+	EXPECT_EQ(-1, set_queue(fd, IFF_ATTACH_QUEUE));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(fd, TUNDETACHFILTER, 0));
+	EXPECT_EQ(0, set_queue(fd, IFF_ATTACH_QUEUE));
+	close(fd);
+}
+
 TEST_F(tap, socket_filter_errors)
 {
 	/* Jumps past the end: refused by the classic BPF checker. */

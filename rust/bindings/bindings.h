@@ -226,7 +226,6 @@ int rtun_open_netns(struct net *net);
 struct bpf_prog;
 int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog);
 void rtun_bpf_prog_put(struct bpf_prog *prog);
-int rtun_bpf_prog_create_classic(struct bpf_prog **prog, unsigned short len, void __user *filter);
 u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb);
 int rtun_pskb_trim(struct sk_buff *skb, unsigned int len);
 void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue);

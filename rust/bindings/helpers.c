@@ -499,13 +499,6 @@ int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
 }
 
 /* sk_attach_filter() without a socket: check and translate a classic program. */
-int rtun_bpf_prog_create_classic(struct bpf_prog **prog, unsigned short len, void __user *filter)
-{
-	struct sock_fprog fprog = { .len = len, .filter = filter };
-
-	return bpf_prog_create_from_user(prog, &fprog, NULL, false);
-}
-
 /* tun_prog_free(): release a program, from bpf_prog_get_type or the one above. */
 void rtun_bpf_prog_put(struct bpf_prog *prog)
 {

@@ -4,7 +4,6 @@
 //! `TUNSETFILTEREBPF`): a reference taken from a program fd, and an RCU slot that holds
 //! at most one program, replaced under RTNL and run by the datapath under RCU.
 
-use core::ffi::c_void;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
@@ -36,21 +35,6 @@ impl BpfProg {
         kernel::error::to_result(unsafe { b::rtun_bpf_prog_get_socket_filter(fd, &mut ptr) })?;
         let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
         // INVARIANT: the shim succeeded, so we hold a reference to `ptr`.
-        Ok(Self { ptr })
-    }
-
-    /// A classic BPF program (`struct sock_fprog` of `len` instructions at the user
-    /// address `filter`), checked and translated as `SO_ATTACH_FILTER` does: `EINVAL`
-    /// for an empty, too long or invalid program, `EFAULT` for a bad address.
-    pub(crate) fn from_classic_user(len: u16, filter: usize) -> Result<Self> {
-        let mut ptr = core::ptr::null_mut();
-        // SAFETY: `ptr` is a valid out-pointer; `filter` is only read through
-        // copy_from_user; on success `ptr` holds the new program, which we own.
-        kernel::error::to_result(unsafe {
-            b::rtun_bpf_prog_create_classic(&mut ptr, len, filter as *mut c_void)
-        })?;
-        let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
-        // INVARIANT: the shim succeeded, so we own `ptr`.
         Ok(Self { ptr })
     }
 

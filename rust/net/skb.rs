@@ -24,7 +24,6 @@ pub(crate) use b::{
     skb_drop_reason_SKB_DROP_REASON_NOMEM as DROP_NOMEM,
     skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED as DROP_NOT_SPECIFIED,
     skb_drop_reason_SKB_DROP_REASON_SKB_UCOPY_FAULT as DROP_UCOPY_FAULT,
-    skb_drop_reason_SKB_DROP_REASON_SOCKET_FILTER as DROP_SOCKET_FILTER,
     skb_drop_reason_SKB_DROP_REASON_TAP_FILTER as DROP_TAP_FILTER,
     skb_drop_reason_SKB_DROP_REASON_TAP_TXFILTER as DROP_TAP_TXFILTER,
 };

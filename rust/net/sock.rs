@@ -16,10 +16,11 @@ use core::{
     cell::UnsafeCell,
     ffi::c_void,
     marker::PhantomData,
-    ptr::{addr_of_mut, NonNull},
+    ptr::{addr_of, addr_of_mut, NonNull},
     sync::atomic::{AtomicI32, Ordering},
 };
 use kernel::{
+    error::to_result,
     fs::File,
     iov::{IovIterDest, IovIterSource},
     prelude::*,
@@ -30,7 +31,7 @@ use crate::bindings as b;
 use crate::net::miscdev::{self, FileOps};
 use crate::net::netdev::{NetDev, NetNs};
 use crate::net::ring::Ring;
-use crate::net::skb::Skb;
+use crate::net::skb::{DropReason, Skb};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
 use crate::net::xdp::XdpBatch;
 
@@ -361,6 +362,55 @@ impl QueueSock {
     /// Sets the send buffer (`TUNSETSNDBUF`, and on attach the device's value).
     pub(crate) fn set_sndbuf(&self, v: i32) {
         self.sndbuf_atomic().store(v, Ordering::Relaxed)
+    }
+
+    /// Attaches the classic filter of `len` instructions at user address `filter` (read
+    /// from the calling process, as `SO_ATTACH_FILTER`), replacing any other.
+    pub(crate) fn attach_filter(&self, len: u16, filter: usize) -> Result {
+        let mut fprog = b::sock_fprog {
+            len,
+            filter: filter as *mut b::sock_filter,
+        };
+        // SAFETY: a valid sock, locked around the change as the socket layer requires;
+        // `fprog` is valid for the call, and its `filter` only read with copy_from_user.
+        to_result(unsafe {
+            b::lock_sock_nested(self.sk(), 0);
+            let r = b::sk_attach_filter(&mut fprog, self.sk());
+            b::release_sock(self.sk());
+            r
+        })
+    }
+
+    /// Detaches the classic filter, if any.
+    pub(crate) fn detach_filter(&self) {
+        // SAFETY: a valid sock, locked around the change. Without a filter the call only
+        // answers ENOENT, which changes nothing.
+        unsafe {
+            b::lock_sock_nested(self.sk(), 0);
+            b::sk_detach_filter(self.sk());
+            b::release_sock(self.sk());
+        }
+    }
+
+    /// Whether a classic filter is attached.
+    pub(crate) fn has_filter(&self) -> bool {
+        // SAFETY: `sk_filter` is an RCU pointer, read here only for null (what
+        // `rcu_access_pointer` allows without a read-side section).
+        !unsafe { core::ptr::read_volatile(addr_of!((*self.sk()).sk_filter)) }.is_null()
+    }
+
+    /// Runs `skb` through the attached classic filter, if any (`sk_filter`): the packet is
+    /// cut to the length the program returns (at least 1 byte), or dropped for 0.
+    pub(crate) fn run_filter(&self, skb: &mut Skb) -> Result<(), DropReason> {
+        if !self.has_filter() {
+            return Ok(());
+        }
+        // SAFETY: a valid sock and an skb we own; callers run in the transmit path (BHs
+        // off), where the filter's RCU read section is allowed.
+        match unsafe { b::sk_filter_trim_cap(self.sk(), skb.as_raw(), 1) } {
+            0 => Ok(()),
+            reason => Err(reason),
+        }
     }
 
     /// Whether a writer has room: less than half the send buffer in flight
