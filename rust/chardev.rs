@@ -24,9 +24,9 @@ use crate::net::{
     ring::Ring,
     rtnl::Rtnl,
     skb::Skb,
-    sock::{QueueSock, SockOps},
+    sock::{QueueSock, RecvMode, SockOps},
     wait::PollTable,
-    xdp::XdpBatch,
+    xdp::{Refused, XdpBatch},
 };
 use crate::queue::Queue;
 use crate::Driver;
@@ -40,8 +40,11 @@ impl FileOps for Queue {
     }
 
     fn release(this: Arc<Self>, _file: &File) {
-        let mut rtnl = Rtnl::lock();
-        attach::close(&this, &mut rtnl);
+        {
+            let mut rtnl = Rtnl::lock();
+            attach::close(&this, &mut rtnl);
+        }
+        this.sock.orphan();
     }
 
     fn read_iter(
@@ -117,8 +120,10 @@ impl SockOps for Queue {
         rx::write(&this, &dev, src, nonblock)
     }
 
-    fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result {
-        let dev = this.device_or_ebadfd()?;
+    fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result<(), Refused> {
+        let Some(dev) = this.device() else {
+            return Err(batch.refuse(EBADFD));
+        };
         rx::write_batch(&this, &dev, batch);
         Ok(())
     }
@@ -126,11 +131,17 @@ impl SockOps for Queue {
     fn recv(
         this: ArcBorrow<'_, Self>,
         dest: &mut IovIterDest<'_>,
-        nonblock: bool,
+        mode: RecvMode,
         entry: Option<Skb>,
     ) -> Result<usize> {
+        // tun.c's order: no device first, then the flags.
         let dev = this.device_or_ebadfd()?;
-        tx::recv(&this, &dev, dest, nonblock, entry)
+        match mode {
+            RecvMode::Data { nonblock } => tx::recv(&this, &dev, dest, nonblock, entry),
+            RecvMode::Invalid => Err(EINVAL),
+            // No transmit timestamps: the error queue is always empty.
+            RecvMode::ErrorQueue => Err(EAGAIN),
+        }
     }
 
     fn peek_len(this: ArcBorrow<'_, Self>) -> usize {

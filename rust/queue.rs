@@ -130,6 +130,7 @@ impl Queue {
     pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
         self.detached.store(false, Ordering::Relaxed);
         self.shutdown.store(false, Ordering::Release);
+        self.sock.reopen();
         self.dev.set(dev, rtnl);
     }
 
@@ -219,6 +220,7 @@ impl Queue {
     /// The device is going away: wake every reader so it can return.
     pub(crate) fn shut_down(&self) {
         self.shutdown.store(true, Ordering::Release);
+        self.sock.shut_down();
         self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM | EPOLLERR);
     }
 

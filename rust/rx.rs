@@ -17,13 +17,15 @@ use crate::ioctl::{ETH_HLEN, ETH_P_IPV6_BE, ETH_P_IP_BE};
 
 /// How much of a written packet of `len` bytes goes in the skb's linear part, as tun.c's
 /// `tun_alloc_skb`: all of it when it fits a page; else the headers the virtio-net header
-/// announced (`hdr_len`, or a page's worth when 0), but never so little that the rest
-/// overflows the fragments.
+/// announced (`hdr_len`, at most a page's worth, which is also what 0 asks for), but
+/// never so little that the rest overflows the fragments.
 fn linear_len(len: u32, hdr_len: u32) -> u32 {
     if skb::WRITE_HEADROOM + len < skb::PAGE_SIZE {
         return len;
     }
-    let linear = if hdr_len == 0 { skb::MAX_HEAD } else { hdr_len }.min(len);
+    let linear = if hdr_len == 0 { skb::MAX_HEAD } else { hdr_len }
+        .min(skb::MAX_HEAD)
+        .min(len);
     linear.max(len.saturating_sub(skb::MAX_FRAGS_LEN))
 }
 
@@ -188,10 +190,9 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
         let mut skb = match buf.into_skb(dev, sz, flags) {
             Ok(skb) => skb,
             Err(e) => {
+                // A bad header is a frame error; no memory is not counted (tun.c).
                 if e == EINVAL {
                     d.count_rx_frame_error();
-                } else {
-                    dev.count_rx_dropped();
                 }
                 continue;
             }

@@ -130,6 +130,7 @@ enum rtun_const {
 	RTUN_MSG_DONTWAIT = MSG_DONTWAIT,
 	RTUN_MSG_TRUNC = MSG_TRUNC,
 	RTUN_MSG_ERRQUEUE = MSG_ERRQUEUE,
+	RTUN_SEND_SHUTDOWN = SEND_SHUTDOWN,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -167,6 +168,8 @@ bool rtun_sock_writeable(const struct sock *sk);
 bool rtun_sock_test_and_set_nospace(struct socket *sock);
 bool rtun_sock_test_and_clear_nospace(struct socket *sock);
 void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask);
+bool rtun_sock_test_and_clear_writer_nospace(struct socket *sock);
+void rtun_sock_orphan(struct sock *sk);
 
 /* Frames vhost-net sends in XDP buffers (net/xdp.rs). */
 void rtun_skb_reserve(struct sk_buff *skb, int len);

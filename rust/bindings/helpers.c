@@ -207,6 +207,17 @@ bool rtun_sock_test_and_clear_nospace(struct socket *sock)
 	return test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &sock->flags);
 }
 
+/* A writer sleeps in sock_wait_for_wmem() with SOCK_NOSPACE set. */
+bool rtun_sock_test_and_clear_writer_nospace(struct socket *sock)
+{
+	return test_and_clear_bit(SOCK_NOSPACE, &sock->flags);
+}
+
+void rtun_sock_orphan(struct sock *sk)
+{
+	sock_orphan(sk);
+}
+
 /* tun_sock_write_space(): no lock taken when nobody waits. */
 void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
 {

@@ -17,7 +17,7 @@ use core::{
     ffi::c_void,
     marker::PhantomData,
     ptr::{addr_of, addr_of_mut, NonNull},
-    sync::atomic::{AtomicI32, Ordering},
+    sync::atomic::{AtomicI32, AtomicU8, Ordering},
 };
 use kernel::{
     error::to_result,
@@ -33,7 +33,7 @@ use crate::net::netdev::{NetDev, NetNs};
 use crate::net::ring::Ring;
 use crate::net::skb::{DropReason, Skb};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
-use crate::net::xdp::XdpBatch;
+use crate::net::xdp::{Refused, XdpBatch};
 
 /// The allocation `sk_alloc` makes for one queue.
 ///
@@ -93,17 +93,18 @@ pub(crate) trait SockOps: FileOps {
         nonblock: bool,
     ) -> Result<usize>;
 
-    /// `sendmsg` of a batch of frames in XDP buffers (`TUN_MSG_PTR`). Every buffer is
-    /// consumed, whatever the outcome; an error means none was (the caller frees them).
-    fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result;
+    /// `sendmsg` of a batch of frames in XDP buffers (`TUN_MSG_PTR`): every buffer is
+    /// consumed, or the whole batch refused untouched ([`XdpBatch::refuse`]), which the
+    /// caller (vhost-net) then frees.
+    fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result<(), Refused>;
 
     /// `recvmsg` of one packet into `dest`: `entry` if the caller already took it off the
-    /// ring (vhost-net does), else the next one; `nonblock` for `MSG_DONTWAIT`. Returns
-    /// the packet's full length, which may exceed what `dest` took.
+    /// ring (vhost-net does), else the next one. Returns the packet's full length, which
+    /// may exceed what `dest` took. `entry` is the callee's on every path.
     fn recv(
         this: ArcBorrow<'_, Self>,
         dest: &mut IovIterDest<'_>,
-        nonblock: bool,
+        mode: RecvMode,
         entry: Option<Skb>,
     ) -> Result<usize>;
 
@@ -161,11 +162,12 @@ impl<T: SockOps> SockVTable<T> {
             && unsafe { (*ctl).type_ } == b::rtun_const_RTUN_TUN_MSG_PTR as u16
         {
             // SAFETY: per vhost-net's contract, `ptr` points to `num` XDP buffers whose
-            // pages the batch now owns.
+            // pages pass to us, unless we refuse the batch with an error (then vhost-net
+            // frees them: `vhost_tx_batch`).
             let batch = unsafe { XdpBatch::from_raw((*ctl).ptr.cast(), (*ctl).num.into()) };
             return match T::send_batch(this, batch) {
                 Ok(()) => len as c_int,
-                Err(e) => e.to_errno(),
+                Err(refused) => refused.error().to_errno(),
             };
         }
         // SAFETY: the message's iterator is a valid source for the call.
@@ -192,19 +194,21 @@ impl<T: SockOps> SockVTable<T> {
         // SAFETY: `m` is valid; vhost-net passes the ring entry it consumed (or none) as
         // `msg_control`, and from here on that entry is ours to free.
         let entry = unsafe { RingEntry::from_raw((*m).__bindgen_anon_1.msg_control) };
-        if flags & !(MSG_DONTWAIT | MSG_TRUNC | MSG_ERRQUEUE) != 0 {
-            return EINVAL.to_errno();
-        }
-        if flags & MSG_ERRQUEUE != 0 {
-            // No transmit timestamps: the error queue is always empty.
-            return EAGAIN.to_errno();
-        }
         let Ok(entry) = entry else {
             return EINVAL.to_errno();
         };
+        let mode = if flags & !(MSG_DONTWAIT | MSG_TRUNC | MSG_ERRQUEUE) != 0 {
+            RecvMode::Invalid
+        } else if flags & MSG_ERRQUEUE != 0 {
+            RecvMode::ErrorQueue
+        } else {
+            RecvMode::Data {
+                nonblock: flags & MSG_DONTWAIT != 0,
+            }
+        };
         // SAFETY: the message's iterator is a valid destination for the call.
         let dest = unsafe { IovIterDest::from_raw(addr_of_mut!((*m).msg_iter).cast()) };
-        match T::recv(this, dest, flags & MSG_DONTWAIT != 0, entry) {
+        match T::recv(this, dest, mode, entry) {
             Ok(n) if n > len => {
                 // SAFETY: `m` is valid and ours to update for the call.
                 unsafe { (*m).msg_flags |= MSG_TRUNC };
@@ -223,6 +227,16 @@ impl<T: SockOps> SockVTable<T> {
         let this = unsafe { Self::owner(sock) };
         T::peek_len(this) as c_int
     }
+}
+
+/// What a `recvmsg` asks for, from its flags.
+pub(crate) enum RecvMode {
+    /// A packet; `nonblock` for `MSG_DONTWAIT`.
+    Data { nonblock: bool },
+    /// `MSG_ERRQUEUE`: the socket's error queue (transmit timestamps).
+    ErrorQueue,
+    /// A flag besides `MSG_DONTWAIT`, `MSG_TRUNC` and `MSG_ERRQUEUE`.
+    Invalid,
 }
 
 const MSG_DONTWAIT: u32 = b::rtun_const_RTUN_MSG_DONTWAIT;
@@ -304,9 +318,10 @@ impl QueueSock {
         // SAFETY: `sk_alloc` returned `obj_size` = `size_of::<Raw>()` bytes with the sock
         // initialised and the rest zeroed, which is a valid `struct socket` to set up. The
         // wait queue is initialised before `sock_init_data_uid` points `sk_wq` at it.
-        // `socket.file` is not a counted reference, as in tun.c: the socket is reached
-        // through the file (`tun_get_socket`), so the file is alive whenever it is used;
-        // it is a file of T's device, so `SockVTable::<T>::owner` finds the queue.
+        // `socket.file` is not a counted reference, as in tun.c: the ops are reached
+        // through the file (`tun_get_socket`), so it is alive whenever they run, and
+        // `release` orphans the socket before the file goes. It is a file of T's device,
+        // so `SockVTable::<T>::owner` finds the queue.
         unsafe {
             b::rtun_init_waitqueue_head(addr_of_mut!((*p).socket.wq.wait));
             (*p).socket.file = file.as_ptr().cast();
@@ -413,6 +428,34 @@ impl QueueSock {
         }
     }
 
+    /// The file is being released: the socket forgets it (`sock_orphan`), so nothing that
+    /// still reaches the socket through a charged packet (netfilter's owner match, for
+    /// one) finds a file that is gone. Writers and pollers are gone by now.
+    pub(crate) fn orphan(&self) {
+        // SAFETY: a valid sock; the socket layer serialises this with sk_callback_lock.
+        unsafe { b::rtun_sock_orphan(self.sk()) }
+    }
+
+    fn shutdown_atomic(&self) -> &AtomicU8 {
+        // SAFETY: `sk_shutdown` is a byte the socket layer reads with READ_ONCE and
+        // writes with WRITE_ONCE; it lives as long as `self`.
+        unsafe { AtomicU8::from_ptr(addr_of_mut!((*self.sk()).sk_shutdown)) }
+    }
+
+    /// The device is gone: a writer waiting for send-buffer room stops waiting
+    /// (`SEND_SHUTDOWN`, `EPIPE`) instead of holding the device until room comes.
+    pub(crate) fn shut_down(&self) {
+        self.shutdown_atomic()
+            .fetch_or(b::rtun_const_RTUN_SEND_SHUTDOWN as u8, Ordering::Relaxed);
+        self.wait().wake_poll(EPOLLOUT | EPOLLWRNORM);
+    }
+
+    /// Attached to a device again: writes may wait for room again.
+    pub(crate) fn reopen(&self) {
+        self.shutdown_atomic()
+            .fetch_and(!(b::rtun_const_RTUN_SEND_SHUTDOWN as u8), Ordering::Relaxed);
+    }
+
     /// Whether a writer has room: less than half the send buffer in flight
     /// (`sock_writeable`).
     pub(crate) fn writeable(&self) -> bool {
@@ -484,8 +527,10 @@ impl Drop for QueueSock {
 }
 
 /// `sk_write_space` of queue sockets (tun.c's `tun_sock_write_space`): when a writer has
-/// room again and a poller or writer found none, wake them with `EPOLLOUT` and send
-/// `SIGIO`/`POLL_OUT`.
+/// room again and a poller (`SOCKWQ_ASYNC_NOSPACE`) or a blocked writer (`SOCK_NOSPACE`,
+/// set by `sock_wait_for_wmem`) found none, wake them with `EPOLLOUT` and send
+/// `SIGIO`/`POLL_OUT`. tun.c looks only at the poller's bit, so a writer blocked
+/// without a poller waits until something else wakes the queue.
 ///
 /// # Safety
 ///
@@ -499,7 +544,10 @@ unsafe extern "C" fn write_space(sk: *mut b::sock) {
             return;
         }
         let socket = addr_of_mut!((*raw).socket);
-        if !b::rtun_sock_test_and_clear_nospace(socket) {
+        // Both bits cleared: each waiter is owed one wakeup.
+        let poller = b::rtun_sock_test_and_clear_nospace(socket);
+        let writer = b::rtun_sock_test_and_clear_writer_nospace(socket);
+        if !poller && !writer {
             return;
         }
         b::rtun_wake_up_sync_poll(

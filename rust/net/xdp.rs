@@ -16,8 +16,9 @@ use crate::bindings as b;
 use crate::net::netdev::NetDev;
 use crate::net::skb::Skb;
 
-/// The buffers of one `sendmsg`, each consumed exactly once (by iteration, or when the
-/// batch is dropped).
+/// The buffers of one `sendmsg`: either all handed back untouched ([`XdpBatch::refuse`],
+/// and the caller frees them, as vhost-net does on an error return) or each consumed
+/// exactly once (by iteration, or when dropped).
 ///
 /// # Invariants
 ///
@@ -27,6 +28,17 @@ pub(crate) struct XdpBatch<'a> {
     next: usize,
     len: usize,
     _buffers: PhantomData<&'a mut b::xdp_buff>,
+}
+
+/// Proof that a batch was handed back untouched: the only way for `sendmsg` of a batch
+/// to fail.
+pub(crate) struct Refused(Error);
+
+impl Refused {
+    /// The error `sendmsg` returns.
+    pub(crate) fn error(&self) -> Error {
+        self.0
+    }
 }
 
 impl XdpBatch<'_> {
@@ -43,18 +55,41 @@ impl XdpBatch<'_> {
             _buffers: PhantomData,
         }
     }
+
+    /// Refuses the whole batch with `err`: the pages stay the caller's, to free. Only a
+    /// batch nobody took a buffer from can be refused (it is consumed by value before
+    /// iteration can start).
+    pub(crate) fn refuse(self, err: Error) -> Refused {
+        // No buffer was taken (iteration needs `into_iter`, which takes the batch), so
+        // nothing of the caller's was freed; forgetting leaves every page with it.
+        core::mem::forget(self);
+        Refused(err)
+    }
 }
 
-impl<'a> Iterator for XdpBatch<'a> {
+impl<'a> IntoIterator for XdpBatch<'a> {
+    type Item = XdpBuff<'a>;
+    type IntoIter = XdpBatchIter<'a>;
+
+    fn into_iter(self) -> XdpBatchIter<'a> {
+        XdpBatchIter(self)
+    }
+}
+
+/// The buffers of a batch, one at a time; the ones not taken are freed when it drops.
+pub(crate) struct XdpBatchIter<'a>(XdpBatch<'a>);
+
+impl<'a> Iterator for XdpBatchIter<'a> {
     type Item = XdpBuff<'a>;
 
     fn next(&mut self) -> Option<XdpBuff<'a>> {
-        if self.next == self.len {
+        let batch = &mut self.0;
+        if batch.next == batch.len {
             return None;
         }
         // SAFETY: `next < len`: a valid buffer (type invariant), handed out once.
-        let buf = unsafe { &mut *self.bufs.add(self.next) };
-        self.next += 1;
+        let buf = unsafe { &mut *batch.bufs.add(batch.next) };
+        batch.next += 1;
         // INVARIANT: the reference passes from the batch to the buffer.
         Some(XdpBuff { buf })
     }
@@ -62,9 +97,12 @@ impl<'a> Iterator for XdpBatch<'a> {
 
 impl Drop for XdpBatch<'_> {
     fn drop(&mut self) {
-        // The buffers nobody took are dropped, and so freed.
-        for buf in self.by_ref() {
-            drop(buf);
+        // The buffers nobody took are consumed: freed.
+        while self.next < self.len {
+            // SAFETY: `next < len`: a valid buffer whose page reference we own.
+            let buf = unsafe { &mut *self.bufs.add(self.next) };
+            self.next += 1;
+            drop(XdpBuff { buf });
         }
     }
 }
