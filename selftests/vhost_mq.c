@@ -892,7 +892,11 @@ TEST_F(vmq, rx_unread_survive_backend_change)
 /*
  * With experimental_zcopytx=1 vhost hands frames of 256 bytes and more to the tap
  * as user pages (TUN_MSG_UBUF); their buffers come back once the stack freed them.
- * Every frame arrives intact and every buffer comes back.
+ * Every frame arrives intact and every buffer comes back. Zero-copy is the driver's
+ * choice (vhost uses it only on sockets marked SOCK_ZEROCOPY, as tun.c marks its own);
+ * a driver that doesn't mark them gets the same frames through its copy paths. Whether
+ * pages were pinned isn't visible here: a packet socket copies zero-copy fragments
+ * on delivery (skb_orphan_frags_rx), completing them at once.
  */
 TEST_F(vmq, zero_copy_tx)
 {
