@@ -1,0 +1,923 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-net on a multiqueue tap, driven from userspace with no guest: a minimal
+ * split-virtqueue driver (one anonymous mapping registered with VHOST_SET_MEM_TABLE,
+ * guest physical address == user address) gives each /dev/vhost-net an RX vq
+ * (index 0) and a TX vq (index 1) on one queue of the tap. An AF_PACKET socket on
+ * the tap is the other end: it reads what vhost sends (guest -> host) and sends what
+ * vhost must receive (host -> guest), steered to a queue by an eBPF program.
+ *
+ * Every wait is bounded: a broken driver fails a test, it never hangs it.
+ *
+ * vhost_net binds at load to whichever module exports tun_get_socket & co (tun.ko,
+ * or rtun_vhost.ko for rtun); the tests skip when /dev/vhost-net is missing or bound
+ * to the other driver. The zero-copy TX test needs vhost_net loaded with
+ * experimental_zcopytx=1; the plain/batched TX test needs it 0 (zero-copy bypasses
+ * both paths).
+ */
+#include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "kselftest_harness.h"
+#include "rtun_test.h"
+
+#define MAX_Q		4
+#define RING_NUM	256		/* descriptors per vq */
+#define BUF_SZ		4096		/* one buffer per descriptor */
+#define RING_BYTES	(3 * 4096 + 4096)	/* vring_size(256, 4096) = 10246, rounded up */
+#define VQ_BYTES	(RING_BYTES + RING_NUM * BUF_SZ)
+#define REGION_BYTES	(MAX_Q * 2 * VQ_BYTES)
+
+#define RX_VQ 0
+#define TX_VQ 1
+
+/* The frames' ethertype (ETH_P_802_EX1): nothing on this host parses it. */
+#define TEST_PROTO	0x88b5
+/* Frame layout after the Ethernet header: queue tag, sender tag, seq (be16), pattern. */
+#define OFF_TAG		14
+#define OFF_SENDER	15
+#define OFF_SEQ		16
+#define MIN_FRAME	60
+#define MAX_FRAME	3000		/* past a page with vhost's padding: not an XDP buffer */
+
+struct vq {
+	int idx;
+	struct vring vr;
+	uint8_t *bufs;
+	uint16_t avail_idx, last_used;
+	int kick, call, err;
+	uint16_t free[RING_NUM];
+	int nfree;
+};
+
+struct vdev {
+	int fd;
+	struct vq vq[2];
+};
+
+FIXTURE(vmq)
+{
+	char name[IFNAMSIZ];
+	int nq;
+	int tap[MAX_Q];
+	struct vdev dev[MAX_Q];
+	uint8_t *region;
+	size_t region_used;
+	uint64_t features;
+	int hdr_len;
+	int rx_sock, tx_sock, prog, ifindex;
+	uint8_t mac[ETH_ALEN];
+};
+
+static const char *vhost_provider(void)
+{
+	return testing_rtun() ? "rtun_vhost" : "tun";
+}
+
+/* Whether vhost_net uses the module that provides our driver's tun_get_socket. */
+static int vhost_bound_to_us(void)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/holders/vhost_net", vhost_provider());
+	return stat(path, &st) == 0;
+}
+
+FIXTURE_SETUP(vmq)
+{
+	int err, i;
+
+	self->nq = 0;
+	self->rx_sock = self->tx_sock = self->prog = -1;
+	for (i = 0; i < MAX_Q; i++) {
+		self->tap[i] = -1;
+		self->dev[i].fd = -1;
+		self->dev[i].vq[0].kick = self->dev[i].vq[0].call = self->dev[i].vq[0].err = -1;
+		self->dev[i].vq[1].kick = self->dev[i].vq[1].call = self->dev[i].vq[1].err = -1;
+	}
+	self->region = MAP_FAILED;
+	if (access("/dev/vhost-net", R_OK | W_OK))
+		SKIP(return, "no /dev/vhost-net (vhost_net not loaded): %s", strerror(errno));
+	err = enter_test_netns();
+	ASSERT_EQ(0, err) TH_LOG("test netns: %s", strerror(-err));
+	test_ifname(self->name, "vmq");
+	self->region = mmap(NULL, REGION_BYTES, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->region);
+	self->region_used = 0;
+}
+
+FIXTURE_TEARDOWN(vmq)
+{
+	int i, j;
+
+	for (i = 0; i < MAX_Q; i++) {
+		close_fds(&self->dev[i].fd, 1);
+		for (j = 0; j < 2; j++) {
+			close_fds(&self->dev[i].vq[j].kick, 1);
+			close_fds(&self->dev[i].vq[j].call, 1);
+			close_fds(&self->dev[i].vq[j].err, 1);
+		}
+	}
+	close_fds(self->tap, MAX_Q);
+	close_fds(&self->rx_sock, 1);
+	close_fds(&self->tx_sock, 1);
+	close_fds(&self->prog, 1);
+	if (self->region != MAP_FAILED)
+		munmap(self->region, REGION_BYTES);
+}
+
+/* ---- the virtqueue driver ---- */
+
+static void *region_alloc(FIXTURE_DATA(vmq) *self, size_t len)
+{
+	void *p = self->region + self->region_used;
+
+	self->region_used += (len + 4095) & ~4095UL;
+	return self->region_used <= REGION_BYTES ? p : NULL;
+}
+
+#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/* Queues one buffer: DATA (LEN bytes) for the device to read, or room for it to write. */
+static int vq_add(struct vq *vq, const void *data, size_t len, int writable)
+{
+	uint16_t id;
+
+	if (!vq->nfree || len > BUF_SZ)
+		return -ENOSPC;
+	id = vq->free[--vq->nfree];
+	if (data)
+		memcpy(vq->bufs + (size_t)id * BUF_SZ, data, len);
+	vq->vr.desc[id].addr = (uintptr_t)(vq->bufs + (size_t)id * BUF_SZ);
+	vq->vr.desc[id].len = len;
+	vq->vr.desc[id].flags = writable ? VRING_DESC_F_WRITE : 0;
+	vq->vr.desc[id].next = 0;
+	vq->vr.avail->ring[vq->avail_idx % RING_NUM] = id;
+	mb();
+	vq->vr.avail->idx = ++vq->avail_idx;
+	mb();
+	return id;
+}
+
+static int vq_kick(struct vq *vq)
+{
+	uint64_t one = 1;
+
+	return write(vq->kick, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
+/* The next used buffer: 1 with its data at *DATA and the used length at *LEN, or 0. */
+static int vq_get_used(struct vq *vq, uint8_t **data, uint32_t *len)
+{
+	struct vring_used_elem e;
+
+	mb();
+	if (vq->last_used == *(volatile uint16_t *)&vq->vr.used->idx)
+		return 0;
+	mb();
+	e = vq->vr.used->ring[vq->last_used % RING_NUM];
+	vq->last_used++;
+	if (e.id >= RING_NUM)
+		return -EINVAL;
+	vq->free[vq->nfree++] = e.id;
+	if (data)
+		*data = vq->bufs + (size_t)e.id * BUF_SZ;
+	if (len)
+		*len = e.len;
+	return 1;
+}
+
+/* Buffers the device holds: queued and not yet used. */
+static int vq_outstanding(const struct vq *vq)
+{
+	return RING_NUM - vq->nfree;
+}
+
+/* Waits up to MS for the call eventfd (or the used ring) to move: 1 if it did. */
+static int vq_wait(struct vq *vq, int ms)
+{
+	struct pollfd p = { .fd = vq->call, .events = POLLIN };
+	uint64_t v;
+
+	mb();
+	if (vq->last_used != *(volatile uint16_t *)&vq->vr.used->idx)
+		return 1;
+	if (poll(&p, 1, ms) == 1 && read(vq->call, &v, sizeof(v)) < 0)
+		return 0;
+	mb();
+	return vq->last_used != *(volatile uint16_t *)&vq->vr.used->idx;
+}
+
+/* Whether vhost reported an error on VQ (vq_err signals the error eventfd). */
+static int vq_error(struct vq *vq)
+{
+	struct pollfd p = { .fd = vq->err, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static int vq_setup(struct __test_metadata *_metadata, FIXTURE_DATA(vmq) *self,
+		    struct vdev *d, int idx)
+{
+	struct vq *vq = &d->vq[idx];
+	struct vhost_vring_state state = { .index = idx };
+	struct vhost_vring_file file = { .index = idx };
+	struct vhost_vring_addr addr = { .index = idx };
+	void *ring = region_alloc(self, RING_BYTES);
+	int i;
+
+	ASSERT_NE(NULL, ring);
+	ASSERT_GE(RING_BYTES, vring_size(RING_NUM, 4096));
+	vq->bufs = region_alloc(self, (size_t)RING_NUM * BUF_SZ);
+	ASSERT_NE(NULL, vq->bufs);
+	vq->idx = idx;
+	vring_init(&vq->vr, RING_NUM, ring, 4096);
+	vq->avail_idx = vq->last_used = 0;
+	for (i = 0; i < RING_NUM; i++)
+		vq->free[i] = RING_NUM - 1 - i;
+	vq->nfree = RING_NUM;
+	vq->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vq->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vq->err = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, vq->kick);
+	ASSERT_LE(0, vq->call);
+	ASSERT_LE(0, vq->err);
+
+	state.num = RING_NUM;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_NUM, &state)) TH_LOG("%s", strerror(errno));
+	state.num = 0;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_BASE, &state)) TH_LOG("%s", strerror(errno));
+	addr.desc_user_addr = (uintptr_t)vq->vr.desc;
+	addr.avail_user_addr = (uintptr_t)vq->vr.avail;
+	addr.used_user_addr = (uintptr_t)vq->vr.used;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_ADDR, &addr)) TH_LOG("%s", strerror(errno));
+	file.fd = vq->kick;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_KICK, &file)) TH_LOG("%s", strerror(errno));
+	file.fd = vq->call;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_CALL, &file)) TH_LOG("%s", strerror(errno));
+	file.fd = vq->err;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_ERR, &file)) TH_LOG("%s", strerror(errno));
+	return 0;
+}
+
+static int set_backend(struct vdev *d, int idx, int fd)
+{
+	struct vhost_vring_file b = { .index = idx, .fd = fd };
+
+	return ioctl(d->fd, VHOST_NET_SET_BACKEND, &b) ? -errno : 0;
+}
+
+/* Opens and sets up a vhost-net device (owner, memory, features, both vqs). */
+static void vdev_open(struct __test_metadata *_metadata, FIXTURE_DATA(vmq) *self, struct vdev *d)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mem;
+	uint64_t features = 0;
+
+	d->fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, d->fd) TH_LOG("/dev/vhost-net: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_OWNER, NULL)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_GET_FEATURES, &features)) TH_LOG("%s", strerror(errno));
+	/* VERSION_1 if offered: the header is then 12 bytes (with num_buffers). */
+	features &= 1ULL << VIRTIO_F_VERSION_1;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_FEATURES, &features)) TH_LOG("%s", strerror(errno));
+	self->features = features;
+	self->hdr_len = features ? sizeof(struct virtio_net_hdr_mrg_rxbuf)
+				 : sizeof(struct virtio_net_hdr);
+	memset(&mem, 0, sizeof(mem));
+	mem.m.nregions = 1;
+	mem.r.guest_phys_addr = (uintptr_t)self->region;
+	mem.r.userspace_addr = (uintptr_t)self->region;
+	mem.r.memory_size = REGION_BYTES;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_MEM_TABLE, &mem)) TH_LOG("%s", strerror(errno));
+	vq_setup(_metadata, self, d, RX_VQ);
+	vq_setup(_metadata, self, d, TX_VQ);
+}
+
+/* Sets both vqs of D on FD; SKIPs (returns 1) when vhost_net serves the other driver. */
+static int vdev_attach(struct __test_metadata *_metadata, struct vdev *d, int fd)
+{
+	int err = set_backend(d, RX_VQ, fd);
+
+	if (err == -ENOTSOCK && !vhost_bound_to_us())
+		return 1;
+	ASSERT_EQ(0, err) TH_LOG("set RX backend: %s", strerror(-err));
+	err = set_backend(d, TX_VQ, fd);
+	ASSERT_EQ(0, err) TH_LOG("set TX backend: %s", strerror(-err));
+	return 0;
+}
+
+/*
+ * An NQ-queue tap (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_MULTI_QUEUE) up, a vhost-net
+ * device on each queue, a packet socket reading TEST_PROTO frames the tap receives
+ * and one for sending into it. 1 when the test must be skipped.
+ */
+static int setup(struct __test_metadata *_metadata, FIXTURE_DATA(vmq) *self, int nq)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int i, big = 8 << 20;
+	struct ifreq ifr;
+
+	self->nq = nq;
+	for (i = 0; i < nq; i++) {
+		self->tap[i] = tun_alloc(self->name,
+					 IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE, NULL);
+		ASSERT_LE(0, self->tap[i]) TH_LOG("queue %d: %s", i, strerror(-self->tap[i]));
+	}
+	for (i = 0; i < nq; i++) {
+		vdev_open(_metadata, self, &self->dev[i]);
+		ASSERT_EQ(0, ioctl(self->tap[i], TUNSETVNETHDRSZ, &self->hdr_len));
+		if (vdev_attach(_metadata, &self->dev[i], self->tap[i]))
+			return 1;
+	}
+	ASSERT_EQ(0, if_set_up(self->name, 1));
+	self->ifindex = ifindex_of(self->name);
+	ASSERT_LT(0, self->ifindex);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, self->name);
+	ASSERT_EQ(0, if_ioctl(SIOCGIFHWADDR, &ifr));
+	memcpy(self->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+
+	self->rx_sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(TEST_PROTO));
+	ASSERT_LE(0, self->rx_sock);
+	if (setsockopt(self->rx_sock, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)))
+		setsockopt(self->rx_sock, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	sll.sll_protocol = htons(TEST_PROTO);
+	sll.sll_ifindex = self->ifindex;
+	ASSERT_EQ(0, bind(self->rx_sock, (struct sockaddr *)&sll, sizeof(sll)));
+	/* Protocol 0: sends only, receives nothing. */
+	self->tx_sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->tx_sock);
+	return 0;
+}
+
+/* ---- frames ---- */
+
+static size_t frame_len(int seq, int big)
+{
+	if (big && seq % 50 == 49)
+		return MAX_FRAME;
+	return MIN_FRAME + (seq * 97) % (1514 - MIN_FRAME + 1);
+}
+
+/* The test frame TAG (queue) / SENDER / SEQ to DST: its length. */
+static size_t build_frame(uint8_t *buf, const uint8_t *dst, int tag, int sender, int seq, int big)
+{
+	size_t len = frame_len(seq, big), i;
+
+	memcpy(buf, dst, ETH_ALEN);
+	buf[6] = 0x02;
+	memset(buf + 7, 0, 4);
+	buf[11] = 0x10 + sender;
+	buf[12] = TEST_PROTO >> 8;
+	buf[13] = TEST_PROTO & 0xff;
+	buf[OFF_TAG] = tag;
+	buf[OFF_SENDER] = sender;
+	buf[OFF_SEQ] = seq >> 8;
+	buf[OFF_SEQ + 1] = seq;
+	for (i = OFF_SEQ + 2; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + seq * 13 + tag * 31 + sender);
+	return len;
+}
+
+/* Whether FRAME (LEN bytes) is exactly the test frame it says it is. */
+static int frame_ok(const uint8_t *frame, size_t len, const uint8_t *dst, int big)
+{
+	uint8_t want[MAX_FRAME];
+	size_t wlen;
+
+	if (len < OFF_SEQ + 2)
+		return 0;
+	wlen = build_frame(want, dst, frame[OFF_TAG], frame[OFF_SENDER],
+			   frame[OFF_SEQ] << 8 | frame[OFF_SEQ + 1], big);
+	return wlen == len && !memcmp(want, frame, len);
+}
+
+/* Queues a TX buffer on D: the zeroed vnet header and the frame. */
+static int tx_frame(FIXTURE_DATA(vmq) *self, struct vdev *d, int tag, int sender, int seq, int big)
+{
+	uint8_t buf[BUF_SZ];
+	size_t len;
+
+	memset(buf, 0, self->hdr_len);
+	len = build_frame(buf + self->hdr_len, self->mac, tag, sender, seq, big);
+	return vq_add(&d->vq[TX_VQ], buf, self->hdr_len + len, 0);
+}
+
+/* Sends a frame with queue tag TAG into the tap (host -> guest). */
+static int host_send(FIXTURE_DATA(vmq) *self, int tag, int seq)
+{
+	static const uint8_t guest_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0x77, 0x01 };
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(TEST_PROTO),
+		.sll_ifindex = self->ifindex,
+		.sll_halen = ETH_ALEN,
+	};
+	uint8_t buf[BUF_SZ];
+	size_t len = build_frame(buf, guest_mac, tag, 0xee, seq, 0);
+
+	memcpy(sll.sll_addr, guest_mac, ETH_ALEN);
+	if (sendto(self->tx_sock, buf, len, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)len)
+		return -errno;
+	return 0;
+}
+
+/* ---- guest -> host ---- */
+
+struct tx_result {
+	int per_sender[MAX_Q];
+	int bad;		/* frames not byte-identical to what was sent */
+	int dup;		/* a (sender, seq) seen twice */
+	int unused[MAX_Q];	/* TX descriptors vhost never returned */
+	uint8_t seen[MAX_Q][1024];
+};
+
+/*
+ * Reads what the packet socket gets and reaps the TX used rings until WANT frames
+ * came and every TX buffer is back, or MS pass.
+ */
+static void collect_tx(FIXTURE_DATA(vmq) *self, struct tx_result *r, int want, int big, int ms)
+{
+	long long end = now_ms() + ms;
+	uint8_t buf[MAX_FRAME + 64];
+	int i, total = 0, busy;
+
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		struct pollfd p = { .fd = self->rx_sock, .events = POLLIN };
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t n;
+
+		while ((n = recvfrom(self->rx_sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &fl)) >= 0) {
+			int s = n > OFF_SEQ + 1 ? buf[OFF_SENDER] : -1;
+			int seq = n > OFF_SEQ + 1 ? (buf[OFF_SEQ] << 8 | buf[OFF_SEQ + 1]) : 0;
+
+			fl = sizeof(from);
+			total++;
+			if (n > (ssize_t)sizeof(buf) || !frame_ok(buf, n, self->mac, big) ||
+			    s < 0 || s >= MAX_Q || seq >= 1024) {
+				r->bad++;
+				continue;
+			}
+			if (r->seen[s][seq]++)
+				r->dup++;
+			r->per_sender[s]++;
+		}
+		busy = 0;
+		for (i = 0; i < self->nq; i++) {
+			while (vq_get_used(&self->dev[i].vq[TX_VQ], NULL, NULL) > 0)
+				;
+			busy += vq_outstanding(&self->dev[i].vq[TX_VQ]);
+		}
+		if ((total >= want && !busy) || now_ms() >= end)
+			break;
+		poll(&p, 1, 20);
+	}
+	for (i = 0; i < self->nq; i++)
+		r->unused[i] = vq_outstanding(&self->dev[i].vq[TX_VQ]);
+}
+
+/* ---- host -> guest ---- */
+
+/* Posts N receive buffers on D's RX vq and kicks it. */
+static void post_rx(struct __test_metadata *_metadata, struct vdev *d, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ASSERT_LE(0, vq_add(&d->vq[RX_VQ], NULL, BUF_SZ, 1));
+	ASSERT_EQ(0, vq_kick(&d->vq[RX_VQ]));
+}
+
+struct rx_result {
+	int got;		/* test frames in this vq */
+	int wrong_tag;		/* test frames for another queue */
+	int bad;		/* wrong length, header or bytes */
+	int other;		/* not a test frame */
+	int seq[1024];		/* the order they came in */
+};
+
+/*
+ * Reaps D's RX vq until WANT buffers came back or MS pass; checks each is the vnet
+ * header and a test frame tagged TAG (any tag when TAG < 0), used length = header + frame.
+ */
+static void collect_rx(FIXTURE_DATA(vmq) *self, struct vdev *d, struct rx_result *r, int tag,
+		       int want, int ms)
+{
+	static const uint8_t guest_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0x77, 0x01 };
+	long long end = now_ms() + ms;
+	struct vq *vq = &d->vq[RX_VQ];
+	uint8_t *data;
+	uint32_t len;
+	int n = 0;
+
+	for (;;) {
+		while (vq_get_used(vq, &data, &len) > 0) {
+			const struct virtio_net_hdr_mrg_rxbuf *h = (void *)data;
+			const uint8_t *f = data + self->hdr_len;
+			size_t flen = len - self->hdr_len;
+
+			n++;
+			if (len < (uint32_t)self->hdr_len + OFF_SEQ + 2 || len > BUF_SZ ||
+			    f[12] != TEST_PROTO >> 8 || f[13] != (TEST_PROTO & 0xff)) {
+				r->other++;
+				continue;
+			}
+			if (tag >= 0 && f[OFF_TAG] != tag) {
+				r->wrong_tag++;
+				continue;
+			}
+			if (h->hdr.flags || h->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+			    (self->hdr_len == sizeof(*h) && h->num_buffers != 1) ||
+			    !frame_ok(f, flen, guest_mac, 0)) {
+				r->bad++;
+				continue;
+			}
+			if (r->got < 1024)
+				r->seq[r->got] = f[OFF_SEQ] << 8 | f[OFF_SEQ + 1];
+			r->got++;
+		}
+		if (n >= want)
+			break;
+		if (now_ms() >= end)
+			break;
+		vq_wait(vq, 20);
+	}
+}
+
+/* A SOCKET_FILTER program returning the byte at OFF of the frame (ld_abs). */
+static int load_byte_bpf(int off)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_6, .src_reg = BPF_REG_1 },
+		{ .code = BPF_LD | BPF_ABS | BPF_B, .imm = off },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (unsigned long)insns;
+	attr.insn_cnt = 3;
+	attr.license = (unsigned long)"GPL";
+	return syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+static void set_steering(struct __test_metadata *_metadata, FIXTURE_DATA(vmq) *self)
+{
+	self->prog = load_byte_bpf(OFF_TAG);
+	ASSERT_LE(0, self->prog) TH_LOG("BPF_PROG_LOAD: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(self->tap[0], TUNSETSTEERINGEBPF, &self->prog))
+		TH_LOG("TUNSETSTEERINGEBPF: %s", strerror(errno));
+}
+
+static long param_long(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return LONG_MIN;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return LONG_MIN;
+	buf[n] = 0;
+	return strtol(buf, NULL, 0);
+}
+
+static long zcopytx(void)
+{
+	return param_long("/sys/module/vhost_net/parameters/experimental_zcopytx");
+}
+
+#define SETUP_OR_SKIP(nq) do {							\
+	if (setup(_metadata, self, nq))						\
+		SKIP(return, "vhost_net is not bound to %s (set backend: ENOTSOCK)",	\
+		     vhost_provider());						\
+} while (0)
+
+#define N_PER_Q 100
+
+/*
+ * Four queues, a vhost-net on each. TX: each sends N frames tagged with its queue;
+ * the tap receives all of them intact. RX: frames steered by their tag byte arrive
+ * in exactly their queue's RX vq, used length = header + frame, nothing else.
+ */
+TEST_F(vmq, four_queues_both_directions)
+{
+	struct tx_result tx;
+	struct rx_result rx[MAX_Q];
+	int q, i;
+
+	SETUP_OR_SKIP(4);
+
+	for (q = 0; q < 4; q++) {
+		for (i = 0; i < N_PER_Q; i++)
+			ASSERT_LE(0, tx_frame(self, &self->dev[q], q, q, i, 0));
+	}
+	for (q = 0; q < 4; q++)
+		ASSERT_EQ(0, vq_kick(&self->dev[q].vq[TX_VQ]));
+	collect_tx(self, &tx, 4 * N_PER_Q, 0, WAIT_MS);
+	EXPECT_EQ(0, tx.bad);
+	EXPECT_EQ(0, tx.dup);
+	for (q = 0; q < 4; q++) {
+		EXPECT_EQ(N_PER_Q, tx.per_sender[q]) TH_LOG("TX from queue %d", q);
+		EXPECT_EQ(0, tx.unused[q]) TH_LOG("TX buffers of queue %d not returned", q);
+	}
+
+	set_steering(_metadata, self);
+	for (q = 0; q < 4; q++)
+		post_rx(_metadata, &self->dev[q], N_PER_Q);
+	for (i = 0; i < 4 * N_PER_Q; i++)
+		ASSERT_EQ(0, host_send(self, i % 4, i / 4));
+	for (q = 0; q < 4; q++) {
+		memset(&rx[q], 0, sizeof(rx[q]));
+		collect_rx(self, &self->dev[q], &rx[q], q, N_PER_Q, WAIT_MS);
+	}
+	/* Nothing more comes. */
+	usleep(200000);
+	for (q = 0; q < 4; q++) {
+		collect_rx(self, &self->dev[q], &rx[q], q, 0, 0);
+		EXPECT_EQ(N_PER_Q, rx[q].got) TH_LOG("RX queue %d", q);
+		EXPECT_EQ(0, rx[q].wrong_tag) TH_LOG("RX queue %d", q);
+		EXPECT_EQ(0, rx[q].bad) TH_LOG("RX queue %d", q);
+		EXPECT_EQ(0, rx[q].other) TH_LOG("RX queue %d", q);
+		for (i = 0; i < rx[q].got && i < N_PER_Q; i++)
+			if (rx[q].seq[i] != i)
+				break;
+		EXPECT_EQ(N_PER_Q, i) TH_LOG("RX queue %d out of order at %d", q, i);
+		EXPECT_EQ(0, vq_error(&self->dev[q].vq[RX_VQ]));
+		EXPECT_EQ(0, vq_error(&self->dev[q].vq[TX_VQ]));
+	}
+}
+
+#define N_SNDBUF 150
+
+/*
+ * Sends N_SNDBUF frames (sizes 60..1514, every 50th 3000 bytes) from one vhost-net:
+ * with the default send buffer (INT_MAX) vhost batches them as XDP buffers
+ * (TUN_MSG_PTR; the 3000-byte ones don't fit a page and go alone), with 1 MiB it
+ * sends one frame per sendmsg. Every frame arrives intact either way.
+ */
+TEST_F(vmq, tx_plain_and_batched)
+{
+	static const struct { const char *what; int sndbuf; } mode[] = {
+		{ "batched (sndbuf INT_MAX)", INT_MAX },
+		{ "plain (sndbuf 1 MiB)", 1 << 20 },
+	};
+	struct tx_result tx;
+	int m, i, v;
+
+	if (zcopytx() > 0)
+		SKIP(return, "vhost_net experimental_zcopytx=1: TX goes zero-copy, neither path");
+	SETUP_OR_SKIP(1);
+
+	for (m = 0; m < 2; m++) {
+		v = mode[m].sndbuf;
+		if (v != INT_MAX)
+			ASSERT_EQ(0, ioctl(self->tap[0], TUNSETSNDBUF, &v));
+		v = 0;
+		ASSERT_EQ(0, ioctl(self->tap[0], TUNGETSNDBUF, &v));
+		ASSERT_EQ(mode[m].sndbuf, v);
+		for (i = 0; i < N_SNDBUF; i++)
+			ASSERT_LE(0, tx_frame(self, &self->dev[0], 0, m, i, 1));
+		ASSERT_EQ(0, vq_kick(&self->dev[0].vq[TX_VQ]));
+		collect_tx(self, &tx, N_SNDBUF, 1, WAIT_MS);
+		EXPECT_EQ(N_SNDBUF, tx.per_sender[m]) TH_LOG("%s", mode[m].what);
+		EXPECT_EQ(0, tx.bad) TH_LOG("%s", mode[m].what);
+		EXPECT_EQ(0, tx.dup) TH_LOG("%s", mode[m].what);
+		EXPECT_EQ(0, tx.unused[0]) TH_LOG("%s: TX buffers not returned", mode[m].what);
+		for (i = 0; i < N_SNDBUF; i++)
+			if (tx.seen[m][i] != 1)
+				break;
+		EXPECT_EQ(N_SNDBUF, i) TH_LOG("%s: frame %d missing", mode[m].what, i);
+		EXPECT_EQ(0, vq_error(&self->dev[0].vq[TX_VQ]));
+	}
+}
+
+/* The module reference count of NAME, LONG_MIN when not a loaded module. */
+static long mod_refcnt(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	return param_long(path);
+}
+
+/* Waits up to MS for NAME's refcount to be WANT: the last value read. */
+static long wait_refcnt(const char *name, long want, int ms)
+{
+	long v = mod_refcnt(name);
+
+	for (; v != want && ms > 0; ms -= 20) {
+		usleep(20000);
+		v = mod_refcnt(name);
+	}
+	return v;
+}
+
+static int set_queue(int fd, int flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = flags;
+	return ioctl(fd, TUNSETQUEUE, &ifr) ? -errno : 0;
+}
+
+#define N_DQ 20
+
+/*
+ * Two queues under vhost-net. Queue 1 disabled: every frame goes to queue 0 (the
+ * steering result modulo one queue), queue 1 gets nothing, TX on queue 0 flows.
+ * Enabled again: frames go by their tag, both TX paths flow. Then, with queue 1
+ * disabled again and frames vhost took from queue 0's ring but has no buffer for, the
+ * device is deleted while vhost holds both queues: vhost survives (TX kicked on the
+ * dead queues, the backends set to -1, which returns the held frames to the dead
+ * queue's ring, a dead queue refused as a backend), everything closes and the module
+ * references come back.
+ */
+TEST_F(vmq, detach_attach_delete_under_vhost)
+{
+	const char *drv = testing_rtun() ? "rtun" : "tun";
+	long drv_ref = mod_refcnt(drv), vh_ref = mod_refcnt("vhost_net");
+	struct rx_result rx[2];
+	struct tx_result tx;
+	int q, i;
+
+	SETUP_OR_SKIP(2);
+	set_steering(_metadata, self);
+
+	/* Queue 1 disabled under vhost. */
+	ASSERT_EQ(0, set_queue(self->tap[1], IFF_DETACH_QUEUE));
+	post_rx(_metadata, &self->dev[0], 2 * N_DQ);
+	post_rx(_metadata, &self->dev[1], 2 * N_DQ);
+	for (i = 0; i < 2 * N_DQ; i++)
+		ASSERT_EQ(0, host_send(self, i % 2, i));
+	memset(rx, 0, sizeof(rx));
+	collect_rx(self, &self->dev[0], &rx[0], -1, 2 * N_DQ, WAIT_MS);
+	usleep(200000);
+	collect_rx(self, &self->dev[0], &rx[0], -1, 0, 0);
+	collect_rx(self, &self->dev[1], &rx[1], -1, 0, 0);
+	EXPECT_EQ(2 * N_DQ, rx[0].got) TH_LOG("queue 0 while queue 1 is disabled");
+	EXPECT_EQ(0, rx[0].bad);
+	EXPECT_EQ(0, rx[0].other);
+	EXPECT_EQ(0, rx[1].got + rx[1].bad + rx[1].other) TH_LOG("disabled queue 1 received");
+	for (i = 0; i < N_DQ; i++)
+		ASSERT_LE(0, tx_frame(self, &self->dev[0], 0, 0, i, 0));
+	ASSERT_EQ(0, vq_kick(&self->dev[0].vq[TX_VQ]));
+	collect_tx(self, &tx, N_DQ, 0, WAIT_MS);
+	EXPECT_EQ(N_DQ, tx.per_sender[0]) TH_LOG("TX on queue 0 while queue 1 is disabled");
+	EXPECT_EQ(0, tx.bad);
+	EXPECT_EQ(0, tx.unused[0]);
+
+	/* Enabled again: by tag; queue 1 still has its 2 * N_DQ buffers. */
+	ASSERT_EQ(0, set_queue(self->tap[1], IFF_ATTACH_QUEUE));
+	post_rx(_metadata, &self->dev[0], N_DQ);
+	for (i = 0; i < 2 * N_DQ; i++)
+		ASSERT_EQ(0, host_send(self, i % 2, i / 2));
+	memset(rx, 0, sizeof(rx));
+	for (q = 0; q < 2; q++)
+		collect_rx(self, &self->dev[q], &rx[q], q, N_DQ, WAIT_MS);
+	usleep(200000);
+	for (q = 0; q < 2; q++) {
+		collect_rx(self, &self->dev[q], &rx[q], q, 0, 0);
+		EXPECT_EQ(N_DQ, rx[q].got) TH_LOG("queue %d after re-enabling queue 1", q);
+		EXPECT_EQ(0, rx[q].wrong_tag + rx[q].bad + rx[q].other) TH_LOG("queue %d", q);
+	}
+	for (q = 0; q < 2; q++) {
+		for (i = 0; i < N_DQ; i++)
+			ASSERT_LE(0, tx_frame(self, &self->dev[q], q, q, 100 + i, 0));
+		ASSERT_EQ(0, vq_kick(&self->dev[q].vq[TX_VQ]));
+	}
+	collect_tx(self, &tx, 2 * N_DQ, 0, WAIT_MS);
+	for (q = 0; q < 2; q++) {
+		EXPECT_EQ(N_DQ, tx.per_sender[q]) TH_LOG("TX on queue %d after re-enabling", q);
+		EXPECT_EQ(0, tx.unused[q]);
+	}
+	EXPECT_EQ(0, tx.bad);
+	for (q = 0; q < 2; q++) {
+		EXPECT_EQ(0, vq_error(&self->dev[q].vq[RX_VQ]));
+		EXPECT_EQ(0, vq_error(&self->dev[q].vq[TX_VQ]));
+	}
+
+	/*
+	 * Queue 1 disabled again; frames for queue 0 with no buffer for them (vhost
+	 * takes a batch from the ring and holds it); then the device goes.
+	 */
+	ASSERT_EQ(0, set_queue(self->tap[1], IFF_DETACH_QUEUE));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, host_send(self, 0, 500 + i));
+	usleep(100000);
+	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_TRUE(wait_gone(self->name, WAIT_MS));
+
+	/* TX kicked on both dead queues: vhost survives whatever the driver says. */
+	for (q = 0; q < 2; q++) {
+		ASSERT_LE(0, tx_frame(self, &self->dev[q], q, q, 900, 0));
+		ASSERT_EQ(0, vq_kick(&self->dev[q].vq[TX_VQ]));
+	}
+	usleep(200000);
+	for (q = 0; q < 2; q++) {
+		EXPECT_EQ(0, set_backend(&self->dev[q], RX_VQ, -1));
+		EXPECT_EQ(0, set_backend(&self->dev[q], TX_VQ, -1));
+	}
+	/* A queue with no device is no backend (its poll says EPOLLERR). */
+	EXPECT_EQ(-EINVAL, set_backend(&self->dev[0], RX_VQ, self->tap[0]));
+	EXPECT_EQ(-EINVAL, set_backend(&self->dev[1], TX_VQ, self->tap[1]));
+
+	for (q = 0; q < 2; q++) {
+		close(self->dev[q].fd);
+		self->dev[q].fd = -1;
+		close(self->tap[q]);
+		self->tap[q] = -1;
+	}
+	if (drv_ref != LONG_MIN)
+		EXPECT_EQ(drv_ref, wait_refcnt(drv, drv_ref, WAIT_MS)) TH_LOG("%s refcnt", drv);
+	if (vh_ref != LONG_MIN)
+		EXPECT_EQ(vh_ref, wait_refcnt("vhost_net", vh_ref, WAIT_MS))
+			TH_LOG("vhost_net refcnt");
+}
+
+/*
+ * Frames vhost took from a queue's ring but had no buffer for go back to the ring
+ * when the RX backend changes (ptr_ring_unconsume): set again, it delivers them all,
+ * in order and intact, and nothing else.
+ */
+TEST_F(vmq, rx_unread_survive_backend_change)
+{
+	struct rx_result rx;
+	int i;
+
+	SETUP_OR_SKIP(1);
+	post_rx(_metadata, &self->dev[0], 1);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, host_send(self, 0, i));
+	memset(&rx, 0, sizeof(rx));
+	collect_rx(self, &self->dev[0], &rx, 0, 1, WAIT_MS);
+	ASSERT_EQ(1, rx.got);
+	usleep(100000);
+	ASSERT_EQ(0, set_backend(&self->dev[0], RX_VQ, -1));
+	ASSERT_EQ(0, set_backend(&self->dev[0], RX_VQ, self->tap[0]));
+	post_rx(_metadata, &self->dev[0], 20);
+	collect_rx(self, &self->dev[0], &rx, 0, 9, WAIT_MS);
+	usleep(200000);
+	collect_rx(self, &self->dev[0], &rx, 0, 0, 0);
+	EXPECT_EQ(10, rx.got);
+	EXPECT_EQ(0, rx.bad + rx.other + rx.wrong_tag);
+	for (i = 0; i < rx.got && i < 10; i++)
+		if (rx.seq[i] != i)
+			break;
+	EXPECT_EQ(10, i) TH_LOG("out of order at %d", i);
+	EXPECT_EQ(0, vq_error(&self->dev[0].vq[RX_VQ]));
+}
+
+/*
+ * With experimental_zcopytx=1 vhost hands frames of 256 bytes and more to the tap
+ * as user pages (TUN_MSG_UBUF); their buffers come back once the stack freed them.
+ * Every frame arrives intact and every buffer comes back. Zero-copy is the driver's
+ * choice (vhost uses it only on sockets marked SOCK_ZEROCOPY, as tun.c marks its own);
+ * a driver that doesn't mark them gets the same frames through its copy paths. Whether
+ * pages were pinned isn't visible here: a packet socket copies zero-copy fragments
+ * on delivery (skb_orphan_frags_rx), completing them at once.
+ */
+TEST_F(vmq, zero_copy_tx)
+{
+	struct tx_result tx;
+	long z = zcopytx();
+	int i;
+
+	if (z == LONG_MIN)
+		SKIP(return, "no /sys/module/vhost_net/parameters/experimental_zcopytx");
+	if (z <= 0)
+		SKIP(return, "vhost_net loaded with experimental_zcopytx=0 (load it with =1 to run)");
+	SETUP_OR_SKIP(1);
+	for (i = 0; i < N_SNDBUF; i++)
+		ASSERT_LE(0, tx_frame(self, &self->dev[0], 0, 0, i, 1));
+	ASSERT_EQ(0, vq_kick(&self->dev[0].vq[TX_VQ]));
+	collect_tx(self, &tx, N_SNDBUF, 1, WAIT_MS);
+	EXPECT_EQ(N_SNDBUF, tx.per_sender[0]);
+	EXPECT_EQ(0, tx.bad);
+	EXPECT_EQ(0, tx.dup);
+	EXPECT_EQ(0, tx.unused[0]) TH_LOG("zero-copy TX buffers not returned");
+	EXPECT_EQ(0, vq_error(&self->dev[0].vq[TX_VQ]));
+}
+
+TEST_HARNESS_MAIN
