@@ -223,9 +223,10 @@ static void poke_tap(FIXTURE_DATA(sb) *self)
 
 /*
  * A blocking write past the send buffer sleeps until room comes, then completes.
- * tun.c wakes only pollers when room comes (tun_sock_write_space looks at their
- * SOCKWQ_ASYNC_NOSPACE, not at the SOCK_NOSPACE a blocked writer sets): its writer
- * sleeps on until something else wakes the queue, here a frame for the reader.
+ * rtun's sk_write_space wakes a writer that set SOCK_NOSPACE; tun.c's looks only at
+ * a poller's SOCKWQ_ASYNC_NOSPACE, so on tun.ko, should the writer still sleep a
+ * second after the room came, a frame for the reader wakes the queue (and the test
+ * says so).
  */
 TEST_F(sb, blocking_write_waits_for_room)
 {
@@ -245,7 +246,7 @@ TEST_F(sb, blocking_write_waits_for_room)
 	if (testing_rtun()) {
 		EXPECT_EQ(1, wait_done(&w, 5000)) TH_LOG("room came, the writer was not woken");
 	} else if (!wait_done(&w, 1000)) {
-		TH_LOG("tun.ko: the blocked writer was not woken by the room (a tun.c quirk)");
+		TH_LOG("tun.ko: the blocked writer was not woken by the room");
 		poke_tap(self);
 	}
 	EXPECT_EQ(1, wait_done(&w, 5000));

@@ -529,8 +529,8 @@ impl Drop for QueueSock {
 /// `sk_write_space` of queue sockets (tun.c's `tun_sock_write_space`): when a writer has
 /// room again and a poller (`SOCKWQ_ASYNC_NOSPACE`) or a blocked writer (`SOCK_NOSPACE`,
 /// set by `sock_wait_for_wmem`) found none, wake them with `EPOLLOUT` and send
-/// `SIGIO`/`POLL_OUT`. tun.c looks only at the poller's bit, so a writer blocked
-/// without a poller waits until something else wakes the queue.
+/// `SIGIO`/`POLL_OUT`. tun.c's looks only at the poller's bit; a blocked writer's is
+/// looked at too, so its wakeup never depends on a poller being there.
 ///
 /// # Safety
 ///
