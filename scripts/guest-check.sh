@@ -9,9 +9,10 @@ export KSFT_HELPERS=$RTUN_KDIR/source/tools/testing/selftests/kselftest
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 # The multiqueue stress test runs 60 s on the debug kernel (kmemleak marks it), 10 s else.
-# The upstream tun selftest gets a longer limit there too (KASAN slows it down).
+# The upstream tun selftest and vhost_net_test get longer limits there too (KASAN slows
+# them down).
 if [ -e /sys/kernel/debug/kmemleak ]; then
-	export STRESS_SECONDS=60 UPSTREAM_TUN_TIMEOUT=1200
+	export STRESS_SECONDS=60 UPSTREAM_TUN_TIMEOUT=1200 VHOST_NET_TIMEOUT=600
 else
 	export STRESS_SECONDS=10
 fi
@@ -48,6 +49,9 @@ rmmod tun || exit 1
 
 # Drop-in phase: programs that, like real clients, only know /dev/net/tun run once with
 # tun.ko and once with rtun registered there (selftests/clients/*.sh, TAP on stdout).
+# vhost_net.sh inserts vhost_net.ko after the driver, so it binds to the driver's
+# tun_get_socket & co., and removes it again: the driver's rmmod below fails while it
+# is loaded.
 for driver in tun rtun; do
 	ko=$TUN_KO
 	[ $driver = rtun ] && ko=$RTUN_KO
