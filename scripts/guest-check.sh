@@ -52,14 +52,18 @@ rmmod tun || exit 1
 # vhost_net.sh inserts vhost_net.ko after the driver, so it binds to the driver's
 # tun_get_socket & co., and removes it again: the driver's rmmod below fails while it
 # is loaded.
+# rtun's names for vhost-net come from its companion rtun_vhost.ko, loaded right after it.
 for driver in tun rtun; do
-	ko=$TUN_KO
-	[ $driver = rtun ] && ko=$RTUN_KO
+	ko=$TUN_KO backend=tun
+	[ $driver = rtun ] && ko=$RTUN_KO backend=rtun_vhost
 	insmod "$ko" || exit 1
+	[ $driver = rtun ] && { insmod "$(dirname "$RTUN_KO")/rtun_vhost.ko" || exit 1; }
 	for t in "$T"/clients/*.sh; do
 		[ -x "$t" ] || continue
-		TUN_DEV=/dev/net/tun TUN_DRIVER=$driver run "$(basename "$t" .sh).$driver" "$t"
+		TUN_DEV=/dev/net/tun TUN_DRIVER=$driver VHOST_BACKEND_MODULE=$backend \
+			run "$(basename "$t" .sh).$driver" "$t"
 	done
+	[ $driver = rtun ] && { rmmod rtun_vhost || exit 1; }
 	rmmod $driver || exit 1
 done
 

@@ -22,10 +22,10 @@
 # seconds per run: far above that, so only a lost frame (the test then spins) reaches it.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash" || exit 1
+# shellcheck source=vhost.bash
+. "$(dirname "$0")/vhost.bash" || exit 1
 
 bin=${RTUN_SELFTESTS:-}/vhost/vhost_net_test
-kmods=${RTUN_KDIR:-}/drivers/vhost
-drv=${TUN_DRIVER:-tun}
 bufs=${VHOST_NET_BUFS:-10000}
 limit=${VHOST_NET_TIMEOUT:-120}
 # The feature variants that run: the test's defaults (indirect descriptors, event index,
@@ -40,15 +40,6 @@ variants=("" --no-event-idx --no-indirect --delayed-interrupt)
 no_v1="the test's 12-byte vnet header is 2 more than vhost-net expects without VERSION_1:"
 no_v1="$no_v1 every RX frame is discarded and the test spins (a test limitation, tun.ko too)"
 
-loaded=()
-unload() {
-	local i ok=0
-	for ((i = ${#loaded[@]} - 1; i >= 0; i--)); do
-		rmmod "${loaded[i]}" || ok=1
-	done
-	loaded=()
-	return $ok
-}
 cleanup() {
 	unload
 	rm -rf "$out"
@@ -59,27 +50,6 @@ trap cleanup EXIT
 skip() {
 	__ktap_test ok "$1" "SKIP $2"
 	KTAP_CNT_SKIP=$((KTAP_CNT_SKIP + 1))
-}
-
-# load: vhost_iotlb and vhost (unless already there), then vhost_net. Prints why not;
-# failed_insmod names the module insmod refused.
-failed_insmod=
-load() {
-	local m
-	if [ -e /sys/module/vhost_net ]; then
-		echo "vhost_net is already loaded: unload it first, it binds to a driver at load"
-		return 1
-	fi
-	for m in vhost_iotlb vhost vhost_net; do
-		[ -e "/sys/module/$m" ] && continue
-		insmod "$kmods/$m.ko" 2>&1 || { failed_insmod=$m; return 1; }
-		loaded+=("$m")
-	done
-	[ -e "/sys/module/$drv/holders/vhost_net" ] || {
-		echo "vhost_net loaded, but not bound to $drv (holders: $(ls "/sys/module/$drv/holders"))"
-		return 1
-	}
-	[ -c /dev/vhost-net ] || { echo "no /dev/vhost-net"; return 1; }
 }
 
 # variant ARGS...: one run of the test, its output as comments; passes when it exits 0
@@ -122,7 +92,7 @@ else
 	# A SKIP only when vhost_net itself was refused, on a driver that is not tun.ko and has
 	# no tun_get_socket at all (kallsyms lists a module's symbols, exported or not).
 	if [ "$failed_insmod" = vhost_net ] && [ "$drv" != tun ] &&
-		! grep -qE "[[:space:]]tun_get_socket[[:space:]]+\[$drv\]\$" /proc/kallsyms; then
+		! grep -qE "[[:space:]]tun_get_socket[[:space:]]+\[$backend\]\$" /proc/kallsyms; then
 		state=skip reason="$drv does not export tun_get_socket yet"
 		skip "vhost_net.ko loads, bound to $drv" "$reason"
 	else
