@@ -269,7 +269,7 @@ TEST_F(sb, blocked_writer_released_by_delete)
 	if (skip)
 		SKIP(return, "%s", skip);
 	if (!testing_rtun())
-		SKIP(return, "tun.c keeps the writer waiting and ip link del with it");
+		SKIP(return, "tun.c does not end the wait of a writer whose device is deleted");
 	ASSERT_EQ(0, set_sndbuf(self->fd, SMALL_SNDBUF));
 	ASSERT_LE(1, fill(self->fd));
 	ASSERT_EQ(0, pthread_create(&t, NULL, write_one, &w));
