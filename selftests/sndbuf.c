@@ -222,6 +222,34 @@ static void poke_tap(FIXTURE_DATA(sb) *self)
 }
 
 /*
+ * Fills the send buffer with held frames and starts a thread whose write must wait:
+ * 0 once it waits, -1 when it did not.
+ */
+static int start_blocked_writer(struct __test_metadata *_metadata, FIXTURE_DATA(sb) *self,
+				struct blocked_write *w, pthread_t *t)
+{
+	w->fd = self->fd;
+	if (set_sndbuf(self->fd, SMALL_SNDBUF) || fill(self->fd) < 1 ||
+	    pthread_create(t, NULL, write_one, w))
+		return -1;
+	usleep(300 * 1000);
+	if (w->done) {
+		TH_LOG("the write did not wait: %zd (%s)", w->ret, strerror(w->err));
+		pthread_join(*t, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Waits up to 5 s for the writer; cancels it if it is still blocked. */
+static void join_writer(struct blocked_write *w, pthread_t t)
+{
+	if (!wait_done(w, 5000))
+		pthread_cancel(t);
+	pthread_join(t, NULL);
+}
+
+/*
  * A blocking write past the send buffer sleeps until room comes, then completes.
  * rtun's sk_write_space wakes a writer that set SOCK_NOSPACE; tun.c's looks only at
  * a poller's SOCKWQ_ASYNC_NOSPACE, so on tun.ko, should the writer still sleep a
@@ -231,16 +259,12 @@ static void poke_tap(FIXTURE_DATA(sb) *self)
 TEST_F(sb, blocking_write_waits_for_room)
 {
 	const char *skip = hold_frames(_metadata, self);
-	struct blocked_write w = { .fd = self->fd };
+	struct blocked_write w = { 0 };
 	pthread_t t;
 
 	if (skip)
 		SKIP(return, "%s", skip);
-	ASSERT_EQ(0, set_sndbuf(self->fd, SMALL_SNDBUF));
-	ASSERT_LE(1, fill(self->fd));
-	ASSERT_EQ(0, pthread_create(&t, NULL, write_one, &w));
-	usleep(300 * 1000);
-	EXPECT_EQ(0, w.done) TH_LOG("the write did not wait: %zd (%s)", w.ret, strerror(w.err));
+	ASSERT_EQ(0, start_blocked_writer(_metadata, self, &w, &t));
 
 	ASSERT_EQ(0, release_frames(self));
 	if (testing_rtun()) {
@@ -249,37 +273,29 @@ TEST_F(sb, blocking_write_waits_for_room)
 		TH_LOG("tun.ko: the blocked writer was not woken by the room");
 		poke_tap(self);
 	}
-	EXPECT_EQ(1, wait_done(&w, 5000));
-	if (!w.done)
-		pthread_cancel(t);
-	pthread_join(t, NULL);
+	join_writer(&w, t);
+	EXPECT_EQ(1, w.done);
 	EXPECT_EQ(FRAME_LEN, w.ret) TH_LOG("%s", strerror(w.err));
 }
 
 /*
  * A writer waiting for room when its device is deleted returns (EPIPE) and lets the
- * device go. tun.c keeps it waiting, holding the device, so `ip link del` waits too.
+ * device go, instead of holding it until room comes.
  */
 TEST_F(sb, blocked_writer_released_by_delete)
 {
 	const char *skip = hold_frames(_metadata, self);
-	struct blocked_write w = { .fd = self->fd };
+	struct blocked_write w = { 0 };
 	pthread_t t;
 
 	if (skip)
 		SKIP(return, "%s", skip);
 	if (!testing_rtun())
 		SKIP(return, "tun.c does not end the wait of a writer whose device is deleted");
-	ASSERT_EQ(0, set_sndbuf(self->fd, SMALL_SNDBUF));
-	ASSERT_LE(1, fill(self->fd));
-	ASSERT_EQ(0, pthread_create(&t, NULL, write_one, &w));
-	usleep(300 * 1000);
-	ASSERT_EQ(0, w.done);
+	ASSERT_EQ(0, start_blocked_writer(_metadata, self, &w, &t));
 	EXPECT_EQ(0, run("ip link del %s", self->tap));
-	EXPECT_EQ(1, wait_done(&w, 5000));
-	if (!w.done)
-		pthread_cancel(t);
-	pthread_join(t, NULL);
+	join_writer(&w, t);
+	EXPECT_EQ(1, w.done);
 	EXPECT_EQ(-1, w.ret);
 	EXPECT_EQ(EPIPE, w.err);
 	ASSERT_EQ(0, release_frames(self));
