@@ -161,8 +161,26 @@ gid_t rtun_from_kgid_current(kgid_t gid);
 void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int headroom,
 		     unsigned int linear, unsigned int paged);
 
-/* Queue sockets (net/sock.rs). */
-void rtun_sock_init_data(struct socket *sock, struct sock *sk);
+/*
+ * Queue sockets (net/sock.rs): the sock and its socket in one allocation, as
+ * tun.c's tun_file. Its layout and the fields rtun touches go through C: bindgen's
+ * view of struct sock does not match the debug kernel's.
+ */
+struct rtun_qsock {
+	struct sock sk;
+	struct socket socket;
+};
+struct proto *rtun_qsock_proto(void);
+void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
+		     void (*write_space)(struct sock *sk), int sndbuf);
+struct socket *rtun_qsock_socket(struct sock *sk);
+struct wait_queue_head *rtun_socket_wait(struct socket *sock);
+struct fasync_struct **rtun_socket_fasync(struct socket *sock);
+struct file *rtun_socket_file(struct socket *sock);
+int rtun_sock_sndbuf(const struct sock *sk);
+void rtun_sock_set_sndbuf(struct sock *sk, int sndbuf);
+bool rtun_sock_has_filter(const struct sock *sk);
+void rtun_sock_set_send_shutdown(struct sock *sk, bool on);
 void rtun_sock_put(struct sock *sk);
 bool rtun_sock_writeable(const struct sock *sk);
 bool rtun_sock_test_and_set_nospace(struct socket *sock);

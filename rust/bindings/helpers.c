@@ -181,10 +181,71 @@ EXPORT_SYMBOL_GPL(rtun_get_tx_ring);
 EXPORT_SYMBOL_GPL(rtun_ptr_free);
 EXPORT_SYMBOL_GPL(rtun_wake_queue);
 
-/* tun_chr_open(): the socket belongs to the opener's fsuid. */
-void rtun_sock_init_data(struct socket *sock, struct sock *sk)
+/* tun_proto: only its size and owner matter (nothing registers it). */
+static struct proto rtun_qsock_proto_ = {
+	.name = "rtun",
+	.owner = THIS_MODULE,
+	.obj_size = sizeof(struct rtun_qsock),
+};
+
+struct proto *rtun_qsock_proto(void)
 {
-	sock_init_data_uid(sock, sk, current_fsuid());
+	return &rtun_qsock_proto_;
+}
+
+/* tun_chr_open()'s set-up of the socket: the opener's fsuid owns it. */
+void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
+		     void (*write_space)(struct sock *sk), int sndbuf)
+{
+	struct rtun_qsock *q = container_of(sk, struct rtun_qsock, sk);
+
+	init_waitqueue_head(&q->socket.wq.wait);
+	q->socket.file = file;
+	q->socket.ops = ops;
+	sock_init_data_uid(&q->socket, sk, current_fsuid());
+	sk->sk_write_space = write_space;
+	sk->sk_sndbuf = sndbuf;
+}
+
+struct socket *rtun_qsock_socket(struct sock *sk)
+{
+	return &container_of(sk, struct rtun_qsock, sk)->socket;
+}
+
+struct wait_queue_head *rtun_socket_wait(struct socket *sock)
+{
+	return &sock->wq.wait;
+}
+
+struct fasync_struct **rtun_socket_fasync(struct socket *sock)
+{
+	return &sock->wq.fasync_list;
+}
+
+struct file *rtun_socket_file(struct socket *sock)
+{
+	return sock->file;
+}
+
+int rtun_sock_sndbuf(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_sndbuf);
+}
+
+void rtun_sock_set_sndbuf(struct sock *sk, int sndbuf)
+{
+	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
+}
+
+bool rtun_sock_has_filter(const struct sock *sk)
+{
+	return rcu_access_pointer(sk->sk_filter);
+}
+
+void rtun_sock_set_send_shutdown(struct sock *sk, bool on)
+{
+	WRITE_ONCE(sk->sk_shutdown, on ? sk->sk_shutdown | SEND_SHUTDOWN :
+				   sk->sk_shutdown & ~SEND_SHUTDOWN);
 }
 
 void rtun_sock_put(struct sock *sk)

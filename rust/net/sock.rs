@@ -13,11 +13,9 @@
 //! `fasync` list — all inside that allocation, never in the queue the file owned.
 
 use core::{
-    cell::UnsafeCell,
     ffi::c_void,
     marker::PhantomData,
-    ptr::{addr_of, addr_of_mut, NonNull},
-    sync::atomic::{AtomicI32, AtomicU8, Ordering},
+    ptr::{addr_of_mut, NonNull},
 };
 use kernel::{
     error::to_result,
@@ -34,45 +32,6 @@ use crate::net::ring::Ring;
 use crate::net::skb::{DropReason, Skb};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
 use crate::net::xdp::{Refused, XdpBatch};
-
-/// The allocation `sk_alloc` makes for one queue.
-///
-/// `sk` comes first: `sk_alloc` allocates `proto.obj_size` bytes and returns them as a
-/// `struct sock`.
-#[repr(C)]
-struct Raw {
-    sk: b::sock,
-    socket: b::socket,
-}
-
-/// The `struct proto` of queue sockets (tun.c's `tun_proto`): only its size and owner
-/// matter; nothing registers it, as nothing looks a queue socket up by protocol.
-struct Proto(UnsafeCell<b::proto>);
-
-// SAFETY: the kernel only reads the structure (`sk_alloc` takes a `*mut` for historical
-// reasons); Rust never touches it after initialisation.
-unsafe impl Sync for Proto {}
-
-static PROTO: Proto = Proto(UnsafeCell::new(b::proto {
-    name: proto_name(),
-    owner: kernel::module::this_module::<crate::LocalModule>()
-        .as_ptr()
-        .cast(),
-    obj_size: core::mem::size_of::<Raw>() as u32,
-    ..pin_init::zeroed()
-}));
-
-/// `"rtun"`, NUL-padded to the size of `proto.name`.
-const fn proto_name() -> [c_char; 32] {
-    let mut name = [0; 32];
-    let s = b"rtun";
-    let mut i = 0;
-    while i < s.len() {
-        name[i] = s[i] as c_char;
-        i += 1;
-    }
-    name
-}
 
 /// What a queue socket does when the kernel calls it through its `proto_ops`: vhost-net
 /// sends and receives a queue's packets this way (`drivers/vhost/net.c`). Implemented by
@@ -136,7 +95,7 @@ impl<T: SockOps> SockVTable<T> {
     unsafe fn owner<'a>(sock: *mut b::socket) -> ArcBorrow<'a, T> {
         // SAFETY: per the caller, `socket.file` is an open file of T's misc device, whose
         // `private_data` is the `Arc<T>` its `open` returned.
-        unsafe { miscdev::file_state::<T>((*sock).file.cast()) }
+        unsafe { miscdev::file_state::<T>(b::rtun_socket_file(sock).cast()) }
     }
 
     /// # Safety
@@ -284,12 +243,17 @@ pub(crate) unsafe fn free_ring_entry(ptr: *mut c_void) {
 
 /// The socket of one queue; the file's reference to it, dropped with the file.
 ///
+/// The allocation is C's `struct rtun_qsock` (bindings.h): the sock, then its socket.
+/// Its layout, and every field of the two that rtun touches, go through C (the shims of
+/// bindings.h), never through Rust's view of `struct sock`, whose layout depends on the
+/// kernel configuration in ways bindgen has got wrong (the debug kernel's lockdep).
+///
 /// # Invariants
 ///
-/// `raw` points to a `Raw` from `sk_alloc(&PROTO)`, initialised by [`QueueSock::new`],
-/// on which this value owns one `sk_refcnt` reference.
+/// `sk` is the sock of a `struct rtun_qsock` from `sk_alloc(rtun_qsock_proto())`,
+/// initialised by [`QueueSock::new`], on which this value owns one `sk_refcnt` reference.
 pub(crate) struct QueueSock {
-    raw: NonNull<Raw>,
+    sk: NonNull<b::sock>,
 }
 
 // SAFETY: the socket's fields are either set once in `new` or changed with atomics, bit
@@ -302,46 +266,44 @@ impl QueueSock {
     /// A socket in `net` for the file being opened, with tun.c's defaults: an unbounded
     /// send buffer and the opener's fsuid as owner.
     pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File) -> Result<Self> {
-        // SAFETY: `net` is a counted namespace; `PROTO` is a valid proto for all time;
+        // SAFETY: `net` is a counted namespace; the proto is a static C structure;
         // kern=0: a user socket, which takes its own namespace reference.
         let sk = unsafe {
             b::sk_alloc(
                 net.as_raw(),
                 b::rtun_const_RTUN_AF_UNSPEC as i32,
                 b::rtun_const_RTUN_GFP_KERNEL,
-                PROTO.0.get(),
+                b::rtun_qsock_proto(),
                 0,
             )
         };
-        let raw = NonNull::new(sk.cast::<Raw>()).ok_or(ENOMEM)?;
-        let p = raw.as_ptr();
-        // SAFETY: `sk_alloc` returned `obj_size` = `size_of::<Raw>()` bytes with the sock
-        // initialised and the rest zeroed, which is a valid `struct socket` to set up. The
-        // wait queue is initialised before `sock_init_data_uid` points `sk_wq` at it.
+        let sk = NonNull::new(sk).ok_or(ENOMEM)?;
+        // SAFETY: a new `struct rtun_qsock` (the proto's `obj_size`), its socket zeroed.
         // `socket.file` is not a counted reference, as in tun.c: the ops are reached
         // through the file (`tun_get_socket`), so it is alive whenever they run, and
         // `release` orphans the socket before the file goes. It is a file of T's device,
-        // so `SockVTable::<T>::owner` finds the queue.
+        // so `SockVTable::<T>::owner` finds the queue. The ops table is a constant.
         unsafe {
-            b::rtun_init_waitqueue_head(addr_of_mut!((*p).socket.wq.wait));
-            (*p).socket.file = file.as_ptr().cast();
-            (*p).socket.ops = &SockVTable::<T>::OPS;
-            b::rtun_sock_init_data(addr_of_mut!((*p).socket), addr_of_mut!((*p).sk));
-            (*p).sk.sk_write_space = Some(write_space);
-            (*p).sk.sk_sndbuf = i32::MAX;
-        }
-        // INVARIANT: allocated from `PROTO` and initialised; `sk_alloc`'s reference is ours.
-        Ok(Self { raw })
+            b::rtun_qsock_init(
+                sk.as_ptr(),
+                file.as_ptr().cast(),
+                &SockVTable::<T>::OPS,
+                Some(write_space),
+                i32::MAX,
+            )
+        };
+        // INVARIANT: allocated from the proto and initialised; `sk_alloc`'s reference is
+        // ours.
+        Ok(Self { sk })
     }
 
     fn sk(&self) -> *mut b::sock {
-        // SAFETY: `raw` is valid by the type invariant; no reference is made.
-        unsafe { addr_of_mut!((*self.raw.as_ptr()).sk) }
+        self.sk.as_ptr()
     }
 
     fn socket(&self) -> *mut b::socket {
-        // SAFETY: as in `sk`.
-        unsafe { addr_of_mut!((*self.raw.as_ptr()).socket) }
+        // SAFETY: a sock of a `struct rtun_qsock` (type invariant).
+        unsafe { b::rtun_qsock_socket(self.sk()) }
     }
 
     /// The `struct socket`, for vhost-net (`tun_get_socket`).
@@ -353,30 +315,26 @@ impl QueueSock {
     pub(crate) fn wait(&self) -> &WaitQueue {
         // SAFETY: the socket's wait queue was initialised in `new` and lives as long as the
         // allocation, which outlives `self`.
-        unsafe { WaitQueue::from_raw(addr_of_mut!((*self.socket()).wq.wait)) }
+        unsafe { WaitQueue::from_raw(b::rtun_socket_wait(self.socket())) }
     }
 
     /// The socket's `fasync` list: who gets `SIGIO`.
     pub(crate) fn fasync(&self) -> &Fasync {
         // SAFETY: the list pointer is zeroed in `new` (an empty list) and lives as long as
         // the allocation.
-        unsafe { Fasync::from_raw(addr_of_mut!((*self.socket()).wq.fasync_list)) }
-    }
-
-    fn sndbuf_atomic(&self) -> &AtomicI32 {
-        // SAFETY: `sk_sndbuf` is an aligned `int` the socket layer reads with READ_ONCE and
-        // writes with WRITE_ONCE, i.e. used atomically; it lives as long as `self`.
-        unsafe { AtomicI32::from_ptr(addr_of_mut!((*self.sk()).sk_sndbuf)) }
+        unsafe { Fasync::from_raw(b::rtun_socket_fasync(self.socket())) }
     }
 
     /// The send buffer (`TUNGETSNDBUF`).
     pub(crate) fn sndbuf(&self) -> i32 {
-        self.sndbuf_atomic().load(Ordering::Relaxed)
+        // SAFETY: a valid sock.
+        unsafe { b::rtun_sock_sndbuf(self.sk()) }
     }
 
     /// Sets the send buffer (`TUNSETSNDBUF`, and on attach the device's value).
     pub(crate) fn set_sndbuf(&self, v: i32) {
-        self.sndbuf_atomic().store(v, Ordering::Relaxed)
+        // SAFETY: a valid sock.
+        unsafe { b::rtun_sock_set_sndbuf(self.sk(), v) }
     }
 
     /// Attaches the classic filter of `len` instructions at user address `filter` (read
@@ -409,9 +367,8 @@ impl QueueSock {
 
     /// Whether a classic filter is attached.
     pub(crate) fn has_filter(&self) -> bool {
-        // SAFETY: `sk_filter` is an RCU pointer, read here only for null (what
-        // `rcu_access_pointer` allows without a read-side section).
-        !unsafe { core::ptr::read_volatile(addr_of!((*self.sk()).sk_filter)) }.is_null()
+        // SAFETY: a valid sock; the shim only tests the RCU pointer for null.
+        unsafe { b::rtun_sock_has_filter(self.sk()) }
     }
 
     /// Runs `skb` through the attached classic filter, if any (`sk_filter`): the packet is
@@ -436,24 +393,18 @@ impl QueueSock {
         unsafe { b::rtun_sock_orphan(self.sk()) }
     }
 
-    fn shutdown_atomic(&self) -> &AtomicU8 {
-        // SAFETY: `sk_shutdown` is a byte the socket layer reads with READ_ONCE and
-        // writes with WRITE_ONCE; it lives as long as `self`.
-        unsafe { AtomicU8::from_ptr(addr_of_mut!((*self.sk()).sk_shutdown)) }
-    }
-
     /// The device is gone: a writer waiting for send-buffer room stops waiting
     /// (`SEND_SHUTDOWN`, `EPIPE`) instead of holding the device until room comes.
     pub(crate) fn shut_down(&self) {
-        self.shutdown_atomic()
-            .fetch_or(b::rtun_const_RTUN_SEND_SHUTDOWN as u8, Ordering::Relaxed);
+        // SAFETY: a valid sock.
+        unsafe { b::rtun_sock_set_send_shutdown(self.sk(), true) };
         self.wait().wake_poll(EPOLLOUT | EPOLLWRNORM);
     }
 
     /// Attached to a device again: writes may wait for room again.
     pub(crate) fn reopen(&self) {
-        self.shutdown_atomic()
-            .fetch_and(!(b::rtun_const_RTUN_SEND_SHUTDOWN as u8), Ordering::Relaxed);
+        // SAFETY: a valid sock.
+        unsafe { b::rtun_sock_set_send_shutdown(self.sk(), false) };
     }
 
     /// Whether a writer has room: less than half the send buffer in flight
@@ -534,16 +485,15 @@ impl Drop for QueueSock {
 ///
 /// # Safety
 ///
-/// `sk` must be the sock of a live `Raw` allocation (a reference or charged packets keep
-/// it alive).
+/// `sk` must be the sock of a live `struct rtun_qsock` (a reference or charged packets
+/// keep it alive).
 unsafe extern "C" fn write_space(sk: *mut b::sock) {
-    let raw = sk.cast::<Raw>();
     // SAFETY: `sk` is valid per the caller; the socket lives in the same allocation.
     unsafe {
         if !b::rtun_sock_writeable(sk) {
             return;
         }
-        let socket = addr_of_mut!((*raw).socket);
+        let socket = b::rtun_qsock_socket(sk);
         // Both bits cleared: each waiter is owed one wakeup.
         let poller = b::rtun_sock_test_and_clear_nospace(socket);
         let writer = b::rtun_sock_test_and_clear_writer_nospace(socket);
@@ -551,10 +501,10 @@ unsafe extern "C" fn write_space(sk: *mut b::sock) {
             return;
         }
         b::rtun_wake_up_sync_poll(
-            addr_of_mut!((*socket).wq.wait),
+            b::rtun_socket_wait(socket),
             EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND,
         );
-        Fasync::from_raw(addr_of_mut!((*socket).wq.fasync_list)).notify_writable();
+        Fasync::from_raw(b::rtun_socket_fasync(socket)).notify_writable();
     }
 }
 
