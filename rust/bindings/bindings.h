@@ -169,6 +169,13 @@ void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int h
 struct rtun_qsock {
 	struct sock sk;
 	struct socket socket;
+	/*
+	 * sk_set_socket() reads SOCK_INODE(sock)->i_uid and ->i_ino, as if every socket
+	 * were in a struct socket_alloc: room for that much of an inode (zeroed), so the
+	 * reads stay in the allocation (tun.c's read the tun_file fields that follow).
+	 */
+	u8 inode_head[offsetof(struct socket_alloc, vfs_inode) - sizeof(struct socket) +
+		      offsetofend(struct inode, i_ino)];
 };
 struct proto *rtun_qsock_proto(void);
 void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
