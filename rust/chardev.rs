@@ -23,7 +23,7 @@ use crate::net::{
     miscdev::FileOps,
     ring::Ring,
     rtnl::Rtnl,
-    skb::Skb,
+    skb::{Skb, ZeroCopy},
     sock::{QueueSock, RecvMode, SockOps},
     wait::PollTable,
     xdp::{Refused, XdpBatch},
@@ -62,7 +62,7 @@ impl FileOps for Queue {
         nonblock: bool,
     ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
-        rx::write(&this, &dev, src, nonblock)
+        rx::write(&this, &dev, src, nonblock, None)
     }
 
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32 {
@@ -115,9 +115,10 @@ impl SockOps for Queue {
         this: ArcBorrow<'_, Self>,
         src: &mut IovIterSource<'_>,
         nonblock: bool,
+        zero_copy: Option<ZeroCopy>,
     ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
-        rx::write(&this, &dev, src, nonblock)
+        rx::write(&this, &dev, src, nonblock, zero_copy)
     }
 
     fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result<(), Refused> {

@@ -8,7 +8,7 @@ use kernel::{iov::IovIterSource, prelude::*};
 use crate::device::TunDev;
 use crate::ioctl;
 use crate::net::preempt::NoBh;
-use crate::net::skb::{self, Skb};
+use crate::net::skb::{self, Skb, ZeroCopy};
 use crate::net::vnet::VnetHdr;
 use crate::net::xdp::XdpBatch;
 use crate::queue::Queue;
@@ -29,13 +29,29 @@ fn linear_len(len: u32, hdr_len: u32) -> u32 {
     linear.max(len.saturating_sub(skb::MAX_FRAGS_LEN))
 }
 
-/// `write`/`writev`: one packet from `src`, charged to the queue's socket: waits for
-/// send-buffer room, or `EAGAIN` with `nonblock`. Returns the bytes consumed.
+/// How much of a zero-copy frame of `len` bytes is copied into the linear part (tun.c's
+/// `tun_get_user`): the headers the virtio-net header announced, else `GOODCOPY_LEN`,
+/// at most a page's worth — and, unlike tun.c, never more than the frame, which would
+/// leave the rest of the linear part unwritten in the packet.
+fn zero_copy_head(len: u32, hdr_len: u32) -> u32 {
+    const GOODCOPY_LEN: u32 = 128;
+    let head = if hdr_len == 0 { GOODCOPY_LEN } else { hdr_len };
+    head.min(skb::MAX_HEAD).min(len)
+}
+
+/// `write`/`writev`/`sendmsg`: one packet from `src`, charged to the queue's socket:
+/// waits for send-buffer room, or `EAGAIN` with `nonblock`. Returns the bytes consumed.
+///
+/// With `zero_copy` (vhost-net), the packet's data past its headers stays in the
+/// sender's pages when they fit the fragments, and the sender learns from the completion
+/// when the packet is freed; otherwise the data is copied and the completion runs at once.
+/// A write that fails leaves `zero_copy` to the sender.
 pub(crate) fn write(
     q: &Queue,
     dev: &TunDev,
     src: &mut IovIterSource<'_>,
     nonblock: bool,
+    zero_copy: Option<ZeroCopy>,
 ) -> Result<usize> {
     let total = src.len();
     let mut len = total;
@@ -69,22 +85,29 @@ pub(crate) fn write(
     }
 
     let len32 = len as u32;
+    let pinned_head = zero_copy
+        .as_ref()
+        .map(|_| zero_copy_head(len32, hdr_len as u32))
+        .filter(|&head| skb::zero_copy_fits(src, head));
+    // A zero-copy packet is allocated with its head only: the fill adds the fragments.
+    let (head, alloc_len) = match pinned_head {
+        Some(head) => (head, head),
+        None => (linear_len(len32, hdr_len as u32), len32),
+    };
     let mut skb = q
         .sock
-        .alloc_send_skb(
-            dev,
-            skb::WRITE_HEADROOM,
-            linear_len(len32, hdr_len as u32),
-            len32,
-            nonblock,
-        )
+        .alloc_send_skb(dev, skb::WRITE_HEADROOM, head, alloc_len, nonblock)
         .inspect_err(|&e| {
             // A full send buffer is not a drop (tun.c).
             if e != EAGAIN {
                 dev.count_rx_dropped();
             }
         })?;
-    if let Err(e) = skb.fill_from_iter(src) {
+    let filled = match pinned_head {
+        Some(_) => skb.fill_zero_copy_from_iter(src),
+        None => skb.fill_from_iter(src),
+    };
+    if let Err(e) = filled {
         dev.count_rx_dropped();
         skb.drop_reason(skb::DROP_UCOPY_FAULT);
         return Err(e);
@@ -129,6 +152,14 @@ pub(crate) fn write(
     }
     skb.set_network_header(0);
     skb.probe_transport_header();
+    // From here on the sender learns the packet's fate from its completion (tun.c's
+    // point: every failure before leaves the completion to the sender).
+    if let Some(zc) = zero_copy {
+        match pinned_head {
+            Some(_) => skb.attach_zero_copy(zc),
+            None => zc.copied(),
+        }
+    }
 
     if !dev.is_up() {
         dev.count_rx_dropped();

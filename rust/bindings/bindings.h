@@ -127,6 +127,7 @@ enum rtun_const {
 	RTUN_PAGE_ALLOC_COSTLY_ORDER = PAGE_ALLOC_COSTLY_ORDER,
 	/* vhost-net's calls into a queue socket (include/linux/if_tun.h). */
 	RTUN_TUN_MSG_PTR = TUN_MSG_PTR,
+	RTUN_TUN_MSG_UBUF = TUN_MSG_UBUF,
 	RTUN_MSG_DONTWAIT = MSG_DONTWAIT,
 	RTUN_MSG_TRUNC = MSG_TRUNC,
 	RTUN_MSG_ERRQUEUE = MSG_ERRQUEUE,
@@ -160,6 +161,11 @@ gid_t rtun_from_kgid_current(kgid_t gid);
 
 void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int headroom,
 		     unsigned int linear, unsigned int paged);
+
+/* Zero-copy sends (vhost-net's TUN_MSG_UBUF). */
+int rtun_iov_npages_after(const struct iov_iter *from, size_t skip);
+void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg);
+void rtun_ubuf_complete_copied(struct ubuf_info *uarg);
 
 /*
  * Queue sockets (net/sock.rs): the sock and its socket in one allocation, as

@@ -144,6 +144,30 @@ void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int h
 	skb->len += paged;
 }
 
+/*
+ * How many pages the rest of FROM spans once its first SKIP bytes are copied:
+ * tun_get_user() pins them only if they fit the fragments. Counted on a copy,
+ * so FROM does not move.
+ */
+int rtun_iov_npages_after(const struct iov_iter *from, size_t skip)
+{
+	struct iov_iter i = *from;
+
+	iov_iter_advance(&i, skip);
+	return iov_iter_npages(&i, INT_MAX);
+}
+
+void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg)
+{
+	skb_zcopy_init(skb, uarg);
+}
+
+/* The sender's buffers were copied: it may reuse them now (tun_get_user()). */
+void rtun_ubuf_complete_copied(struct ubuf_info *uarg)
+{
+	uarg->ops->complete(NULL, uarg, false);
+}
+
 void rtun_skb_reserve(struct sk_buff *skb, int len)
 {
 	skb_reserve(skb, len);
@@ -205,6 +229,8 @@ void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops 
 	sock_init_data_uid(&q->socket, sk, current_fsuid());
 	sk->sk_write_space = write_space;
 	sk->sk_sndbuf = sndbuf;
+	/* As tun_chr_open(): vhost-net may send zero-copy (TUN_MSG_UBUF). */
+	sock_set_flag(sk, SOCK_ZEROCOPY);
 }
 
 struct socket *rtun_qsock_socket(struct sock *sk)

@@ -183,6 +183,29 @@ impl Skb {
         Ok(())
     }
 
+    /// Fills the packet from `src` for a zero-copy send: the linear part is copied, the
+    /// rest of `src` becomes fragments that point at the sender's pages (pinned, not
+    /// copied; charged to the skb's socket). Only for an skb allocated with no fragments,
+    /// after [`zero_copy_fits`] said yes; pair with [`Skb::attach_zero_copy`].
+    pub(crate) fn fill_zero_copy_from_iter(&mut self, src: &mut IovIterSource<'_>) -> Result {
+        // SAFETY: `self.ptr` is valid and owned; `src.as_raw()` is a valid iterator. The
+        // function copies at most the linear part's length and appends the rest of the
+        // iterator as fragments, growing `len` and `truesize` to match.
+        let r = unsafe { b::zerocopy_sg_from_iter(self.as_raw(), src.as_raw().cast()) };
+        if r != 0 {
+            return Err(EFAULT);
+        }
+        Ok(())
+    }
+
+    /// Hands the sender's completion to the packet: the sender gets its pages back when
+    /// the packet (or the last copy of its fragments) is freed.
+    pub(crate) fn attach_zero_copy(&mut self, zc: ZeroCopy) {
+        // SAFETY: `self.ptr` is valid and owned; `zc` is a live completion that passes
+        // to the skb here (`ZeroCopy` invariant), which runs it when freed.
+        unsafe { b::rtun_skb_zcopy_init(self.as_raw(), zc.ptr.as_ptr()) };
+    }
+
     /// Copies `len` bytes of the packet from `offset` into `dest`.
     pub(crate) fn copy_to_iter(&self, offset: u32, dest: &mut IovIterDest<'_>, len: u32) -> Result {
         // SAFETY: `self.ptr` is valid; `dest.as_raw()` is a valid iterator; the kernel
@@ -276,5 +299,48 @@ impl Drop for Skb {
     fn drop(&mut self) {
         // SAFETY: by the type invariant we own the skb; nothing uses it after this.
         unsafe { b::rtun_kfree_skb_reason(self.ptr.as_ptr(), DROP_NOT_SPECIFIED) }
+    }
+}
+
+/// Whether the data of `src` after its first `head` bytes fits an skb's fragments as
+/// pinned user pages (tun.c's test before a zero-copy send). `src` does not move.
+pub(crate) fn zero_copy_fits(src: &mut IovIterSource<'_>, head: u32) -> bool {
+    // SAFETY: `src.as_raw()` is a valid iterator; the function reads a copy of it.
+    let pages = unsafe { b::rtun_iov_npages_after(src.as_raw().cast(), head as usize) };
+    pages <= b::rtun_const_RTUN_MAX_SKB_FRAGS as i32
+}
+
+/// A zero-copy send's completion (`struct ubuf_info`): vhost-net lends one with a frame
+/// (`TUN_MSG_UBUF`) whose data may stay in its own pages until the packet is freed.
+///
+/// A send that succeeds ends it in one of [`Skb::attach_zero_copy`] or
+/// [`ZeroCopy::copied`]. Dropping it does nothing: a send that fails leaves the completion
+/// to the sender, which vhost-net then undoes itself (running it as well would let
+/// vhost-net reuse a buffer the completion just returned).
+///
+/// # Invariants
+///
+/// `ptr` is a valid `ubuf_info` that nobody has completed, valid until it is.
+pub(crate) struct ZeroCopy {
+    ptr: NonNull<b::ubuf_info>,
+}
+
+impl ZeroCopy {
+    /// Takes the completion a sender lent with a frame; `None` for a null pointer.
+    ///
+    /// # Safety
+    ///
+    /// A non-null `ptr` must be a valid `ubuf_info` that is not completed yet, lent for
+    /// the duration of one send.
+    pub(crate) unsafe fn from_raw(ptr: *mut core::ffi::c_void) -> Option<Self> {
+        // INVARIANT: per the safety requirement.
+        NonNull::new(ptr.cast()).map(|ptr| Self { ptr })
+    }
+
+    /// Completes the send now: the frame was copied, so the sender may reuse its pages.
+    pub(crate) fn copied(self) {
+        // SAFETY: a live, uncompleted completion (type invariant), completed once: `self`
+        // is consumed.
+        unsafe { b::rtun_ubuf_complete_copied(self.ptr.as_ptr()) };
     }
 }

@@ -29,7 +29,7 @@ use crate::bindings as b;
 use crate::net::miscdev::{self, FileOps};
 use crate::net::netdev::{NetDev, NetNs};
 use crate::net::ring::Ring;
-use crate::net::skb::{DropReason, Skb};
+use crate::net::skb::{DropReason, Skb, ZeroCopy};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
 use crate::net::xdp::{Refused, XdpBatch};
 
@@ -45,11 +45,13 @@ pub(crate) trait SockOps: FileOps {
     fn tx_ring(&self) -> &Ring;
 
     /// `sendmsg` of one frame, virtio-net header first, from `src`; `nonblock` for
-    /// `MSG_DONTWAIT`. Returns the bytes consumed.
+    /// `MSG_DONTWAIT`; `zero_copy` when the sender lets the frame's data stay in its pages
+    /// (`TUN_MSG_UBUF`). Returns the bytes consumed.
     fn send_frame(
         this: ArcBorrow<'_, Self>,
         src: &mut IovIterSource<'_>,
         nonblock: bool,
+        zero_copy: Option<ZeroCopy>,
     ) -> Result<usize>;
 
     /// `sendmsg` of a batch of frames in XDP buffers (`TUN_MSG_PTR`): every buffer is
@@ -113,13 +115,15 @@ impl<T: SockOps> SockVTable<T> {
                 (*m).msg_flags,
             )
         };
-        // tun.c's test: a `tun_msg_ctl` of type TUN_MSG_PTR is a batch of XDP buffers.
-        // (TUN_MSG_UBUF, zero-copy, comes only to sockets marked SOCK_ZEROCOPY: not ours.)
-        if ctl_len == core::mem::size_of::<b::tun_msg_ctl>()
-            && !ctl.is_null()
+        // A `tun_msg_ctl` (vhost-net's only control) says what the message carries.
+        let ctl_type = if ctl_len == core::mem::size_of::<b::tun_msg_ctl>() && !ctl.is_null() {
             // SAFETY: a non-null control of the right size is a `tun_msg_ctl`.
-            && unsafe { (*ctl).type_ } == b::rtun_const_RTUN_TUN_MSG_PTR as u16
-        {
+            Some(unsafe { (*ctl).type_ })
+        } else {
+            None
+        };
+        // TUN_MSG_PTR: a batch of frames in XDP buffers.
+        if ctl_type == Some(b::rtun_const_RTUN_TUN_MSG_PTR as u16) {
             // SAFETY: per vhost-net's contract, `ptr` points to `num` XDP buffers whose
             // pages pass to us, unless we refuse the batch with an error (then vhost-net
             // frees them: `vhost_tx_batch`).
@@ -132,7 +136,16 @@ impl<T: SockOps> SockVTable<T> {
         // SAFETY: the message's iterator is a valid source for the call.
         let src = unsafe { IovIterSource::from_raw(addr_of_mut!((*m).msg_iter).cast()) };
         let nonblock = flags & b::rtun_const_RTUN_MSG_DONTWAIT != 0;
-        match T::send_frame(this, src, nonblock) {
+        // TUN_MSG_UBUF: one frame, with the completion of a zero-copy send (vhost-net sends
+        // them because the socket is marked SOCK_ZEROCOPY, as tun.c marks its own).
+        let zero_copy = if ctl_type == Some(b::rtun_const_RTUN_TUN_MSG_UBUF as u16) {
+            // SAFETY: per vhost-net's contract, `ptr` is a `ubuf_info` lent for this send,
+            // not completed yet.
+            unsafe { ZeroCopy::from_raw((*ctl).ptr) }
+        } else {
+            None
+        };
+        match T::send_frame(this, src, nonblock, zero_copy) {
             Ok(n) => n as c_int,
             Err(e) => e.to_errno(),
         }
