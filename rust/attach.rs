@@ -162,6 +162,8 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
         }
     };
     dev.set_carrier(flags & ioctl::IFF_NO_CARRIER == 0);
+    // A persistent device must not stay stopped, whether or not IFF_BACKPRESSURE changed.
+    dev.data().queues.wake_all(&dev, rtnl);
     ifr.set_name(&dev.name(rtnl));
     Ok(())
 }

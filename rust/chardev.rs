@@ -16,12 +16,13 @@ use kernel::{
 };
 
 use crate::attach;
+use crate::backpressure;
 use crate::device::{self, NO_ID};
 use crate::ioctl::{self, IfReq, Request};
 use crate::net::{
     creds,
     miscdev::FileOps,
-    ring::Ring,
+    ring::{Consumer, Ring},
     rtnl::Rtnl,
     skb::{Skb, ZeroCopy},
     sock::{QueueSock, RecvMode, SockOps},
@@ -119,6 +120,12 @@ impl SockOps for Queue {
     ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
         rx::write(&this, &dev, src, nonblock, zero_copy)
+    }
+
+    fn consumed(this: ArcBorrow<'_, Self>, ring: &Consumer<'_>, n: u32) {
+        if let Some(dev) = this.device() {
+            backpressure::consumed(&dev, &this, ring, n);
+        }
     }
 
     fn send_batch(this: ArcBorrow<'_, Self>, batch: XdpBatch<'_>) -> Result<(), Refused> {

@@ -6,6 +6,7 @@
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
+use crate::backpressure;
 use crate::ioctl;
 use crate::net::{
     bpf::{BpfProg, BpfSlot},
@@ -314,6 +315,12 @@ impl NetDevOps for Device {
         // tun.c's NETDEV_UP: writers that polled while the device was down get EPOLLOUT.
         for q in dev.data().queues.read_rtnl(rtnl) {
             q.write_space();
+        }
+    }
+
+    fn stopping(dev: &TunDev, rtnl: &Rtnl) {
+        for q in dev.data().queues.read_rtnl(rtnl) {
+            backpressure::forget_consumed(q);
         }
     }
 

@@ -52,7 +52,7 @@ pub(crate) const TUN_FEATURES: u32 = IFF_NO_PI
 /// The subset of [`TUN_FEATURES`] rtun implements. `TUNSETIFF` refuses the others with
 /// `EINVAL` rather than silently mis-framing packets (see Documentation/rtun.rst).
 pub(crate) const RTUN_FEATURES: u32 =
-    IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI;
+    IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI | IFF_BACKPRESSURE;
 
 /// The rtnl attributes of `ip -d link` for a tun device.
 pub(crate) use b::{

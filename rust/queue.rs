@@ -12,11 +12,12 @@ use kernel::{
     sync::{aref::ARef, Arc},
 };
 
+use crate::backpressure;
 use crate::device::{Device, TunDev};
 use crate::net::{
     dev_ref::RcuDevRef,
     netdev::{NetNs, Unregistering},
-    ring::Ring,
+    ring::{Producer, Ring},
     rtnl::Rtnl,
     skb::Skb,
     sock::QueueSock,
@@ -53,6 +54,10 @@ pub(crate) struct Queue {
     pub(crate) ifindex: AtomicI32,
     /// Per-queue counters (`ethtool -S`).
     pub(crate) stats: QueueStats,
+    /// Packets consumed since the transmit queue was stopped for a full ring
+    /// (`IFF_BACKPRESSURE`, tun.c's `cons_cnt`); only touched under the ring's consumer
+    /// lock.
+    pub(crate) consumed_since_stop: AtomicU32,
 }
 
 /// Packet counters of one queue. Relaxed atomics: each is exact, the set is not a snapshot.
@@ -121,6 +126,7 @@ impl Queue {
                 index: AtomicU32::new(0),
                 ifindex: AtomicI32::new(0),
                 stats: QueueStats::default(),
+                consumed_since_stop: AtomicU32::new(0),
             }),
             GFP_KERNEL,
         )
@@ -186,7 +192,29 @@ impl Queue {
 
     /// Queues a packet from the device for `read`; gives it back when the ring is full.
     pub(crate) fn enqueue(&self, skb: Skb) -> Result<(), Skb> {
-        if let Err(skb) = self.ring.produce(skb) {
+        let queued = self.ring.produce(skb);
+        self.queued(queued)
+    }
+
+    /// As [`Queue::enqueue`], then calls `then` under the same producer lock (transmit
+    /// path only: bottom halves are off there).
+    pub(crate) fn enqueue_with(
+        &self,
+        skb: Skb,
+        then: impl FnOnce(&Producer<'_>),
+    ) -> Result<(), Skb> {
+        let queued = {
+            let ring = self.ring.lock_producer();
+            let queued = ring.produce(skb);
+            then(&ring);
+            queued
+        };
+        self.queued(queued)
+    }
+
+    /// Counts a drop, or tells the readers a packet came.
+    fn queued(&self, queued: Result<(), Skb>) -> Result<(), Skb> {
+        if let Err(skb) = queued {
             self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
             return Err(skb);
         }
@@ -197,16 +225,28 @@ impl Queue {
         Ok(())
     }
 
-    /// Waits for a packet (or not, with `nonblock`).
-    pub(crate) fn dequeue(&self, nonblock: bool) -> Result<Skb> {
-        if let Some(skb) = self.ring.consume() {
+    /// Takes the next packet of `dev`, if any; with `IFF_BACKPRESSURE`, under the
+    /// consumer lock that the wake of the transmit queue needs.
+    fn take(&self, dev: &TunDev) -> Option<Skb> {
+        if dev.data().flags() & crate::ioctl::IFF_BACKPRESSURE == 0 {
+            return self.ring.consume();
+        }
+        let ring = self.ring.lock_consumer();
+        let skb = ring.consume()?;
+        backpressure::consumed(dev, self, &ring, 1);
+        Some(skb)
+    }
+
+    /// Waits for a packet of `dev` (or not, with `nonblock`).
+    pub(crate) fn dequeue(&self, dev: &TunDev, nonblock: bool) -> Result<Skb> {
+        if let Some(skb) = self.take(dev) {
             return Ok(skb);
         }
         if nonblock {
             return Err(EAGAIN);
         }
         self.sock.wait().wait_interruptible(|| {
-            if let Some(skb) = self.ring.consume() {
+            if let Some(skb) = self.take(dev) {
                 return Some(Ok(skb));
             }
             // tun.c: a reader whose device went away gets EFAULT.

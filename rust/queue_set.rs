@@ -12,6 +12,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
+use crate::backpressure;
 use crate::device::{Device, TunDev};
 use crate::net::{
     netdev::Unregistering,
@@ -121,6 +122,7 @@ impl QueueSet {
             return;
         };
         let last = cur.len() - 1;
+        let moved = (pos != last).then(|| cur[last].clone());
         cur[last].index.store(pos as u32, Ordering::Relaxed);
         self.num_live.store(last as u32, Ordering::Relaxed);
         self.live.swap_remove(pos, rtnl);
@@ -133,6 +135,10 @@ impl QueueSet {
         }
         // Rings only grow here; one that cannot keeps its size.
         let _ = self.share_budget(dev, rtnl);
+        if let Some(moved) = moved {
+            // After the grace period of the array change (in the resize or here).
+            backpressure::moved(dev, &moved);
+        }
     }
 
     /// Shares the device's packet budget among the live queues (tun.c gives each ring
@@ -150,7 +156,16 @@ impl QueueSet {
         for _ in 0..dropped {
             dev.count_tx_dropped();
         }
+        // A grown ring has room: no queue may stay stopped for the old size.
+        self.wake_all(dev, rtnl);
         Ok(())
+    }
+
+    /// Wakes every live queue's transmit queue, stopped or not (`IFF_BACKPRESSURE`).
+    pub(crate) fn wake_all(&self, dev: &TunDev, rtnl: &Rtnl) {
+        for q in self.live.read_rtnl(rtnl) {
+            backpressure::force_wake(dev, q);
+        }
     }
 
     /// Adds a new queue (`TUNSETIFF`). `EBUSY` on a single-queue device that has one,
@@ -177,6 +192,7 @@ impl QueueSet {
         self.add_live(dev, q, rtnl)?;
         // Bound once live: a failed attach leaves the file unattached throughout.
         q.bind(dev, rtnl);
+        backpressure::force_wake(dev, q);
         Ok(())
     }
 
@@ -186,6 +202,7 @@ impl QueueSet {
         self.add_live(dev, q, rtnl)?;
         self.remove_disabled(q, rtnl);
         q.set_detached(false, rtnl);
+        backpressure::force_wake(dev, q);
         Ok(())
     }
 

@@ -10,6 +10,7 @@
 use kernel::prelude::*;
 
 mod attach;
+mod backpressure;
 mod bindings;
 mod chardev;
 mod device;

@@ -5,6 +5,7 @@
 
 use kernel::{iov::IovIterDest, prelude::*};
 
+use crate::backpressure;
 use crate::device::{Device, TunDev};
 use crate::ioctl;
 use crate::net::netdev::Xmit;
@@ -25,7 +26,9 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
         Ok(q) => {
             // The packet may wait in the ring indefinitely: don't hold the sender's socket.
             match skb.prepare_to_queue() {
-                Ok(()) => q.enqueue(skb).err().map(|skb| (skb, skb::DROP_FULL_RING)),
+                Ok(()) => backpressure::enqueue(dev, q, skb, rcu)
+                    .err()
+                    .map(|skb| (skb, skb::DROP_FULL_RING)),
                 Err(_) => Some((skb, skb::DROP_UCOPY_FAULT)),
             }
         }
@@ -72,7 +75,7 @@ pub(crate) fn read(
     if room == 0 {
         return Ok(0);
     }
-    let skb = q.dequeue(nonblock)?;
+    let skb = q.dequeue(dev, nonblock)?;
     match put_user(q, dev, &skb, dest) {
         Ok(n) => {
             skb.consume();
@@ -102,7 +105,7 @@ pub(crate) fn recv(
     }
     let skb = match entry {
         Some(skb) => skb,
-        None => q.dequeue(nonblock)?,
+        None => q.dequeue(dev, nonblock)?,
     };
     match put_user(q, dev, &skb, dest) {
         Ok(n) => {

@@ -64,6 +64,36 @@ void rtun_netif_tx_stop_all_queues(struct net_device *dev)
 	netif_tx_stop_all_queues(dev);
 }
 
+bool rtun_netif_running(const struct net_device *dev)
+{
+	return netif_running(dev);
+}
+
+struct netdev_queue *rtun_netdev_get_tx_queue(const struct net_device *dev, unsigned int index)
+{
+	return netdev_get_tx_queue(dev, index);
+}
+
+void rtun_netif_tx_stop_queue(struct netdev_queue *txq)
+{
+	netif_tx_stop_queue(txq);
+}
+
+void rtun_netif_tx_wake_queue(struct netdev_queue *txq)
+{
+	netif_tx_wake_queue(txq);
+}
+
+bool rtun_netif_tx_queue_stopped(const struct netdev_queue *txq)
+{
+	return netif_tx_queue_stopped(txq);
+}
+
+bool rtun_qdisc_txq_has_no_queue(const struct netdev_queue *txq)
+{
+	return qdisc_txq_has_no_queue(txq);
+}
+
 void rtun_eth_hw_addr_random(struct net_device *dev)
 {
 	eth_hw_addr_random(dev);
@@ -360,6 +390,57 @@ int rtun_skb_tx_prepare(struct sk_buff *skb)
 int rtun_ring_init(struct ptr_ring *r, int size)
 {
 	return ptr_ring_init(r, size, GFP_KERNEL);
+}
+
+/* The ring's locks, for what must happen under them (IFF_BACKPRESSURE's stop and wake). */
+void rtun_ring_lock_producer(struct ptr_ring *r)
+{
+	spin_lock(&r->producer_lock);
+}
+
+void rtun_ring_unlock_producer(struct ptr_ring *r)
+{
+	spin_unlock(&r->producer_lock);
+}
+
+void rtun_ring_lock_consumer(struct ptr_ring *r)
+{
+	spin_lock(&r->consumer_lock);
+}
+
+void rtun_ring_unlock_consumer(struct ptr_ring *r)
+{
+	spin_unlock(&r->consumer_lock);
+}
+
+void rtun_ring_lock_consumer_bh(struct ptr_ring *r)
+{
+	spin_lock_bh(&r->consumer_lock);
+}
+
+void rtun_ring_unlock_consumer_bh(struct ptr_ring *r)
+{
+	spin_unlock_bh(&r->consumer_lock);
+}
+
+int rtun_ring_produce_locked(struct ptr_ring *r, struct sk_buff *skb)
+{
+	return __ptr_ring_produce(r, skb);
+}
+
+bool rtun_ring_full_locked(struct ptr_ring *r)
+{
+	return __ptr_ring_check_produce(r) == -ENOSPC;
+}
+
+struct sk_buff *rtun_ring_consume_locked(struct ptr_ring *r)
+{
+	return __ptr_ring_consume(r);
+}
+
+bool rtun_ring_empty_locked(struct ptr_ring *r)
+{
+	return __ptr_ring_empty(r);
 }
 
 int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb)

@@ -118,6 +118,26 @@ impl NetDev {
         out
     }
 
+    /// Whether the device is running (`netif_running`: opened, until `ndo_stop`). Its
+    /// transmit queues are then the driver's to stop and wake.
+    pub(crate) fn is_running(&self) -> bool {
+        // SAFETY: a valid device; the state bit is read atomically.
+        unsafe { b::rtun_netif_running(self.as_raw()) }
+    }
+
+    /// The transmit queue `index`, if the device has it.
+    pub(crate) fn tx_queue(&self, index: u32) -> Option<TxQueue<'_>> {
+        if index >= self.num_tx_queues() {
+            return None;
+        }
+        // SAFETY: a valid device and an index below its allocated queue count.
+        let txq = unsafe { b::rtun_netdev_get_tx_queue(self.as_raw(), index) };
+        NonNull::new(txq).map(|ptr| TxQueue {
+            ptr,
+            _dev: PhantomData,
+        })
+    }
+
     /// Whether the interface is up (`IFF_UP`).
     pub(crate) fn is_up(&self) -> bool {
         self.flags() & b::net_device_flags_IFF_UP != 0
@@ -339,6 +359,9 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     /// `NETDEV_UP`: the device came up (RTNL held; `IFF_UP` is set).
     fn up(dev: &Dev<Self>, rtnl: &Rtnl);
 
+    /// `ndo_stop`, before every transmit queue is stopped (RTNL held).
+    fn stopping(dev: &Dev<Self>, rtnl: &Rtnl);
+
     /// `NETDEV_CHANGE_TX_QUEUE_LEN`: `tx_queue_len` changed (RTNL held). An error makes
     /// the core put the old length back.
     fn tx_queue_len_changed(dev: &Dev<Self>, rtnl: &Rtnl) -> Result;
@@ -385,6 +408,45 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     /// Per-queue counter values, `QUEUE_STAT_NAMES.len()` per queue, for at most
     /// `stat_queues` queues, into `out`.
     fn queue_stats(dev: &Dev<Self>, out: &mut [u64]);
+}
+
+/// One transmit queue of a device (`struct netdev_queue`), which the driver stops when
+/// it has no room and wakes when room comes (`IFF_BACKPRESSURE`).
+///
+/// # Invariants
+///
+/// `ptr` is a transmit queue of a device that outlives `'a`.
+pub(crate) struct TxQueue<'a> {
+    ptr: NonNull<b::netdev_queue>,
+    _dev: PhantomData<&'a NetDev>,
+}
+
+impl TxQueue<'_> {
+    /// Stops the queue: the qdisc keeps its packets until [`TxQueue::wake`].
+    pub(crate) fn stop(&self) {
+        // SAFETY: a valid queue (type invariant); the state bit is set atomically.
+        unsafe { b::rtun_netif_tx_stop_queue(self.ptr.as_ptr()) }
+    }
+
+    /// Wakes a stopped queue and schedules its qdisc.
+    pub(crate) fn wake(&self) {
+        // SAFETY: a valid queue (type invariant); callable from any context.
+        unsafe { b::rtun_netif_tx_wake_queue(self.ptr.as_ptr()) }
+    }
+
+    /// Whether the driver stopped the queue.
+    pub(crate) fn is_stopped(&self) -> bool {
+        // SAFETY: a valid queue (type invariant).
+        unsafe { b::rtun_netif_tx_queue_stopped(self.ptr.as_ptr()) }
+    }
+
+    /// Whether the queue has no qdisc that could hold packets (`noqueue`): stopping it
+    /// would only drop them.
+    pub(crate) fn has_no_qdisc(&self, _rcu: &RcuSection<'_>) -> bool {
+        // SAFETY: a valid queue (type invariant); the qdisc it points to is freed only
+        // after a grace period, and we are in a read-side critical section.
+        unsafe { b::rtun_qdisc_txq_has_no_queue(self.ptr.as_ptr()) }
+    }
 }
 
 /// What `ndo_start_xmit` did with a packet.
@@ -632,6 +694,10 @@ impl<T: NetDevOps> Callbacks<T> {
     /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn stop(dev: *mut b::net_device) -> i32 {
+        // SAFETY: one of our devices.
+        let d = unsafe { Dev::<T>::from_raw(dev) };
+        // SAFETY: the core calls this with RTNL held.
+        unsafe { Rtnl::with_held(|rtnl| T::stopping(d, rtnl)) };
         // SAFETY: a valid device, RTNL held.
         unsafe { b::rtun_netif_tx_stop_all_queues(dev) };
         0

@@ -8,7 +8,11 @@
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use kernel::{error::to_result, prelude::*, types::Opaque};
+use kernel::{
+    error::to_result,
+    prelude::*,
+    types::{NotThreadSafe, Opaque},
+};
 
 use crate::bindings as b;
 use crate::net::skb::Skb;
@@ -61,6 +65,58 @@ impl Ring {
         let raw = unsafe { b::rtun_ring_consume(self.inner.get()) };
         // SAFETY: every entry of the ring is an owned skb (type invariant).
         NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
+    }
+
+    /// Locks the producer side, for a producer that must look at the room left under the
+    /// same lock. The caller has bottom halves off (the transmit path does), as every
+    /// other holder of this lock does.
+    pub(crate) fn lock_producer(&self) -> Producer<'_> {
+        // SAFETY: the ring is initialised; the guard unlocks.
+        unsafe { b::rtun_ring_lock_producer(self.inner.get()) };
+        Producer {
+            ring: self,
+            _not_send: NotThreadSafe,
+        }
+    }
+
+    /// Locks the consumer side, for a reader in process context that must act on what
+    /// it took under the same lock.
+    pub(crate) fn lock_consumer(&self) -> Consumer<'_> {
+        // SAFETY: the ring is initialised; the guard unlocks.
+        unsafe { b::rtun_ring_lock_consumer(self.inner.get()) };
+        Consumer {
+            ring: self,
+            unlock: true,
+            _not_send: NotThreadSafe,
+        }
+    }
+
+    /// The consumer side of a ring whose consumer lock the caller holds (vhost-net, which
+    /// consumes the ring itself, calls back with the lock held).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds this ring's consumer lock for the guard's lifetime.
+    pub(crate) unsafe fn assume_consumer_locked(&self) -> Consumer<'_> {
+        Consumer {
+            ring: self,
+            unlock: false,
+            _not_send: NotThreadSafe,
+        }
+    }
+
+    /// Locks both sides, bottom halves off (consumer, then producer, as a resize does):
+    /// for changes that neither side may see half done.
+    pub(crate) fn lock_both(&self) -> BothLocked<'_> {
+        // SAFETY: the ring is initialised; the guard unlocks in the reverse order.
+        unsafe {
+            b::rtun_ring_lock_consumer_bh(self.inner.get());
+            b::rtun_ring_lock_producer(self.inner.get());
+        }
+        BothLocked {
+            ring: self,
+            _not_send: NotThreadSafe,
+        }
     }
 
     /// Resizes the ring to `size` slots (see [`Ring::resize_all`]); returns how many
@@ -134,6 +190,103 @@ impl Ring {
     pub(crate) fn purge(&self) {
         while let Some(skb) = self.consume() {
             skb.drop_reason(crate::net::skb::DROP_DEV_READY);
+        }
+    }
+}
+
+/// A ring's producer side, locked. Not `Send`: a spinlock is released where it was taken.
+pub(crate) struct Producer<'a> {
+    ring: &'a Ring,
+    _not_send: NotThreadSafe,
+}
+
+impl Producer<'_> {
+    /// Queues `skb`; hands it back when the ring is full.
+    pub(crate) fn produce(&self, skb: Skb) -> Result<(), Skb> {
+        let raw = skb.into_raw();
+        // SAFETY: the ring is initialised and its producer lock held; on success it owns
+        // `raw`.
+        if unsafe { b::rtun_ring_produce_locked(self.ring.inner.get(), raw) } == 0 {
+            return Ok(());
+        }
+        // SAFETY: the ring refused `raw`, so ownership stays with us.
+        Err(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
+    }
+
+    /// Whether the ring has no free slot (the next produce would fail). A consumer may
+    /// free one at any time: a full ring can stop being full, never the reverse.
+    pub(crate) fn is_full(&self) -> bool {
+        // SAFETY: the ring is initialised and its producer lock held.
+        unsafe { b::rtun_ring_full_locked(self.ring.inner.get()) }
+    }
+}
+
+impl Drop for Producer<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `lock_producer` took the lock, on this CPU.
+        unsafe { b::rtun_ring_unlock_producer(self.ring.inner.get()) };
+    }
+}
+
+/// A ring's consumer side, locked. Not `Send`.
+pub(crate) struct Consumer<'a> {
+    ring: &'a Ring,
+    /// Whether the guard took the lock (and releases it).
+    unlock: bool,
+    _not_send: NotThreadSafe,
+}
+
+impl Consumer<'_> {
+    /// Takes the oldest skb, if any.
+    pub(crate) fn consume(&self) -> Option<Skb> {
+        // SAFETY: the ring is initialised and its consumer lock held; a returned entry is
+        // an skb we now own.
+        let raw = unsafe { b::rtun_ring_consume_locked(self.ring.inner.get()) };
+        // SAFETY: every entry of the ring is an owned skb (type invariant).
+        NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
+    }
+
+    /// Whether the ring is empty. A producer may add a packet at any time.
+    pub(crate) fn is_empty(&self) -> bool {
+        // SAFETY: the ring is initialised and its consumer lock held.
+        unsafe { b::rtun_ring_empty_locked(self.ring.inner.get()) }
+    }
+
+    /// The ring's size in slots, as of the last resize.
+    pub(crate) fn size(&self) -> u32 {
+        self.ring.size.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Consumer<'_> {
+    fn drop(&mut self) {
+        if self.unlock {
+            // SAFETY: `lock_consumer` took the lock, on this CPU.
+            unsafe { b::rtun_ring_unlock_consumer(self.ring.inner.get()) };
+        }
+    }
+}
+
+/// Both sides of a ring locked, bottom halves off. Not `Send`.
+pub(crate) struct BothLocked<'a> {
+    ring: &'a Ring,
+    _not_send: NotThreadSafe,
+}
+
+impl BothLocked<'_> {
+    /// Whether the ring is empty; nobody can change that while the guard lives.
+    pub(crate) fn is_empty(&self) -> bool {
+        // SAFETY: the ring is initialised and both its locks held.
+        unsafe { b::rtun_ring_empty_locked(self.ring.inner.get()) }
+    }
+}
+
+impl Drop for BothLocked<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `lock_both` took both locks, on this CPU, in the other order.
+        unsafe {
+            b::rtun_ring_unlock_producer(self.ring.inner.get());
+            b::rtun_ring_unlock_consumer_bh(self.ring.inner.get());
         }
     }
 }

@@ -28,7 +28,7 @@ use kernel::{
 use crate::bindings as b;
 use crate::net::miscdev::{self, FileOps};
 use crate::net::netdev::{NetDev, NetNs};
-use crate::net::ring::Ring;
+use crate::net::ring::{Consumer, Ring};
 use crate::net::skb::{DropReason, Skb, ZeroCopy};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
 use crate::net::xdp::{Refused, XdpBatch};
@@ -71,6 +71,10 @@ pub(crate) trait SockOps: FileOps {
 
     /// `peek_len`: the length of the next packet for the reader, 0 when none.
     fn peek_len(this: ArcBorrow<'_, Self>) -> usize;
+
+    /// `tun_wake_queue`: vhost-net took `n` packets off [`SockOps::tx_ring`] and still
+    /// holds its consumer lock (`ring`).
+    fn consumed(this: ArcBorrow<'_, Self>, ring: &Consumer<'_>, n: u32);
 }
 
 /// The `proto_ops` table of a `SockOps` type.
@@ -570,11 +574,28 @@ macro_rules! export_vhost_backend {
             unsafe { $crate::net::sock::free_ring_entry(ptr) }
         }
 
-        /// `tun_wake_queue`: what a consumer owes the producer after taking `n` entries.
-        /// Nothing: rtun never stops a transmit queue for a full ring (tun.c does only
-        /// with `IFF_BACKPRESSURE`, which rtun refuses).
+        /// `tun_wake_queue`: what a consumer owes the producer after taking `n` entries
+        /// (with `IFF_BACKPRESSURE`, a wake of the stopped transmit queue). Nothing for
+        /// another file.
+        ///
+        /// # Safety
+        ///
+        /// `file` must be a valid file the caller holds a reference to; for a queue file,
+        /// the caller holds its ring's consumer lock.
         #[no_mangle]
-        extern "C" fn rtun_wake_queue(_file: *mut kernel::bindings::file, _n: core::ffi::c_int) {}
+        unsafe extern "C" fn rtun_wake_queue(
+            file: *mut kernel::bindings::file,
+            n: core::ffi::c_int,
+        ) {
+            // SAFETY: per the caller, a valid, held file.
+            let Some(q) = (unsafe { $crate::net::miscdev::try_file_state::<$t>(file) }) else {
+                return;
+            };
+            let ring = $crate::net::sock::SockOps::tx_ring(&*q);
+            // SAFETY: per the caller, the consumer lock of this queue's ring is held.
+            let locked = unsafe { ring.assume_consumer_locked() };
+            <$t as $crate::net::sock::SockOps>::consumed(q, &locked, n.max(0) as u32);
+        }
     };
 }
 pub(crate) use export_vhost_backend;
