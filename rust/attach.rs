@@ -111,8 +111,9 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 return Err(EPERM);
             }
             let skip_filter = flags & ioctl::IFF_NOFILTER != 0;
+            let napi = flags & ioctl::IFF_NAPI != 0;
             d.queues
-                .attach(&dev, q, d.is_multi_queue(), skip_filter, rtnl)?;
+                .attach(&dev, q, d.is_multi_queue(), skip_filter, napi, rtnl)?;
             if d.is_multi_queue() && d.queues.live() + d.queues.disabled() > 1 {
                 // More queues of a running multiqueue device: flags are already set.
                 dev.state_change(rtnl);
@@ -154,7 +155,8 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 &spec,
                 Device::new(kind_flag | (flags & ioctl::TUN_FEATURES), sndbuf),
             )?;
-            if let Err(e) = dev.data().queues.attach(&dev, q, multi, false, rtnl) {
+            let napi = flags & ioctl::IFF_NAPI != 0;
+            if let Err(e) = dev.data().queues.attach(&dev, q, multi, false, napi, rtnl) {
                 dev.unregister(rtnl);
                 return Err(e);
             }

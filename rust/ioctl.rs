@@ -72,8 +72,7 @@ pub(crate) const ETH_P_IPV6_BE: u16 = (b::ETH_P_IPV6 as u16).to_be();
 /// The Ethernet header length.
 pub(crate) const ETH_HLEN: usize = b::rtun_const_RTUN_ETH_HLEN as usize;
 
-/// What `TUNGETFEATURES` reports. `IFF_NAPI` is accepted and needs nothing: rtun's
-/// receive path is the same with or without it (see Documentation/rtun.rst).
+/// What `TUNGETFEATURES` reports.
 pub(crate) const FEATURES: u32 = IFF_TUN | IFF_TAP | IFF_NO_CARRIER | RTUN_FEATURES;
 
 /// `sizeof(struct ifreq)`, and its 32-bit (compat) size.

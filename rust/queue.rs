@@ -16,6 +16,7 @@ use crate::backpressure;
 use crate::device::{Device, TunDev};
 use crate::net::{
     dev_ref::RcuDevRef,
+    napi::Napi,
     netdev::{NetNs, Unregistering},
     ring::{Producer, Ring},
     rtnl::Rtnl,
@@ -54,6 +55,9 @@ pub(crate) struct Queue {
     pub(crate) ifindex: AtomicI32,
     /// Per-queue counters (`ethtool -S`).
     pub(crate) stats: QueueStats,
+    /// The NAPI instance written packets go through when the queue attached with
+    /// `IFF_NAPI`.
+    pub(crate) napi: Napi,
     /// Packets consumed since the transmit queue was stopped for a full ring
     /// (`IFF_BACKPRESSURE`, tun.c's `cons_cnt`); only touched under the ring's consumer
     /// lock.
@@ -113,6 +117,7 @@ impl Queue {
     pub(crate) fn new(driver: Arc<Driver>, file: &File) -> Result<Arc<Self>> {
         let net = NetNs::current();
         let sock = QueueSock::new::<Self>(&net, file)?;
+        let napi = Napi::new()?;
         Arc::pin_init(
             try_pin_init!(Self {
                 driver,
@@ -127,6 +132,7 @@ impl Queue {
                 ifindex: AtomicI32::new(0),
                 stats: QueueStats::default(),
                 consumed_since_stop: AtomicU32::new(0),
+                napi,
             }),
             GFP_KERNEL,
         )

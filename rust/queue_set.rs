@@ -176,6 +176,7 @@ impl QueueSet {
         q: &Arc<Queue>,
         multi: bool,
         skip_filter: bool,
+        napi: bool,
         rtnl: &mut Rtnl,
     ) -> Result {
         let total = self.live() + self.disabled();
@@ -192,6 +193,9 @@ impl QueueSet {
         self.add_live(dev, q, rtnl)?;
         // Bound once live: a failed attach leaves the file unattached throughout.
         q.bind(dev, rtnl);
+        if napi {
+            q.napi.add(dev, rtnl);
+        }
         backpressure::force_wake(dev, q);
         Ok(())
     }
@@ -202,6 +206,7 @@ impl QueueSet {
         self.add_live(dev, q, rtnl)?;
         self.remove_disabled(q, rtnl);
         q.set_detached(false, rtnl);
+        q.napi.enable(rtnl);
         backpressure::force_wake(dev, q);
         Ok(())
     }
@@ -215,6 +220,7 @@ impl QueueSet {
         // Disabled first: after the grace period in `remove_live`, no write records the
         // queue's stale index in a packet (see rx.rs), so the stack's count may shrink.
         q.set_detached(true, rtnl);
+        q.napi.disable(rtnl);
         self.remove_live(dev, q, rtnl);
         q.ring.purge();
         Ok(())
@@ -228,6 +234,7 @@ impl QueueSet {
         } else {
             self.remove_live(dev, q, rtnl);
         }
+        q.napi.del(rtnl);
         q.unbind(rtnl);
         q.ring.purge();
         self.live() + self.disabled()
@@ -252,6 +259,7 @@ impl QueueSet {
         self.num_live.store(0, Ordering::Relaxed);
         let live = self.live.take_all(ctx.rtnl_mut());
         for q in Iterator::chain(live.iter(), disabled.iter()) {
+            q.napi.del(ctx.rtnl());
             q.ring.purge();
         }
     }

@@ -166,14 +166,20 @@ pub(crate) fn write(
         skb.drop_reason(skb::DROP_DEV_READY);
         return Err(EIO);
     }
+    // tun.c: a disabled queue's NAPI instance takes nothing (not counted as a drop).
+    if q.napi.is_added() && q.is_detached() {
+        return Err(EBUSY);
+    }
     let bh = NoBh::new();
-    deliver(q, dev, skb, len as u32, &bh);
+    deliver(q, dev, skb, len as u32, false, &bh);
     Ok(total)
 }
 
-/// Hands a written packet of `len` bytes to the stack from queue `q`, counts it and
-/// remembers which queue serves its flow, all in one section with bottom halves off.
-fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, bh: &NoBh) {
+/// Hands a written packet of `len` bytes to the stack from queue `q` (through its NAPI
+/// instance with `IFF_NAPI`, where `more` says whether the writer has more coming),
+/// counts it and remembers which queue serves its flow, all in one section with bottom
+/// halves off.
+fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, more: bool, bh: &NoBh) {
     // Remember which queue serves this flow, so the answers come back to it. Only worth
     // the hash on a multiqueue device with more than one live queue, and unused while a
     // steering program picks the queues.
@@ -193,7 +199,11 @@ fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, bh: &NoBh) {
     if !detached && index < dev.real_num_rx_queues() {
         skb.record_rx_queue(index as u16);
     }
-    dev.receive(skb, bh);
+    if q.napi.is_added() {
+        q.napi.queue(skb, more, bh);
+    } else {
+        dev.receive(skb, bh);
+    }
     dev.count_rx(len, bh);
     // In the same section: a queue moved into a hole forgets its old index's flows after
     // a grace period, so no update with that index comes after.
@@ -213,6 +223,7 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
     let sz = d.vnet_hdr_size();
     let flags = d.flags();
     let bh = NoBh::new();
+    let mut queued = false;
     for buf in batch {
         let len = buf.len();
         if len < ETH_HLEN {
@@ -235,6 +246,11 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
         }
         skb.set_network_header(0);
         skb.probe_transport_header();
-        deliver(q, dev, skb, len as u32, &bh);
+        queued = true;
+        deliver(q, dev, skb, len as u32, true, &bh);
+    }
+    // tun.c: with NAPI, the batch's packets are polled once it is all queued.
+    if queued {
+        q.napi.schedule();
     }
 }

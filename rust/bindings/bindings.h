@@ -128,6 +128,7 @@ enum rtun_const {
 	/* vhost-net's calls into a queue socket (include/linux/if_tun.h). */
 	RTUN_TUN_MSG_PTR = TUN_MSG_PTR,
 	RTUN_TUN_MSG_UBUF = TUN_MSG_UBUF,
+	RTUN_NAPI_POLL_WEIGHT = NAPI_POLL_WEIGHT,
 	RTUN_MSG_DONTWAIT = MSG_DONTWAIT,
 	RTUN_MSG_TRUNC = MSG_TRUNC,
 	RTUN_MSG_ERRQUEUE = MSG_ERRQUEUE,
@@ -167,6 +168,33 @@ gid_t rtun_from_kgid_current(kgid_t gid);
 
 void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int headroom,
 		     unsigned int linear, unsigned int paged);
+
+/*
+ * NAPI for a queue (net/napi.rs): the instance, the written packets waiting for its
+ * poll (tun.c's sk_write_queue) and the poll's private list, allocated in C so that
+ * no Rust code depends on the layout of napi_struct or sk_buff_head.
+ */
+struct rtun_napi {
+	struct napi_struct napi;
+	struct sk_buff_head backlog;
+	struct sk_buff_head polling;
+};
+struct rtun_napi *rtun_napi_alloc(void);
+void rtun_napi_free(struct rtun_napi *n);
+struct rtun_napi *rtun_napi_from(struct napi_struct *napi);
+void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
+		      int (*poll)(struct napi_struct *, int));
+void rtun_napi_del(struct rtun_napi *n);
+void rtun_napi_enable(struct rtun_napi *n);
+void rtun_napi_disable(struct rtun_napi *n);
+void rtun_napi_schedule(struct rtun_napi *n);
+bool rtun_napi_complete_done(struct rtun_napi *n, int work_done);
+void rtun_napi_gro_receive(struct rtun_napi *n, struct sk_buff *skb);
+unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb);
+void rtun_napi_backlog_take(struct rtun_napi *n);
+void rtun_napi_backlog_return(struct rtun_napi *n);
+struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n);
+void rtun_napi_purge(struct rtun_napi *n);
 
 /* Zero-copy sends (vhost-net's TUN_MSG_UBUF). */
 int rtun_iov_npages_after(const struct iov_iter *from, size_t skip);

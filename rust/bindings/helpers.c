@@ -174,6 +174,101 @@ void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int h
 	skb->len += paged;
 }
 
+struct rtun_napi *rtun_napi_alloc(void)
+{
+	struct rtun_napi *n = kzalloc(sizeof(*n), GFP_KERNEL);
+
+	if (n) {
+		skb_queue_head_init(&n->backlog);
+		__skb_queue_head_init(&n->polling);
+	}
+	return n;
+}
+
+void rtun_napi_free(struct rtun_napi *n)
+{
+	kfree(n);
+}
+
+struct rtun_napi *rtun_napi_from(struct napi_struct *napi)
+{
+	return container_of(napi, struct rtun_napi, napi);
+}
+
+void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
+		      int (*poll)(struct napi_struct *, int))
+{
+	netif_napi_add_tx(dev, &n->napi, poll);
+}
+
+void rtun_napi_del(struct rtun_napi *n)
+{
+	netif_napi_del(&n->napi);
+}
+
+void rtun_napi_enable(struct rtun_napi *n)
+{
+	napi_enable(&n->napi);
+}
+
+void rtun_napi_disable(struct rtun_napi *n)
+{
+	napi_disable(&n->napi);
+}
+
+void rtun_napi_schedule(struct rtun_napi *n)
+{
+	napi_schedule(&n->napi);
+}
+
+bool rtun_napi_complete_done(struct rtun_napi *n, int work_done)
+{
+	return napi_complete_done(&n->napi, work_done);
+}
+
+void rtun_napi_gro_receive(struct rtun_napi *n, struct sk_buff *skb)
+{
+	napi_gro_receive(&n->napi, skb);
+}
+
+/* Queues a written packet for the poll (bottom halves off): the backlog's length. */
+unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb)
+{
+	unsigned int len;
+
+	spin_lock(&n->backlog.lock);
+	__skb_queue_tail(&n->backlog, skb);
+	len = skb_queue_len(&n->backlog);
+	spin_unlock(&n->backlog.lock);
+	return len;
+}
+
+/* The poll takes the whole backlog at once (tun_napi_receive())... */
+void rtun_napi_backlog_take(struct rtun_napi *n)
+{
+	spin_lock(&n->backlog.lock);
+	skb_queue_splice_tail_init(&n->backlog, &n->polling);
+	spin_unlock(&n->backlog.lock);
+}
+
+/* ... and puts back in front what its budget left. */
+void rtun_napi_backlog_return(struct rtun_napi *n)
+{
+	spin_lock(&n->backlog.lock);
+	skb_queue_splice_init(&n->polling, &n->backlog);
+	spin_unlock(&n->backlog.lock);
+}
+
+struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n)
+{
+	return __skb_dequeue(&n->polling);
+}
+
+void rtun_napi_purge(struct rtun_napi *n)
+{
+	skb_queue_purge(&n->backlog);
+}
+
 /*
  * How many pages the rest of FROM spans once its first SKIP bytes are copied:
  * tun_get_user() pins them only if they fit the fragments. Counted on a copy,

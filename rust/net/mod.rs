@@ -10,6 +10,7 @@ pub(crate) mod creds;
 pub(crate) mod dev_ref;
 pub(crate) mod features;
 pub(crate) mod miscdev;
+pub(crate) mod napi;
 pub(crate) mod netdev;
 pub(crate) mod preempt;
 pub(crate) mod rcu;

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! NAPI for one queue (`IFF_NAPI`, tun.c's `tun_napi_*`): written packets wait on a list
+//! and reach the stack from the NAPI poll, in softirq context and through GRO, so that
+//! consecutive segments of a flow can be merged.
+//!
+//! The instance belongs to a queue; it is added to a device when the queue attaches with
+//! `IFF_NAPI` and deleted when the queue leaves the device (close, or the device's
+//! deletion). While added it holds a reference to the device: the core's lists point at
+//! the instance, and its deletion needs the device.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use kernel::prelude::*;
+
+use crate::bindings as b;
+use crate::net::netdev::NetDev;
+use crate::net::preempt::NoBh;
+use crate::net::rtnl::Rtnl;
+use crate::net::skb::Skb;
+
+/// One NAPI instance and its backlog of written packets.
+///
+/// # Invariants
+///
+/// `inner` is a `rtun_napi` this value owns. `dev` is null, or the device the instance is
+/// added to, on which this value holds a reference; it changes under RTNL only. The
+/// instance is enabled (may be polled) only while `enabled` is set, which implies added.
+pub(crate) struct Napi {
+    inner: NonNull<b::rtun_napi>,
+    dev: AtomicPtr<b::net_device>,
+    enabled: AtomicBool,
+}
+
+// SAFETY: the instance and its lists are used under their own locks or under RTNL; the
+// device reference is not tied to a thread.
+unsafe impl Send for Napi {}
+// SAFETY: as above: `&self` methods either take the backlog's lock or require RTNL.
+unsafe impl Sync for Napi {}
+
+impl Napi {
+    /// A new instance, added to no device.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: allocates and initialises a `rtun_napi` (zeroed instance, empty lists).
+        let inner = NonNull::new(unsafe { b::rtun_napi_alloc() }).ok_or(ENOMEM)?;
+        // INVARIANT: a new, owned instance on no device.
+        Ok(Self {
+            inner,
+            dev: AtomicPtr::new(core::ptr::null_mut()),
+            enabled: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether the instance is added to a device (the queue attached with `IFF_NAPI`).
+    pub(crate) fn is_added(&self) -> bool {
+        // Pairs with the release in `add`: an instance seen added is initialised.
+        !self.dev.load(Ordering::Acquire).is_null()
+    }
+
+    /// Adds the instance to `dev` and enables it (tun.c's `tun_napi_init`). Nothing if it
+    /// is added already.
+    pub(crate) fn add(&self, dev: &NetDev, _rtnl: &Rtnl) {
+        if self.is_added() {
+            return;
+        }
+        // SAFETY: a valid device; the reference is dropped in `del`.
+        unsafe { b::rtun_dev_hold(dev.as_raw()) };
+        // SAFETY: our instance, on no device; RTNL held. The poll callback only reaches
+        // this instance, which stays allocated until `del` took it off the device.
+        unsafe { b::rtun_napi_add_tx(dev.as_raw(), self.inner.as_ptr(), Some(poll)) };
+        // INVARIANT: added, with the reference taken above.
+        self.dev.store(dev.as_raw(), Ordering::Release);
+        self.enable(_rtnl);
+    }
+
+    /// Lets the instance be polled again (a disabled queue enabled).
+    pub(crate) fn enable(&self, _rtnl: &Rtnl) {
+        if self.is_added() && !self.enabled.swap(true, Ordering::Relaxed) {
+            // SAFETY: an added, disabled instance; RTNL held (process context).
+            unsafe { b::rtun_napi_enable(self.inner.as_ptr()) };
+        }
+    }
+
+    /// Stops polling, waiting for a poll that runs (a queue disabled). The backlog stays.
+    pub(crate) fn disable(&self, _rtnl: &Rtnl) {
+        if self.enabled.swap(false, Ordering::Relaxed) {
+            // SAFETY: an added, enabled instance; RTNL held (process context may sleep).
+            unsafe { b::rtun_napi_disable(self.inner.as_ptr()) };
+        }
+    }
+
+    /// Disables the instance, takes it off its device, drops the device reference and the
+    /// packets still waiting (tun.c's `tun_napi_disable` + `tun_napi_del`). Nothing if it
+    /// is on no device.
+    pub(crate) fn del(&self, rtnl: &Rtnl) {
+        self.disable(rtnl);
+        let dev = self.dev.swap(core::ptr::null_mut(), Ordering::Relaxed);
+        if dev.is_null() {
+            return;
+        }
+        // SAFETY: our disabled instance, added to `dev`, which our reference keeps valid.
+        unsafe {
+            b::rtun_napi_del(self.inner.as_ptr());
+            b::rtun_napi_purge(self.inner.as_ptr());
+            b::rtun_dev_put(dev);
+        }
+    }
+
+    /// Queues a written packet for the poll and schedules it, unless the writer says more
+    /// come (`more`) and fewer than a poll's worth wait (tun.c).
+    pub(crate) fn queue(&self, skb: Skb, more: bool, _bh: &NoBh) {
+        // SAFETY: our instance; the backlog takes ownership of the skb. Bottom halves are
+        // off (`_bh`), as the backlog's lock needs (the poll takes it in softirq).
+        let waiting = unsafe { b::rtun_napi_backlog_add(self.inner.as_ptr(), skb.into_raw()) };
+        if !more || waiting > b::rtun_const_RTUN_NAPI_POLL_WEIGHT {
+            // SAFETY: our instance; scheduling a disabled or deleted one does nothing.
+            unsafe { b::rtun_napi_schedule(self.inner.as_ptr()) };
+        }
+    }
+
+    /// Schedules the poll (after queueing a batch with `more`); nothing when the instance
+    /// is not added or is disabled.
+    pub(crate) fn schedule(&self) {
+        if self.enabled.load(Ordering::Relaxed) {
+            // SAFETY: our instance; scheduling a disabled or deleted one does nothing.
+            unsafe { b::rtun_napi_schedule(self.inner.as_ptr()) };
+        }
+    }
+}
+
+impl Drop for Napi {
+    fn drop(&mut self) {
+        // The owner deletes the instance before it lets go of the device (`del`): an
+        // instance still added here would be left on the device's list.
+        if self.is_added() {
+            pr_err!("rtun: NAPI instance dropped while added; leaking it\n");
+            return;
+        }
+        // SAFETY: our instance, on no device, so nothing else reaches it; the purge
+        // frees packets a writer queued after `del`.
+        unsafe {
+            b::rtun_napi_purge(self.inner.as_ptr());
+            b::rtun_napi_free(self.inner.as_ptr());
+        }
+    }
+}
+
+/// The NAPI poll (tun.c's `tun_napi_poll`): up to `budget` waiting packets through GRO.
+///
+/// # Safety
+///
+/// Called by the core, in softirq context, for an instance `Napi::add` added: the
+/// `napi_struct` of a live `rtun_napi`.
+unsafe extern "C" fn poll(napi: *mut b::napi_struct, budget: core::ffi::c_int) -> core::ffi::c_int {
+    // SAFETY: per the caller, the instance of a `rtun_napi`; polls of one instance never
+    // overlap, so its private `polling` list is ours.
+    let n = unsafe { b::rtun_napi_from(napi) };
+    let mut received = 0;
+    // SAFETY: as above.
+    unsafe { b::rtun_napi_backlog_take(n) };
+    while received < budget {
+        // SAFETY: as above; a dequeued skb is ours.
+        let skb = unsafe { b::rtun_napi_polling_next(n) };
+        if skb.is_null() {
+            break;
+        }
+        // SAFETY: GRO takes ownership of the skb; we are in the instance's poll.
+        unsafe { b::rtun_napi_gro_receive(n, skb) };
+        received += 1;
+    }
+    // SAFETY: as above: what the budget left goes back in front of the backlog.
+    unsafe { b::rtun_napi_backlog_return(n) };
+    if received < budget {
+        // SAFETY: in the instance's poll, with less work than the budget.
+        unsafe { b::rtun_napi_complete_done(n, received) };
+    }
+    received
+}
