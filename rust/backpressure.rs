@@ -17,6 +17,7 @@ use kernel::sync::barrier::{smp_mb, Full};
 use crate::device::TunDev;
 use crate::ioctl;
 use crate::net::{
+    preempt::BhOff,
     rcu::{self, RcuSection},
     ring::Consumer,
     skb::Skb,
@@ -28,19 +29,27 @@ fn enabled(dev: &TunDev) -> bool {
     dev.data().flags() & ioctl::IFF_BACKPRESSURE != 0
 }
 
-/// Queues `skb` on `q`'s ring from the transmit path (as [`Queue::enqueue`]). With
-/// backpressure on, a running device and a qdisc to hold packets, the transmit queue is
-/// stopped when this packet fills the ring.
-pub(crate) fn enqueue(dev: &TunDev, q: &Queue, skb: Skb, rcu: &RcuSection<'_>) -> Result<(), Skb> {
-    let index = q.index.load(Ordering::Relaxed);
-    let txq = dev
-        .tx_queue(index)
-        .filter(|txq| enabled(dev) && dev.is_running() && !txq.has_no_qdisc(rcu));
-    let Some(txq) = txq else {
+/// Queues `skb`, sent on transmit queue `index`, on `q`'s ring from the transmit path (as
+/// [`Queue::enqueue`]). With backpressure on, a running device and a qdisc to hold
+/// packets, that transmit queue is stopped when this packet fills the ring.
+///
+/// The flag and the device state are looked at again under the producer lock, as tun.c
+/// does: a [`force_wake`] after the flag was cleared or the device stopped takes that
+/// lock, so a stop cannot come after it on the strength of a stale look.
+pub(crate) fn enqueue(
+    dev: &TunDev,
+    q: &Queue,
+    index: u32,
+    skb: Skb,
+    rcu: &RcuSection<'_>,
+    bh: &BhOff<'_>,
+) -> Result<(), Skb> {
+    // Without the flag, the plain produce (one lock call) is enough.
+    let Some(txq) = dev.tx_queue(index).filter(|_| enabled(dev)) else {
         return q.enqueue(skb);
     };
-    q.enqueue_with(skb, |ring| {
-        if ring.is_full() {
+    q.enqueue_with(skb, bh, |ring| {
+        if enabled(dev) && dev.is_running() && !txq.has_no_qdisc(rcu) && ring.is_full() {
             txq.stop();
             // Pairs with the barrier in `consumed`: either the consumer sees the queue
             // stopped, or this sees the room it made.
@@ -95,6 +104,19 @@ pub(crate) fn force_wake(dev: &TunDev, q: &Queue) {
     q.consumed_since_stop.store(0, Ordering::Relaxed);
     // Under the locks `ndo_stop`'s reset takes, so this cannot undo its stop.
     if dev.is_running() {
+        if let Some(txq) = dev.tx_queue(q.index.load(Ordering::Relaxed)) {
+            txq.wake();
+        }
+    }
+}
+
+/// Wakes `q`'s transmit queue if its ring has room (the rings were resized, so a stopped
+/// queue may have room now): unlike [`force_wake`], a queue whose ring is still full stays
+/// stopped (its reader wakes it), so that no packet is sent into a full ring and dropped.
+pub(crate) fn wake_if_room(dev: &TunDev, q: &Queue) {
+    let both = q.ring.lock_both();
+    if dev.is_running() && !both.is_full() {
+        q.consumed_since_stop.store(0, Ordering::Relaxed);
         if let Some(txq) = dev.tx_queue(q.index.load(Ordering::Relaxed)) {
             txq.wake();
         }

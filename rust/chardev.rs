@@ -25,7 +25,7 @@ use crate::net::{
     ring::{Consumer, Ring},
     rtnl::Rtnl,
     skb::{Skb, ZeroCopy},
-    sock::{QueueSock, RecvMode, SockOps},
+    sock::{QueueSock, RecvMode, SendFlags, SockOps},
     wait::PollTable,
     xdp::{Refused, XdpBatch},
 };
@@ -63,7 +63,7 @@ impl FileOps for Queue {
         nonblock: bool,
     ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
-        rx::write(&this, &dev, src, nonblock, None)
+        rx::write(&this, &dev, src, nonblock, false, None)
     }
 
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32 {
@@ -115,11 +115,11 @@ impl SockOps for Queue {
     fn send_frame(
         this: ArcBorrow<'_, Self>,
         src: &mut IovIterSource<'_>,
-        nonblock: bool,
+        flags: SendFlags,
         zero_copy: Option<ZeroCopy>,
     ) -> Result<usize> {
         let dev = this.device_or_ebadfd()?;
-        rx::write(&this, &dev, src, nonblock, zero_copy)
+        rx::write(&this, &dev, src, flags.nonblock, flags.more, zero_copy)
     }
 
     fn consumed(this: ArcBorrow<'_, Self>, ring: &Consumer<'_>, n: u32) {

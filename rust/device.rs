@@ -11,7 +11,8 @@ use crate::ioctl;
 use crate::net::{
     bpf::{BpfProg, BpfSlot},
     creds::ModuleRef,
-    netdev::{Dev, LinkInfoMsg, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit},
+    netdev::{Dev, LinkInfoMsg, LinkSettings, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit},
+    preempt::BhOff,
     rcu::{read_section, RcuSection},
     rtnl::{Rtnl, RtnlLocked},
     skb::Skb,
@@ -27,6 +28,9 @@ pub(crate) type TunDev = Dev<Device>;
 
 /// An invalid uid/gid (`INVALID_UID`): no owner, no group.
 pub(crate) const NO_ID: u32 = u32::MAX;
+
+/// The most `rx-frames` ethtool may set (tun.c: a NAPI poll's weight).
+const RX_BATCHED_MAX: u32 = crate::bindings::rtun_const_RTUN_NAPI_POLL_WEIGHT;
 
 /// The private data of a tun/tap device (tun.c's `struct tun_struct`).
 #[pin_data]
@@ -67,6 +71,11 @@ pub(crate) struct Device {
     pub(crate) tx_filter: TxFilter,
     /// Writes refused for a malformed virtio-net header (tun.c's `rx_frame_errors`).
     rx_frame_errors: AtomicU64,
+    /// ethtool's `rx-frames`: written packets held for one batch while vhost-net says
+    /// more come (tun.c's `rx_batched`), at most a NAPI poll's weight.
+    rx_batched: AtomicU32,
+    /// ethtool link settings, as userspace set them.
+    link_settings: RtnlLocked<LinkSettings>,
     /// The module reference of a persistent device (`IFF_PERSIST` set), given back when
     /// the flag is cleared or the device is deleted.
     persist_pin: RtnlLocked<Option<ModuleRef>>,
@@ -92,6 +101,8 @@ impl Device {
             socket_fprog_ptr: AtomicUsize::new(0),
             tx_filter: TxFilter::new(),
             rx_frame_errors: AtomicU64::new(0),
+            rx_batched: AtomicU32::new(0),
+            link_settings: RtnlLocked::new(LinkSettings::tun_default()),
             persist_pin: RtnlLocked::new(None),
         })
     }
@@ -108,6 +119,11 @@ impl Device {
             (self.flags() & !ioctl::TUN_FEATURES) | (request & ioctl::TUN_FEATURES),
             Ordering::Relaxed,
         );
+    }
+
+    /// ethtool's `rx-frames` (see `rx_batched`).
+    pub(crate) fn rx_batched(&self) -> u32 {
+        self.rx_batched.load(Ordering::Relaxed)
     }
 
     /// Whether the device is TAP (Ethernet).
@@ -307,8 +323,8 @@ impl Device {
 }
 
 impl NetDevOps for Device {
-    fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
-        crate::tx::xmit(dev, skb, rcu)
+    fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>, bh: &BhOff<'_>) -> Xmit {
+        crate::tx::xmit(dev, skb, rcu, bh)
     }
 
     fn up(dev: &TunDev, rtnl: &Rtnl) {
@@ -437,6 +453,21 @@ impl NetDevOps for Device {
         } else {
             c"tun"
         }
+    }
+
+    fn rx_coalesce_frames(dev: &TunDev) -> u32 {
+        dev.data().rx_batched()
+    }
+
+    fn set_rx_coalesce_frames(dev: &TunDev, frames: u32) {
+        // tun.c: at most a NAPI poll's weight.
+        dev.data()
+            .rx_batched
+            .store(frames.min(RX_BATCHED_MAX), Ordering::Relaxed);
+    }
+
+    fn link_settings(dev: &TunDev) -> &RtnlLocked<LinkSettings> {
+        &dev.data().link_settings
     }
 
     fn msglevel(dev: &TunDev) -> u32 {

@@ -18,6 +18,7 @@ use crate::net::{
     dev_ref::RcuDevRef,
     napi::Napi,
     netdev::{NetNs, Unregistering},
+    preempt::BhOff,
     ring::{Producer, Ring},
     rtnl::Rtnl,
     skb::Skb,
@@ -202,15 +203,15 @@ impl Queue {
         self.queued(queued)
     }
 
-    /// As [`Queue::enqueue`], then calls `then` under the same producer lock (transmit
-    /// path only: bottom halves are off there).
+    /// As [`Queue::enqueue`], then calls `then` under the same producer lock.
     pub(crate) fn enqueue_with(
         &self,
         skb: Skb,
+        bh: &BhOff<'_>,
         then: impl FnOnce(&Producer<'_>),
     ) -> Result<(), Skb> {
         let queued = {
-            let ring = self.ring.lock_producer();
+            let ring = self.ring.lock_producer(bh);
             let queued = ring.produce(skb);
             then(&ring);
             queued
@@ -229,6 +230,13 @@ impl Queue {
         }
         self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM);
         Ok(())
+    }
+
+    /// Drops every packet the queue holds: for the reader (the ring) and on the way to
+    /// the stack (the backlog), as tun.c's `tun_queue_purge`.
+    pub(crate) fn purge(&self) {
+        self.ring.purge();
+        self.napi.purge();
     }
 
     /// Takes the next packet of `dev`, if any; with `IFF_BACKPRESSURE`, under the

@@ -156,8 +156,10 @@ impl QueueSet {
         for _ in 0..dropped {
             dev.count_tx_dropped();
         }
-        // A grown ring has room: no queue may stay stopped for the old size.
-        self.wake_all(dev, rtnl);
+        // A grown ring may have room now: no queue may stay stopped for the old size.
+        for q in live {
+            backpressure::wake_if_room(dev, q);
+        }
         Ok(())
     }
 
@@ -188,8 +190,10 @@ impl QueueSet {
         }
         dev.data().prepare_queue(q, skip_filter, rtnl)?;
         // A file that served a deleted device starts its counters again; before the queue
-        // is live, so that no transmit count is lost.
+        // is live, so that no transmit count is lost. Nothing a write to the old device
+        // left on the way to the stack may reach this one.
         q.stats.reset();
+        q.napi.purge();
         self.add_live(dev, q, rtnl)?;
         // Bound once live: a failed attach leaves the file unattached throughout.
         q.bind(dev, rtnl);
@@ -222,7 +226,7 @@ impl QueueSet {
         q.set_detached(true, rtnl);
         q.napi.disable(rtnl);
         self.remove_live(dev, q, rtnl);
-        q.ring.purge();
+        q.purge();
         Ok(())
     }
 
@@ -236,7 +240,7 @@ impl QueueSet {
         }
         q.napi.del(rtnl);
         q.unbind(rtnl);
-        q.ring.purge();
+        q.purge();
         self.live() + self.disabled()
     }
 
@@ -260,7 +264,7 @@ impl QueueSet {
         let live = self.live.take_all(ctx.rtnl_mut());
         for q in Iterator::chain(live.iter(), disabled.iter()) {
             q.napi.del(ctx.rtnl());
-            q.ring.purge();
+            q.purge();
         }
     }
 

@@ -45,12 +45,14 @@ fn zero_copy_head(len: u32, hdr_len: u32) -> u32 {
 /// With `zero_copy` (vhost-net), the packet's data past its headers stays in the
 /// sender's pages when they fit the fragments, and the sender learns from the completion
 /// when the packet is freed; otherwise the data is copied and the completion runs at once.
-/// A write that fails leaves `zero_copy` to the sender.
+/// A write that fails before the completion is attached leaves it to the sender; one that
+/// fails after (`EIO`, device down) has run it, as in tun.c.
 pub(crate) fn write(
     q: &Queue,
     dev: &TunDev,
     src: &mut IovIterSource<'_>,
     nonblock: bool,
+    more: bool,
     zero_copy: Option<ZeroCopy>,
 ) -> Result<usize> {
     let total = src.len();
@@ -89,28 +91,30 @@ pub(crate) fn write(
         .as_ref()
         .map(|_| zero_copy_head(len32, hdr_len as u32))
         .filter(|&head| skb::zero_copy_fits(src, head));
-    // A zero-copy packet is allocated with its head only: the fill adds the fragments.
-    let (head, alloc_len) = match pinned_head {
-        Some(head) => (head, head),
-        None => (linear_len(len32, hdr_len as u32), len32),
-    };
-    let mut skb = q
-        .sock
-        .alloc_send_skb(dev, skb::WRITE_HEADROOM, head, alloc_len, nonblock)
-        .inspect_err(|&e| {
-            // A full send buffer is not a drop (tun.c).
-            if e != EAGAIN {
-                dev.count_rx_dropped();
-            }
-        })?;
-    let filled = match pinned_head {
-        Some(_) => skb.fill_zero_copy_from_iter(src),
-        None => skb.fill_from_iter(src),
-    };
-    if let Err(e) = filled {
-        dev.count_rx_dropped();
-        skb.drop_reason(skb::DROP_UCOPY_FAULT);
-        return Err(e);
+    let mut skb = match pinned_head {
+        Some(head) => q
+            .sock
+            .alloc_zero_copy_skb(dev, skb::WRITE_HEADROOM, head, src, nonblock),
+        None => q.sock.alloc_send_skb(
+            dev,
+            skb::WRITE_HEADROOM,
+            linear_len(len32, hdr_len as u32),
+            len32,
+            nonblock,
+        ),
+    }
+    .inspect_err(|&e| {
+        // A full send buffer is not a drop (tun.c).
+        if e != EAGAIN {
+            dev.count_rx_dropped();
+        }
+    })?;
+    if pinned_head.is_none() {
+        if let Err(e) = skb.fill_from_iter(src) {
+            dev.count_rx_dropped();
+            skb.drop_reason(skb::DROP_UCOPY_FAULT);
+            return Err(e);
+        }
     }
 
     if tap {
@@ -153,7 +157,9 @@ pub(crate) fn write(
     skb.set_network_header(0);
     skb.probe_transport_header();
     // From here on the sender learns the packet's fate from its completion (tun.c's
-    // point: every failure before leaves the completion to the sender).
+    // point: every failure before leaves the completion to the sender). A failure after
+    // it frees the packet, which runs the completion, so it must not be an error vhost-net
+    // retries (EAGAIN, ENOMEM, ENOBUFS): it would reuse a buffer already handed back.
     if let Some(zc) = zero_copy {
         match pinned_head {
             Some(_) => skb.attach_zero_copy(zc),
@@ -171,7 +177,7 @@ pub(crate) fn write(
         return Err(EBUSY);
     }
     let bh = NoBh::new();
-    deliver(q, dev, skb, len as u32, false, &bh);
+    deliver(q, dev, skb, len as u32, more, &bh);
     Ok(total)
 }
 
@@ -202,7 +208,7 @@ fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, more: bool, bh: &NoB
     if q.napi.is_added() {
         q.napi.queue(skb, more, bh);
     } else {
-        dev.receive(skb, bh);
+        receive_batched(q, dev, skb, more, bh);
     }
     dev.count_rx(len, bh);
     // In the same section: a queue moved into a hole forgets its old index's flows after
@@ -210,6 +216,30 @@ fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, more: bool, bh: &NoB
     if let Some((flows, hash)) = flow {
         flows.update(hash, index);
     }
+}
+
+/// Hands `skb` to the stack, or holds it while the writer says more come (`more`, from
+/// vhost-net's `MSG_MORE`) and fewer than the device's `rx_batched` (ethtool's
+/// `rx-frames` coalescing) wait: then all go up at once, in order (tun.c's
+/// `tun_rx_batched`).
+fn receive_batched(q: &Queue, dev: &TunDev, skb: Skb, more: bool, bh: &NoBh) {
+    let limit = dev.data().rx_batched();
+    if limit == 0 || (!more && q.napi.backlog_is_empty()) {
+        dev.receive(skb, bh);
+        return;
+    }
+    let waiting = {
+        let backlog = q.napi.lock_backlog(bh);
+        if more && backlog.len() < limit {
+            backlog.push(skb);
+            return;
+        }
+        backlog.take_all()
+    };
+    for held in waiting {
+        dev.receive(held, bh);
+    }
+    dev.receive(skb, bh);
 }
 
 /// `sendmsg` with a batch of frames in XDP buffers, as vhost-net sends a guest's packets
@@ -246,10 +276,15 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
         }
         skb.set_network_header(0);
         skb.probe_transport_header();
-        queued = true;
-        deliver(q, dev, skb, len as u32, true, &bh);
+        // With NAPI the batch is polled once it is all queued (a disabled queue's
+        // instance takes nothing); without, each frame goes up at once.
+        let napi = q.napi.is_added();
+        if napi && q.is_detached() {
+            continue;
+        }
+        queued |= napi;
+        deliver(q, dev, skb, len as u32, napi, &bh);
     }
-    // tun.c: with NAPI, the batch's packets are polled once it is all queued.
     if queued {
         q.napi.schedule();
     }

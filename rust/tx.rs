@@ -9,13 +9,14 @@ use crate::backpressure;
 use crate::device::{Device, TunDev};
 use crate::ioctl;
 use crate::net::netdev::Xmit;
+use crate::net::preempt::BhOff;
 use crate::net::rcu::RcuSection;
 use crate::net::skb::{self, DropReason, Skb};
 use crate::net::vnet;
 use crate::queue::Queue;
 
 /// `ndo_start_xmit`: queue `skb` for the reader of its queue, or drop it.
-pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
+pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>, bh: &BhOff<'_>) -> Xmit {
     let index = usize::from(skb.queue_mapping());
     let d = dev.data();
     let verdict = match d.queues.read(rcu).get(index) {
@@ -26,7 +27,7 @@ pub(crate) fn xmit(dev: &TunDev, mut skb: Skb, rcu: &RcuSection<'_>) -> Xmit {
         Ok(q) => {
             // The packet may wait in the ring indefinitely: don't hold the sender's socket.
             match skb.prepare_to_queue() {
-                Ok(()) => backpressure::enqueue(dev, q, skb, rcu)
+                Ok(()) => backpressure::enqueue(dev, q, index as u32, skb, rcu, bh)
                     .err()
                     .map(|skb| (skb, skb::DROP_FULL_RING)),
                 Err(_) => Some((skb, skb::DROP_UCOPY_FAULT)),

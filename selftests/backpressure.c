@@ -75,10 +75,20 @@ FIXTURE_TEARDOWN(bp)
 	close_fds(&self->udp, 1);
 }
 
+/* A UDP socket connected to the device's peer. */
+static void udp_to_peer(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(9) };
+
+	self->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->udp);
+	inet_pton(AF_INET, "198.18.0.2", &peer.sin_addr);
+	ASSERT_EQ(0, connect(self->udp, (struct sockaddr *)&peer, sizeof(peer)));
+}
+
 /* A TUN device with FLAGS, a RING-packet ring, a pfifo qdisc, up with a route. */
 static void make_dev(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self, int flags)
 {
-	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(9) };
 	struct ifreq ifr;
 
 	self->fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI | flags, NULL);
@@ -89,26 +99,25 @@ static void make_dev(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self, 
 	ASSERT_EQ(0, if_ioctl(SIOCSIFTXQLEN, &ifr));
 	ASSERT_EQ(0, run("tc qdisc replace dev %s root pfifo limit 1000", self->name));
 	ASSERT_EQ(0, if_config4(self->name, "198.18.0.1", "198.18.0.2", NULL));
-	self->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, self->udp);
-	inet_pton(AF_INET, "198.18.0.2", &peer.sin_addr);
-	ASSERT_EQ(0, connect(self->udp, (struct sockaddr *)&peer, sizeof(peer)));
+	udp_to_peer(_metadata, self);
 }
 
-/* Sends NPKT datagrams, sequence numbered; ASSERTs that each was accepted. */
-static void send_all(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self)
+/* Sends N datagrams, sequence numbered; ASSERTs that each was accepted. */
+static void send_n(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self, int n)
 {
 	char buf[100];
 	int i;
 
 	memset(buf, 0x5a, sizeof(buf));
-	for (i = 0; i < NPKT; i++) {
+	for (i = 0; i < n; i++) {
 		buf[0] = i;
 		ASSERT_EQ((ssize_t)sizeof(buf), send(self->udp, buf, sizeof(buf), MSG_DONTWAIT))
 			TH_LOG("datagram %d: %s", i, strerror(errno));
 	}
 	usleep(200 * 1000);	/* the qdisc runs in softirq */
 }
+
+#define send_all(m, self) send_n(m, self, NPKT)
 
 /* Reads packets until none comes for MS: how many, each checked in order. */
 static int read_all(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self, int ms)
@@ -216,6 +225,81 @@ TEST_F(bp, flag_changes_only_with_one_queue)
 	memset(&ifr, 0, sizeof(ifr));
 	ASSERT_EQ(0, ioctl(self->fd, TUNGETIFF, &ifr));
 	EXPECT_FALSE(ifr.ifr_flags & IFF_BACKPRESSURE);
+	EXPECT_EQ(0, ioctl(self->fd, TUNSETPERSIST, 0));
+}
+
+/*
+ * Queues come and go while one is stopped with a full ring: nothing is dropped (a queue
+ * is woken on such changes only if its ring has room), and everything is read in the
+ * end. A steering program sends every packet to queue 0.
+ */
+TEST_F(bp, queues_change_while_stopped_without_drops)
+{
+	struct ifreq ifr;
+	int prog, q0, fd3[2], q;
+
+
+	self->fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_BACKPRESSURE,
+			     NULL);
+	ASSERT_LE(0, self->fd);
+	q0 = self->fd;
+	self->fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, self->fd);
+	prog = load_const_bpf(BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);
+	ASSERT_LE(0, prog);
+	ASSERT_EQ(0, ioctl(q0, TUNSETSTEERINGEBPF, &prog));
+	/* The rest of the device as make_dev sets it up, with q0 as the queue read. */
+	close(self->fd);
+	self->fd = q0;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, self->name);
+	ifr.ifr_qlen = RING;
+	ASSERT_EQ(0, if_ioctl(SIOCSIFTXQLEN, &ifr));
+	ASSERT_EQ(0, run("tc qdisc replace dev %s root pfifo limit 1000", self->name));
+	ASSERT_EQ(0, if_config4(self->name, "198.18.0.1", "198.18.0.2", NULL));
+	udp_to_peer(_metadata, self);
+	send_all(_metadata, self);
+	EXPECT_EQ(NPKT - RING, qdisc_backlog(self->name));
+	/*
+	 * Two queues attached. Only growing: a queue leaving shrinks the stack's queue
+	 * count, which resets the qdisc (and its backlog) that the queues share.
+	 */
+	for (q = 0; q < 2; q++) {
+		fd3[q] = tun_alloc(self->name, IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+		ASSERT_LE(0, fd3[q]);
+	}
+	usleep(100 * 1000);
+	EXPECT_EQ(0, if_stat(self->name, "tx_dropped"));
+	EXPECT_EQ(NPKT, read_all(_metadata, self, 1000));
+	EXPECT_EQ(0, if_stat(self->name, "tx_dropped"));
+	close_fds(fd3, 2);
+	close(prog);
+}
+
+/*
+ * A queue stopped with a full ring when its file closes is woken when a file attaches
+ * again, with or without the flag: packets flow again. (What the qdisc held may be
+ * dropped meanwhile: the carrier goes off with the last queue.)
+ */
+TEST_F(bp, reattach_wakes_a_stopped_queue)
+{
+	struct ifreq ifr;
+
+	make_dev(_metadata, self, IFF_BACKPRESSURE);
+	ASSERT_EQ(0, ioctl(self->fd, TUNSETPERSIST, 1));
+	send_all(_metadata, self);
+	EXPECT_EQ(NPKT - RING, qdisc_backlog(self->name));
+	close(self->fd);
+	self->fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI, NULL);
+	ASSERT_LE(0, self->fd);
+	memset(&ifr, 0, sizeof(ifr));
+	ASSERT_EQ(0, ioctl(self->fd, TUNGETIFF, &ifr));
+	EXPECT_FALSE(ifr.ifr_flags & IFF_BACKPRESSURE);
+	usleep(1500 * 1000);	/* the carrier's changes settle (linkwatch) */
+	read_all(_metadata, self, 300);
+	EXPECT_EQ(0, qdisc_backlog(self->name));
+	send_n(_metadata, self, 5);
+	EXPECT_EQ(5, read_all(_metadata, self, 300));
 	EXPECT_EQ(0, ioctl(self->fd, TUNSETPERSIST, 0));
 }
 

@@ -19,12 +19,14 @@
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
+#include <linux/sockios.h>
 
 #include "kselftest_harness.h"
 #include "rtun_test.h"
@@ -75,6 +77,7 @@ FIXTURE(vmq)
 	int hdr_len;
 	int rx_sock, tx_sock, prog, ifindex;
 	uint8_t mac[ETH_ALEN];
+	int extra_flags;	/* more TUNSETIFF flags for the tap */
 };
 
 static const char *vhost_provider(void)
@@ -97,6 +100,7 @@ FIXTURE_SETUP(vmq)
 	int err, i;
 
 	self->nq = 0;
+	self->extra_flags = 0;
 	self->rx_sock = self->tx_sock = self->prog = -1;
 	for (i = 0; i < MAX_Q; i++) {
 		self->tap[i] = -1;
@@ -332,8 +336,8 @@ static int setup(struct __test_metadata *_metadata, FIXTURE_DATA(vmq) *self, int
 
 	self->nq = nq;
 	for (i = 0; i < nq; i++) {
-		self->tap[i] = tun_alloc(self->name,
-					 IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE, NULL);
+		self->tap[i] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
+					 IFF_MULTI_QUEUE | self->extra_flags, NULL);
 		ASSERT_LE(0, self->tap[i]) TH_LOG("queue %d: %s", i, strerror(-self->tap[i]));
 	}
 	for (i = 0; i < nq; i++) {
@@ -1019,6 +1023,79 @@ TEST_F(vmq, zero_copy_tx_holds_buffer)
 	EXPECT_EQ(1, vq_get_used(&self->dev[0].vq[TX_VQ], NULL, NULL));
 	EXPECT_EQ(0, vq_error(&self->dev[0].vq[TX_VQ]));
 	close(fd);
+}
+
+/*
+ * IFF_BACKPRESSURE under vhost-net: frames for the guest that the tap's ring cannot take
+ * wait in the qdisc while no RX buffer is posted, none dropped; once the guest posts
+ * buffers, vhost-net consumes the ring itself and wakes the stopped queue through
+ * tun_wake_queue, so every frame arrives, in order.
+ */
+TEST_F(vmq, backpressure_woken_by_vhost)
+{
+	struct rx_result rx;
+	struct ifreq ifr;
+	char cmd[128];
+	int i;
+
+	self->extra_flags = IFF_BACKPRESSURE;
+	SETUP_OR_SKIP(1);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, self->name);
+	ifr.ifr_qlen = 16;
+	ASSERT_EQ(0, if_ioctl(SIOCSIFTXQLEN, &ifr));
+	snprintf(cmd, sizeof(cmd), "tc qdisc replace dev %s root pfifo limit 1000", self->name);
+	ASSERT_EQ(0, system(cmd));
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(0, host_send(self, 0, i)) TH_LOG("frame %d", i);
+	usleep(200 * 1000);
+	EXPECT_EQ(0, if_stat(self->name, "tx_dropped"));
+	memset(&rx, 0, sizeof(rx));
+	post_rx(_metadata, &self->dev[0], 128);
+	collect_rx(self, &self->dev[0], &rx, 0, 100, WAIT_MS);
+	EXPECT_EQ(100, rx.got);
+	EXPECT_EQ(0, rx.bad);
+	for (i = 0; i < rx.got && i < 100; i++)
+		if (rx.seq[i] != i)
+			break;
+	EXPECT_EQ(100, i) TH_LOG("out of order or missing at %d", i);
+	EXPECT_EQ(0, if_stat(self->name, "tx_dropped"));
+	EXPECT_EQ(0, vq_error(&self->dev[0].vq[RX_VQ]));
+}
+
+/*
+ * ethtool rx-frames (tun.c's rx_batched): frames vhost-net sends with MSG_MORE (its
+ * plain path, with a finite send buffer) are held and go up together; every frame still
+ * arrives, in order, and every TX buffer comes back.
+ */
+TEST_F(vmq, tx_batched_by_rx_frames)
+{
+	struct ethtool_coalesce ec = { .cmd = ETHTOOL_SCOALESCE, .rx_max_coalesced_frames = 16 };
+	struct tx_result tx;
+	struct ifreq ifr;
+	int i, v = 1 << 20;
+
+	if (zcopytx() > 0)
+		SKIP(return, "vhost_net experimental_zcopytx=1: TX goes zero-copy");
+	SETUP_OR_SKIP(1);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, self->name);
+	ifr.ifr_data = (void *)&ec;
+	ASSERT_EQ(0, if_ioctl(SIOCETHTOOL, &ifr));
+	ASSERT_EQ(0, ioctl(self->tap[0], TUNSETSNDBUF, &v));
+	for (i = 0; i < N_SNDBUF; i++)
+		ASSERT_LE(0, tx_frame(self, &self->dev[0], 0, 0, i, 0));
+	ASSERT_EQ(0, vq_kick(&self->dev[0].vq[TX_VQ]));
+	collect_tx(self, &tx, N_SNDBUF, 0, WAIT_MS);
+	EXPECT_EQ(N_SNDBUF, tx.per_sender[0]);
+	EXPECT_EQ(0, tx.bad);
+	EXPECT_EQ(0, tx.dup);
+	EXPECT_EQ(0, tx.unused[0]);
+	for (i = 0; i < N_SNDBUF; i++)
+		if (tx.seen[0][i] != 1)
+			break;
+	EXPECT_EQ(N_SNDBUF, i) TH_LOG("frame %d missing", i);
+	EXPECT_EQ(0, vq_error(&self->dev[0].vq[TX_VQ]));
 }
 
 TEST_HARNESS_MAIN

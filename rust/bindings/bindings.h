@@ -129,7 +129,15 @@ enum rtun_const {
 	RTUN_TUN_MSG_PTR = TUN_MSG_PTR,
 	RTUN_TUN_MSG_UBUF = TUN_MSG_UBUF,
 	RTUN_NAPI_POLL_WEIGHT = NAPI_POLL_WEIGHT,
+	/* ethtool: tun.c's coalescing parameter and default link settings. */
+	RTUN_ETHTOOL_COALESCE_RX_MAX_FRAMES = ETHTOOL_COALESCE_RX_MAX_FRAMES,
+	RTUN_LINK_KSETTINGS_SIZE = sizeof(struct ethtool_link_ksettings),
+	RTUN_SPEED_10000 = SPEED_10000,
+	RTUN_DUPLEX_FULL = DUPLEX_FULL,
+	RTUN_PORT_TP = PORT_TP,
+	RTUN_AUTONEG_DISABLE = AUTONEG_DISABLE,
 	RTUN_MSG_DONTWAIT = MSG_DONTWAIT,
+	RTUN_MSG_MORE = MSG_MORE,
 	RTUN_MSG_TRUNC = MSG_TRUNC,
 	RTUN_MSG_ERRQUEUE = MSG_ERRQUEUE,
 	RTUN_SEND_SHUTDOWN = SEND_SHUTDOWN,
@@ -195,6 +203,13 @@ void rtun_napi_backlog_take(struct rtun_napi *n);
 void rtun_napi_backlog_return(struct rtun_napi *n);
 struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n);
 void rtun_napi_purge(struct rtun_napi *n);
+bool rtun_napi_backlog_empty(struct rtun_napi *n);
+void rtun_napi_backlog_lock(struct rtun_napi *n);
+void rtun_napi_backlog_unlock(struct rtun_napi *n);
+void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb);
+unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n);
+struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n);
+struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb);
 
 /* Zero-copy sends (vhost-net's TUN_MSG_UBUF). */
 int rtun_iov_npages_after(const struct iov_iter *from, size_t skip);
@@ -272,6 +287,8 @@ int rtun_ring_produce_locked(struct ptr_ring *r, struct sk_buff *skb);
 bool rtun_ring_full_locked(struct ptr_ring *r);
 struct sk_buff *rtun_ring_consume_locked(struct ptr_ring *r);
 bool rtun_ring_empty_locked(struct ptr_ring *r);
+int rtun_ring_size_locked(struct ptr_ring *r);
+void rtun_ring_assert_consumer_held(struct ptr_ring *r);
 int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb);
 struct sk_buff *rtun_ring_consume(struct ptr_ring *r);
 bool rtun_ring_empty(struct ptr_ring *r);

@@ -269,6 +269,57 @@ void rtun_napi_purge(struct rtun_napi *n)
 	skb_queue_purge(&n->backlog);
 }
 
+bool rtun_napi_backlog_empty(struct rtun_napi *n)
+{
+	return skb_queue_empty_lockless(&n->backlog);
+}
+
+void rtun_napi_backlog_lock(struct rtun_napi *n)
+{
+	spin_lock(&n->backlog.lock);
+}
+
+void rtun_napi_backlog_unlock(struct rtun_napi *n)
+{
+	spin_unlock(&n->backlog.lock);
+}
+
+void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb)
+{
+	__skb_queue_tail(&n->backlog, skb);
+}
+
+unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n)
+{
+	return skb_queue_len(&n->backlog);
+}
+
+/*
+ * Empties the backlog (its lock held) into a chain of skbs linked by ->next and ended
+ * by NULL: its first skb, or NULL.
+ */
+struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n)
+{
+	struct sk_buff *first;
+
+	if (skb_queue_empty(&n->backlog))
+		return NULL;
+	first = n->backlog.next;
+	n->backlog.prev->next = NULL;
+	__skb_queue_head_init(&n->backlog);
+	return first;
+}
+
+/* Takes SKB off the front of such a chain: the next one. */
+struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
+{
+	struct sk_buff *next = skb->next;
+
+	skb->next = NULL;
+	skb->prev = NULL;
+	return next;
+}
+
 /*
  * How many pages the rest of FROM spans once its first SKIP bytes are copied:
  * tun_get_user() pins them only if they fit the fragments. Counted on a copy,
@@ -536,6 +587,16 @@ struct sk_buff *rtun_ring_consume_locked(struct ptr_ring *r)
 bool rtun_ring_empty_locked(struct ptr_ring *r)
 {
 	return __ptr_ring_empty(r);
+}
+
+int rtun_ring_size_locked(struct ptr_ring *r)
+{
+	return r->size;
+}
+
+void rtun_ring_assert_consumer_held(struct ptr_ring *r)
+{
+	lockdep_assert_held(&r->consumer_lock);
 }
 
 int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb)

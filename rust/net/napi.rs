@@ -11,7 +11,7 @@
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use kernel::prelude::*;
+use kernel::{prelude::*, types::NotThreadSafe};
 
 use crate::bindings as b;
 use crate::net::netdev::NetDev;
@@ -118,12 +118,98 @@ impl Napi {
         }
     }
 
+    /// Drops the packets waiting on the backlog (the queue leaves or joins a device: none
+    /// may reach the stack with another device's pointer).
+    pub(crate) fn purge(&self) {
+        // SAFETY: our instance; the purge takes the backlog's lock.
+        unsafe { b::rtun_napi_purge(self.inner.as_ptr()) };
+    }
+
+    /// Whether no packet waits on the backlog (unlocked: a hint that may be stale).
+    pub(crate) fn backlog_is_empty(&self) -> bool {
+        // SAFETY: our instance; a lockless read of the list's length.
+        unsafe { b::rtun_napi_backlog_empty(self.inner.as_ptr()) }
+    }
+
+    /// Locks the backlog, for a writer that batches packets itself (tun.c's
+    /// `rx_batched`, on a queue without NAPI). Bottom halves are off (`_bh`), as the
+    /// poll takes the same lock in softirq.
+    pub(crate) fn lock_backlog<'a>(&'a self, _bh: &'a NoBh) -> Backlog<'a> {
+        // SAFETY: our instance; the guard unlocks.
+        unsafe { b::rtun_napi_backlog_lock(self.inner.as_ptr()) };
+        Backlog {
+            napi: self,
+            _not_send: NotThreadSafe,
+        }
+    }
+
     /// Schedules the poll (after queueing a batch with `more`); nothing when the instance
     /// is not added or is disabled.
     pub(crate) fn schedule(&self) {
         if self.enabled.load(Ordering::Relaxed) {
             // SAFETY: our instance; scheduling a disabled or deleted one does nothing.
             unsafe { b::rtun_napi_schedule(self.inner.as_ptr()) };
+        }
+    }
+}
+
+/// A queue's backlog, locked. Not `Send`: a spinlock is released where it was taken.
+pub(crate) struct Backlog<'a> {
+    napi: &'a Napi,
+    _not_send: NotThreadSafe,
+}
+
+impl Backlog<'_> {
+    /// How many packets wait.
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: our instance, its backlog locked.
+        unsafe { b::rtun_napi_backlog_len_locked(self.napi.inner.as_ptr()) }
+    }
+
+    /// Adds a packet at the end.
+    pub(crate) fn push(&self, skb: Skb) {
+        // SAFETY: our instance, its backlog locked; the list takes the skb.
+        unsafe { b::rtun_napi_backlog_push_locked(self.napi.inner.as_ptr(), skb.into_raw()) };
+    }
+
+    /// Takes every waiting packet, in order.
+    pub(crate) fn take_all(&self) -> SkbChain {
+        // SAFETY: our instance, its backlog locked; the chain's skbs pass to us.
+        SkbChain(unsafe { b::rtun_napi_backlog_detach_locked(self.napi.inner.as_ptr()) })
+    }
+}
+
+impl Drop for Backlog<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `lock_backlog` took the lock, on this CPU.
+        unsafe { b::rtun_napi_backlog_unlock(self.napi.inner.as_ptr()) };
+    }
+}
+
+/// Packets taken off a backlog, in order; what is not taken is freed as dropped.
+///
+/// # Invariants
+///
+/// The pointer is null or the first of a null-terminated `->next` chain of skbs that
+/// this value owns.
+pub(crate) struct SkbChain(*mut b::sk_buff);
+
+impl Iterator for SkbChain {
+    type Item = Skb;
+
+    fn next(&mut self) -> Option<Skb> {
+        let first = NonNull::new(self.0)?;
+        // SAFETY: the first skb of our chain; unlinking it leaves the rest ours.
+        self.0 = unsafe { b::rtun_skb_chain_unlink(first.as_ptr()) };
+        // SAFETY: an owned skb, off the chain.
+        Some(unsafe { Skb::from_raw(first) })
+    }
+}
+
+impl Drop for SkbChain {
+    fn drop(&mut self) {
+        for skb in self.by_ref() {
+            drop(skb);
         }
     }
 }

@@ -19,9 +19,9 @@ use kernel::{
 use crate::bindings as b;
 use crate::net::{
     features::Features,
-    preempt::{NoBh, NoPreempt},
+    preempt::{BhOff, NoBh, NoPreempt},
     rcu::RcuSection,
-    rtnl::Rtnl,
+    rtnl::{Rtnl, RtnlLocked},
     skb::Skb,
 };
 
@@ -351,7 +351,7 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     /// `ndo_start_xmit`: the stack hands over a packet; it is always consumed. Runs in
     /// an RCU read-side critical section (`rcu`). The verdict tells a sender that
     /// bypasses the qdisc (`PACKET_QDISC_BYPASS`) whether its packet was dropped.
-    fn start_xmit(dev: &Dev<Self>, skb: Skb, rcu: &RcuSection<'_>) -> Xmit;
+    fn start_xmit(dev: &Dev<Self>, skb: Skb, rcu: &RcuSection<'_>, bh: &BhOff<'_>) -> Xmit;
 
     /// `ndo_uninit`: the device is being unregistered (RTNL held).
     fn uninit(dev: &Dev<Self>, ctx: &mut Unregistering<'_, Self>);
@@ -396,6 +396,16 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     /// Sets the ethtool message level.
     fn set_msglevel(dev: &Dev<Self>, level: u32);
 
+    /// ethtool coalescing: how many written packets may be held for one batch (tun.c's
+    /// `rx_batched`, ethtool's `rx-frames`).
+    fn rx_coalesce_frames(dev: &Dev<Self>) -> u32;
+
+    /// Sets it, from ethtool.
+    fn set_rx_coalesce_frames(dev: &Dev<Self>, frames: u32);
+
+    /// The ethtool link settings the device keeps for userspace (RTNL held to touch them).
+    fn link_settings(dev: &Dev<Self>) -> &RtnlLocked<LinkSettings>;
+
     /// ethtool channels: (live, maximum) combined channels.
     fn channels(dev: &Dev<Self>) -> (u32, u32);
 
@@ -409,6 +419,33 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
     /// `stat_queues` queues, into `out`.
     fn queue_stats(dev: &Dev<Self>, out: &mut [u64]);
 }
+
+/// A device's ethtool link settings (`struct ethtool_link_ksettings`), which tun.c keeps
+/// as userspace sets them and reports back; nothing else reads them.
+#[derive(Clone, Copy)]
+pub(crate) struct LinkSettings(b::ethtool_link_ksettings);
+
+// Copied whole, as tun.c's memcpy: bindgen's view of the struct must be C's.
+const _: () = assert!(
+    core::mem::size_of::<b::ethtool_link_ksettings>()
+        == b::rtun_const_RTUN_LINK_KSETTINGS_SIZE as usize
+);
+
+impl LinkSettings {
+    /// tun.c's `tun_default_link_ksettings`: 10 Gb/s, full duplex, twisted pair, no
+    /// autonegotiation, no link modes.
+    pub(crate) fn tun_default() -> Self {
+        let mut s: b::ethtool_link_ksettings = pin_init::zeroed();
+        s.base.speed = b::rtun_const_RTUN_SPEED_10000;
+        s.base.duplex = b::rtun_const_RTUN_DUPLEX_FULL as u8;
+        s.base.port = b::rtun_const_RTUN_PORT_TP as u8;
+        s.base.autoneg = b::rtun_const_RTUN_AUTONEG_DISABLE as u8;
+        Self(s)
+    }
+}
+
+// SAFETY: plain data.
+unsafe impl Send for LinkSettings {}
 
 /// One transmit queue of a device (`struct netdev_queue`), which the driver stops when
 /// it has no room and wakes when room comes (`IFF_BACKPRESSURE`).
@@ -643,7 +680,9 @@ impl<T: NetDevOps> Callbacks<T> {
         // bottom halves, netpoll disables interrupts.
         // SAFETY: so the whole call is inside an RCU read-side critical section.
         let rcu = unsafe { RcuSection::assume() };
-        match T::start_xmit(dev, skb, &rcu) {
+        // SAFETY: as above, softirqs cannot run meanwhile.
+        let bh = unsafe { BhOff::assume() };
+        match T::start_xmit(dev, skb, &rcu, &bh) {
             Xmit::Queued => b::netdev_tx_NETDEV_TX_OK,
             // The skb is consumed either way: a "complete" code (`dev_xmit_complete`).
             Xmit::Dropped => b::rtun_const_RTUN_NET_XMIT_DROP as b::netdev_tx_t,
@@ -924,6 +963,72 @@ impl<T: NetDevOps> Callbacks<T> {
     ///
     /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn get_coalesce(
+        dev: *mut b::net_device,
+        ec: *mut b::ethtool_coalesce,
+        _kernel: *mut b::kernel_ethtool_coalesce,
+        _extack: *mut b::netlink_ext_ack,
+    ) -> i32 {
+        // SAFETY: one of our devices; `ec` is valid for writes.
+        unsafe { (*ec).rx_max_coalesced_frames = T::rx_coalesce_frames(Dev::<T>::from_raw(dev)) };
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn set_coalesce(
+        dev: *mut b::net_device,
+        ec: *mut b::ethtool_coalesce,
+        _kernel: *mut b::kernel_ethtool_coalesce,
+        _extack: *mut b::netlink_ext_ack,
+    ) -> i32 {
+        // SAFETY: one of our devices; `ec` is valid for reads. Only the parameters of
+        // `supported_coalesce_params` reach us set.
+        unsafe {
+            T::set_rx_coalesce_frames(Dev::<T>::from_raw(dev), (*ec).rx_max_coalesced_frames)
+        };
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn get_link_ksettings(
+        dev: *mut b::net_device,
+        cmd: *mut b::ethtool_link_ksettings,
+    ) -> i32 {
+        // SAFETY: one of our devices; the core holds RTNL for ethtool callbacks of a
+        // driver that is not ops-locked; `cmd` is valid for writes.
+        unsafe {
+            let dev = Dev::<T>::from_raw(dev);
+            Rtnl::with_held_mut(|rtnl| *cmd = T::link_settings(dev).get_mut(rtnl).0);
+        }
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn set_link_ksettings(
+        dev: *mut b::net_device,
+        cmd: *const b::ethtool_link_ksettings,
+    ) -> i32 {
+        // SAFETY: as in `get_link_ksettings`; `cmd` is valid for reads.
+        unsafe {
+            let dev = Dev::<T>::from_raw(dev);
+            Rtnl::with_held_mut(|rtnl| T::link_settings(dev).get_mut(rtnl).0 = *cmd);
+        }
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_channels(dev: *mut b::net_device, ch: *mut b::ethtool_channels) {
         // SAFETY: one of our devices; `ch` is valid for writes.
         unsafe {
@@ -1003,6 +1108,11 @@ impl<T: NetDevOps> Callbacks<T> {
         set_msglevel: Some(Self::set_msglevel),
         get_link: Some(b::ethtool_op_get_link),
         get_ts_info: Some(b::ethtool_op_get_ts_info),
+        supported_coalesce_params: b::rtun_const_RTUN_ETHTOOL_COALESCE_RX_MAX_FRAMES,
+        get_coalesce: Some(Self::get_coalesce),
+        set_coalesce: Some(Self::set_coalesce),
+        get_link_ksettings: Some(Self::get_link_ksettings),
+        set_link_ksettings: Some(Self::set_link_ksettings),
         // No further callbacks.
         ..pin_init::zeroed()
     };

@@ -8,6 +8,7 @@
 //! because its callers are in process context. A task moved to another CPU in between
 //! would lose counts, and on 32-bit make the seqcount see two writers.
 
+use core::marker::PhantomData;
 use kernel::types::NotThreadSafe;
 
 use crate::bindings as b;
@@ -59,5 +60,23 @@ impl Drop for NoBh {
         // SAFETY: `new` disabled bottom halves and this is the matching enable, in the
         // same process context (softirqs raised meanwhile run here).
         unsafe { b::rtun_local_bh_enable() };
+    }
+}
+
+/// Proof that softirqs cannot run on this CPU for `'a`: the transmit path (the core runs
+/// it with bottom halves, or interrupts, disabled) or a [`NoBh`] section. What a lock
+/// that softirqs also take needs from its holders. Not `Send`.
+pub(crate) struct BhOff<'a> {
+    _p: PhantomData<(&'a (), *mut ())>,
+}
+
+impl BhOff<'_> {
+    /// A context the caller is already in.
+    ///
+    /// # Safety
+    ///
+    /// For the value's lifetime the caller runs with bottom halves or interrupts disabled.
+    pub(crate) unsafe fn assume() -> Self {
+        Self { _p: PhantomData }
     }
 }

@@ -15,6 +15,7 @@ use kernel::{
 };
 
 use crate::bindings as b;
+use crate::net::preempt::BhOff;
 use crate::net::skb::Skb;
 
 /// A bounded FIFO of [`Skb`]s.
@@ -68,9 +69,8 @@ impl Ring {
     }
 
     /// Locks the producer side, for a producer that must look at the room left under the
-    /// same lock. The caller has bottom halves off (the transmit path does), as every
-    /// other holder of this lock does.
-    pub(crate) fn lock_producer(&self) -> Producer<'_> {
+    /// same lock. Bottom halves are off (`_bh`), as for every other holder of this lock.
+    pub(crate) fn lock_producer<'a>(&'a self, _bh: &'a BhOff<'_>) -> Producer<'a> {
         // SAFETY: the ring is initialised; the guard unlocks.
         unsafe { b::rtun_ring_lock_producer(self.inner.get()) };
         Producer {
@@ -98,6 +98,8 @@ impl Ring {
     ///
     /// The caller holds this ring's consumer lock for the guard's lifetime.
     pub(crate) unsafe fn assume_consumer_locked(&self) -> Consumer<'_> {
+        // SAFETY: the ring is initialised; lockdep checks the caller's claim.
+        unsafe { b::rtun_ring_assert_consumer_held(self.inner.get()) };
         Consumer {
             ring: self,
             unlock: false,
@@ -252,9 +254,10 @@ impl Consumer<'_> {
         unsafe { b::rtun_ring_empty_locked(self.ring.inner.get()) }
     }
 
-    /// The ring's size in slots, as of the last resize.
+    /// The ring's size in slots (resizes take the consumer lock, so it holds meanwhile).
     pub(crate) fn size(&self) -> u32 {
-        self.ring.size.load(Ordering::Relaxed)
+        // SAFETY: the ring is initialised and its consumer lock held.
+        unsafe { b::rtun_ring_size_locked(self.ring.inner.get()) }.max(0) as u32
     }
 }
 
@@ -278,6 +281,12 @@ impl BothLocked<'_> {
     pub(crate) fn is_empty(&self) -> bool {
         // SAFETY: the ring is initialised and both its locks held.
         unsafe { b::rtun_ring_empty_locked(self.ring.inner.get()) }
+    }
+
+    /// Whether the ring is full; nobody can change that while the guard lives.
+    pub(crate) fn is_full(&self) -> bool {
+        // SAFETY: the ring is initialised and both its locks held.
+        unsafe { b::rtun_ring_full_locked(self.ring.inner.get()) }
     }
 }
 

@@ -185,12 +185,22 @@ impl Skb {
 
     /// Fills the packet from `src` for a zero-copy send: the linear part is copied, the
     /// rest of `src` becomes fragments that point at the sender's pages (pinned, not
-    /// copied; charged to the skb's socket). Only for an skb allocated with no fragments,
-    /// after [`zero_copy_fits`] said yes; pair with [`Skb::attach_zero_copy`].
-    pub(crate) fn fill_zero_copy_from_iter(&mut self, src: &mut IovIterSource<'_>) -> Result {
-        // SAFETY: `self.ptr` is valid and owned; `src.as_raw()` is a valid iterator. The
-        // function copies at most the linear part's length and appends the rest of the
-        // iterator as fragments, growing `len` and `truesize` to match.
+    /// copied; charged to the skb's socket).
+    ///
+    /// # Safety
+    ///
+    /// The skb is owned by a socket (`skb->sk`, which the charge goes to) and has no
+    /// fragments yet: [`QueueSock::alloc_zero_copy_skb`] allocates it so.
+    ///
+    /// [`QueueSock::alloc_zero_copy_skb`]: crate::net::sock::QueueSock::alloc_zero_copy_skb
+    pub(super) unsafe fn fill_zero_copy_from_iter(
+        &mut self,
+        src: &mut IovIterSource<'_>,
+    ) -> Result {
+        // SAFETY: `self.ptr` is valid and owned, with a socket (per the caller);
+        // `src.as_raw()` is a valid iterator. The function copies at most the linear part's
+        // length and appends the rest of the iterator as fragments, growing `len` and
+        // `truesize` to match.
         let r = unsafe { b::zerocopy_sg_from_iter(self.as_raw(), src.as_raw().cast()) };
         if r != 0 {
             return Err(EFAULT);
@@ -199,7 +209,11 @@ impl Skb {
     }
 
     /// Hands the sender's completion to the packet: the sender gets its pages back when
-    /// the packet (or the last copy of its fragments) is freed.
+    /// the packet (or the last copy of its fragments) is freed. For the packet whose
+    /// fragments [`QueueSock::alloc_zero_copy_skb`] pinned: a completion attached to any
+    /// other is run when that one is freed, which is safe but frees the pages early.
+    ///
+    /// [`QueueSock::alloc_zero_copy_skb`]: crate::net::sock::QueueSock::alloc_zero_copy_skb
     pub(crate) fn attach_zero_copy(&mut self, zc: ZeroCopy) {
         // SAFETY: `self.ptr` is valid and owned; `zc` is a live completion that passes
         // to the skb here (`ZeroCopy` invariant), which runs it when freed.
@@ -314,9 +328,11 @@ pub(crate) fn zero_copy_fits(src: &mut IovIterSource<'_>, head: u32) -> bool {
 /// (`TUN_MSG_UBUF`) whose data may stay in its own pages until the packet is freed.
 ///
 /// A send that succeeds ends it in one of [`Skb::attach_zero_copy`] or
-/// [`ZeroCopy::copied`]. Dropping it does nothing: a send that fails leaves the completion
-/// to the sender, which vhost-net then undoes itself (running it as well would let
-/// vhost-net reuse a buffer the completion just returned).
+/// [`ZeroCopy::copied`]. Dropping it does nothing: a send that fails before either leaves
+/// the completion to the sender, which vhost-net then undoes itself (running it as well
+/// would let vhost-net reuse a buffer the completion just returned, on the errors it
+/// retries: `EAGAIN`, `ENOMEM`, `ENOBUFS`). A send that fails after attaching it frees the
+/// packet, which runs the completion: it must fail with another error (tun.c: `EIO`).
 ///
 /// # Invariants
 ///

@@ -44,13 +44,13 @@ pub(crate) trait SockOps: FileOps {
     /// The queue's ring of packets for the reader (vhost-net consumes it directly).
     fn tx_ring(&self) -> &Ring;
 
-    /// `sendmsg` of one frame, virtio-net header first, from `src`; `nonblock` for
-    /// `MSG_DONTWAIT`; `zero_copy` when the sender lets the frame's data stay in its pages
+    /// `sendmsg` of one frame, virtio-net header first, from `src`, with the message's
+    /// `flags`; `zero_copy` when the sender lets the frame's data stay in its pages
     /// (`TUN_MSG_UBUF`). Returns the bytes consumed.
     fn send_frame(
         this: ArcBorrow<'_, Self>,
         src: &mut IovIterSource<'_>,
-        nonblock: bool,
+        flags: SendFlags,
         zero_copy: Option<ZeroCopy>,
     ) -> Result<usize>;
 
@@ -139,7 +139,10 @@ impl<T: SockOps> SockVTable<T> {
         }
         // SAFETY: the message's iterator is a valid source for the call.
         let src = unsafe { IovIterSource::from_raw(addr_of_mut!((*m).msg_iter).cast()) };
-        let nonblock = flags & b::rtun_const_RTUN_MSG_DONTWAIT != 0;
+        let send_flags = SendFlags {
+            nonblock: flags & b::rtun_const_RTUN_MSG_DONTWAIT != 0,
+            more: flags & b::rtun_const_RTUN_MSG_MORE != 0,
+        };
         // TUN_MSG_UBUF: one frame, with the completion of a zero-copy send (vhost-net sends
         // them because the socket is marked SOCK_ZEROCOPY, as tun.c marks its own).
         let zero_copy = if ctl_type == Some(b::rtun_const_RTUN_TUN_MSG_UBUF as u16) {
@@ -149,7 +152,7 @@ impl<T: SockOps> SockVTable<T> {
         } else {
             None
         };
-        match T::send_frame(this, src, nonblock, zero_copy) {
+        match T::send_frame(this, src, send_flags, zero_copy) {
             Ok(n) => n as c_int,
             Err(e) => e.to_errno(),
         }
@@ -203,6 +206,15 @@ impl<T: SockOps> SockVTable<T> {
         let this = unsafe { Self::owner(sock) };
         T::peek_len(this) as c_int
     }
+}
+
+/// What a `sendmsg` of one frame asks for, from its flags.
+#[derive(Clone, Copy)]
+pub(crate) struct SendFlags {
+    /// `MSG_DONTWAIT`: no waiting for send-buffer room.
+    pub(crate) nonblock: bool,
+    /// `MSG_MORE`: more frames follow at once.
+    pub(crate) more: bool,
 }
 
 /// What a `recvmsg` asks for, from its flags.
@@ -481,6 +493,34 @@ impl QueueSock {
         unsafe {
             b::rtun_skb_layout(skb.as_ptr(), dev.as_raw(), headroom, head, len - head);
             Ok(Skb::from_raw(skb))
+        }
+    }
+}
+
+impl QueueSock {
+    /// Allocates and fills an skb for a zero-copy send of `src` to `dev`, charged to this
+    /// socket: `head` bytes copied into the linear part (after `headroom`), the rest of
+    /// `src` pinned as fragments (check [`zero_copy_fits`] first). Waits for send-buffer
+    /// room unless `nonblock` (then `EAGAIN`); `EFAULT` when `src` cannot be read or
+    /// pinned (the skb is freed as such a drop).
+    ///
+    /// [`zero_copy_fits`]: crate::net::skb::zero_copy_fits
+    pub(crate) fn alloc_zero_copy_skb(
+        &self,
+        dev: &NetDev,
+        headroom: u32,
+        head: u32,
+        src: &mut IovIterSource<'_>,
+        nonblock: bool,
+    ) -> Result<Skb> {
+        let mut skb = self.alloc_send_skb(dev, headroom, head, head, nonblock)?;
+        // SAFETY: a new skb of this socket with no fragments.
+        match unsafe { skb.fill_zero_copy_from_iter(src) } {
+            Ok(()) => Ok(skb),
+            Err(e) => {
+                skb.drop_reason(crate::net::skb::DROP_UCOPY_FAULT);
+                Err(e)
+            }
         }
     }
 }
