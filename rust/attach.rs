@@ -15,6 +15,7 @@ use crate::net::{
 };
 use crate::offload;
 use crate::queue::Queue;
+use crate::queue_set::NapiFlags;
 
 /// tun.c's `tun_permitted`: may the caller attach to `dev`?
 fn permitted(dev: &TunDev) -> bool {
@@ -70,8 +71,14 @@ pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &mut Rtnl) -> Result {
 /// `TUNSETIFF`: attach `q` to the device named in `ifr`, creating it if needed.
 pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Result {
     let flags = ifr.flags();
-    if flags & (ioctl::TUN_FEATURES & !ioctl::RTUN_FEATURES) != 0 {
-        return Err(EINVAL);
+    // tun.c: fragment writes are for the privileged, on a TAP with NAPI.
+    if flags & ioctl::IFF_NAPI_FRAGS != 0 {
+        if !crate::net::creds::capable_net_admin() {
+            return Err(EPERM);
+        }
+        if flags & ioctl::IFF_NAPI == 0 || flags & ioctl::TUN_TYPE_MASK != ioctl::IFF_TAP {
+            return Err(EINVAL);
+        }
     }
     let want_kind = if flags & ioctl::IFF_TUN != 0 {
         Some(ioctl::IFF_TUN)
@@ -111,7 +118,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 return Err(EPERM);
             }
             let skip_filter = flags & ioctl::IFF_NOFILTER != 0;
-            let napi = flags & ioctl::IFF_NAPI != 0;
+            let napi = NapiFlags::of_request(flags);
             d.queues
                 .attach(&dev, q, d.is_multi_queue(), skip_filter, napi, rtnl)?;
             if d.is_multi_queue() && d.queues.live() + d.queues.disabled() > 1 {
@@ -155,7 +162,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 &spec,
                 Device::new(kind_flag | (flags & ioctl::TUN_FEATURES), sndbuf),
             )?;
-            let napi = flags & ioctl::IFF_NAPI != 0;
+            let napi = NapiFlags::of_request(flags);
             if let Err(e) = dev.data().queues.attach(&dev, q, multi, false, napi, rtnl) {
                 dev.unregister(rtnl);
                 return Err(e);

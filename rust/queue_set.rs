@@ -41,6 +41,25 @@ pub(crate) fn ring_size(tx_queue_len: u32, live: u32) -> u32 {
     tx_queue_len.div_ceil(live).max(MIN_RING.min(tx_queue_len))
 }
 
+/// A `TUNSETIFF`'s NAPI flags for the queue it attaches (tun.c: `IFF_NAPI`, and
+/// `IFF_NAPI_FRAGS` with it).
+#[derive(Clone, Copy)]
+pub(crate) struct NapiFlags {
+    pub(crate) napi: bool,
+    pub(crate) frags: bool,
+}
+
+impl NapiFlags {
+    /// The flags of a `TUNSETIFF` request.
+    pub(crate) fn of_request(flags: u32) -> Self {
+        let napi = flags & crate::ioctl::IFF_NAPI != 0;
+        Self {
+            napi,
+            frags: napi && flags & crate::ioctl::IFF_NAPI_FRAGS != 0,
+        }
+    }
+}
+
 /// The live and disabled queues of one device.
 #[pin_data]
 pub(crate) struct QueueSet {
@@ -178,7 +197,7 @@ impl QueueSet {
         q: &Arc<Queue>,
         multi: bool,
         skip_filter: bool,
-        napi: bool,
+        napi: NapiFlags,
         rtnl: &mut Rtnl,
     ) -> Result {
         let total = self.live() + self.disabled();
@@ -197,8 +216,8 @@ impl QueueSet {
         self.add_live(dev, q, rtnl)?;
         // Bound once live: a failed attach leaves the file unattached throughout.
         q.bind(dev, rtnl);
-        if napi {
-            q.napi.add(dev, rtnl);
+        if napi.napi {
+            q.napi.add(dev, napi.frags, rtnl);
         }
         backpressure::force_wake(dev, q);
         Ok(())

@@ -8,10 +8,11 @@ use kernel::{iov::IovIterSource, prelude::*};
 use crate::device::TunDev;
 use crate::ioctl;
 use crate::net::preempt::NoBh;
-use crate::net::skb::{self, Skb, ZeroCopy};
+use crate::net::skb::{self, DropReason, Skb, ZeroCopy};
 use crate::net::vnet::VnetHdr;
 use crate::net::xdp::XdpBatch;
 use crate::queue::Queue;
+use crate::steering::FlowTable;
 
 use crate::ioctl::{ETH_HLEN, ETH_P_IPV6_BE, ETH_P_IP_BE};
 
@@ -39,24 +40,22 @@ fn zero_copy_head(len: u32, hdr_len: u32) -> u32 {
     head.min(skb::MAX_HEAD).min(len)
 }
 
-/// `write`/`writev`/`sendmsg`: one packet from `src`, charged to the queue's socket:
-/// waits for send-buffer room, or `EAGAIN` with `nonblock`. Returns the bytes consumed.
-///
-/// With `zero_copy` (vhost-net), the packet's data past its headers stays in the
-/// sender's pages when they fit the fragments, and the sender learns from the completion
-/// when the packet is freed; otherwise the data is copied and the completion runs at once.
-/// A write that fails before the completion is attached leaves it to the sender; one that
-/// fails after (`EIO`, device down) has run it, as in tun.c.
-pub(crate) fn write(
-    q: &Queue,
-    dev: &TunDev,
-    src: &mut IovIterSource<'_>,
-    nonblock: bool,
-    more: bool,
-    zero_copy: Option<ZeroCopy>,
-) -> Result<usize> {
-    let total = src.len();
-    let mut len = total;
+/// What a write's headers say: the packet's length and protocol, its virtio-net header.
+struct Headers {
+    /// The packet's length (what follows `tun_pi` and the virtio-net header).
+    len: usize,
+    /// `tun_pi`'s protocol (big-endian), for a TUN device with `tun_pi`.
+    proto: u16,
+    /// The virtio-net header: its size, the header, and the header length it announces.
+    vnet: Option<(i32, VnetHdr, u32)>,
+    /// The device's flags and kind.
+    flags: u32,
+    tap: bool,
+}
+
+/// Reads `tun_pi` and the virtio-net header off `src`, as `tun_get_user` does first.
+fn read_headers(dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<Headers> {
+    let mut len = src.len();
     let flags = dev.data().flags();
     let mut proto = ETH_P_IP_BE;
 
@@ -85,11 +84,102 @@ pub(crate) fn write(
     if tap && (len < ETH_HLEN || (hdr_len != 0 && hdr_len < ETH_HLEN)) {
         return Err(EINVAL);
     }
+    Ok(Headers {
+        len,
+        proto,
+        vnet,
+        flags,
+        tap,
+    })
+}
 
-    let len32 = len as u32;
+/// Why a written packet was refused once built.
+enum Refusal {
+    /// Dropped (counted as a receive drop), with the writer's error and the reason.
+    Dropped(Error, DropReason),
+    /// A virtio-net header the packet does not match (counted as a frame error).
+    FrameError,
+}
+
+impl Refusal {
+    /// Counts the refusal; the writer's error.
+    fn count(&self, dev: &TunDev) -> Error {
+        match *self {
+            Refusal::Dropped(e, _) => {
+                dev.count_rx_dropped();
+                e
+            }
+            Refusal::FrameError => {
+                dev.data().count_rx_frame_error();
+                EINVAL
+            }
+        }
+    }
+}
+
+/// Readies a filled packet for the stack, as `tun_get_user` does between the copy and
+/// the receive: the protocol, the virtio-net header's offloads, the Ethernet header.
+fn prepare(dev: &TunDev, skb: &mut Skb, h: &Headers) -> Result<(), Refusal> {
+    if h.tap {
+        if !skb.may_pull(ETH_HLEN as u32) {
+            return Err(Refusal::Dropped(ENOMEM, skb::DROP_HDR_TRUNC));
+        }
+        // The virtio-net header is applied before eth_type_trans(), with the network
+        // header after the Ethernet one, as in tun.c.
+        skb.set_network_header(ETH_HLEN as i32);
+    } else {
+        let mut proto = h.proto;
+        if h.flags & ioctl::IFF_NO_PI != 0 {
+            // No tun_pi: the IP version nibble says which protocol this is.
+            proto = match skb.first_byte().map(|b| b >> 4) {
+                Some(4) => ETH_P_IP_BE,
+                Some(6) => ETH_P_IPV6_BE,
+                _ => return Err(Refusal::Dropped(EINVAL, skb::DROP_NOT_SPECIFIED)),
+            };
+        }
+        skb.set_network_header(0);
+        skb.set_protocol_be(proto);
+    }
+    if let Some((sz, hdr, _)) = &h.vnet {
+        // tun.c counts these as frame errors, not drops.
+        hdr.apply(*sz, h.flags, skb)
+            .map_err(|_| Refusal::FrameError)?;
+    }
+    if h.tap && skb.eth_type_trans(dev).is_err() {
+        // Cannot happen after the pull above; refused as that pull's failure would be.
+        return Err(Refusal::Dropped(ENOMEM, skb::DROP_HDR_TRUNC));
+    }
+    skb.set_network_header(0);
+    skb.probe_transport_header();
+    Ok(())
+}
+
+/// `write`/`writev`/`sendmsg`: one packet from `src`, charged to the queue's socket:
+/// waits for send-buffer room, or `EAGAIN` with `nonblock`. Returns the bytes consumed.
+///
+/// With `zero_copy` (vhost-net), the packet's data past its headers stays in the
+/// sender's pages when they fit the fragments, and the sender learns from the completion
+/// when the packet is freed; otherwise the data is copied and the completion runs at once.
+/// A write that fails before the completion is attached leaves it to the sender; one that
+/// fails after (`EIO`, device down) has run it, as in tun.c.
+pub(crate) fn write(
+    q: &Queue,
+    dev: &TunDev,
+    src: &mut IovIterSource<'_>,
+    nonblock: bool,
+    more: bool,
+    zero_copy: Option<ZeroCopy>,
+) -> Result<usize> {
+    let total = src.len();
+    let h = read_headers(dev, src)?;
+    if q.napi.frags_enabled() {
+        return write_frags(q, dev, src, &h, zero_copy).map(|()| total);
+    }
+    let len32 = h.len as u32;
+    let hdr_len = h.vnet.as_ref().map_or(0, |v| v.2);
     let pinned_head = zero_copy
         .as_ref()
-        .map(|_| zero_copy_head(len32, hdr_len as u32))
+        .map(|_| zero_copy_head(len32, hdr_len))
         .filter(|&head| skb::zero_copy_fits(src, head));
     let mut skb = match pinned_head {
         Some(head) => q
@@ -98,7 +188,7 @@ pub(crate) fn write(
         None => q.sock.alloc_send_skb(
             dev,
             skb::WRITE_HEADROOM,
-            linear_len(len32, hdr_len as u32),
+            linear_len(len32, hdr_len),
             len32,
             nonblock,
         ),
@@ -116,46 +206,13 @@ pub(crate) fn write(
             return Err(e);
         }
     }
-
-    if tap {
-        if !skb.may_pull(ETH_HLEN as u32) {
-            dev.count_rx_dropped();
-            skb.drop_reason(skb::DROP_HDR_TRUNC);
-            return Err(ENOMEM);
+    if let Err(refusal) = prepare(dev, &mut skb, &h) {
+        let e = refusal.count(dev);
+        if let Refusal::Dropped(_, reason) = refusal {
+            skb.drop_reason(reason);
         }
-        // The virtio-net header is applied before eth_type_trans(), with the network
-        // header after the Ethernet one, as in tun.c.
-        skb.set_network_header(ETH_HLEN as i32);
-    } else {
-        if flags & ioctl::IFF_NO_PI != 0 {
-            // No tun_pi: the IP version nibble says which protocol this is.
-            proto = match skb.first_byte().map(|b| b >> 4) {
-                Some(4) => ETH_P_IP_BE,
-                Some(6) => ETH_P_IPV6_BE,
-                _ => {
-                    dev.count_rx_dropped();
-                    return Err(EINVAL);
-                }
-            };
-        }
-        skb.set_network_header(0);
-        skb.set_protocol_be(proto);
+        return Err(e);
     }
-    if let Some((sz, hdr, _)) = vnet {
-        if hdr.apply(sz, flags, &mut skb).is_err() {
-            // tun.c counts these as frame errors, not drops.
-            dev.data().count_rx_frame_error();
-            return Err(EINVAL);
-        }
-    }
-    if tap && skb.eth_type_trans(dev).is_err() {
-        // Cannot happen after the pull above; refused as that pull's failure would be.
-        dev.count_rx_dropped();
-        skb.drop_reason(skb::DROP_HDR_TRUNC);
-        return Err(ENOMEM);
-    }
-    skb.set_network_header(0);
-    skb.probe_transport_header();
     // From here on the sender learns the packet's fate from its completion (tun.c's
     // point: every failure before leaves the completion to the sender). A failure after
     // it frees the packet, which runs the completion, so it must not be an error vhost-net
@@ -177,15 +234,65 @@ pub(crate) fn write(
         return Err(EBUSY);
     }
     let bh = NoBh::new();
-    deliver(q, dev, skb, len as u32, more, &bh);
+    let flow = before_up(q, dev, &mut skb, &bh);
+    if q.napi.is_added() {
+        q.napi.queue(skb, more, &bh);
+    } else {
+        receive_batched(q, dev, skb, more, &bh);
+    }
+    after_up(q, dev, len32, flow, &bh);
     Ok(total)
 }
 
-/// Hands a written packet of `len` bytes to the stack from queue `q` (through its NAPI
-/// instance with `IFF_NAPI`, where `more` says whether the writer has more coming),
-/// counts it and remembers which queue serves its flow, all in one section with bottom
-/// halves off.
-fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, more: bool, bh: &NoBh) {
+/// A write to a queue with `IFF_NAPI_FRAGS` (tun.c): the packet is built in the NAPI
+/// instance's own skb, laid out by the writer's segments, and handed to GRO at once.
+/// Nothing is charged to the socket, and there is no zero-copy.
+fn write_frags(
+    q: &Queue,
+    dev: &TunDev,
+    src: &mut IovIterSource<'_>,
+    h: &Headers,
+    zero_copy: Option<ZeroCopy>,
+) -> Result {
+    let mut writer = q.napi.lock_frags();
+    let mut skb = writer
+        .alloc(h.len as u32, src)
+        .inspect_err(|_| dev.count_rx_dropped())?;
+    if let Err(e) = skb.fill_from_iter(src) {
+        dev.count_rx_dropped();
+        return Err(e);
+    }
+    prepare(dev, &mut skb, h).map_err(|refusal| refusal.count(dev))?;
+    if let Some(zc) = zero_copy {
+        zc.copied();
+    }
+    if !dev.is_up() {
+        dev.count_rx_dropped();
+        return Err(EIO);
+    }
+    let bh = NoBh::new();
+    let flow = before_up(q, dev, &mut skb, &bh);
+    match skb.receive(dev) {
+        Ok(()) => {}
+        Err(e) => {
+            // Headers past the head are a drop; a busy instance is the writer's to retry.
+            if e == ENOMEM {
+                dev.count_rx_dropped();
+            }
+            return Err(e);
+        }
+    }
+    after_up(q, dev, h.len as u32, flow, &bh);
+    Ok(())
+}
+
+/// What is remembered of a packet on its way up: the flow table and the packet's hash.
+type Flow<'a> = Option<(&'a FlowTable, u32)>;
+
+/// Before a written packet goes to the stack from queue `q`: its flow's hash, if the flow
+/// table is used, and its receive queue recorded. In one bottom-half-off section with
+/// the receive and [`after_up`].
+fn before_up<'a>(q: &Queue, dev: &'a TunDev, skb: &mut Skb, _bh: &NoBh) -> Flow<'a> {
     // Remember which queue serves this flow, so the answers come back to it. Only worth
     // the hash on a multiqueue device with more than one live queue, and unused while a
     // steering program picks the queues.
@@ -194,28 +301,42 @@ fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, more: bool, bh: &NoB
         .flows()
         .filter(|_| d.queues.live() > 1 && !q.is_detached() && !d.steering_prog.is_set())
         .map(|flows| (flows, skb.hash_symmetric()));
-    q.count_rx(len);
     // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue, and
     // the transmit queue a forwarding device picks) — unless the index is past the
     // stack's count, which RPS and XDP warn about. Checked in the same section as the
     // receive: the count shrinks only a grace period after a queue is disabled or moved,
     // so what was checked holds until the stack has the packet.
-    let detached = q.is_detached();
     let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
-    if !detached && index < dev.real_num_rx_queues() {
+    if !q.is_detached() && index < dev.real_num_rx_queues() {
         skb.record_rx_queue(index as u16);
     }
+    flow
+}
+
+/// After a written packet of `len` bytes went to the stack from queue `q`: counted, and
+/// its flow's queue remembered.
+fn after_up(q: &Queue, dev: &TunDev, len: u32, flow: Flow<'_>, bh: &NoBh) {
+    q.count_rx(len);
+    dev.count_rx(len, bh);
+    // In the same section: a queue moved into a hole forgets its old index's flows after
+    // a grace period, so no update with that index comes after.
+    if let Some((flows, hash)) = flow {
+        flows.update(hash, q.index.load(core::sync::atomic::Ordering::Relaxed));
+    }
+}
+
+/// Hands a written packet of `len` bytes to the stack from queue `q` (through its NAPI
+/// instance with `IFF_NAPI`, where `more` says whether the writer has more coming),
+/// counts it and remembers which queue serves its flow, all in one section with bottom
+/// halves off.
+fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, more: bool, bh: &NoBh) {
+    let flow = before_up(q, dev, &mut skb, bh);
     if q.napi.is_added() {
         q.napi.queue(skb, more, bh);
     } else {
         receive_batched(q, dev, skb, more, bh);
     }
-    dev.count_rx(len, bh);
-    // In the same section: a queue moved into a hole forgets its old index's flows after
-    // a grace period, so no update with that index comes after.
-    if let Some((flows, hash)) = flow {
-        flows.update(hash, index);
-    }
+    after_up(q, dev, len, flow, bh);
 }
 
 /// Hands `skb` to the stack, or holds it while the writer says more come (`more`, from

@@ -11,6 +11,9 @@
  * write can join it.
  */
 #include <poll.h>
+#include <sys/uio.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
@@ -222,6 +225,84 @@ TEST_F(napi, device_deleted_under_napi)
 		close_fds(&self->pkt, 1);
 		self->fd = self->fd2 = self->pkt = -1;
 	}
+}
+
+/* IFF_NAPI_FRAGS needs IFF_NAPI and a TAP (EINVAL), and CAP_NET_ADMIN (EPERM). */
+TEST_F(napi, frags_flag_rules)
+{
+	int fd, st;
+	pid_t pid;
+
+	fd = tun_alloc(self->name, IFF_TAP | IFF_NAPI_FRAGS, NULL);
+	EXPECT_EQ(-EINVAL, fd);
+	fd = tun_alloc(self->name, IFF_TUN | IFF_NAPI | IFF_NAPI_FRAGS, NULL);
+	EXPECT_EQ(-EINVAL, fd);
+	/* The file opened as root, TUNSETIFF as nobody: the capability decides. */
+	fd = open(tun_dev_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(100);
+		_exit(-tun_setiff(fd, self->name, IFF_TAP | IFF_NAPI | IFF_NAPI_FRAGS, NULL));
+	}
+	close(fd);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(EPERM, WEXITSTATUS(st));
+}
+
+/* Writes SEGMENT lengths of the segment BUF (a frame of LEN bytes) with writev. */
+static ssize_t write_split(int fd, uint8_t *buf, const size_t *seg, int n)
+{
+	struct iovec iov[64];
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = buf + off;
+		iov[i].iov_len = seg[i];
+		off += seg[i];
+	}
+	return writev(fd, iov, n);
+}
+
+/*
+ * Fragment writes: the first segment in the head, every further one in a page fragment
+ * of its own. Odd layouts arrive whole; an empty or page-sized-plus segment is EINVAL,
+ * more segments than fragments EMSGSIZE.
+ */
+TEST_F(napi, frags_writev_layouts)
+{
+	static const size_t split3[] = { 54, 500, 500 };	/* headers, then data */
+	static const size_t eth_only[] = { 14, 40, 1000 };	/* IP header in a fragment */
+	static const size_t empty[] = { 54, 0, 1000 };
+	size_t big[2] = { 54, 5000 }, many[40];
+	uint8_t buf[8192];
+	int pkts, payload, longest, i;
+
+	make_tap(_metadata, self, IFF_NAPI | IFF_NAPI_FRAGS);
+	build_segment(buf, self->mac, 0);
+	ASSERT_EQ(1054, write_split(self->fd, buf, split3, 3)) TH_LOG("%s", strerror(errno));
+	collect(self, &pkts, &payload, &longest);
+	EXPECT_EQ(1, pkts);
+	EXPECT_EQ(MSS, payload);
+	ASSERT_EQ(1054, write_split(self->fd, buf, eth_only, 3)) TH_LOG("%s", strerror(errno));
+	collect(self, &pkts, &payload, &longest);
+	EXPECT_EQ(1, pkts);
+	EXPECT_EQ(MSS, payload);
+	EXPECT_EQ(-1, write_split(self->fd, buf, empty, 3));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, write_split(self->fd, buf, big, 2));
+	EXPECT_EQ(EINVAL, errno);
+	for (i = 0; i < 40; i++)
+		many[i] = i ? 10 : 54;
+	EXPECT_EQ(-1, write_split(self->fd, buf, many, 40));
+	EXPECT_EQ(EMSGSIZE, errno);
+	/* Nothing of the refused writes reached the stack. */
+	collect(self, &pkts, &payload, &longest);
+	EXPECT_EQ(0, pkts);
 }
 
 TEST_HARNESS_MAIN

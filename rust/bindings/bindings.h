@@ -129,6 +129,7 @@ enum rtun_const {
 	RTUN_TUN_MSG_PTR = TUN_MSG_PTR,
 	RTUN_TUN_MSG_UBUF = TUN_MSG_UBUF,
 	RTUN_NAPI_POLL_WEIGHT = NAPI_POLL_WEIGHT,
+	RTUN_ETH_MAX_MTU = ETH_MAX_MTU,
 	/* ethtool: tun.c's coalescing parameter and default link settings. */
 	RTUN_ETHTOOL_COALESCE_RX_MAX_FRAMES = ETHTOOL_COALESCE_RX_MAX_FRAMES,
 	RTUN_LINK_KSETTINGS_SIZE = sizeof(struct ethtool_link_ksettings),
@@ -186,6 +187,8 @@ struct rtun_napi {
 	struct napi_struct napi;
 	struct sk_buff_head backlog;
 	struct sk_buff_head polling;
+	/* IFF_NAPI_FRAGS: serialises the writers of napi.skb (tun.c's napi_mutex). */
+	struct mutex frags_lock;
 };
 struct rtun_napi *rtun_napi_alloc(void);
 void rtun_napi_free(struct rtun_napi *n);
@@ -210,6 +213,19 @@ void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb);
 unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n);
 struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n);
 struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb);
+void rtun_napi_frags_lock(struct rtun_napi *n);
+void rtun_napi_frags_unlock(struct rtun_napi *n);
+struct sk_buff *rtun_napi_get_frags(struct rtun_napi *n);
+void rtun_napi_free_frags(struct rtun_napi *n);
+bool rtun_napi_gro_frags(struct rtun_napi *n);
+int rtun_skb_grow(struct sk_buff *skb, unsigned int len);
+void rtun_skb_set_paged(struct sk_buff *skb, unsigned int len, unsigned int linear);
+int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size);
+bool rtun_skb_push_eth_headers_in_head(struct sk_buff *skb, const struct net_device *dev);
+unsigned long rtun_iov_nr_segs(const struct iov_iter *i);
+size_t rtun_iov_seg_len(const struct iov_iter *i, unsigned long seg);
+size_t rtun_iov_single_seg_count(const struct iov_iter *i);
+bool rtun_capable_net_admin(void);
 
 /* Zero-copy sends (vhost-net's TUN_MSG_UBUF). */
 int rtun_iov_npages_after(const struct iov_iter *from, size_t skip);

@@ -181,6 +181,7 @@ struct rtun_napi *rtun_napi_alloc(void)
 	if (n) {
 		skb_queue_head_init(&n->backlog);
 		__skb_queue_head_init(&n->polling);
+		mutex_init(&n->frags_lock);
 	}
 	return n;
 }
@@ -267,6 +268,104 @@ struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n)
 void rtun_napi_purge(struct rtun_napi *n)
 {
 	skb_queue_purge(&n->backlog);
+}
+
+void rtun_napi_frags_lock(struct rtun_napi *n)
+{
+	mutex_lock(&n->frags_lock);
+}
+
+void rtun_napi_frags_unlock(struct rtun_napi *n)
+{
+	mutex_unlock(&n->frags_lock);
+}
+
+/* The instance's skb for a fragmented packet (bottom halves off, as tun.c). */
+struct sk_buff *rtun_napi_get_frags(struct rtun_napi *n)
+{
+	struct sk_buff *skb;
+
+	local_bh_disable();
+	skb = napi_get_frags(&n->napi);
+	local_bh_enable();
+	return skb;
+}
+
+void rtun_napi_free_frags(struct rtun_napi *n)
+{
+	napi_free_frags(&n->napi);
+}
+
+/*
+ * Hands the instance's skb to GRO at once, if the instance can be scheduled (it is
+ * enabled and not being polled): tun_get_user()'s IFF_NAPI_FRAGS tail.
+ */
+bool rtun_napi_gro_frags(struct rtun_napi *n)
+{
+	if (!napi_schedule_prep(&n->napi))
+		return false;
+	local_bh_disable();
+	napi_gro_frags(&n->napi);
+	napi_complete(&n->napi);
+	local_bh_enable();
+	return true;
+}
+
+int rtun_skb_grow(struct sk_buff *skb, unsigned int len)
+{
+	return __skb_grow(skb, len);
+}
+
+/* LEN bytes in all, LINEAR of them in the head, the rest in fragments to be added. */
+void rtun_skb_set_paged(struct sk_buff *skb, unsigned int len, unsigned int linear)
+{
+	skb->len = len;
+	skb->data_len = len - linear;
+	skb->truesize += skb->data_len;
+}
+
+/* Fragment I of SKB: SIZE bytes of a new page fragment. 0 or -ENOMEM. */
+int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size)
+{
+	void *frag = netdev_alloc_frag(size);
+	struct page *page;
+
+	if (!frag)
+		return -ENOMEM;
+	page = virt_to_head_page(frag);
+	skb_fill_page_desc(skb, i, page, frag - page_address(page), size);
+	return 0;
+}
+
+/*
+ * Puts back the Ethernet header eth_type_trans() pulled (napi_gro_frags() parses it
+ * again): whether the headers the flow dissector finds are all in the head.
+ */
+bool rtun_skb_push_eth_headers_in_head(struct sk_buff *skb, const struct net_device *dev)
+{
+	skb_push(skb, ETH_HLEN);
+	return eth_get_headlen(dev, skb->data, skb_headlen(skb)) <= skb_headlen(skb);
+}
+
+unsigned long rtun_iov_nr_segs(const struct iov_iter *i)
+{
+	return i->nr_segs;
+}
+
+/* The length of segment SEG of an iovec (or user buffer) iterator, from where it is. */
+size_t rtun_iov_seg_len(const struct iov_iter *i, unsigned long seg)
+{
+	return iter_iov(i)[seg].iov_len;
+}
+
+size_t rtun_iov_single_seg_count(const struct iov_iter *i)
+{
+	return iov_iter_single_seg_count(i);
+}
+
+bool rtun_capable_net_admin(void)
+{
+	return capable(CAP_NET_ADMIN);
 }
 
 bool rtun_napi_backlog_empty(struct rtun_napi *n)

@@ -71,3 +71,9 @@ pub(crate) fn fasync_setown(file: &kernel::fs::File) -> kernel::error::Result {
     // SAFETY: `file` is a valid open file for the call.
     kernel::error::to_result(unsafe { b::rtun_fasync_setown(file.as_ptr().cast()) })
 }
+
+/// Whether the caller has `CAP_NET_ADMIN` in the initial user namespace (`capable()`).
+pub(crate) fn capable_net_admin() -> bool {
+    // SAFETY: reads the current task's credentials.
+    unsafe { b::rtun_capable_net_admin() }
+}

@@ -9,9 +9,11 @@
 //! deletion). While added it holds a reference to the device: the core's lists point at
 //! the instance, and its deletion needs the device.
 
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use kernel::{prelude::*, types::NotThreadSafe};
+use kernel::{error::to_result, iov::IovIterSource, prelude::*, types::NotThreadSafe};
 
 use crate::bindings as b;
 use crate::net::netdev::NetDev;
@@ -30,6 +32,8 @@ pub(crate) struct Napi {
     inner: NonNull<b::rtun_napi>,
     dev: AtomicPtr<b::net_device>,
     enabled: AtomicBool,
+    /// `IFF_NAPI_FRAGS`: writes build the instance's own skb and hand it to GRO at once.
+    frags: AtomicBool,
 }
 
 // SAFETY: the instance and its lists are used under their own locks or under RTNL; the
@@ -48,6 +52,7 @@ impl Napi {
             inner,
             dev: AtomicPtr::new(core::ptr::null_mut()),
             enabled: AtomicBool::new(false),
+            frags: AtomicBool::new(false),
         })
     }
 
@@ -57,12 +62,18 @@ impl Napi {
         !self.dev.load(Ordering::Acquire).is_null()
     }
 
-    /// Adds the instance to `dev` and enables it (tun.c's `tun_napi_init`). Nothing if it
-    /// is added already.
-    pub(crate) fn add(&self, dev: &NetDev, _rtnl: &Rtnl) {
+    /// Whether writes go through the instance's fragment skb (`IFF_NAPI_FRAGS`).
+    pub(crate) fn frags_enabled(&self) -> bool {
+        self.is_added() && self.frags.load(Ordering::Relaxed)
+    }
+
+    /// Adds the instance to `dev` and enables it (tun.c's `tun_napi_init`), with
+    /// `IFF_NAPI_FRAGS` if `frags`. Nothing if it is added already.
+    pub(crate) fn add(&self, dev: &NetDev, frags: bool, _rtnl: &Rtnl) {
         if self.is_added() {
             return;
         }
+        self.frags.store(frags, Ordering::Relaxed);
         // SAFETY: a valid device; the reference is dropped in `del`.
         unsafe { b::rtun_dev_hold(dev.as_raw()) };
         // SAFETY: our instance, on no device; RTNL held. The poll callback only reaches
@@ -150,6 +161,129 @@ impl Napi {
             // SAFETY: our instance; scheduling a disabled or deleted one does nothing.
             unsafe { b::rtun_napi_schedule(self.inner.as_ptr()) };
         }
+    }
+}
+
+impl Napi {
+    /// Takes the lock of the instance's fragment skb (`IFF_NAPI_FRAGS` writes; sleeps).
+    pub(crate) fn lock_frags(&self) -> FragsWriter<'_> {
+        // SAFETY: our instance; process context (a write). The guard unlocks.
+        unsafe { b::rtun_napi_frags_lock(self.inner.as_ptr()) };
+        FragsWriter {
+            napi: self,
+            _not_send: NotThreadSafe,
+        }
+    }
+}
+
+/// The right to build the instance's fragment skb (`napi->skb`). Not `Send`: a mutex is
+/// released by its holder.
+pub(crate) struct FragsWriter<'a> {
+    napi: &'a Napi,
+    _not_send: NotThreadSafe,
+}
+
+impl FragsWriter<'_> {
+    /// The instance's skb laid out for a packet of `len` bytes from `src` (tun.c's
+    /// `tun_napi_alloc_frags`): the rest of `src`'s current segment in the head, each
+    /// further segment in a page fragment of its own. `EMSGSIZE` for more segments than
+    /// fragments or a packet past the largest MTU, `EINVAL` for an empty segment or one
+    /// past a page, `ENOMEM`. The data is not copied yet.
+    pub(crate) fn alloc(&mut self, len: u32, src: &mut IovIterSource<'_>) -> Result<FragsSkb<'_>> {
+        // ETH_MAX_MTU - NET_SKB_PAD - NET_IP_ALIGN.
+        const MAX_LEN: u32 = b::rtun_const_RTUN_ETH_MAX_MTU - crate::net::skb::WRITE_HEADROOM;
+        let it = src.as_raw().cast::<b::iov_iter>();
+        // SAFETY: `it` is a valid iterator.
+        let segs = unsafe { b::rtun_iov_nr_segs(it) };
+        if segs > b::rtun_const_RTUN_MAX_SKB_FRAGS as usize + 1 || len > MAX_LEN {
+            return Err(EMSGSIZE);
+        }
+        let n = self.napi.inner.as_ptr();
+        // SAFETY: our instance, whose skb we may build while `self` holds its lock.
+        let raw = NonNull::new(unsafe { b::rtun_napi_get_frags(n) }).ok_or(ENOMEM)?;
+        // The instance owns the skb until it goes to GRO or is freed: not an `Skb`.
+        let skb = FragsSkb {
+            // SAFETY: the instance's valid skb, managed by `FragsSkb` (never freed as an
+            // `Skb`).
+            skb: ManuallyDrop::new(unsafe { Skb::from_raw(raw) }),
+            napi: self.napi,
+        };
+        // SAFETY: `it` is a valid iterator.
+        let linear = unsafe { b::rtun_iov_single_seg_count(it) } as u32;
+        // SAFETY: the skb is ours to lay out; `__skb_grow` fails cleanly.
+        to_result(unsafe { b::rtun_skb_grow(raw.as_ptr(), linear) })?;
+        let linear = linear.min(len);
+        // SAFETY: as above: the lengths say `len - linear` bytes of fragments come.
+        unsafe { b::rtun_skb_set_paged(raw.as_ptr(), len, linear) };
+        for seg in 1..segs {
+            // SAFETY: `seg` is below the iterator's segment count.
+            let size = unsafe { b::rtun_iov_seg_len(it, seg) };
+            if size == 0 || size > b::rtun_const_RTUN_PAGE_SIZE as usize {
+                return Err(EINVAL);
+            }
+            // SAFETY: fragment `seg - 1` of our skb, below MAX_SKB_FRAGS (checked).
+            to_result(unsafe {
+                b::rtun_skb_add_page_frag(raw.as_ptr(), (seg - 1) as i32, size as u32)
+            })?;
+        }
+        Ok(skb)
+    }
+}
+
+impl Drop for FragsWriter<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `lock_frags` took the mutex, in this task.
+        unsafe { b::rtun_napi_frags_unlock(self.napi.inner.as_ptr()) };
+    }
+}
+
+/// The instance's fragment skb (`napi->skb`), being filled: an [`Skb`] for the write
+/// path, freed back to the instance (`napi_free_frags`) unless [`FragsSkb::receive`]
+/// hands it to GRO.
+pub(crate) struct FragsSkb<'a> {
+    skb: ManuallyDrop<Skb>,
+    napi: &'a Napi,
+}
+
+impl FragsSkb<'_> {
+    /// Hands the packet to GRO now (tun.c's `napi_gro_frags` tail): the Ethernet header
+    /// that `eth_type_trans` pulled is put back for GRO to parse. `ENOMEM` when the
+    /// headers reach past the head (counted by the caller), `EBUSY` when the instance
+    /// cannot be scheduled (disabled, or being polled); the packet is freed then.
+    pub(crate) fn receive(self, dev: &NetDev) -> Result {
+        let raw = self.skb.as_raw();
+        // SAFETY: the instance's skb, valid; `dev` is its device.
+        if !unsafe { b::rtun_skb_push_eth_headers_in_head(raw, dev.as_raw()) } {
+            return Err(ENOMEM);
+        }
+        // SAFETY: our instance, whose skb this is; GRO takes it when the call succeeds.
+        if !unsafe { b::rtun_napi_gro_frags(self.napi.inner.as_ptr()) } {
+            return Err(EBUSY);
+        }
+        // GRO has it: nothing to free.
+        core::mem::forget(self);
+        Ok(())
+    }
+}
+
+impl Deref for FragsSkb<'_> {
+    type Target = Skb;
+
+    fn deref(&self) -> &Skb {
+        &self.skb
+    }
+}
+
+impl DerefMut for FragsSkb<'_> {
+    fn deref_mut(&mut self) -> &mut Skb {
+        &mut self.skb
+    }
+}
+
+impl Drop for FragsSkb<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the instance's skb, which it frees and forgets (`napi->skb = NULL`).
+        unsafe { b::rtun_napi_free_frags(self.napi.inner.as_ptr()) };
     }
 }
 
