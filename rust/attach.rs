@@ -9,6 +9,7 @@ use kernel::{prelude::*, sync::Arc};
 
 use crate::device::{Device, TunDev, NO_ID};
 use crate::ioctl::{self, IfReq};
+use crate::net::lsm::TunSecurity;
 use crate::net::{
     netdev::{DevSpec, Kind},
     rtnl::Rtnl,
@@ -55,6 +56,7 @@ pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &mut Rtnl) -> Result {
         if !q.is_detached() {
             return Err(EINVAL);
         }
+        d.security.may_attach_queue()?;
         d.queues.enable(&dev, q, rtnl)?;
     } else if flags & ioctl::IFF_DETACH_QUEUE != 0 {
         if !d.is_multi_queue() || q.is_detached() {
@@ -117,6 +119,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
             if !permitted(&dev) {
                 return Err(EPERM);
             }
+            d.security.may_open()?;
             let skip_filter = flags & ioctl::IFF_NOFILTER != 0;
             let napi = NapiFlags::of_request(flags);
             d.queues
@@ -135,6 +138,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
             if !q.net.net_admin_capable() {
                 return Err(EPERM);
             }
+            TunSecurity::may_create()?;
             let (kind, kind_flag, template) = match want_kind {
                 Some(ioctl::IFF_TUN) => (Kind::Tun, ioctl::IFF_TUN, c"tun%d"),
                 Some(_) => (Kind::Tap, ioctl::IFF_TAP, c"tap%d"),

@@ -11,6 +11,7 @@ use crate::ioctl;
 use crate::net::{
     bpf::{BpfProg, BpfSlot},
     creds::ModuleRef,
+    lsm::TunSecurity,
     netdev::{Dev, LinkInfoMsg, LinkSettings, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit},
     preempt::BhOff,
     rcu::{read_section, RcuSection},
@@ -76,6 +77,8 @@ pub(crate) struct Device {
     rx_batched: AtomicU32,
     /// ethtool link settings, as userspace set them.
     link_settings: RtnlLocked<LinkSettings>,
+    /// The device's LSM blob and hooks.
+    pub(crate) security: TunSecurity,
     /// The module reference of a persistent device (`IFF_PERSIST` set), given back when
     /// the flag is cleared or the device is deleted.
     persist_pin: RtnlLocked<Option<ModuleRef>>,
@@ -103,6 +106,7 @@ impl Device {
             rx_frame_errors: AtomicU64::new(0),
             rx_batched: AtomicU32::new(0),
             link_settings: RtnlLocked::new(LinkSettings::tun_default()),
+            security: TunSecurity::new()?,
             persist_pin: RtnlLocked::new(None),
         })
     }

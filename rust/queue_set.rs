@@ -200,6 +200,8 @@ impl QueueSet {
         napi: NapiFlags,
         rtnl: &mut Rtnl,
     ) -> Result {
+        // tun.c's `tun_attach`: the LSM first.
+        dev.data().security.may_attach(&q.sock)?;
         let total = self.live() + self.disabled();
         if !multi && self.live() >= 1 {
             return Err(EBUSY);
@@ -225,6 +227,7 @@ impl QueueSet {
 
     /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).
     pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
+        dev.data().security.may_attach(&q.sock)?;
         dev.data().prepare_queue(q, false, rtnl)?;
         self.add_live(dev, q, rtnl)?;
         self.remove_disabled(q, rtnl);

@@ -226,6 +226,13 @@ unsigned long rtun_iov_nr_segs(const struct iov_iter *i);
 size_t rtun_iov_seg_len(const struct iov_iter *i, unsigned long seg);
 size_t rtun_iov_single_seg_count(const struct iov_iter *i);
 bool rtun_capable_net_admin(void);
+/* The LSM hooks of a tun device (no-ops without CONFIG_SECURITY). */
+int rtun_security_tun_dev_alloc_security(void **security);
+void rtun_security_tun_dev_free_security(void *security);
+int rtun_security_tun_dev_create(void);
+int rtun_security_tun_dev_open(void *security);
+int rtun_security_tun_dev_attach_queue(void *security);
+int rtun_security_tun_dev_attach(struct sock *sk, void *security);
 
 /* Zero-copy sends (vhost-net's TUN_MSG_UBUF). */
 int rtun_iov_npages_after(const struct iov_iter *from, size_t skip);

@@ -368,6 +368,36 @@ bool rtun_capable_net_admin(void)
 	return capable(CAP_NET_ADMIN);
 }
 
+int rtun_security_tun_dev_alloc_security(void **security)
+{
+	return security_tun_dev_alloc_security(security);
+}
+
+void rtun_security_tun_dev_free_security(void *security)
+{
+	security_tun_dev_free_security(security);
+}
+
+int rtun_security_tun_dev_create(void)
+{
+	return security_tun_dev_create();
+}
+
+int rtun_security_tun_dev_open(void *security)
+{
+	return security_tun_dev_open(security);
+}
+
+int rtun_security_tun_dev_attach_queue(void *security)
+{
+	return security_tun_dev_attach_queue(security);
+}
+
+int rtun_security_tun_dev_attach(struct sock *sk, void *security)
+{
+	return security_tun_dev_attach(sk, security);
+}
+
 bool rtun_napi_backlog_empty(struct rtun_napi *n)
 {
 	return skb_queue_empty_lockless(&n->backlog);

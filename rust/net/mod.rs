@@ -9,6 +9,7 @@ pub(crate) mod bpf;
 pub(crate) mod creds;
 pub(crate) mod dev_ref;
 pub(crate) mod features;
+pub(crate) mod lsm;
 pub(crate) mod miscdev;
 pub(crate) mod napi;
 pub(crate) mod netdev;

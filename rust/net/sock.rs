@@ -326,6 +326,11 @@ impl QueueSock {
         Ok(Self { sk })
     }
 
+    /// The `struct sock`, for the LSM hooks.
+    pub(super) fn raw_sock(&self) -> *mut b::sock {
+        self.sk()
+    }
+
     fn sk(&self) -> *mut b::sock {
         self.sk.as_ptr()
     }
