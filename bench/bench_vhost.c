@@ -34,13 +34,16 @@
  * Prints: pps, ns_per_pkt, lost (frames vhost sent that never reached ip_rcv, or
  * that were sent into the tap and never came out of the RX ring), dropped (the
  * device's tx_dropped), kicks and waits (eventfd writes and sleeps of this program
- * per 1000 packets: how the work was batched), packets, elapsed_ns.
+ * per 1000 packets) and switches (context switches of this program and of vhost-net's
+ * worker, a thread of it, per 1000 packets): how the work was batched; packets,
+ * elapsed_ns.
  */
 #define _GNU_SOURCE	/* sendmmsg() */
 #include <net/ethernet.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <linux/if_packet.h>
 
 #include "bench.h"
@@ -65,6 +68,16 @@ struct vbench {
 	/* Counts over the whole run: frames sent, frames that came back used. */
 	unsigned long long sent, done, kicks, waits;
 };
+
+/* Context switches so far of this process's threads, vhost-net's worker among them. */
+static unsigned long long switches(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		die("getrusage");
+	return ru.ru_nvcsw + ru.ru_nivcsw;
+}
 
 static void kick(struct vbench *b, struct vq *vq)
 {
@@ -310,7 +323,7 @@ int main(int argc, char **argv)
 	};
 	static struct vbench b;
 	void (*pump)(struct vbench *, uint64_t, int);
-	unsigned long long c0, c1, k0, k1, w0, w1, s0 = 0, s1 = 0, d0, d1, lost;
+	unsigned long long c0, c1, k0, k1, w0, w1, x0, x1, s0 = 0, s1 = 0, d0, d1, lost;
 	int tx = -1, sndbuf = 0, opt;
 	uint64_t t0, t1;
 
@@ -346,11 +359,13 @@ int main(int argc, char **argv)
 
 	/* Measure only the steady state: the warm-up fills caches and slab freelists. */
 	pump(&b, now_ns() + (uint64_t)(o.warmup * 1e9), 1);
+	x0 = switches();
 	c0 = b.done, k0 = b.kicks, w0 = b.waits;
 	t0 = now_ns();
 	pump(&b, t0 + (uint64_t)(o.secs * 1e9), 1);
 	t1 = now_ns();
 	c1 = b.done, k1 = b.kicks, w1 = b.waits;
+	x1 = switches();
 
 	/* Everything sent comes back before the counters are read. */
 	pump(&b, 0, 0);
@@ -368,9 +383,9 @@ int main(int argc, char **argv)
 
 	double pkts = c1 - c0, dt = (t1 - t0) / 1e9;
 	printf("pps=%.1f ns_per_pkt=%.2f lost=%lld dropped=%llu kicks=%.2f waits=%.2f "
-	       "packets=%llu elapsed_ns=%llu\n",
+	       "switches=%.2f packets=%llu elapsed_ns=%llu\n",
 	       pkts / dt, pkts ? (t1 - t0) / pkts : 0.0, (long long)lost, d1 - d0,
 	       pkts ? (k1 - k0) * 1000 / pkts : 0.0, pkts ? (w1 - w0) * 1000 / pkts : 0.0,
-	       c1 - c0, (unsigned long long)(t1 - t0));
+	       pkts ? (x1 - x0) * 1000 / pkts : 0.0, c1 - c0, (unsigned long long)(t1 - t0));
 	return 0;
 }

@@ -164,9 +164,11 @@ def notes(name, extra):
         lost = [f"{d} lost {sum(int(r.get('lost', 0)) for r in extra[d])}"
                 for d in ("tun", "rtun") if any(int(r.get("lost", 0)) for r in extra[d])]
         if name.startswith("vhost_"):
-            # How vhost and the program batched the work: eventfd kicks and sleeps.
-            lost.append("kicks+waits/kpkt: tun {}+{} rtun {}+{}".format(
-                *(fmt(med(d, k), "") for d in ("tun", "rtun") for k in ("kicks", "waits"))))
+            # How vhost and the program batched the work: eventfd kicks, the program's
+            # sleeps, context switches (the program's and vhost's worker's).
+            keys = ("kicks", "waits", "switches")
+            lost.append("kicks/waits/switches per kpkt: tun {}/{}/{} rtun {}/{}/{}".format(
+                *(fmt(med(d, k), "") for d in ("tun", "rtun") for k in keys)))
         return "; ".join(lost)
     return ""
 
