@@ -158,10 +158,17 @@ def notes(name, extra):
     if name.startswith("read") and name.endswith("@icount"):
         return "xmit+read: tun {}+{} rtun {}+{}".format(
             *(fmt(med(d, k), "") for d in ("tun", "rtun") for k in ("xmit_ns_per_pkt", "read_ns_per_pkt")))
-    if name.startswith("write"):
-        # Packets write() accepted that never reached ip_rcv (e.g. a full backlog).
+    if name.startswith("write") or name.startswith("vhost_"):
+        # Packets write() (or vhost) accepted that never reached ip_rcv, e.g. a full
+        # backlog; for vhost RX, frames sent into the tap that never came out of the ring.
         lost = [f"{d} lost {sum(int(r.get('lost', 0)) for r in extra[d])}"
                 for d in ("tun", "rtun") if any(int(r.get("lost", 0)) for r in extra[d])]
+        if name.startswith("vhost_"):
+            # How vhost and the program batched the work: eventfd kicks, the program's
+            # sleeps, context switches (the program's and vhost's worker's).
+            keys = ("kicks", "waits", "switches")
+            lost.append("kicks/waits/switches per kpkt: tun {}/{}/{} rtun {}/{}/{}".format(
+                *(fmt(med(d, k), "") for d in ("tun", "rtun") for k in keys)))
         return "; ".join(lost)
     return ""
 
@@ -169,6 +176,7 @@ def notes(name, extra):
 def report(out, env, results, errors):
     print()
     print("rtun benchmark: tun.ko against rtun, loaded side by side in one boot per view")
+    print("  (vhost_* rows: in the same boot, each driver in turn at /dev/net/tun, vhost_net bound to it)")
     for view, e in sorted(env.items()):
         print(f"  {view:6} view: {e.get('cpus')} vCPU, {e.get('kernel')}, "
               f"guest ns per instruction {e.get('ns_per_insn')}")
@@ -178,7 +186,7 @@ def report(out, env, results, errors):
     print("  back to back); spread = (max - min) / median of each driver's rounds;")
     print("  ratio > 1: rtun better (rtun/tun for rates, tun/rtun for costs, latency, memory)")
     print()
-    head = (f"{'row':22} {'unit':9} {'tun':>11} {'rtun':>11} {'ratio':>6}  {'rounds':11}  "
+    head = (f"{'row':26} {'unit':9} {'tun':>11} {'rtun':>11} {'ratio':>6}  {'rounds':11}  "
             f"{'spread tun/rtun':15}  notes")
     print(head)
     print("-" * len(head))
@@ -189,7 +197,7 @@ def report(out, env, results, errors):
         rt = f"{r['ratio']:.2f}" if r["ratio"] else "-"
         rr = [x for x in r["round_ratios"] if x]
         rng = f"{min(rr):.2f}-{max(rr):.2f}" if len(rr) > 1 else ""
-        print(f"{r['row']:22} {r['unit']:9} {fmt(r['tun'], r['unit']):>11} "
+        print(f"{r['row']:26} {r['unit']:9} {fmt(r['tun'], r['unit']):>11} "
               f"{fmt(r['rtun'], r['unit']):>11} {rt:>6}  {rng:11}  {sp:15}  {r['notes']}")
     if errors:
         print()

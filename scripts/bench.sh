@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # `make bench`: boot the test kernel twice with tun.ko and rtun side by side and run
-# scripts/guest-bench.sh in each, then print the report (scripts/bench-report.py).
+# scripts/guest-bench.sh in each (which ends with the vhost-net rows, each driver in turn
+# at /dev/net/tun), then print the report (scripts/bench-report.py).
 #
 #   bench.sh --kdir DIR --module KO --bin DIR --out DIR
 #   bench.sh --kdir DIR --module KO --check-module   (status 0: KO exists and fits DIR)
@@ -73,6 +74,12 @@ for try in $(seq 30); do
 	sleep 10
 done
 echo "bench: rtun.ko built $(date -r "$module" '+%F %T'), sha256 $(sha256sum "$out/rtun.ko" | cut -c1-12)"
+# Its companion for vhost-net (vhost/rtun_vhost.c), built with it: next to the copy, where
+# guest-bench.sh looks. Without it the vhost-net rows are left out.
+rm -f "$out/rtun_vhost.ko"
+companion=$(dirname "$module")/rtun_vhost.ko
+module_fits "$companion" >/dev/null && cp "$companion" "$out/rtun_vhost.ko" ||
+	echo "bench: no usable $companion: the vhost-net rows are left out"
 module=$out/rtun.ko
 
 # boot VIEW CPUS [QEMU_OPTS]: one VM running guest-bench.sh; results in $out/VIEW.

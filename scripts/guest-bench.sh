@@ -9,6 +9,11 @@
 # BENCH_VIEW=wall    the wall-clock view (multi-threaded TCG): all rows, queue scaling, memory.
 # BENCH_VIEW=icount  the deterministic view (-icount shift=0: 1 ns = 1 instruction): the
 #                    single-queue rows, as instructions per packet.
+#
+# The vhost-net rows come last, in a second phase: vhost_net binds at load to one driver
+# (tun.ko, or rtun through rtun_vhost.ko), so there each driver in turn serves
+# /dev/net/tun (as in guest-check.sh's drop-in phase) with vhost_net loaded after it and
+# removed again, tun then rtun, round after round, still in this one boot.
 set -u
 R=$RTUN_RESULTS
 BIN=${BENCH_BIN:?}
@@ -31,10 +36,22 @@ env="view=$VIEW row=env cpus=$ncpu kernel=$(uname -r) $("$BIN/icount_check")"
 echo "$env" >>"$OUT"
 echo "# $env"
 
+# record ROW DRIVER ROUND CMD...: run CMD, add its last line to the results as DRIVER's.
+# A failure is recorded (the report lists it) and the run goes on.
+record() {
+	local row=$1 drv=$2 round=$3 line out rc
+	shift 3
+	out=$(timeout 120 "$@" 2>&1)
+	rc=$?
+	line=$(tail -n 1 <<<"$out")
+	[ $rc = 0 ] || line="error=status_$rc:${line// /_}"
+	echo "view=$VIEW row=$row driver=$drv round=$round $line" | tee -a "$OUT"
+}
+
 # measure ROW ROUND CMD...: run CMD once per driver, tun first; {dev} and {name} in CMD
 # become the driver's character device and a device name of its own.
 measure() {
-	local row=$1 round=$2 drv line out rc
+	local row=$1 round=$2 drv
 	shift 2
 	for drv in tun rtun; do
 		local args=() a
@@ -42,12 +59,7 @@ measure() {
 			a=${a//\{dev\}/${DEV[$drv]}}
 			args+=("${a//\{name\}/b$drv}")
 		done
-		out=$(timeout 120 "${args[@]}" 2>&1)
-		rc=$?
-		line=$(tail -n 1 <<<"$out")
-		# A failure is recorded (the report lists it) and the run goes on.
-		[ $rc = 0 ] || line="error=status_$rc:${line// /_}"
-		echo "view=$VIEW row=$row driver=$drv round=$round $line" | tee -a "$OUT"
+		record "$row" "$drv" "$round" "${args[@]}"
 	done
 }
 
@@ -89,4 +101,64 @@ done
 rmmod pktgen
 rmmod rtun || exit 1
 rmmod tun || exit 1
+
+# ---- vhost-net: each driver in turn at /dev/net/tun ----
+
+# ROW|bench_vhost options. 64-byte Ethernet frames; tx: guest -> host (vhost-net's TX
+# batches frames to the driver as XDP buffers while the queue's send buffer is INT_MAX,
+# the default), tx64_sndbuf: the same with a 1 MiB send buffer (one copying sendmsg
+# per frame), rx: host -> guest.
+VHOST_ROWS=("vhost_tx64|-m tx -s 64" "vhost_rx64|-m rx -s 64"
+	"vhost_tx64_sndbuf|-m tx -s 64 -b 1048576")
+TUN_KO=$RTUN_KDIR/drivers/net/tun.ko
+RTUN_VHOST_KO=$(dirname "$RTUN_MODULE")/rtun_vhost.ko
+# load and unload: vhost_iotlb, vhost and vhost_net inserted after the driver, checked
+# to be bound to $backend, removed again (what the vhost client tests use).
+VHOST_BASH=$(dirname "$RTUN_SCRIPTS")/selftests/clients/vhost.bash
+
+# vhost_rows DRIVER ROUND: every vhost row on DRIVER, which serves /dev/net/tun with
+# vhost_net bound to it (BACKEND: the module vhost_net binds to).
+vhost_rows() {
+	local drv=$1 round=$2 r row opts secs=(-w "$WARMUP" -t "$SECS")
+	[ "$VIEW" = icount ] && secs=(-w 0.2 -t 0.5)
+	# In a subshell: vhost.bash's settings (the driver, the backend) are per driver.
+	(
+		TUN_DRIVER=$drv VHOST_BACKEND_MODULE=$backend
+		# shellcheck source=../selftests/clients/vhost.bash
+		. "$VHOST_BASH" || exit 1
+		if ! load >"$R/vhost-load.txt" 2>&1; then
+			why=$(tr -s ' \n' '__' <"$R/vhost-load.txt")
+			for r in "${VHOST_ROWS[@]}"; do
+				echo "view=$VIEW row=${r%%|*} driver=$drv round=$round error=vhost_net_load:$why" |
+					tee -a "$OUT"
+			done
+			unload
+			exit 0
+		fi
+		for r in "${VHOST_ROWS[@]}"; do
+			row=${r%%|*} opts=${r#*|}
+			# shellcheck disable=SC2086 # opts: words
+			record "$row" "$drv" "$round" "$BIN/bench_vhost" $opts -d /dev/net/tun -n "bv$drv" \
+				"${secs[@]}"
+		done
+		unload || exit 1
+	)
+}
+
+if [ ! -f "$RTUN_VHOST_KO" ] || [ ! -f "$RTUN_KDIR/drivers/vhost/vhost_net.ko" ]; then
+	echo "# vhost-net rows skipped: no $RTUN_VHOST_KO or no vhost_net.ko in $RTUN_KDIR"
+	exit 0
+fi
+for ((round = 1; round <= ROUNDS; round++)); do
+	echo "# $VIEW view: vhost-net round $round of $ROUNDS"
+	for drv in tun rtun; do
+		ko=$TUN_KO backend=tun
+		[ $drv = rtun ] && ko=$RTUN_MODULE backend=rtun_vhost
+		insmod "$ko" || exit 1
+		[ $drv = rtun ] && { insmod "$RTUN_VHOST_KO" || exit 1; }
+		vhost_rows $drv $round || exit 1
+		[ $drv = rtun ] && { rmmod rtun_vhost || exit 1; }
+		rmmod $drv || exit 1
+	done
+done
 exit 0

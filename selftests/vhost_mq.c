@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vhost-net on a multiqueue tap, driven from userspace with no guest: a minimal
- * split-virtqueue driver (one anonymous mapping registered with VHOST_SET_MEM_TABLE,
- * guest physical address == user address) gives each /dev/vhost-net an RX vq
- * (index 0) and a TX vq (index 1) on one queue of the tap. An AF_PACKET socket on
+ * split-virtqueue driver (vhost_vring.h, shared with bench/bench_vhost.c: one anonymous
+ * mapping registered with VHOST_SET_MEM_TABLE, guest physical address == user address)
+ * gives each /dev/vhost-net an RX vq (index 0) and a TX vq (index 1) on one queue of
+ * the tap. An AF_PACKET socket on
  * the tap is the other end: it reads what vhost sends (guest -> host) and sends what
  * vhost must receive (host -> guest), steered to a queue by an eBPF program.
  *
@@ -15,31 +16,18 @@
  * experimental_zcopytx=1; the plain/batched TX test needs it 0 (zero-copy bypasses
  * both paths).
  */
-#include <poll.h>
-#include <stdint.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/vhost.h>
-#include <linux/virtio_config.h>
-#include <linux/virtio_net.h>
-#include <linux/virtio_ring.h>
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
 #include "rtun_test.h"
+#include "vhost_vring.h"
 
 #define MAX_Q		4
-#define RING_NUM	256		/* descriptors per vq */
-#define BUF_SZ		4096		/* one buffer per descriptor */
-#define RING_BYTES	(3 * 4096 + 4096)	/* vring_size(256, 4096) = 10246, rounded up */
-#define VQ_BYTES	(RING_BYTES + RING_NUM * BUF_SZ)
 #define REGION_BYTES	(MAX_Q * 2 * VQ_BYTES)
-
-#define RX_VQ 0
-#define TX_VQ 1
 
 /* The frames' ethertype (ETH_P_802_EX1): nothing on this host parses it. */
 #define TEST_PROTO	0x88b5
@@ -49,16 +37,6 @@
 #define OFF_SEQ		16
 #define MIN_FRAME	60
 #define MAX_FRAME	3000		/* past a page with vhost's padding: not an XDP buffer */
-
-struct vq {
-	int idx;
-	struct vring vr;
-	uint8_t *bufs;
-	uint16_t avail_idx, last_used;
-	int kick, call, err;
-	uint16_t free[RING_NUM];
-	int nfree;
-};
 
 struct vdev {
 	int fd;
@@ -71,9 +49,7 @@ FIXTURE(vmq)
 	int nq;
 	int tap[MAX_Q];
 	struct vdev dev[MAX_Q];
-	uint8_t *region;
-	size_t region_used;
-	uint64_t features;
+	struct vmem mem;
 	int hdr_len;
 	int rx_sock, tx_sock, prog, ifindex;
 	uint8_t mac[ETH_ALEN];
@@ -108,16 +84,17 @@ FIXTURE_SETUP(vmq)
 		self->dev[i].vq[0].kick = self->dev[i].vq[0].call = self->dev[i].vq[0].err = -1;
 		self->dev[i].vq[1].kick = self->dev[i].vq[1].call = self->dev[i].vq[1].err = -1;
 	}
-	self->region = MAP_FAILED;
+	self->mem.base = MAP_FAILED;
 	if (access("/dev/vhost-net", R_OK | W_OK))
 		SKIP(return, "no /dev/vhost-net (vhost_net not loaded): %s", strerror(errno));
 	err = enter_test_netns();
 	ASSERT_EQ(0, err) TH_LOG("test netns: %s", strerror(-err));
 	test_ifname(self->name, "vmq");
-	self->region = mmap(NULL, REGION_BYTES, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->region);
-	self->region_used = 0;
+	self->mem.base = mmap(NULL, REGION_BYTES, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem.base);
+	self->mem.size = REGION_BYTES;
+	self->mem.used = 0;
 }
 
 FIXTURE_TEARDOWN(vmq)
@@ -126,188 +103,30 @@ FIXTURE_TEARDOWN(vmq)
 
 	for (i = 0; i < MAX_Q; i++) {
 		close_fds(&self->dev[i].fd, 1);
-		for (j = 0; j < 2; j++) {
-			close_fds(&self->dev[i].vq[j].kick, 1);
-			close_fds(&self->dev[i].vq[j].call, 1);
-			close_fds(&self->dev[i].vq[j].err, 1);
-		}
+		for (j = 0; j < 2; j++)
+			vq_close(&self->dev[i].vq[j]);
 	}
 	close_fds(self->tap, MAX_Q);
 	close_fds(&self->rx_sock, 1);
 	close_fds(&self->tx_sock, 1);
 	close_fds(&self->prog, 1);
-	if (self->region != MAP_FAILED)
-		munmap(self->region, REGION_BYTES);
+	if (self->mem.base != MAP_FAILED)
+		munmap(self->mem.base, REGION_BYTES);
 }
 
-/* ---- the virtqueue driver ---- */
-
-static void *region_alloc(FIXTURE_DATA(vmq) *self, size_t len)
-{
-	void *p = self->region + self->region_used;
-
-	self->region_used += (len + 4095) & ~4095UL;
-	return self->region_used <= REGION_BYTES ? p : NULL;
-}
-
-#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-
-/* Queues one buffer: DATA (LEN bytes) for the device to read, or room for it to write. */
-static int vq_add(struct vq *vq, const void *data, size_t len, int writable)
-{
-	uint16_t id;
-
-	if (!vq->nfree || len > BUF_SZ)
-		return -ENOSPC;
-	id = vq->free[--vq->nfree];
-	if (data)
-		memcpy(vq->bufs + (size_t)id * BUF_SZ, data, len);
-	vq->vr.desc[id].addr = (uintptr_t)(vq->bufs + (size_t)id * BUF_SZ);
-	vq->vr.desc[id].len = len;
-	vq->vr.desc[id].flags = writable ? VRING_DESC_F_WRITE : 0;
-	vq->vr.desc[id].next = 0;
-	vq->vr.avail->ring[vq->avail_idx % RING_NUM] = id;
-	mb();
-	vq->vr.avail->idx = ++vq->avail_idx;
-	mb();
-	return id;
-}
-
-static int vq_kick(struct vq *vq)
-{
-	uint64_t one = 1;
-
-	return write(vq->kick, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
-}
-
-/* The next used buffer: 1 with its data at *DATA and the used length at *LEN, or 0. */
-static int vq_get_used(struct vq *vq, uint8_t **data, uint32_t *len)
-{
-	struct vring_used_elem e;
-
-	mb();
-	if (vq->last_used == *(volatile uint16_t *)&vq->vr.used->idx)
-		return 0;
-	mb();
-	e = vq->vr.used->ring[vq->last_used % RING_NUM];
-	vq->last_used++;
-	if (e.id >= RING_NUM)
-		return -EINVAL;
-	vq->free[vq->nfree++] = e.id;
-	if (data)
-		*data = vq->bufs + (size_t)e.id * BUF_SZ;
-	if (len)
-		*len = e.len;
-	return 1;
-}
-
-/* Buffers the device holds: queued and not yet used. */
-static int vq_outstanding(const struct vq *vq)
-{
-	return RING_NUM - vq->nfree;
-}
-
-/* Waits up to MS for the call eventfd (or the used ring) to move: 1 if it did. */
-static int vq_wait(struct vq *vq, int ms)
-{
-	struct pollfd p = { .fd = vq->call, .events = POLLIN };
-	uint64_t v;
-
-	mb();
-	if (vq->last_used != *(volatile uint16_t *)&vq->vr.used->idx)
-		return 1;
-	if (poll(&p, 1, ms) == 1 && read(vq->call, &v, sizeof(v)) < 0)
-		return 0;
-	mb();
-	return vq->last_used != *(volatile uint16_t *)&vq->vr.used->idx;
-}
-
-/* Whether vhost reported an error on VQ (vq_err signals the error eventfd). */
-static int vq_error(struct vq *vq)
-{
-	struct pollfd p = { .fd = vq->err, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 1;
-}
-
-static int vq_setup(struct __test_metadata *_metadata, FIXTURE_DATA(vmq) *self,
-		    struct vdev *d, int idx)
-{
-	struct vq *vq = &d->vq[idx];
-	struct vhost_vring_state state = { .index = idx };
-	struct vhost_vring_file file = { .index = idx };
-	struct vhost_vring_addr addr = { .index = idx };
-	void *ring = region_alloc(self, RING_BYTES);
-	int i;
-
-	ASSERT_NE(NULL, ring);
-	ASSERT_GE(RING_BYTES, vring_size(RING_NUM, 4096));
-	vq->bufs = region_alloc(self, (size_t)RING_NUM * BUF_SZ);
-	ASSERT_NE(NULL, vq->bufs);
-	vq->idx = idx;
-	vring_init(&vq->vr, RING_NUM, ring, 4096);
-	vq->avail_idx = vq->last_used = 0;
-	for (i = 0; i < RING_NUM; i++)
-		vq->free[i] = RING_NUM - 1 - i;
-	vq->nfree = RING_NUM;
-	vq->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	vq->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	vq->err = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, vq->kick);
-	ASSERT_LE(0, vq->call);
-	ASSERT_LE(0, vq->err);
-
-	state.num = RING_NUM;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_NUM, &state)) TH_LOG("%s", strerror(errno));
-	state.num = 0;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_BASE, &state)) TH_LOG("%s", strerror(errno));
-	addr.desc_user_addr = (uintptr_t)vq->vr.desc;
-	addr.avail_user_addr = (uintptr_t)vq->vr.avail;
-	addr.used_user_addr = (uintptr_t)vq->vr.used;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_ADDR, &addr)) TH_LOG("%s", strerror(errno));
-	file.fd = vq->kick;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_KICK, &file)) TH_LOG("%s", strerror(errno));
-	file.fd = vq->call;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_CALL, &file)) TH_LOG("%s", strerror(errno));
-	file.fd = vq->err;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_VRING_ERR, &file)) TH_LOG("%s", strerror(errno));
-	return 0;
-}
+/* ---- vhost-net devices (the virtqueue driver is vhost_vring.h) ---- */
 
 static int set_backend(struct vdev *d, int idx, int fd)
 {
-	struct vhost_vring_file b = { .index = idx, .fd = fd };
-
-	return ioctl(d->fd, VHOST_NET_SET_BACKEND, &b) ? -errno : 0;
+	return vhost_set_backend(d->fd, idx, fd);
 }
 
 /* Opens and sets up a vhost-net device (owner, memory, features, both vqs). */
 static void vdev_open(struct __test_metadata *_metadata, FIXTURE_DATA(vmq) *self, struct vdev *d)
 {
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} mem;
-	uint64_t features = 0;
+	int err = vhost_dev_open(&d->fd, &self->mem, d->vq, &self->hdr_len);
 
-	d->fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, d->fd) TH_LOG("/dev/vhost-net: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_OWNER, NULL)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_GET_FEATURES, &features)) TH_LOG("%s", strerror(errno));
-	/* VERSION_1 if offered: the header is then 12 bytes (with num_buffers). */
-	features &= 1ULL << VIRTIO_F_VERSION_1;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_FEATURES, &features)) TH_LOG("%s", strerror(errno));
-	self->features = features;
-	self->hdr_len = features ? sizeof(struct virtio_net_hdr_mrg_rxbuf)
-				 : sizeof(struct virtio_net_hdr);
-	memset(&mem, 0, sizeof(mem));
-	mem.m.nregions = 1;
-	mem.r.guest_phys_addr = (uintptr_t)self->region;
-	mem.r.userspace_addr = (uintptr_t)self->region;
-	mem.r.memory_size = REGION_BYTES;
-	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_MEM_TABLE, &mem)) TH_LOG("%s", strerror(errno));
-	vq_setup(_metadata, self, d, RX_VQ);
-	vq_setup(_metadata, self, d, TX_VQ);
+	ASSERT_EQ(0, err) TH_LOG("%s: %s", vring_failed, strerror(-err));
 }
 
 /* Sets both vqs of D on FD; SKIPs (returns 1) when vhost_net serves the other driver. */
