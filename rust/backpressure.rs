@@ -45,7 +45,12 @@ pub(crate) fn enqueue(
     bh: &BhOff<'_>,
 ) -> Result<(), Skb> {
     // Without the flag, the plain produce (one lock call) is enough.
-    let Some(txq) = dev.tx_queue(index).filter(|_| enabled(dev)) else {
+    let txq = if enabled(dev) {
+        dev.tx_queue(index)
+    } else {
+        None
+    };
+    let Some(txq) = txq else {
         return q.enqueue(skb);
     };
     q.enqueue_with(skb, bh, |ring| {
