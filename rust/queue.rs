@@ -18,7 +18,7 @@ use crate::net::{
     dev_ref::RcuDevRef,
     napi::Napi,
     netdev::{NetNs, Unregistering},
-    preempt::BhOff,
+    preempt::{BhOff, NoBh},
     ring::{Producer, Ring},
     rtnl::Rtnl,
     skb::Skb,
@@ -173,6 +173,14 @@ impl Queue {
     /// The device, with a reference for the caller's operation (tun.c's `tun_get`).
     pub(crate) fn device(&self) -> Option<ARef<TunDev>> {
         self.dev.get()
+    }
+
+    /// Whether the queue is still bound to `dev` and enabled, seen from the section in
+    /// which a written packet of `dev` goes on: unbinding and disabling wait for a grace
+    /// period before they drop what the queue holds, so a packet handed on after this
+    /// said yes is dropped with the rest, never left for the next device.
+    pub(crate) fn serves(&self, dev: &TunDev, bh: &NoBh) -> bool {
+        self.dev.holds(dev, &bh.rcu()) && !self.is_detached()
     }
 
     /// The device a non-disabled queue serves (reads and writes need an enabled queue only

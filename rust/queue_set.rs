@@ -216,11 +216,13 @@ impl QueueSet {
         q.stats.reset();
         q.napi.purge();
         self.add_live(dev, q, rtnl)?;
-        // Bound once live: a failed attach leaves the file unattached throughout.
-        q.bind(dev, rtnl);
+        // The NAPI instance is ready before a write can see the queue bound (tun.c
+        // publishes `tfile->tun` last too).
         if napi.napi {
             q.napi.add(dev, napi.frags, rtnl);
         }
+        // Bound once live: a failed attach leaves the file unattached throughout.
+        q.bind(dev, rtnl);
         backpressure::force_wake(dev, q);
         Ok(())
     }
@@ -231,8 +233,9 @@ impl QueueSet {
         dev.data().prepare_queue(q, false, rtnl)?;
         self.add_live(dev, q, rtnl)?;
         self.remove_disabled(q, rtnl);
-        q.set_detached(false, rtnl);
+        // Enabled before writes see the queue enabled.
         q.napi.enable(rtnl);
+        q.set_detached(false, rtnl);
         backpressure::force_wake(dev, q);
         Ok(())
     }

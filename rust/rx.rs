@@ -224,22 +224,22 @@ pub(crate) fn write(
         }
     }
 
+    // One section from the device check to the hand-off (tun.c's rcu_read_lock): a
+    // queue unbound or disabled meanwhile waits for it before dropping what it holds.
+    let bh = NoBh::new();
     if !dev.is_up() {
         dev.count_rx_dropped();
         skb.drop_reason(skb::DROP_DEV_READY);
         return Err(EIO);
     }
-    // tun.c: a disabled queue's NAPI instance takes nothing (not counted as a drop).
-    if q.napi.is_added() && q.is_detached() {
+    let serves = q.serves(dev, &bh);
+    // tun.c: a disabled queue's NAPI instance takes nothing (not counted as a drop);
+    // nor does the instance of a queue that left this device meanwhile.
+    if q.napi.is_added() && !serves {
         return Err(EBUSY);
     }
-    let bh = NoBh::new();
     let flow = before_up(q, dev, &mut skb, &bh);
-    if q.napi.is_added() {
-        q.napi.queue(skb, more, &bh);
-    } else {
-        receive_batched(q, dev, skb, more, &bh);
-    }
+    hand_up(q, dev, skb, more, serves, &bh);
     after_up(q, dev, len32, flow, &bh);
     Ok(total)
 }
@@ -254,33 +254,43 @@ fn write_frags(
     h: &Headers,
     zero_copy: Option<ZeroCopy>,
 ) -> Result {
-    let mut writer = q.napi.lock_frags();
-    let mut skb = writer
-        .alloc(h.len as u32, src)
+    let mut skb = q
+        .napi
+        .alloc_frags(h.len as u32, src)
         .inspect_err(|_| dev.count_rx_dropped())?;
     if let Err(e) = skb.fill_from_iter(src) {
         dev.count_rx_dropped();
+        skb.drop_reason(skb::DROP_UCOPY_FAULT);
         return Err(e);
     }
-    prepare(dev, &mut skb, h).map_err(|refusal| refusal.count(dev))?;
+    if let Err(refusal) = prepare(dev, &mut skb, h) {
+        let e = refusal.count(dev);
+        if let Refusal::Dropped(_, reason) = refusal {
+            skb.drop_reason(reason);
+        }
+        return Err(e);
+    }
     if let Some(zc) = zero_copy {
         zc.copied();
     }
+    // As in `write`: the instance cannot be deleted (nor the queue disabled) between
+    // the check and GRO.
+    let bh = NoBh::new();
     if !dev.is_up() {
         dev.count_rx_dropped();
+        skb.drop_reason(skb::DROP_DEV_READY);
         return Err(EIO);
     }
-    let bh = NoBh::new();
+    if !q.serves(dev, &bh) {
+        return Err(EBUSY);
+    }
     let flow = before_up(q, dev, &mut skb, &bh);
-    match skb.receive(dev) {
-        Ok(()) => {}
-        Err(e) => {
-            // Headers past the head are a drop; a busy instance is the writer's to retry.
-            if e == ENOMEM {
-                dev.count_rx_dropped();
-            }
-            return Err(e);
+    if let Err(e) = q.napi.receive_frags(skb, dev, &bh) {
+        // Headers past the head are a drop; a busy instance is the writer's to retry.
+        if e == ENOMEM {
+            dev.count_rx_dropped();
         }
+        return Err(e);
     }
     after_up(q, dev, h.len as u32, flow, &bh);
     Ok(())
@@ -325,18 +335,18 @@ fn after_up(q: &Queue, dev: &TunDev, len: u32, flow: Flow<'_>, bh: &NoBh) {
     }
 }
 
-/// Hands a written packet of `len` bytes to the stack from queue `q` (through its NAPI
-/// instance with `IFF_NAPI`, where `more` says whether the writer has more coming),
-/// counts it and remembers which queue serves its flow, all in one section with bottom
-/// halves off.
-fn deliver(q: &Queue, dev: &TunDev, mut skb: Skb, len: u32, more: bool, bh: &NoBh) {
-    let flow = before_up(q, dev, &mut skb, bh);
+/// Hands a written packet to the stack from queue `q`: through its NAPI instance with
+/// `IFF_NAPI` (`more`: the writer has more coming), else batched as ethtool's `rx-frames`
+/// asks — but only while the queue `serves` the packet's device: the queue's lists must
+/// not keep a packet of a device it no longer serves.
+fn hand_up(q: &Queue, dev: &TunDev, skb: Skb, more: bool, serves: bool, bh: &NoBh) {
     if q.napi.is_added() {
         q.napi.queue(skb, more, bh);
-    } else {
+    } else if serves {
         receive_batched(q, dev, skb, more, bh);
+    } else {
+        dev.receive(skb, bh);
     }
-    after_up(q, dev, len, flow, bh);
 }
 
 /// Hands `skb` to the stack, or holds it while the writer says more come (`more`, from
@@ -374,6 +384,7 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
     let sz = d.vnet_hdr_size();
     let flags = d.flags();
     let bh = NoBh::new();
+    let serves = q.serves(dev, &bh);
     let mut queued = false;
     for buf in batch {
         let len = buf.len();
@@ -397,14 +408,17 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
         }
         skb.set_network_header(0);
         skb.probe_transport_header();
-        // With NAPI the batch is polled once it is all queued (a disabled queue's
-        // instance takes nothing); without, each frame goes up at once.
+        // With NAPI the batch is polled once it is all queued (the instance of a queue
+        // that no longer serves the device takes nothing); without, each frame goes up
+        // at once.
         let napi = q.napi.is_added();
-        if napi && q.is_detached() {
+        if napi && !serves {
             continue;
         }
         queued |= napi;
-        deliver(q, dev, skb, len as u32, napi, &bh);
+        let flow = before_up(q, dev, &mut skb, &bh);
+        hand_up(q, dev, skb, napi, serves, &bh);
+        after_up(q, dev, len as u32, flow, &bh);
     }
     if queued {
         q.napi.schedule();

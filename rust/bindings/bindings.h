@@ -187,8 +187,6 @@ struct rtun_napi {
 	struct napi_struct napi;
 	struct sk_buff_head backlog;
 	struct sk_buff_head polling;
-	/* IFF_NAPI_FRAGS: serialises the writers of napi.skb (tun.c's napi_mutex). */
-	struct mutex frags_lock;
 };
 struct rtun_napi *rtun_napi_alloc(void);
 void rtun_napi_free(struct rtun_napi *n);
@@ -213,11 +211,9 @@ void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb);
 unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n);
 struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n);
 struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb);
-void rtun_napi_frags_lock(struct rtun_napi *n);
-void rtun_napi_frags_unlock(struct rtun_napi *n);
-struct sk_buff *rtun_napi_get_frags(struct rtun_napi *n);
-void rtun_napi_free_frags(struct rtun_napi *n);
-bool rtun_napi_gro_frags(struct rtun_napi *n);
+struct sk_buff *rtun_napi_alloc_frags_skb(struct rtun_napi *n);
+bool rtun_napi_gro_frags(struct rtun_napi *n, struct sk_buff *skb);
+bool rtun_iov_is_user_or_kvec(const struct iov_iter *i);
 int rtun_skb_grow(struct sk_buff *skb, unsigned int len);
 void rtun_skb_set_paged(struct sk_buff *skb, unsigned int len, unsigned int linear);
 int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size);

@@ -6,6 +6,8 @@
 #include "bindings.h"
 #include "../vhost_backend.h"
 #include <linux/filter.h>
+#include <net/busy_poll.h>
+#include <net/gro.h>
 #include "tun_vnet.h"
 
 /* netif_get_mac_address() lives there, as for tun.c. */
@@ -181,7 +183,6 @@ struct rtun_napi *rtun_napi_alloc(void)
 	if (n) {
 		skb_queue_head_init(&n->backlog);
 		__skb_queue_head_init(&n->polling);
-		mutex_init(&n->frags_lock);
 	}
 	return n;
 }
@@ -270,45 +271,42 @@ void rtun_napi_purge(struct rtun_napi *n)
 	skb_queue_purge(&n->backlog);
 }
 
-void rtun_napi_frags_lock(struct rtun_napi *n)
-{
-	mutex_lock(&n->frags_lock);
-}
-
-void rtun_napi_frags_unlock(struct rtun_napi *n)
-{
-	mutex_unlock(&n->frags_lock);
-}
-
-/* The instance's skb for a fragmented packet (bottom halves off, as tun.c). */
-struct sk_buff *rtun_napi_get_frags(struct rtun_napi *n)
+/*
+ * An skb for a fragmented packet, as napi_get_frags() makes one (bottom halves off),
+ * without making it the instance's napi->skb yet.
+ */
+struct sk_buff *rtun_napi_alloc_frags_skb(struct rtun_napi *n)
 {
 	struct sk_buff *skb;
 
 	local_bh_disable();
-	skb = napi_get_frags(&n->napi);
+	skb = napi_alloc_skb(&n->napi, GRO_MAX_HEAD);
+	if (skb)
+		skb_mark_napi_id(skb, &n->napi);
 	local_bh_enable();
 	return skb;
 }
 
-void rtun_napi_free_frags(struct rtun_napi *n)
-{
-	napi_free_frags(&n->napi);
-}
-
 /*
- * Hands the instance's skb to GRO at once, if the instance can be scheduled (it is
- * enabled and not being polled): tun_get_user()'s IFF_NAPI_FRAGS tail.
+ * Hands SKB to GRO at once as the instance's napi->skb, if the instance can be
+ * scheduled (enabled and not being polled: then it is ours until napi_complete()):
+ * tun_get_user()'s IFF_NAPI_FRAGS tail. Bottom halves are off (the caller's).
  */
-bool rtun_napi_gro_frags(struct rtun_napi *n)
+bool rtun_napi_gro_frags(struct rtun_napi *n, struct sk_buff *skb)
 {
 	if (!napi_schedule_prep(&n->napi))
 		return false;
-	local_bh_disable();
+	/* An skb GRO kept for reuse (napi_reuse_skb()): ours replaces it. */
+	napi_free_frags(&n->napi);
+	n->napi.skb = skb;
 	napi_gro_frags(&n->napi);
 	napi_complete(&n->napi);
-	local_bh_enable();
 	return true;
+}
+
+bool rtun_iov_is_user_or_kvec(const struct iov_iter *i)
+{
+	return iter_is_iovec(i) || iter_is_ubuf(i) || iov_iter_is_kvec(i);
 }
 
 int rtun_skb_grow(struct sk_buff *skb, unsigned int len)

@@ -10,6 +10,7 @@ use kernel::sync::aref::ARef;
 
 use crate::bindings as b;
 use crate::net::netdev::{Dev, NetDevOps, Unregistering};
+use crate::net::rcu::RcuSection;
 use crate::net::rtnl::Rtnl;
 
 /// At most one counted reference to one of our devices: set and cleared under RTNL,
@@ -51,6 +52,13 @@ impl<T: NetDevOps> RcuDevRef<T> {
         let p = unsafe { b::rtun_dev_get_rcu(self.ptr.as_ptr()) };
         // SAFETY: the shim returned a device of ours with a reference we now own.
         NonNull::new(p).map(|p| unsafe { ARef::from_raw(p.cast::<Dev<T>>()) })
+    }
+
+    /// Whether the slot holds `dev`, seen from a read-side section (`_rcu`): a writer
+    /// that checks this in the section where it hands a packet of `dev` on knows that a
+    /// change of the slot waits for the section's end before it cleans up after `dev`.
+    pub(crate) fn holds(&self, dev: &Dev<T>, _rcu: &RcuSection<'_>) -> bool {
+        core::ptr::eq(self.ptr.load(Ordering::Acquire), dev.as_raw())
     }
 
     /// Publishes `dev`, dropping the device set before, if any.

@@ -9,8 +9,6 @@
 //! deletion). While added it holds a reference to the device: the core's lists point at
 //! the instance, and its deletion needs the device.
 
-use core::mem::ManuallyDrop;
-use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::{error::to_result, iov::IovIterSource, prelude::*, types::NotThreadSafe};
@@ -165,125 +163,75 @@ impl Napi {
 }
 
 impl Napi {
-    /// Takes the lock of the instance's fragment skb (`IFF_NAPI_FRAGS` writes; sleeps).
-    pub(crate) fn lock_frags(&self) -> FragsWriter<'_> {
-        // SAFETY: our instance; process context (a write). The guard unlocks.
-        unsafe { b::rtun_napi_frags_lock(self.inner.as_ptr()) };
-        FragsWriter {
-            napi: self,
-            _not_send: NotThreadSafe,
-        }
-    }
-}
-
-/// The right to build the instance's fragment skb (`napi->skb`). Not `Send`: a mutex is
-/// released by its holder.
-pub(crate) struct FragsWriter<'a> {
-    napi: &'a Napi,
-    _not_send: NotThreadSafe,
-}
-
-impl FragsWriter<'_> {
-    /// The instance's skb laid out for a packet of `len` bytes from `src` (tun.c's
-    /// `tun_napi_alloc_frags`): the rest of `src`'s current segment in the head, each
-    /// further segment in a page fragment of its own. `EMSGSIZE` for more segments than
-    /// fragments or a packet past the largest MTU, `EINVAL` for an empty segment or one
-    /// past a page, `ENOMEM`. The data is not copied yet.
-    pub(crate) fn alloc(&mut self, len: u32, src: &mut IovIterSource<'_>) -> Result<FragsSkb<'_>> {
+    /// An skb of the instance for a packet of `len` bytes from `src` (`IFF_NAPI_FRAGS`,
+    /// tun.c's `tun_napi_alloc_frags`): the rest of `src`'s current segment in the head,
+    /// each further segment in a page fragment of its own. `EMSGSIZE` for more segments
+    /// than fragments or a packet past the largest MTU, `EINVAL` for an empty segment, one
+    /// past a page, or an iterator that is not the writer's iovec, `ENOMEM`. The data is
+    /// not copied yet.
+    ///
+    /// Unlike tun.c, the skb is not the instance's `napi->skb` until it goes to GRO
+    /// ([`Napi::receive_frags`]): writers need no lock, and deleting the instance cannot
+    /// free a packet being filled.
+    pub(crate) fn alloc_frags(&self, len: u32, src: &mut IovIterSource<'_>) -> Result<Skb> {
         // ETH_MAX_MTU - NET_SKB_PAD - NET_IP_ALIGN.
         const MAX_LEN: u32 = b::rtun_const_RTUN_ETH_MAX_MTU - crate::net::skb::WRITE_HEADROOM;
         let it = src.as_raw().cast::<b::iov_iter>();
+        // SAFETY: `it` is a valid iterator.
+        if !unsafe { b::rtun_iov_is_user_or_kvec(it) } {
+            return Err(EINVAL);
+        }
         // SAFETY: `it` is a valid iterator.
         let segs = unsafe { b::rtun_iov_nr_segs(it) };
         if segs > b::rtun_const_RTUN_MAX_SKB_FRAGS as usize + 1 || len > MAX_LEN {
             return Err(EMSGSIZE);
         }
-        let n = self.napi.inner.as_ptr();
-        // SAFETY: our instance, whose skb we may build while `self` holds its lock.
-        let raw = NonNull::new(unsafe { b::rtun_napi_get_frags(n) }).ok_or(ENOMEM)?;
-        // The instance owns the skb until it goes to GRO or is freed: not an `Skb`.
-        let skb = FragsSkb {
-            // SAFETY: the instance's valid skb, managed by `FragsSkb` (never freed as an
-            // `Skb`).
-            skb: ManuallyDrop::new(unsafe { Skb::from_raw(raw) }),
-            napi: self.napi,
-        };
+        // SAFETY: our instance; the skb returned is ours.
+        let raw = NonNull::new(unsafe { b::rtun_napi_alloc_frags_skb(self.inner.as_ptr()) })
+            .ok_or(ENOMEM)?;
+        // SAFETY: a new skb we own.
+        let skb = unsafe { Skb::from_raw(raw) };
         // SAFETY: `it` is a valid iterator.
-        let linear = unsafe { b::rtun_iov_single_seg_count(it) } as u32;
+        let linear = (unsafe { b::rtun_iov_single_seg_count(it) } as u32).min(len);
         // SAFETY: the skb is ours to lay out; `__skb_grow` fails cleanly.
         to_result(unsafe { b::rtun_skb_grow(raw.as_ptr(), linear) })?;
-        let linear = linear.min(len);
         // SAFETY: as above: the lengths say `len - linear` bytes of fragments come.
         unsafe { b::rtun_skb_set_paged(raw.as_ptr(), len, linear) };
+        let mut left = len - linear;
         for seg in 1..segs {
-            // SAFETY: `seg` is below the iterator's segment count.
+            // SAFETY: an iovec-shaped iterator (checked) and `seg` below its segment count.
             let size = unsafe { b::rtun_iov_seg_len(it, seg) };
             if size == 0 || size > b::rtun_const_RTUN_PAGE_SIZE as usize {
                 return Err(EINVAL);
             }
+            // Never more fragment than the packet has left.
+            let size = (size as u32).min(left);
+            left -= size;
             // SAFETY: fragment `seg - 1` of our skb, below MAX_SKB_FRAGS (checked).
-            to_result(unsafe {
-                b::rtun_skb_add_page_frag(raw.as_ptr(), (seg - 1) as i32, size as u32)
-            })?;
+            to_result(unsafe { b::rtun_skb_add_page_frag(raw.as_ptr(), (seg - 1) as i32, size) })?;
         }
         Ok(skb)
     }
-}
 
-impl Drop for FragsWriter<'_> {
-    fn drop(&mut self) {
-        // SAFETY: `lock_frags` took the mutex, in this task.
-        unsafe { b::rtun_napi_frags_unlock(self.napi.inner.as_ptr()) };
-    }
-}
-
-/// The instance's fragment skb (`napi->skb`), being filled: an [`Skb`] for the write
-/// path, freed back to the instance (`napi_free_frags`) unless [`FragsSkb::receive`]
-/// hands it to GRO.
-pub(crate) struct FragsSkb<'a> {
-    skb: ManuallyDrop<Skb>,
-    napi: &'a Napi,
-}
-
-impl FragsSkb<'_> {
-    /// Hands the packet to GRO now (tun.c's `napi_gro_frags` tail): the Ethernet header
-    /// that `eth_type_trans` pulled is put back for GRO to parse. `ENOMEM` when the
-    /// headers reach past the head (counted by the caller), `EBUSY` when the instance
-    /// cannot be scheduled (disabled, or being polled); the packet is freed then.
-    pub(crate) fn receive(self, dev: &NetDev) -> Result {
-        let raw = self.skb.as_raw();
-        // SAFETY: the instance's skb, valid; `dev` is its device.
+    /// Hands a packet of [`Napi::alloc_frags`] to GRO now (tun.c's `napi_gro_frags`
+    /// tail): the Ethernet header that `eth_type_trans` pulled is put back for GRO to
+    /// parse. `ENOMEM` when the headers reach past the head, `EBUSY` when the instance
+    /// cannot be scheduled (disabled, or being polled); the packet is freed then. In a
+    /// section with bottom halves off (`_bh`), in which the caller checked that the
+    /// queue still serves `dev`: deleting the instance waits for it.
+    pub(crate) fn receive_frags(&self, skb: Skb, dev: &NetDev, _bh: &NoBh) -> Result {
+        let raw = skb.as_raw();
+        // SAFETY: our skb, of `dev`.
         if !unsafe { b::rtun_skb_push_eth_headers_in_head(raw, dev.as_raw()) } {
             return Err(ENOMEM);
         }
-        // SAFETY: our instance, whose skb this is; GRO takes it when the call succeeds.
-        if !unsafe { b::rtun_napi_gro_frags(self.napi.inner.as_ptr()) } {
+        // SAFETY: our instance, added to `dev` for the section; GRO takes the skb when
+        // the call succeeds.
+        if !unsafe { b::rtun_napi_gro_frags(self.inner.as_ptr(), raw) } {
             return Err(EBUSY);
         }
-        // GRO has it: nothing to free.
-        core::mem::forget(self);
+        core::mem::forget(skb);
         Ok(())
-    }
-}
-
-impl Deref for FragsSkb<'_> {
-    type Target = Skb;
-
-    fn deref(&self) -> &Skb {
-        &self.skb
-    }
-}
-
-impl DerefMut for FragsSkb<'_> {
-    fn deref_mut(&mut self) -> &mut Skb {
-        &mut self.skb
-    }
-}
-
-impl Drop for FragsSkb<'_> {
-    fn drop(&mut self) {
-        // SAFETY: the instance's skb, which it frees and forgets (`napi->skb = NULL`).
-        unsafe { b::rtun_napi_free_frags(self.napi.inner.as_ptr()) };
     }
 }
 

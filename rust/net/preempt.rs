@@ -11,6 +11,8 @@
 use core::marker::PhantomData;
 use kernel::types::NotThreadSafe;
 
+use crate::net::rcu::RcuSection;
+
 use crate::bindings as b;
 
 /// Preemption is disabled while this lives. Not `Send`: it belongs to this CPU's task.
@@ -78,5 +80,14 @@ impl BhOff<'_> {
     /// For the value's lifetime the caller runs with bottom halves or interrupts disabled.
     pub(crate) unsafe fn assume() -> Self {
         Self { _p: PhantomData }
+    }
+}
+
+impl NoBh {
+    /// The RCU read-side section this section is (bottom halves off is one, since the
+    /// RCU flavours were consolidated).
+    pub(crate) fn rcu(&self) -> RcuSection<'_> {
+        // SAFETY: bottom halves stay off while `self` lives.
+        unsafe { RcuSection::assume() }
     }
 }
