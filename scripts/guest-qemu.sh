@@ -4,11 +4,12 @@
 # the driver at /dev/net/tun, with vhost-net and without, first on tun.ko (the reference),
 # then on rtun. For each driver and vhost=on|off, a nested QEMU (TCG) boots the small
 # guest kernel (scripts/guest-kernel.sh) with the initramfs of scripts/qemu-initramfs.sh
-# and a 2-queue-pair virtio-net NIC on the persistent multiqueue tap qtap0 (192.0.2.1/24
-# here); the nested guest (scripts/qemu-guest/init, 192.0.2.2) pings this side through
-# each of its two transmit queues. This side checks that QEMU attached both tap queues, that vhost-net
-# carried them when asked (QEMU's /dev/vhost-net files and vhost-<pid> worker threads) and
-# not otherwise, pings the nested guest, and reads both sides' per-queue counters.
+# and a 2-queue-pair virtio-net NIC on a persistent multiqueue tap, qtap0 (192.0.2.1/24
+# here, made afresh for every run); the nested guest (scripts/qemu-guest/init, 192.0.2.2)
+# pings this side through each of its two transmit queues. This side checks that QEMU
+# attached both tap queues, that vhost-net carried them when asked (QEMU's /dev/vhost-net
+# files and vhost-<pid> worker threads) and not otherwise, pings the nested guest, and
+# reads both sides' per-queue counters.
 #
 #   guest-qemu.sh GUEST_KERNEL_DIR INITRAMFS
 #
