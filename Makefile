@@ -6,6 +6,7 @@
 #   make kernel        build (or reuse) the cached Rust-enabled test kernel
 #   make check         everything from scratch if needed, then the test suite in a VM
 #   make demo          boot a VM that shows rtun carrying traffic
+#   make demo-qemu     QEMU in the VM: multiqueue virtio-net with vhost-net, on tun.ko and rtun
 #   make vm CMD='…'    boot the test kernel, run CMD in the guest (no CMD: a shell)
 #   make bench         rtun against tun.ko, measured in one boot
 #   make fmt / clippy  rustfmt check / build with CLIPPY=1
@@ -30,7 +31,7 @@ GET_KDIR := $(if $(KDIR),$(KDIR),$$($(SCRIPTS)/kernel.sh $(KERNEL_FLAGS) --print
 KSRC := $(RTUN_CACHE)/src/linux-source-7.3
 BUILD := $(PWD_)/build$(if $(filter 1,$(DEBUG)),/debug)
 
-.PHONY: all module kernel deps samples selftests check demo vm bench fmt clippy clean
+.PHONY: all module kernel deps samples selftests check demo demo-qemu vm bench fmt clippy clean
 
 all: module
 
@@ -65,6 +66,17 @@ samples:
 demo: module samples
 	RTUN_SAMPLES=$(BUILD)/samples $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/demo \
 		--module $(PWD_)/rtun.ko --exec $(SCRIPTS)/guest-demo.sh
+
+# A nested QEMU (TCG) in the test VM boots a small kernel of its own (scripts/guest-kernel.sh,
+# cached like the test kernel) with a 2-queue-pair virtio-net NIC on a tap, vhost=on and
+# off, on tun.ko then on rtun (scripts/guest-qemu.sh); the nested consoles land in
+# $(BUILD)/demo-qemu.
+demo-qemu: module
+	$(SCRIPTS)/guest-kernel.sh
+	$(SCRIPTS)/qemu-initramfs.sh --out $(BUILD)/qemu-guest
+	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/demo-qemu --module $(PWD_)/rtun.ko \
+		--exec "$(SCRIPTS)/guest-qemu.sh $$($(SCRIPTS)/guest-kernel.sh --print-dir) \
+		$(BUILD)/qemu-guest/initramfs.cpio"
 
 vm: kernel
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/vm --raw $(if $(CMD),--exec "$(CMD)")
