@@ -9,27 +9,12 @@
  * the ring holds, with nobody reading; then everything is read.
  */
 #include <poll.h>
-#include <stdarg.h>
 
 #include "kselftest_harness.h"
 #include "rtun_test.h"
 
 #define RING 16
 #define NPKT 100
-
-/* Runs a shell command built from FMT: its exit status, or -1. */
-static int run(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
 
 /* The packets the root qdisc of NAME holds ("backlog ...b Np"), or -1. */
 static long qdisc_backlog(const char *name)
@@ -86,20 +71,26 @@ static void udp_to_peer(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *sel
 	ASSERT_EQ(0, connect(self->udp, (struct sockaddr *)&peer, sizeof(peer)));
 }
 
-/* A TUN device with FLAGS, a RING-packet ring, a pfifo qdisc, up with a route. */
-static void make_dev(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self, int flags)
+/* The device: a RING-packet ring, a pfifo qdisc, up with a route, a UDP socket to it. */
+static void setup_dev(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self)
 {
 	struct ifreq ifr;
 
-	self->fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI | flags, NULL);
-	ASSERT_LE(0, self->fd) TH_LOG("TUNSETIFF: %s", strerror(-self->fd));
 	memset(&ifr, 0, sizeof(ifr));
 	ifr_set_name(&ifr, self->name);
 	ifr.ifr_qlen = RING;
 	ASSERT_EQ(0, if_ioctl(SIOCSIFTXQLEN, &ifr));
-	ASSERT_EQ(0, run("tc qdisc replace dev %s root pfifo limit 1000", self->name));
+	ASSERT_EQ(0, shell("tc qdisc replace dev %s root pfifo limit 1000", self->name));
 	ASSERT_EQ(0, if_config4(self->name, "198.18.0.1", "198.18.0.2", NULL));
 	udp_to_peer(_metadata, self);
+}
+
+/* A TUN device with FLAGS, set up as `setup_dev` does. */
+static void make_dev(struct __test_metadata *_metadata, FIXTURE_DATA(bp) *self, int flags)
+{
+	self->fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI | flags, NULL);
+	ASSERT_LE(0, self->fd) TH_LOG("TUNSETIFF: %s", strerror(-self->fd));
+	setup_dev(_metadata, self);
 }
 
 /* Sends N datagrams, sequence numbered; ASSERTs that each was accepted. */
@@ -190,7 +181,7 @@ TEST_F(bp, down_up_restarts_a_full_queue)
 	ASSERT_EQ(0, if_set_up(self->name, 0));
 	ASSERT_EQ(0, if_set_up(self->name, 1));
 	/* Down purged the qdisc; the ring kept its packets. New ones go through. */
-	EXPECT_EQ(0, run("ip route replace 198.18.0.2/32 dev %s", self->name));
+	EXPECT_EQ(0, shell("ip route replace 198.18.0.2/32 dev %s", self->name));
 	EXPECT_EQ(RING, read_all(_metadata, self, 300));
 	send_all(_metadata, self);
 	EXPECT_EQ(NPKT, read_all(_metadata, self, 1000));
@@ -235,7 +226,6 @@ TEST_F(bp, flag_changes_only_with_one_queue)
  */
 TEST_F(bp, queues_change_while_stopped_without_drops)
 {
-	struct ifreq ifr;
 	int prog, q0, fd3[2], q;
 
 
@@ -248,16 +238,10 @@ TEST_F(bp, queues_change_while_stopped_without_drops)
 	prog = load_const_bpf(BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);
 	ASSERT_LE(0, prog);
 	ASSERT_EQ(0, ioctl(q0, TUNSETSTEERINGEBPF, &prog));
-	/* The rest of the device as make_dev sets it up, with q0 as the queue read. */
+	/* q0 is the queue read. */
 	close(self->fd);
 	self->fd = q0;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr_set_name(&ifr, self->name);
-	ifr.ifr_qlen = RING;
-	ASSERT_EQ(0, if_ioctl(SIOCSIFTXQLEN, &ifr));
-	ASSERT_EQ(0, run("tc qdisc replace dev %s root pfifo limit 1000", self->name));
-	ASSERT_EQ(0, if_config4(self->name, "198.18.0.1", "198.18.0.2", NULL));
-	udp_to_peer(_metadata, self);
+	setup_dev(_metadata, self);
 	send_all(_metadata, self);
 	EXPECT_EQ(NPKT - RING, qdisc_backlog(self->name));
 	/*

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/bpf.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -315,6 +317,20 @@ static inline long if_stat(const char *name, const char *stat)
 
 	snprintf(attr, sizeof(attr), "statistics/%s", stat);
 	return sysfs_long(name, attr);
+}
+
+/* Runs a shell command built from FMT: its exit status, or -1. */
+static inline int shell(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
 static inline int write_file(const char *path, const char *s)

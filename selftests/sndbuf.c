@@ -13,7 +13,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <linux/if_ether.h>
 
@@ -23,20 +22,6 @@
 #define FRAME_LEN 1000
 /* A few frames' worth: each costs its truesize, about two KiB. */
 #define SMALL_SNDBUF 8192
-
-/* Runs a shell command built from FMT: its exit status, or -1. */
-static int run(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
 
 FIXTURE(sb)
 {
@@ -73,20 +58,20 @@ static const char *hold_frames(struct __test_metadata *_metadata, FIXTURE_DATA(s
 	self->hold_fd = tun_alloc(self->hold, IFF_TAP | IFF_NO_PI, NULL);
 	if (self->hold_fd < 0)
 		return "second tap";
-	if (run("ip link add %s type bridge 2>/dev/null", self->br))
+	if (shell("ip link add %s type bridge 2>/dev/null", self->br))
 		return "no bridge (ip link add type bridge)";
-	if (run("tc qdisc add dev %s root plug 2>/dev/null", self->hold))
+	if (shell("tc qdisc add dev %s root plug 2>/dev/null", self->hold))
 		return "no plug qdisc (tc qdisc add ... plug)";
-	EXPECT_EQ(0, run("ip link set %s master %s up", self->tap, self->br));
-	EXPECT_EQ(0, run("ip link set %s master %s up", self->hold, self->br));
-	EXPECT_EQ(0, run("ip link set %s up", self->br));
+	EXPECT_EQ(0, shell("ip link set %s master %s up", self->tap, self->br));
+	EXPECT_EQ(0, shell("ip link set %s master %s up", self->hold, self->br));
+	EXPECT_EQ(0, shell("ip link set %s up", self->br));
 	return NULL;
 }
 
 /* Lets the held frames go (to the second tap's ring, where they are no longer charged). */
 static int release_frames(FIXTURE_DATA(sb) *self)
 {
-	return run("tc qdisc change dev %s root plug release_indefinite", self->hold);
+	return shell("tc qdisc change dev %s root plug release_indefinite", self->hold);
 }
 
 /* A frame to a MAC nobody has: the bridge floods it to the other port only. */
@@ -293,7 +278,7 @@ TEST_F(sb, blocked_writer_released_by_delete)
 	if (!testing_rtun())
 		SKIP(return, "tun.c does not end the wait of a writer whose device is deleted");
 	ASSERT_EQ(0, start_blocked_writer(_metadata, self, &w, &t));
-	EXPECT_EQ(0, run("ip link del %s", self->tap));
+	EXPECT_EQ(0, shell("ip link del %s", self->tap));
 	join_writer(&w, t);
 	EXPECT_EQ(1, w.done);
 	EXPECT_EQ(-1, w.ret);
@@ -342,7 +327,7 @@ TEST_F(sb, sndbuf_follows_the_file)
 
 	ASSERT_EQ(0, set_sndbuf(self->fd, 12345));
 	ASSERT_EQ(12345, get_sndbuf(self->fd));
-	ASSERT_EQ(0, run("ip link del %s", self->tap));
+	ASSERT_EQ(0, shell("ip link del %s", self->tap));
 	EXPECT_EQ(-EBADFD, get_sndbuf(self->fd));
 	test_ifname(name, "sb2");
 	ASSERT_EQ(0, tun_setiff(self->fd, name, IFF_TAP | IFF_NO_PI, NULL));
