@@ -25,6 +25,7 @@ use crate::net::{
 use crate::queue::Queue;
 
 /// Whether the device stops queues instead of dropping.
+#[inline(always)]
 fn enabled(dev: &TunDev) -> bool {
     dev.data().flags() & ioctl::IFF_BACKPRESSURE != 0
 }
@@ -36,6 +37,7 @@ fn enabled(dev: &TunDev) -> bool {
 /// The flag and the device state are looked at again under the producer lock, as tun.c
 /// does: a [`force_wake`] after the flag was cleared or the device stopped takes that
 /// lock, so a stop cannot come after it on the strength of a stale look.
+#[inline(always)]
 pub(crate) fn enqueue(
     dev: &TunDev,
     q: &Queue,

@@ -179,6 +179,7 @@ impl Queue {
     /// which a written packet of `dev` goes on: unbinding and disabling wait for a grace
     /// period before they drop what the queue holds, so a packet handed on after this
     /// said yes is dropped with the rest, never left for the next device.
+    #[inline]
     pub(crate) fn serves(&self, dev: &TunDev, bh: &NoBh) -> bool {
         self.dev.holds(dev, &bh.rcu()) && !self.is_detached()
     }
@@ -249,6 +250,7 @@ impl Queue {
 
     /// Takes the next packet of `dev`, if any; with `IFF_BACKPRESSURE`, under the
     /// consumer lock that the wake of the transmit queue needs.
+    #[inline(always)]
     fn take(&self, dev: &TunDev) -> Option<Skb> {
         if dev.data().flags() & crate::ioctl::IFF_BACKPRESSURE == 0 {
             return self.ring.consume();

@@ -54,6 +54,7 @@ struct Headers {
 }
 
 /// Reads `tun_pi` and the virtio-net header off `src`, as `tun_get_user` does first.
+#[inline(always)]
 fn read_headers(dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<Headers> {
     let mut len = src.len();
     let flags = dev.data().flags();
@@ -119,6 +120,7 @@ impl Refusal {
 
 /// Readies a filled packet for the stack, as `tun_get_user` does between the copy and
 /// the receive: the protocol, the virtio-net header's offloads, the Ethernet header.
+#[inline(always)]
 fn prepare(dev: &TunDev, skb: &mut Skb, h: &Headers) -> Result<(), Refusal> {
     if h.tap {
         if !skb.may_pull(ETH_HLEN as u32) {
@@ -302,6 +304,7 @@ type Flow<'a> = Option<(&'a FlowTable, u32)>;
 /// Before a written packet goes to the stack from queue `q`: its flow's hash, if the flow
 /// table is used, and its receive queue recorded. In one bottom-half-off section with
 /// the receive and [`after_up`].
+#[inline(always)]
 fn before_up<'a>(q: &Queue, dev: &'a TunDev, skb: &mut Skb, _bh: &NoBh) -> Flow<'a> {
     // Remember which queue serves this flow, so the answers come back to it. Only worth
     // the hash on a multiqueue device with more than one live queue, and unused while a
@@ -325,6 +328,7 @@ fn before_up<'a>(q: &Queue, dev: &'a TunDev, skb: &mut Skb, _bh: &NoBh) -> Flow<
 
 /// After a written packet of `len` bytes went to the stack from queue `q`: counted, and
 /// its flow's queue remembered.
+#[inline(always)]
 fn after_up(q: &Queue, dev: &TunDev, len: u32, flow: Flow<'_>, bh: &NoBh) {
     q.count_rx(len);
     dev.count_rx(len, bh);
@@ -339,6 +343,7 @@ fn after_up(q: &Queue, dev: &TunDev, len: u32, flow: Flow<'_>, bh: &NoBh) {
 /// `IFF_NAPI` (`more`: the writer has more coming), else batched as ethtool's `rx-frames`
 /// asks — but only while the queue `serves` the packet's device: the queue's lists must
 /// not keep a packet of a device it no longer serves.
+#[inline(always)]
 fn hand_up(q: &Queue, dev: &TunDev, skb: Skb, more: bool, serves: bool, bh: &NoBh) {
     if q.napi.is_added() {
         q.napi.queue(skb, more, bh);
@@ -353,6 +358,7 @@ fn hand_up(q: &Queue, dev: &TunDev, skb: Skb, more: bool, serves: bool, bh: &NoB
 /// vhost-net's `MSG_MORE`) and fewer than the device's `rx_batched` (ethtool's
 /// `rx-frames` coalescing) wait: then all go up at once, in order (tun.c's
 /// `tun_rx_batched`).
+#[inline(always)]
 fn receive_batched(q: &Queue, dev: &TunDev, skb: Skb, more: bool, bh: &NoBh) {
     let limit = dev.data().rx_batched();
     if limit == 0 || (!more && q.napi.backlog_is_empty()) {

@@ -57,6 +57,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
     /// Whether the slot holds `dev`, seen from a read-side section (`_rcu`): a writer
     /// that checks this in the section where it hands a packet of `dev` on knows that a
     /// change of the slot waits for the section's end before it cleans up after `dev`.
+    #[inline]
     pub(crate) fn holds(&self, dev: &Dev<T>, _rcu: &RcuSection<'_>) -> bool {
         core::ptr::eq(self.ptr.load(Ordering::Acquire), dev.as_raw())
     }

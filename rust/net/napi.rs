@@ -55,12 +55,14 @@ impl Napi {
     }
 
     /// Whether the instance is added to a device (the queue attached with `IFF_NAPI`).
+    #[inline]
     pub(crate) fn is_added(&self) -> bool {
         // Pairs with the release in `add`: an instance seen added is initialised.
         !self.dev.load(Ordering::Acquire).is_null()
     }
 
     /// Whether writes go through the instance's fragment skb (`IFF_NAPI_FRAGS`).
+    #[inline]
     pub(crate) fn frags_enabled(&self) -> bool {
         self.is_added() && self.frags.load(Ordering::Relaxed)
     }
