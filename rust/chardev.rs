@@ -22,9 +22,9 @@ use crate::ioctl::{self, IfReq, Request};
 use crate::net::{
     creds,
     miscdev::FileOps,
-    ring::{Consumer, Ring},
+    ring::{Consumer, Entry, Ring},
     rtnl::Rtnl,
-    skb::{Skb, ZeroCopy},
+    skb::ZeroCopy,
     sock::{QueueSock, RecvMode, SendFlags, SockOps},
     wait::PollTable,
     xdp::{Refused, XdpBatch},
@@ -140,7 +140,7 @@ impl SockOps for Queue {
         this: ArcBorrow<'_, Self>,
         dest: &mut IovIterDest<'_>,
         mode: RecvMode,
-        entry: Option<Skb>,
+        entry: Option<Entry>,
     ) -> Result<usize> {
         // tun.c's order: no device first, then the flags.
         let dev = this.device_or_ebadfd()?;

@@ -17,6 +17,7 @@ use crate::net::{
     rcu::{read_section, RcuSection},
     rtnl::{Rtnl, RtnlLocked},
     skb::Skb,
+    xdp::XdpXmitFrames,
 };
 use crate::offload;
 use crate::queue::Queue;
@@ -60,6 +61,8 @@ pub(crate) struct Device {
     /// `TUNSETFILTEREBPF`: when set, its result is how much of a transmitted packet
     /// userspace gets (0 drops it).
     pub(crate) filter_prog: BpfSlot,
+    /// The XDP program (`ndo_bpf`, TAP only): runs on written packets (see xdp.rs).
+    pub(crate) xdp_prog: BpfSlot,
     /// `TUNATTACHFILTER` succeeded and no `TUNDETACHFILTER` came since: queues attached
     /// from now on get the filter too (tun.c's `filter_attached`). Changed under RTNL.
     filter_attached: AtomicBool,
@@ -99,6 +102,7 @@ impl Device {
             set_features: AtomicU64::new(0),
             steering_prog: BpfSlot::new(),
             filter_prog: BpfSlot::new(),
+            xdp_prog: BpfSlot::new(),
             filter_attached: AtomicBool::new(false),
             socket_fprog_len: AtomicU32::new(0),
             socket_fprog_ptr: AtomicUsize::new(0),
@@ -329,6 +333,20 @@ impl Device {
 impl NetDevOps for Device {
     fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>, bh: &BhOff<'_>) -> Xmit {
         crate::tx::xmit(dev, skb, rcu, bh)
+    }
+
+    fn xdp_setup(dev: &TunDev, prog: Option<BpfProg>, rtnl: &mut Rtnl) {
+        crate::xdp::set_prog(dev, prog, rtnl);
+    }
+
+    fn xdp_xmit(
+        dev: &TunDev,
+        frames: XdpXmitFrames<'_>,
+        flush: bool,
+        rcu: &RcuSection<'_>,
+        bh: &BhOff<'_>,
+    ) -> Result<u32> {
+        crate::xdp::xmit(dev, frames, flush, rcu, bh)
     }
 
     fn up(dev: &TunDev, rtnl: &Rtnl) {

@@ -19,11 +19,13 @@ use crate::net::{
     napi::Napi,
     netdev::{NetNs, Unregistering},
     preempt::{BhOff, NoBh},
-    ring::{Producer, Ring},
+    rcu::RcuSection,
+    ring::{Entry, Producer, Ring},
     rtnl::Rtnl,
     skb::Skb,
     sock::QueueSock,
     wait::{PollTable, EPOLLERR, EPOLLIN, EPOLLOUT, EPOLLRDNORM, EPOLLWRNORM},
+    xdp::{XdpFrame, XdpRxq, XdpXmitFrames},
 };
 use crate::Driver;
 
@@ -34,9 +36,12 @@ pub(crate) struct Queue {
     pub(crate) driver: Arc<Driver>,
     /// The network namespace of the opener, where `TUNSETIFF` looks up and creates.
     pub(crate) net: NetNs,
-    /// Packets the device transmitted, waiting for `read`.
+    /// Packets the device transmitted, and frames redirected into it, waiting for `read`.
     #[pin]
     pub(crate) ring: Ring,
+    /// What an XDP program running on this queue's written packets sees of the queue.
+    #[pin]
+    pub(crate) xdp_rxq: XdpRxq,
     /// The queue's socket: send-buffer accounting, the wait queue of readers, writers and
     /// pollers, and the SIGIO subscribers.
     pub(crate) sock: QueueSock,
@@ -125,6 +130,7 @@ impl Queue {
                 net,
                 sock,
                 ring <- Ring::new(1),
+                xdp_rxq <- XdpRxq::new(),
                 fasync_on: AtomicBool::new(false),
                 dev: RcuDevRef::new(),
                 detached: AtomicBool::new(false),
@@ -184,6 +190,12 @@ impl Queue {
         self.dev.holds(dev, &bh.rcu()) && !self.is_detached()
     }
 
+    /// Whether the queue is bound to `dev` (enabled or disabled), seen from `rcu`: an
+    /// unbound queue stays so for the rest of the section's grace period.
+    pub(crate) fn is_bound_to(&self, dev: &TunDev, rcu: &RcuSection<'_>) -> bool {
+        self.dev.holds(dev, rcu)
+    }
+
     /// The device a non-disabled queue serves (reads and writes need an enabled queue only
     /// for multiqueue semantics; tun.c lets a disabled queue read and write).
     pub(crate) fn device_or_ebadfd(&self) -> Result<ARef<TunDev>> {
@@ -234,11 +246,30 @@ impl Queue {
             self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
             return Err(skb);
         }
+        self.notify_readable();
+        Ok(())
+    }
+
+    /// Tells the readers (and SIGIO subscribers) that packets came.
+    pub(crate) fn notify_readable(&self) {
         if self.fasync_on.load(Ordering::Relaxed) {
             self.sock.fasync().notify_readable();
         }
         self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM);
-        Ok(())
+    }
+
+    /// Queues XDP frames for the reader, in order, until the ring is full: returns how
+    /// many it took (the rest stay the caller's). Readers are not told: the caller
+    /// flushes with [`Queue::notify_readable`] (tun.c's `tun_xdp_xmit`).
+    pub(crate) fn enqueue_frames(&self, frames: XdpXmitFrames<'_>, bh: &BhOff<'_>) -> u32 {
+        let ring = self.ring.lock_producer(bh);
+        frames.take_while(|frame| ring.produce_frame(frame))
+    }
+
+    /// Queues one XDP frame for the reader (`XDP_TX`); hands it back when the ring is
+    /// full. Readers are not told, as for [`Queue::enqueue_frames`].
+    pub(crate) fn enqueue_frame(&self, frame: XdpFrame, bh: &BhOff<'_>) -> Result<(), XdpFrame> {
+        self.ring.lock_producer(bh).produce_frame(frame)
     }
 
     /// Drops every packet the queue holds: for the reader (the ring) and on the way to
@@ -251,7 +282,7 @@ impl Queue {
     /// Takes the next packet of `dev`, if any; with `IFF_BACKPRESSURE`, under the
     /// consumer lock that the wake of the transmit queue needs.
     #[inline(always)]
-    fn take(&self, dev: &TunDev) -> Option<Skb> {
+    fn take(&self, dev: &TunDev) -> Option<Entry> {
         if dev.data().flags() & crate::ioctl::IFF_BACKPRESSURE == 0 {
             return self.ring.consume();
         }
@@ -262,7 +293,7 @@ impl Queue {
     }
 
     /// Waits for a packet of `dev` (or not, with `nonblock`).
-    pub(crate) fn dequeue(&self, dev: &TunDev, nonblock: bool) -> Result<Skb> {
+    pub(crate) fn dequeue(&self, dev: &TunDev, nonblock: bool) -> Result<Entry> {
         if let Some(skb) = self.take(dev) {
             return Ok(skb);
         }

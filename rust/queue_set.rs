@@ -98,6 +98,12 @@ impl QueueSet {
         self.live.read(section)
     }
 
+    /// Calls `f` on every queue, live and disabled.
+    pub(crate) fn for_each(&self, rtnl: &mut Rtnl, mut f: impl FnMut(&Queue)) {
+        self.live.read_rtnl(rtnl).iter().for_each(|q| f(q));
+        self.disabled_queues.get_mut(rtnl).iter().for_each(|q| f(q));
+    }
+
     /// The live queues, for an RTNL holder.
     pub(crate) fn read_rtnl<'a>(&'a self, rtnl: &'a Rtnl) -> &'a [Arc<Queue>] {
         self.live.read_rtnl(rtnl)
@@ -118,6 +124,7 @@ impl QueueSet {
         dev.grow_real_num_rx_queues(n, rtnl)?;
         dev.set_real_num_tx_queues(n, rtnl)?;
         q.index.store(old, Ordering::Relaxed);
+        q.xdp_rxq.set_queue_index(old, rtnl);
         if let Err(e) = self.live.push(q.clone(), rtnl) {
             let _ = dev.set_real_num_tx_queues(old, rtnl);
             return Err(e);
@@ -143,6 +150,7 @@ impl QueueSet {
         let last = cur.len() - 1;
         let moved = (pos != last).then(|| cur[last].clone());
         cur[last].index.store(pos as u32, Ordering::Relaxed);
+        cur[last].xdp_rxq.set_queue_index(pos as u32, rtnl);
         self.num_live.store(last as u32, Ordering::Relaxed);
         self.live.swap_remove(pos, rtnl);
         // Shrinking the stack's count allocates nothing and cannot fail.
@@ -216,6 +224,16 @@ impl QueueSet {
         q.stats.reset();
         q.napi.purge();
         self.add_live(dev, q, rtnl)?;
+        // What a program sees of the queue (tun.c registers it for a new file only; a
+        // disabled queue keeps it): registered before a write can see the queue bound.
+        if let Err(e) = q
+            .xdp_rxq
+            .register(dev, q.index.load(Ordering::Relaxed), rtnl)
+        {
+            self.remove_live(dev, q, rtnl);
+            return Err(e);
+        }
+        q.sock.set_xdp(dev.data().xdp_prog.is_set());
         // The NAPI instance is ready before a write can see the queue bound (tun.c
         // publishes `tfile->tun` last too).
         if napi.napi {
@@ -265,6 +283,8 @@ impl QueueSet {
         }
         q.napi.del(rtnl);
         q.unbind(rtnl);
+        // The file is closing: no write can run a program on the queue any more.
+        q.xdp_rxq.unregister(rtnl);
         q.purge();
         self.live() + self.disabled()
     }
@@ -289,6 +309,9 @@ impl QueueSet {
         let live = self.live.take_all(ctx.rtnl_mut());
         for q in Iterator::chain(live.iter(), disabled.iter()) {
             q.napi.del(ctx.rtnl());
+            // The core detached the XDP program before `ndo_uninit`, a grace period
+            // ago (`BpfSlot::set`): no program runs on these queues any more.
+            q.xdp_rxq.unregister(ctx.rtnl());
             q.purge();
         }
     }

@@ -23,6 +23,7 @@ mod rx;
 mod steering;
 mod tx;
 mod txfilter;
+mod xdp;
 
 use device::Device;
 use kernel::sync::Arc;

@@ -3,6 +3,7 @@
 //! Userspace → stack: `write` turns one buffer into one packet of the device and hands it
 //! to the stack of the device's network namespace (tun.c's `tun_get_user`).
 
+use core::mem::MaybeUninit;
 use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
@@ -10,9 +11,10 @@ use crate::ioctl;
 use crate::net::preempt::NoBh;
 use crate::net::skb::{self, DropReason, Skb, ZeroCopy};
 use crate::net::vnet::VnetHdr;
-use crate::net::xdp::XdpBatch;
+use crate::net::xdp::{BpfNetCtx, XdpBatch};
 use crate::queue::Queue;
 use crate::steering::FlowTable;
+use crate::xdp;
 
 use crate::ioctl::{ETH_HLEN, ETH_P_IPV6_BE, ETH_P_IP_BE};
 
@@ -179,35 +181,22 @@ pub(crate) fn write(
     }
     let len32 = h.len as u32;
     let hdr_len = h.vnet.as_ref().map_or(0, |v| v.2);
+    // With an XDP program, small non-blocking writes run it natively (tun.c's
+    // `tun_build_skb`); the rest run it on the skb below.
+    let gso = h.vnet.as_ref().is_some_and(|v| v.1.has_gso());
+    let native = zero_copy.is_none() && nonblock && xdp::native_write(q, dev, h.len, gso);
     let pinned_head = zero_copy
         .as_ref()
         .map(|_| zero_copy_head(len32, hdr_len))
         .filter(|&head| skb::zero_copy_fits(src, head));
-    let mut skb = match pinned_head {
-        Some(head) => q
-            .sock
-            .alloc_zero_copy_skb(dev, skb::WRITE_HEADROOM, head, src, nonblock),
-        None => q.sock.alloc_send_skb(
-            dev,
-            skb::WRITE_HEADROOM,
-            linear_len(len32, hdr_len),
-            len32,
-            nonblock,
-        ),
-    }
-    .inspect_err(|&e| {
-        // A full send buffer is not a drop (tun.c).
-        if e != EAGAIN {
-            dev.count_rx_dropped();
+    let mut skb = if native {
+        match xdp::write(q, dev, src, h.len)? {
+            Some(skb) => skb,
+            None => return Ok(total),
         }
-    })?;
-    if pinned_head.is_none() {
-        if let Err(e) = skb.fill_from_iter(src) {
-            dev.count_rx_dropped();
-            skb.drop_reason(skb::DROP_UCOPY_FAULT);
-            return Err(e);
-        }
-    }
+    } else {
+        alloc_and_fill(q, dev, src, len32, hdr_len, pinned_head, nonblock)?
+    };
     if let Err(refusal) = prepare(dev, &mut skb, &h) {
         let e = refusal.count(dev);
         if let Refusal::Dropped(_, reason) = refusal {
@@ -229,6 +218,12 @@ pub(crate) fn write(
     // One section from the device check to the hand-off (tun.c's rcu_read_lock): a
     // queue unbound or disabled meanwhile waits for it before dropping what it holds.
     let bh = NoBh::new();
+    if !native {
+        match xdp::run_generic(dev, skb, &bh) {
+            Some(passed) => skb = passed,
+            None => return Ok(total),
+        }
+    }
     if !dev.is_up() {
         dev.count_rx_dropped();
         skb.drop_reason(skb::DROP_DEV_READY);
@@ -244,6 +239,46 @@ pub(crate) fn write(
     hand_up(q, dev, skb, more, serves, &bh);
     after_up(q, dev, len32, flow, &bh);
     Ok(total)
+}
+
+/// A written packet of `len` bytes in a new skb charged to the queue's socket: its data
+/// copied from `src`, or past `pinned_head` bytes left in the sender's pages (zero-copy).
+#[inline(always)]
+fn alloc_and_fill(
+    q: &Queue,
+    dev: &TunDev,
+    src: &mut IovIterSource<'_>,
+    len: u32,
+    hdr_len: u32,
+    pinned_head: Option<u32>,
+    nonblock: bool,
+) -> Result<Skb> {
+    let mut skb = match pinned_head {
+        Some(head) => q
+            .sock
+            .alloc_zero_copy_skb(dev, skb::WRITE_HEADROOM, head, src, nonblock),
+        None => q.sock.alloc_send_skb(
+            dev,
+            skb::WRITE_HEADROOM,
+            linear_len(len, hdr_len),
+            len,
+            nonblock,
+        ),
+    }
+    .inspect_err(|&e| {
+        // A full send buffer is not a drop (tun.c).
+        if e != EAGAIN {
+            dev.count_rx_dropped();
+        }
+    })?;
+    if pinned_head.is_none() {
+        if let Err(e) = skb.fill_from_iter(src) {
+            dev.count_rx_dropped();
+            skb.drop_reason(skb::DROP_UCOPY_FAULT);
+            return Err(e);
+        }
+    }
+    Ok(skb)
 }
 
 /// A write to a queue with `IFF_NAPI_FRAGS` (tun.c): the packet is built in the NAPI
@@ -278,6 +313,9 @@ fn write_frags(
     // As in `write`: the instance cannot be deleted (nor the queue disabled) between
     // the check and GRO.
     let bh = NoBh::new();
+    let Some(mut skb) = xdp::run_generic(dev, skb, &bh) else {
+        return Ok(());
+    };
     if !dev.is_up() {
         dev.count_rx_dropped();
         skb.drop_reason(skb::DROP_DEV_READY);
@@ -390,13 +428,32 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
     let sz = d.vnet_hdr_size();
     let flags = d.flags();
     let bh = NoBh::new();
+    let mut storage = MaybeUninit::uninit();
+    let ctx = BpfNetCtx::new(&mut storage, &bh);
+    let rcu = bh.rcu();
     let serves = q.serves(dev, &bh);
+    // The device's XDP program runs on each frame, natively unless it asks for
+    // segmentation offload (then on the skb), as in tun.c's `tun_xdp_one`.
+    let prog = d.xdp_prog.xdp(&rcu).filter(|_| q.is_bound_to(dev, &rcu));
     let mut queued = false;
     for buf in batch {
         let len = buf.len();
         if len < ETH_HLEN {
             continue; // Dropped: `buf` frees its page.
         }
+        let generic = prog.as_ref().filter(|_| buf.has_gso());
+        let buf = match &prog {
+            Some(prog) if generic.is_none() => {
+                let verdict = buf.run(prog, &q.xdp_rxq, dev, &ctx, |frame| {
+                    xdp::transmit(dev, frame, &rcu, &bh.bh_off())
+                });
+                match xdp::settle(q, dev, verdict, &ctx, &bh) {
+                    Some(buf) => buf,
+                    None => continue,
+                }
+            }
+            _ => buf,
+        };
         let mut skb = match buf.into_skb(dev, sz, flags) {
             Ok(skb) => skb,
             Err(e) => {
@@ -414,6 +471,12 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
         }
         skb.set_network_header(0);
         skb.probe_transport_header();
+        if let Some(prog) = generic {
+            match prog.run_generic(skb, &bh) {
+                Some(passed) => skb = passed,
+                None => continue,
+            }
+        }
         // With NAPI the batch is polled once it is all queued (the instance of a queue
         // that no longer serves the device takes nothing); without, each frame goes up
         // at once.

@@ -11,8 +11,10 @@ use crate::ioctl;
 use crate::net::netdev::Xmit;
 use crate::net::preempt::BhOff;
 use crate::net::rcu::RcuSection;
+use crate::net::ring::Entry;
 use crate::net::skb::{self, DropReason, Skb};
 use crate::net::vnet;
+use crate::net::xdp::XdpFrame;
 use crate::queue::Queue;
 
 /// `ndo_start_xmit`: queue `skb` for the reader of its queue, or drop it.
@@ -76,37 +78,17 @@ pub(crate) fn read(
     if room == 0 {
         return Ok(0);
     }
-    let skb = q.dequeue(dev, nonblock)?;
-    match put_user(q, dev, &skb, dest) {
-        Ok(n) => {
-            skb.consume();
-            // tun.c: the full length is capped to what the caller asked for.
-            Ok(n.min(room))
-        }
-        Err(e) => {
-            skb.drop_reason(skb::DROP_NOT_SPECIFIED);
-            Err(e)
-        }
-    }
+    let entry = q.dequeue(dev, nonblock)?;
+    // tun.c: the full length is capped to what the caller asked for.
+    put_entry(q, dev, entry, dest).map(|n| n.min(room))
 }
 
-/// `recvmsg` (vhost-net): one packet into `dest` — `entry`, which the caller already
-/// took off the ring, or else the next one. Returns the packet's full length, as tun.c's
-/// `tun_do_read` (the caller reports a longer one as truncated).
-pub(crate) fn recv(
-    q: &Queue,
-    dev: &TunDev,
-    dest: &mut IovIterDest<'_>,
-    nonblock: bool,
-    entry: Option<Skb>,
-) -> Result<usize> {
-    // tun.c: nothing to read into takes nothing off the ring (a given entry is freed).
-    if dest.is_empty() {
-        return Ok(0);
-    }
+/// Copies a ring entry out to the reader and frees it (consumed, or dropped on error).
+fn put_entry(q: &Queue, dev: &TunDev, entry: Entry, dest: &mut IovIterDest<'_>) -> Result<usize> {
     let skb = match entry {
-        Some(skb) => skb,
-        None => q.dequeue(dev, nonblock)?,
+        Entry::Skb(skb) => skb,
+        // Freed when it drops, whatever the outcome.
+        Entry::Frame(frame) => return put_frame(dev, &frame, dest),
     };
     match put_user(q, dev, &skb, dest) {
         Ok(n) => {
@@ -118,6 +100,40 @@ pub(crate) fn recv(
             Err(e)
         }
     }
+}
+
+/// tun.c's `tun_put_user_xdp`: an XDP frame, with an all-zero virtio-net header in
+/// front if the device has them, and never a `tun_pi`. Returns what was copied.
+fn put_frame(dev: &TunDev, frame: &XdpFrame, dest: &mut IovIterDest<'_>) -> Result<usize> {
+    let mut hdr = 0;
+    if let Some(sz) = dev.data().vnet_hdr_sz() {
+        vnet::write_zeroed(sz, dest)?;
+        hdr = sz as usize;
+    }
+    let n = dest.copy_to_iter(frame.data()) + hdr;
+    dev.count_tx(n as u32);
+    Ok(n)
+}
+
+/// `recvmsg` (vhost-net): one packet into `dest` — `entry`, which the caller already
+/// took off the ring, or else the next one. Returns the packet's full length, as tun.c's
+/// `tun_do_read` (the caller reports a longer one as truncated).
+pub(crate) fn recv(
+    q: &Queue,
+    dev: &TunDev,
+    dest: &mut IovIterDest<'_>,
+    nonblock: bool,
+    entry: Option<Entry>,
+) -> Result<usize> {
+    // tun.c: nothing to read into takes nothing off the ring (a given entry is freed).
+    if dest.is_empty() {
+        return Ok(0);
+    }
+    let entry = match entry {
+        Some(entry) => entry,
+        None => q.dequeue(dev, nonblock)?,
+    };
+    put_entry(q, dev, entry, dest)
 }
 
 /// tun.c's `tun_put_user`: `tun_pi`, virtio-net header, then the packet with its VLAN

@@ -31,6 +31,8 @@
 #include <net/rtnetlink.h>
 #include <net/sock.h>
 #include <net/xdp.h>
+#include <linux/filter.h>
+#include <linux/bpf.h>
 #include <linux/skb_array.h>
 
 /*
@@ -142,6 +144,20 @@ enum rtun_const {
 	RTUN_MSG_TRUNC = MSG_TRUNC,
 	RTUN_MSG_ERRQUEUE = MSG_ERRQUEUE,
 	RTUN_SEND_SHUTDOWN = SEND_SHUTDOWN,
+	/* Native XDP (net/xdp.rs): tun.c's headroom and verdicts. */
+	RTUN_XDP_PACKET_HEADROOM = XDP_PACKET_HEADROOM,
+	RTUN_SMP_CACHE_BYTES = SMP_CACHE_BYTES,
+	RTUN_XDP_XMIT_FLUSH = XDP_XMIT_FLUSH,
+	RTUN_XDP_XMIT_FLAGS_MASK = XDP_XMIT_FLAGS_MASK,
+	RTUN_XDP_SETUP_PROG = XDP_SETUP_PROG,
+	RTUN_XDP_ABORTED = XDP_ABORTED,
+	RTUN_XDP_DROP = XDP_DROP,
+	RTUN_XDP_PASS = XDP_PASS,
+	RTUN_XDP_TX = XDP_TX,
+	RTUN_XDP_REDIRECT = XDP_REDIRECT,
+	RTUN_MEM_TYPE_PAGE_SHARED = MEM_TYPE_PAGE_SHARED,
+	RTUN_TAP_XDP_FEATURES = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
+				NETDEV_XDP_ACT_NDO_XMIT,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -275,7 +291,7 @@ void rtun_skb_reserve(struct sk_buff *skb, int len);
 void rtun_skb_metadata_set(struct sk_buff *skb, u8 len);
 void rtun_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
 void rtun_put_page_of(void *addr);
-int rtun_ring_peek_len(struct ptr_ring *r);
+void *rtun_ring_peek_locked(struct ptr_ring *r);
 
 /*
  * virtio-net headers: thin shims over the inline helpers of the kernel's
@@ -302,16 +318,16 @@ void rtun_ring_lock_consumer(struct ptr_ring *r);
 void rtun_ring_unlock_consumer(struct ptr_ring *r);
 void rtun_ring_lock_consumer_bh(struct ptr_ring *r);
 void rtun_ring_unlock_consumer_bh(struct ptr_ring *r);
-int rtun_ring_produce_locked(struct ptr_ring *r, struct sk_buff *skb);
+int rtun_ring_produce_locked(struct ptr_ring *r, void *entry);
 bool rtun_ring_full_locked(struct ptr_ring *r);
-struct sk_buff *rtun_ring_consume_locked(struct ptr_ring *r);
+void *rtun_ring_consume_locked(struct ptr_ring *r);
 bool rtun_ring_empty_locked(struct ptr_ring *r);
 int rtun_ring_size_locked(struct ptr_ring *r);
 void rtun_ring_assert_consumer_held(struct ptr_ring *r);
-int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb);
-struct sk_buff *rtun_ring_consume(struct ptr_ring *r);
+int rtun_ring_produce(struct ptr_ring *r, void *entry);
+void *rtun_ring_consume(struct ptr_ring *r);
 bool rtun_ring_empty(struct ptr_ring *r);
-void rtun_ring_cleanup(struct ptr_ring *r);
+void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *));
 
 void rtun_init_waitqueue_head(struct wait_queue_head *wq);
 void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
@@ -343,6 +359,24 @@ void rtun_bpf_prog_put(struct bpf_prog *prog);
 u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb);
 int rtun_pskb_trim(struct sk_buff *skb, unsigned int len);
 void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
+
+/* Native XDP (net/xdp.rs). */
+struct bpf_net_context *rtun_bpf_net_ctx_set(struct bpf_net_context *ctx);
+void rtun_bpf_net_ctx_clear(struct bpf_net_context *ctx);
+void rtun_xdp_init_buff(struct xdp_buff *xdp, u32 frame_sz, struct xdp_rxq_info *rxq);
+void rtun_xdp_prepare_buff(struct xdp_buff *xdp, unsigned char *hard_start, int headroom,
+			   int data_len);
+u32 rtun_bpf_prog_run_xdp(const struct bpf_prog *prog, struct xdp_buff *xdp);
+struct xdp_frame *rtun_xdp_convert_buff_to_frame(struct xdp_buff *xdp);
+void rtun_trace_xdp_exception(const struct net_device *dev, const struct bpf_prog *prog,
+			      u32 act);
+void *rtun_netdev_alloc_frag(unsigned int size);
+void rtun_skb_free_frag(void *addr);
+void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk);
+int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 index);
+void rtun_sock_set_xdp(struct sock *sk, bool on);
+unsigned int rtun_smp_processor_id(void);
+void rtun_netdev_set_xdp_features(struct net_device *dev, u32 features);
 
 /*
  * sysfs attributes tun_flags, owner and group (DEVICE_ATTR_RO is a macro):

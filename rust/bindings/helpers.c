@@ -8,6 +8,7 @@
 #include <linux/filter.h>
 #include <net/busy_poll.h>
 #include <net/gro.h>
+#include <trace/events/xdp.h>
 #include "tun_vnet.h"
 
 /* netif_get_mac_address() lives there, as for tun.c. */
@@ -493,9 +494,9 @@ void rtun_put_page_of(void *addr)
 }
 
 /* tun_peek_len(): the next packet's length with its VLAN tag, 0 when none. */
-int rtun_ring_peek_len(struct ptr_ring *r)
+void *rtun_ring_peek_locked(struct ptr_ring *r)
 {
-	return PTR_RING_PEEK_CALL(r, __skb_array_len_with_tag);
+	return __ptr_ring_peek(r);
 }
 
 /*
@@ -696,9 +697,9 @@ void rtun_ring_unlock_consumer_bh(struct ptr_ring *r)
 	spin_unlock_bh(&r->consumer_lock);
 }
 
-int rtun_ring_produce_locked(struct ptr_ring *r, struct sk_buff *skb)
+int rtun_ring_produce_locked(struct ptr_ring *r, void *entry)
 {
-	return __ptr_ring_produce(r, skb);
+	return __ptr_ring_produce(r, entry);
 }
 
 bool rtun_ring_full_locked(struct ptr_ring *r)
@@ -706,7 +707,7 @@ bool rtun_ring_full_locked(struct ptr_ring *r)
 	return __ptr_ring_check_produce(r) == -ENOSPC;
 }
 
-struct sk_buff *rtun_ring_consume_locked(struct ptr_ring *r)
+void *rtun_ring_consume_locked(struct ptr_ring *r)
 {
 	return __ptr_ring_consume(r);
 }
@@ -726,12 +727,12 @@ void rtun_ring_assert_consumer_held(struct ptr_ring *r)
 	lockdep_assert_held(&r->consumer_lock);
 }
 
-int rtun_ring_produce(struct ptr_ring *r, struct sk_buff *skb)
+int rtun_ring_produce(struct ptr_ring *r, void *entry)
 {
-	return ptr_ring_produce(r, skb);
+	return ptr_ring_produce(r, entry);
 }
 
-struct sk_buff *rtun_ring_consume(struct ptr_ring *r)
+void *rtun_ring_consume(struct ptr_ring *r)
 {
 	return ptr_ring_consume(r);
 }
@@ -741,14 +742,9 @@ bool rtun_ring_empty(struct ptr_ring *r)
 	return ptr_ring_empty(r);
 }
 
-static void rtun_ring_free_skb(void *ptr)
+void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *))
 {
-	kfree_skb(ptr);
-}
-
-void rtun_ring_cleanup(struct ptr_ring *r)
-{
-	ptr_ring_cleanup(r, rtun_ring_free_skb);
+	ptr_ring_cleanup(r, destroy);
 }
 
 void rtun_init_waitqueue_head(struct wait_queue_head *wq)
@@ -980,4 +976,78 @@ int rtun_pskb_trim(struct sk_buff *skb, unsigned int len)
 void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 {
 	skb_record_rx_queue(skb, queue);
+}
+
+/* Native XDP (net/xdp.rs). */
+struct bpf_net_context *rtun_bpf_net_ctx_set(struct bpf_net_context *ctx)
+{
+	return bpf_net_ctx_set(ctx);
+}
+
+void rtun_bpf_net_ctx_clear(struct bpf_net_context *ctx)
+{
+	bpf_net_ctx_clear(ctx);
+}
+
+void rtun_xdp_init_buff(struct xdp_buff *xdp, u32 frame_sz, struct xdp_rxq_info *rxq)
+{
+	xdp_init_buff(xdp, frame_sz, rxq);
+}
+
+/* With metadata support, as tun.c's tun_build_skb(). */
+void rtun_xdp_prepare_buff(struct xdp_buff *xdp, unsigned char *hard_start, int headroom,
+			   int data_len)
+{
+	xdp_prepare_buff(xdp, hard_start, headroom, data_len, true);
+}
+
+u32 rtun_bpf_prog_run_xdp(const struct bpf_prog *prog, struct xdp_buff *xdp)
+{
+	return bpf_prog_run_xdp(prog, xdp);
+}
+
+struct xdp_frame *rtun_xdp_convert_buff_to_frame(struct xdp_buff *xdp)
+{
+	return xdp_convert_buff_to_frame(xdp);
+}
+
+void rtun_trace_xdp_exception(const struct net_device *dev, const struct bpf_prog *prog,
+			      u32 act)
+{
+	trace_xdp_exception(dev, prog, act);
+}
+
+void *rtun_netdev_alloc_frag(unsigned int size)
+{
+	return netdev_alloc_frag_align(size, SMP_CACHE_BYTES);
+}
+
+void rtun_skb_free_frag(void *addr)
+{
+	skb_free_frag(addr);
+}
+
+void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk)
+{
+	skb_set_owner_w(skb, sk);
+}
+
+int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 index)
+{
+	return xdp_rxq_info_reg(rxq, dev, index, 0);
+}
+
+void rtun_sock_set_xdp(struct sock *sk, bool on)
+{
+	sock_valbool_flag(sk, SOCK_XDP, on);
+}
+
+unsigned int rtun_smp_processor_id(void)
+{
+	return smp_processor_id();
+}
+
+void rtun_netdev_set_xdp_features(struct net_device *dev, u32 features)
+{
+	dev->xdp_features = features;
 }

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! eBPF socket-filter programs a device runs on its packets (`TUNSETSTEERINGEBPF`,
-//! `TUNSETFILTEREBPF`): a reference taken from a program fd, and an RCU slot that holds
-//! at most one program, replaced under RTNL and run by the datapath under RCU.
+//! eBPF programs a device runs on its packets: socket filters (`TUNSETSTEERINGEBPF`,
+//! `TUNSETFILTEREBPF`), from a program fd, and the XDP program the core attaches
+//! (`ndo_bpf`); an RCU slot holds at most one program, replaced under RTNL and run by the
+//! datapath under RCU.
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 
 use crate::bindings as b;
-use crate::net::{netdev::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb};
+use crate::net::{netdev::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb, xdp::XdpProg};
 
 /// A reference to a loaded `BPF_PROG_TYPE_SOCKET_FILTER` program, or a classic BPF
 /// program this value owns.
@@ -36,6 +37,16 @@ impl BpfProg {
         let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
         // INVARIANT: the shim succeeded, so we hold a reference to `ptr`.
         Ok(Self { ptr })
+    }
+
+    /// A program whose reference the caller hands over (`ndo_bpf`'s `XDP_SETUP_PROG`).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a valid program and the caller gives its reference to the value.
+    pub(crate) unsafe fn from_owned(ptr: NonNull<b::bpf_prog>) -> Self {
+        // INVARIANT: per the caller.
+        Self { ptr }
     }
 
     fn into_raw(self) -> *mut b::bpf_prog {
@@ -96,6 +107,14 @@ impl BpfSlot {
             // above ended every read section that could run it.
             drop(unsafe { BpfProg::from_raw(old) });
         }
+    }
+
+    /// The XDP program in the slot, for the read section `_section`.
+    pub(crate) fn xdp<'g>(&self, _section: &RcuSection<'g>) -> Option<XdpProg<'g>> {
+        let p = NonNull::new(self.ptr.load(Ordering::Acquire))?;
+        // SAFETY: `p` stays valid until a grace period after it is replaced, and the
+        // section lasts `'g`.
+        Some(unsafe { XdpProg::new(p) })
     }
 
     fn run_raw(&self, _section: &RcuSection<'_>, skb: *mut b::sk_buff) -> Option<u32> {

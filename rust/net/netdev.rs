@@ -18,11 +18,13 @@ use kernel::{
 
 use crate::bindings as b;
 use crate::net::{
+    bpf::BpfProg,
     features::Features,
     preempt::{BhOff, NoBh, NoPreempt},
     rcu::RcuSection,
     rtnl::{Rtnl, RtnlLocked},
     skb::Skb,
+    xdp::XdpXmitFrames,
 };
 
 /// A network namespace reference (`get_net`/`put_net`).
@@ -374,6 +376,22 @@ pub(crate) trait NetDevOps: Sized + Send + Sync + 'static {
 
     /// `ndo_fix_features`: the features the device can have now.
     fn fix_features(dev: &Dev<Self>, features: u64) -> u64;
+
+    /// `ndo_bpf` with `XDP_SETUP_PROG` (RTNL held, TAP devices only): `prog` replaces
+    /// the device's XDP program; `None` detaches it. Cannot fail: the core gives the
+    /// program's reference to the callee only on success.
+    fn xdp_setup(dev: &Dev<Self>, prog: Option<BpfProg>, rtnl: &mut Rtnl);
+
+    /// `ndo_xdp_xmit` (TAP devices only): frames an XDP program redirected into the
+    /// device; returns how many it took (the rest stay the caller's), `flush` when the
+    /// readers are to be told now.
+    fn xdp_xmit(
+        dev: &Dev<Self>,
+        frames: XdpXmitFrames<'_>,
+        flush: bool,
+        rcu: &RcuSection<'_>,
+        bh: &BhOff<'_>,
+    ) -> Result<u32>;
 
     /// `ndo_select_queue`: the transmit queue for `skb`.
     fn select_queue(dev: &Dev<Self>, skb: &mut SkbRef<'_>) -> u16;
@@ -779,6 +797,62 @@ impl<T: NetDevOps> Callbacks<T> {
     ///
     /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn bpf(dev: *mut b::net_device, cmd: *mut b::netdev_bpf) -> i32 {
+        // SAFETY: one of our devices; `cmd` is valid for the call.
+        let (dev, cmd) = unsafe { (Dev::<T>::from_raw(dev), &*cmd) };
+        if cmd.command != b::rtun_const_RTUN_XDP_SETUP_PROG {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: `XDP_SETUP_PROG` fills the union's first member.
+        let prog = unsafe { cmd.__bindgen_anon_1.__bindgen_anon_1.prog };
+        // SAFETY: the core took a reference for us (`dev_xdp_install`), ours on success,
+        // which `xdp_setup` always is.
+        let prog = NonNull::new(prog).map(|p| unsafe { BpfProg::from_owned(p) });
+        // SAFETY: the core calls ndo_bpf with RTNL held, when a program is attached or
+        // detached through netlink or a BPF link (no driver call) and when the device
+        // is unregistered (which the driver does with `&mut Rtnl`).
+        unsafe { Rtnl::with_held_mut(|rtnl| T::xdp_setup(dev, prog, rtnl)) };
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn xdp_xmit(
+        dev: *mut b::net_device,
+        n: i32,
+        frames: *mut *mut b::xdp_frame,
+        flags: u32,
+    ) -> i32 {
+        if flags & !b::rtun_const_RTUN_XDP_XMIT_FLAGS_MASK != 0 {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: one of our devices; the caller lends `n` valid frames, each ours once
+        // taken (the untaken ones it frees).
+        let (dev, frames) = unsafe {
+            (
+                Dev::<T>::from_raw(dev),
+                XdpXmitFrames::from_raw(frames, n.max(0) as usize),
+            )
+        };
+        // The core calls ndo_xdp_xmit from XDP's flush, in NAPI context or a section
+        // with bottom halves off (and a BPF net context).
+        // SAFETY: so the call is inside an RCU read-side critical section.
+        let rcu = unsafe { RcuSection::assume() };
+        // SAFETY: as above, softirqs cannot run meanwhile.
+        let bh = unsafe { BhOff::assume() };
+        let flush = flags & b::rtun_const_RTUN_XDP_XMIT_FLUSH != 0;
+        match T::xdp_xmit(dev, frames, flush, &rcu, &bh) {
+            Ok(n) => n as i32,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn fix_features(dev: *mut b::net_device, features: u64) -> u64 {
         // SAFETY: one of our devices.
         T::fix_features(unsafe { Dev::<T>::from_raw(dev) }, features)
@@ -1131,8 +1205,10 @@ impl<T: NetDevOps> Callbacks<T> {
         ..pin_init::zeroed()
     };
 
-    /// TUN's callbacks plus the Ethernet ones (tun.c's `tap_netdev_ops`).
+    /// TUN's callbacks plus the Ethernet and XDP ones (tun.c's `tap_netdev_ops`).
     const TAP_OPS: b::net_device_ops = b::net_device_ops {
+        ndo_bpf: Some(Self::bpf),
+        ndo_xdp_xmit: Some(Self::xdp_xmit),
         ndo_set_mac_address: Some(b::eth_mac_addr),
         ndo_validate_addr: Some(b::eth_validate_addr),
         ndo_features_check: Some(b::passthru_features_check),
@@ -1376,6 +1452,8 @@ impl<T: NetDevOps> LinkOps<T> {
                     b::ether_setup(dev);
                     b::rtun_netdev_tap_priv_flags(dev);
                     b::rtun_eth_hw_addr_random(dev);
+                    // As tun.c: only a TAP device does XDP.
+                    b::rtun_netdev_set_xdp_features(dev, b::rtun_const_RTUN_TAP_XDP_FEATURES);
                 }
             }
             (*dev).max_mtu = MAX_MTU - u32::from((*dev).hard_header_len);

@@ -73,6 +73,12 @@ pub(crate) struct BhOff<'a> {
 }
 
 impl BhOff<'_> {
+    /// The CPU this runs on (which cannot change while bottom halves are off).
+    pub(crate) fn cpu(&self) -> u32 {
+        // SAFETY: bottom halves or interrupts are off (type invariant): no migration.
+        unsafe { b::rtun_smp_processor_id() }
+    }
+
     /// A context the caller is already in.
     ///
     /// # Safety
@@ -84,6 +90,12 @@ impl BhOff<'_> {
 }
 
 impl NoBh {
+    /// The proof that bottom halves are off, for as long as this section lasts.
+    pub(crate) fn bh_off(&self) -> BhOff<'_> {
+        // SAFETY: bottom halves stay off while `self` lives.
+        unsafe { BhOff::assume() }
+    }
+
     /// The RCU read-side section this section is (bottom halves off is one, since the
     /// RCU flavours were consolidated).
     pub(crate) fn rcu(&self) -> RcuSection<'_> {

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A bounded ring of skbs: the kernel's `ptr_ring`, as tun.c uses it.
+//! A bounded ring of packets: the kernel's `ptr_ring`, as tun.c uses it.
 //!
 //! The producer (the device's transmit path, softirq or process context with BHs off)
 //! and the consumer (a reader in process context) take different locks, so they never
-//! contend; the ring owns every skb in it and frees the rest when dropped.
+//! contend; the ring owns every entry in it and frees the rest when dropped. An entry is
+//! an skb of the stack or, tagged with `TUN_XDP_FLAG` as tun.c does (vhost-net reads the
+//! tag too), an XDP frame redirected into the device.
 
+use core::ffi::c_void;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use kernel::{
@@ -16,13 +19,87 @@ use kernel::{
 
 use crate::bindings as b;
 use crate::net::preempt::BhOff;
-use crate::net::skb::Skb;
+use crate::net::skb::{self, Skb};
+use crate::net::xdp::XdpFrame;
 
-/// A bounded FIFO of [`Skb`]s.
+/// Bit 0 of a ring entry: an `xdp_frame`, not an skb (`include/linux/if_tun.h`).
+const TUN_XDP_FLAG: usize = 1;
+
+/// What a ring holds.
+pub(crate) enum Entry {
+    /// A packet the stack transmitted.
+    Skb(Skb),
+    /// A frame an XDP program redirected into the device (`ndo_xdp_xmit`).
+    Frame(XdpFrame),
+}
+
+impl Entry {
+    /// The tagged pointer the ring stores; the ring owns what it points to.
+    fn into_raw(self) -> *mut c_void {
+        match self {
+            Entry::Skb(skb) => skb.into_raw().cast(),
+            Entry::Frame(f) => (f.into_raw() as usize | TUN_XDP_FLAG) as *mut c_void,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` must be null or an entry taken off one of our rings (or from
+    /// [`Entry::into_raw`]), whose ownership passes to the caller.
+    pub(crate) unsafe fn from_raw(ptr: *mut c_void) -> Option<Self> {
+        let addr = ptr as usize;
+        if addr & TUN_XDP_FLAG != 0 {
+            // SAFETY: per the caller, an owned XDP frame, untagged here.
+            let frame = unsafe { XdpFrame::from_raw((addr & !TUN_XDP_FLAG) as *mut b::xdp_frame) };
+            return Some(Entry::Frame(frame));
+        }
+        // SAFETY: per the caller, an untagged entry is an owned skb.
+        NonNull::new(ptr.cast()).map(|p| Entry::Skb(unsafe { Skb::from_raw(p) }))
+    }
+
+    /// Frees the entry as a packet dropped for `reason`.
+    pub(crate) fn drop_reason(self, reason: skb::DropReason) {
+        match self {
+            Entry::Skb(skb) => skb.drop_reason(reason),
+            Entry::Frame(f) => drop(f),
+        }
+    }
+
+    /// The length a reader gets (the frame, or the skb with its VLAN tag put back).
+    pub(crate) fn len_with_tag(&self) -> usize {
+        match self {
+            Entry::Skb(skb) => skb.len_with_vlan_tag() as usize,
+            Entry::Frame(f) => f.len(),
+        }
+    }
+}
+
+/// Frees a ring entry: an skb, or a tagged XDP frame (tun.c's `tun_ptr_free`).
+///
+/// # Safety
+///
+/// `ptr` must be null or a ring entry the caller owns.
+pub(crate) unsafe fn free_ring_entry(ptr: *mut c_void) {
+    // SAFETY: per the caller; dropping the entry frees it.
+    drop(unsafe { Entry::from_raw(ptr) });
+}
+
+/// `ptr_ring`'s destroy callback when a ring is cleaned up.
+///
+/// # Safety
+///
+/// `ptr` is an entry the ring gives up, now the callee's.
+unsafe extern "C" fn destroy_entry(ptr: *mut c_void) {
+    // SAFETY: per the caller.
+    unsafe { free_ring_entry(ptr) };
+}
+
+/// A bounded FIFO of [`Entry`]s.
 ///
 /// # Invariants
 ///
-/// `inner` is an initialised `ptr_ring` whose entries are skbs owned by the ring.
+/// `inner` is an initialised `ptr_ring` whose entries are [`Entry::into_raw`] pointers
+/// owned by the ring.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Ring {
     #[pin]
@@ -32,7 +109,7 @@ pub(crate) struct Ring {
 }
 
 // SAFETY: ptr_ring serialises producers and consumers with its own spinlocks, and skbs
-// may be sent between threads.
+// and XDP frames may be sent between threads.
 unsafe impl Send for Ring {}
 // SAFETY: as above; every `&self` method takes the ring's locks.
 unsafe impl Sync for Ring {}
@@ -52,20 +129,20 @@ impl Ring {
     /// Queues `skb`; hands it back when the ring is full.
     pub(crate) fn produce(&self, skb: Skb) -> Result<(), Skb> {
         let raw = skb.into_raw();
-        // SAFETY: the ring is initialised; on success it owns `raw`.
-        if unsafe { b::rtun_ring_produce(self.inner.get(), raw) } == 0 {
+        // SAFETY: the ring is initialised; on success it owns `raw`, an untagged skb.
+        if unsafe { b::rtun_ring_produce(self.inner.get(), raw.cast()) } == 0 {
             return Ok(());
         }
         // SAFETY: the ring refused `raw`, so ownership stays with us.
         Err(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
     }
 
-    /// Takes the oldest skb, if any.
-    pub(crate) fn consume(&self) -> Option<Skb> {
-        // SAFETY: the ring is initialised; a returned entry is an skb we now own.
+    /// Takes the oldest entry, if any.
+    pub(crate) fn consume(&self) -> Option<Entry> {
+        // SAFETY: the ring is initialised; a returned entry is ours now.
         let raw = unsafe { b::rtun_ring_consume(self.inner.get()) };
-        // SAFETY: every entry of the ring is an owned skb (type invariant).
-        NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
+        // SAFETY: every entry of the ring came from `Entry::into_raw` (type invariant).
+        unsafe { Entry::from_raw(raw) }
     }
 
     /// Locks the producer side, for a producer that must look at the room left under the
@@ -171,13 +248,20 @@ impl Ring {
     /// The length of the next packet, with its VLAN tag if the stack kept it out of the
     /// data; 0 when the ring is empty.
     pub(crate) fn peek_len(&self) -> usize {
-        // SAFETY: the ring is initialised; the peek takes the consumer lock.
-        unsafe { b::rtun_ring_peek_len(self.inner.get()) as usize }
+        let consumer = self.lock_consumer();
+        // SAFETY: the ring is initialised and its consumer lock held, so the entry stays
+        // in the ring (and alive) until the guard drops.
+        let raw = unsafe { b::rtun_ring_peek_locked(self.inner.get()) };
+        // SAFETY: an entry of the ring (type invariant); borrowed, never freed here.
+        let entry = core::mem::ManuallyDrop::new(unsafe { Entry::from_raw(raw) });
+        let len = entry.as_ref().map_or(0, Entry::len_with_tag);
+        drop(consumer);
+        len
     }
 
     /// The `ptr_ring`, for vhost-net (`tun_get_tx_ring`), which consumes it with its own
-    /// locks and hands entries back with `ptr_ring_unconsume`: skbs only, as this ring
-    /// holds (the type invariant holds across it).
+    /// locks and hands entries back with `ptr_ring_unconsume`, tagged as this ring holds
+    /// them (the type invariant holds across it).
     pub(crate) fn as_raw(&self) -> *mut b::ptr_ring {
         self.inner.get()
     }
@@ -190,8 +274,8 @@ impl Ring {
 
     /// Frees every queued packet.
     pub(crate) fn purge(&self) {
-        while let Some(skb) = self.consume() {
-            skb.drop_reason(crate::net::skb::DROP_DEV_READY);
+        while let Some(entry) = self.consume() {
+            entry.drop_reason(skb::DROP_DEV_READY);
         }
     }
 }
@@ -207,12 +291,27 @@ impl Producer<'_> {
     pub(crate) fn produce(&self, skb: Skb) -> Result<(), Skb> {
         let raw = skb.into_raw();
         // SAFETY: the ring is initialised and its producer lock held; on success it owns
-        // `raw`.
-        if unsafe { b::rtun_ring_produce_locked(self.ring.inner.get(), raw) } == 0 {
+        // `raw`, an untagged skb.
+        if unsafe { b::rtun_ring_produce_locked(self.ring.inner.get(), raw.cast()) } == 0 {
             return Ok(());
         }
         // SAFETY: the ring refused `raw`, so ownership stays with us.
         Err(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
+    }
+
+    /// Queues an XDP frame; hands it back when the ring is full.
+    pub(crate) fn produce_frame(&self, frame: XdpFrame) -> Result<(), XdpFrame> {
+        let raw = Entry::Frame(frame).into_raw();
+        // SAFETY: the ring is initialised and its producer lock held; on success it owns
+        // `raw`, a tagged frame.
+        if unsafe { b::rtun_ring_produce_locked(self.ring.inner.get(), raw) } == 0 {
+            return Ok(());
+        }
+        // SAFETY: the ring refused `raw`, which `into_raw` made from a frame just now.
+        match unsafe { Entry::from_raw(raw) } {
+            Some(Entry::Frame(frame)) => Err(frame),
+            _ => unreachable!(),
+        }
     }
 
     /// Whether the ring has no free slot (the next produce would fail). A consumer may
@@ -239,13 +338,13 @@ pub(crate) struct Consumer<'a> {
 }
 
 impl Consumer<'_> {
-    /// Takes the oldest skb, if any.
-    pub(crate) fn consume(&self) -> Option<Skb> {
+    /// Takes the oldest entry, if any.
+    pub(crate) fn consume(&self) -> Option<Entry> {
         // SAFETY: the ring is initialised and its consumer lock held; a returned entry is
-        // an skb we now own.
+        // ours now.
         let raw = unsafe { b::rtun_ring_consume_locked(self.ring.inner.get()) };
-        // SAFETY: every entry of the ring is an owned skb (type invariant).
-        NonNull::new(raw).map(|p| unsafe { Skb::from_raw(p) })
+        // SAFETY: every entry of the ring came from `Entry::into_raw` (type invariant).
+        unsafe { Entry::from_raw(raw) }
     }
 
     /// Whether the ring is empty. A producer may add a packet at any time.
@@ -308,19 +407,21 @@ static OVERFLOW_DROPS: AtomicUsize = AtomicUsize::new(0);
 ///
 /// # Safety
 ///
-/// `ptr` is an entry the ring gives up: an skb it owned (type invariant of [`Ring`]).
-unsafe extern "C" fn drop_overflow(ptr: *mut core::ffi::c_void) {
-    // SAFETY: per the caller, a valid skb whose ownership passes to us.
-    let skb = unsafe { Skb::from_raw(NonNull::new_unchecked(ptr.cast())) };
-    OVERFLOW_DROPS.fetch_add(1, Ordering::Relaxed);
-    skb.drop_reason(crate::net::skb::DROP_FULL_RING);
+/// `ptr` is an entry the ring gives up, which it owned (type invariant of [`Ring`]).
+unsafe extern "C" fn drop_overflow(ptr: *mut c_void) {
+    // SAFETY: per the caller, an entry whose ownership passes to us.
+    if let Some(entry) = unsafe { Entry::from_raw(ptr) } {
+        OVERFLOW_DROPS.fetch_add(1, Ordering::Relaxed);
+        entry.drop_reason(skb::DROP_FULL_RING);
+    }
 }
 
 #[pinned_drop]
 impl PinnedDrop for Ring {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: the ring is initialised and nobody else can reach it any more; cleanup
-        // frees the remaining skbs and the slot array.
-        unsafe { b::rtun_ring_cleanup(self.inner.get()) };
+        // frees the remaining entries (each with the destroy callback meant for them)
+        // and the slot array.
+        unsafe { b::rtun_ring_cleanup(self.inner.get(), Some(destroy_entry)) };
     }
 }

@@ -142,6 +142,18 @@ impl Skb {
         (proto != 0 || tci != 0).then_some((proto, tci))
     }
 
+    /// The length a reader gets: the data, and the VLAN tag put back if the stack kept
+    /// it out of the data (`__skb_array_len_with_tag`).
+    pub(crate) fn len_with_vlan_tag(&self) -> u32 {
+        const VLAN_HLEN: u32 = 4;
+        self.len()
+            + if self.vlan_tag().is_some() {
+                VLAN_HLEN
+            } else {
+                0
+            }
+    }
+
     /// Makes the first `len` bytes linear; false when the packet is shorter.
     pub(crate) fn may_pull(&mut self, len: u32) -> bool {
         // SAFETY: `self.ptr` is valid and owned.

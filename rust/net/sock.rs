@@ -13,7 +13,6 @@
 //! `fasync` list — all inside that allocation, never in the queue the file owned.
 
 use core::{
-    ffi::c_void,
     marker::PhantomData,
     ptr::{addr_of_mut, NonNull},
 };
@@ -28,7 +27,7 @@ use kernel::{
 use crate::bindings as b;
 use crate::net::miscdev::{self, FileOps};
 use crate::net::netdev::{NetDev, NetNs};
-use crate::net::ring::{Consumer, Ring};
+use crate::net::ring::{Consumer, Entry, Ring};
 use crate::net::skb::{DropReason, Skb, ZeroCopy};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
 use crate::net::xdp::{Refused, XdpBatch};
@@ -66,7 +65,7 @@ pub(crate) trait SockOps: FileOps {
         this: ArcBorrow<'_, Self>,
         dest: &mut IovIterDest<'_>,
         mode: RecvMode,
-        entry: Option<Skb>,
+        entry: Option<Entry>,
     ) -> Result<usize>;
 
     /// `peek_len`: the length of the next packet for the reader, 0 when none.
@@ -172,10 +171,7 @@ impl<T: SockOps> SockVTable<T> {
         let flags = flags as u32;
         // SAFETY: `m` is valid; vhost-net passes the ring entry it consumed (or none) as
         // `msg_control`, and from here on that entry is ours to free.
-        let entry = unsafe { RingEntry::from_raw((*m).__bindgen_anon_1.msg_control) };
-        let Ok(entry) = entry else {
-            return EINVAL.to_errno();
-        };
+        let entry = unsafe { Entry::from_raw((*m).__bindgen_anon_1.msg_control) };
         let mode = if flags & !(MSG_DONTWAIT | MSG_TRUNC | MSG_ERRQUEUE) != 0 {
             RecvMode::Invalid
         } else if flags & MSG_ERRQUEUE != 0 {
@@ -230,45 +226,6 @@ pub(crate) enum RecvMode {
 const MSG_DONTWAIT: u32 = b::rtun_const_RTUN_MSG_DONTWAIT;
 const MSG_TRUNC: u32 = b::rtun_const_RTUN_MSG_TRUNC;
 const MSG_ERRQUEUE: u32 = b::rtun_const_RTUN_MSG_ERRQUEUE;
-
-/// A ring entry handed back by vhost-net: an skb (rtun's rings hold nothing else), or an
-/// XDP frame tagged with `TUN_XDP_FLAG`, which rtun never queues and frees at once.
-struct RingEntry;
-
-impl RingEntry {
-    /// # Safety
-    ///
-    /// `ptr` must be null or an entry taken off one of our rings, now owned by the caller.
-    unsafe fn from_raw(ptr: *mut c_void) -> Result<Option<Skb>, ()> {
-        if ptr as usize & TUN_XDP_FLAG != 0 {
-            // SAFETY: per the caller, an owned entry.
-            unsafe { free_ring_entry(ptr) };
-            return Err(());
-        }
-        // SAFETY: an untagged entry of our rings is an skb, now owned by the caller.
-        Ok(NonNull::new(ptr.cast()).map(|p| unsafe { Skb::from_raw(p) }))
-    }
-}
-
-/// Bit 0 of a ring entry: an `xdp_frame`, not an skb (`include/linux/if_tun.h`).
-const TUN_XDP_FLAG: usize = 1;
-
-/// Frees a ring entry: an skb, or an XDP frame tagged with `TUN_XDP_FLAG` (tun.c's
-/// `tun_ptr_free`).
-///
-/// # Safety
-///
-/// `ptr` must be null or a ring entry the caller owns.
-pub(crate) unsafe fn free_ring_entry(ptr: *mut c_void) {
-    let addr = ptr as usize;
-    if addr & TUN_XDP_FLAG != 0 {
-        // SAFETY: per the caller, an XDP frame we own.
-        unsafe { b::xdp_return_frame((addr & !TUN_XDP_FLAG) as *mut b::xdp_frame) };
-    } else if let Some(p) = NonNull::new(ptr.cast()) {
-        // SAFETY: per the caller, an skb we own; dropping frees it.
-        drop(unsafe { Skb::from_raw(p) });
-    }
-}
 
 /// The socket of one queue; the file's reference to it, dropped with the file.
 ///
@@ -461,6 +418,21 @@ impl QueueSock {
         unsafe { write_space(self.sk()) }
     }
 
+    /// Charges `skb` to the socket's send buffer until it is freed (`skb_set_owner_w`),
+    /// as an skb from [`QueueSock::alloc_send_skb`] is.
+    pub(crate) fn charge(&self, skb: &mut Skb) {
+        // SAFETY: a valid sock, which the skb's destructor may reach until it is freed:
+        // the charge holds a reference to the sock; the skb is ours and has no owner.
+        unsafe { b::rtun_skb_set_owner_w(skb.as_raw(), self.sk()) }
+    }
+
+    /// Marks the socket as one whose device runs an XDP program (`SOCK_XDP`), which
+    /// vhost-net reads to leave XDP's headroom in the buffers it sends.
+    pub(crate) fn set_xdp(&self, on: bool) {
+        // SAFETY: a valid sock; an atomic flag bit.
+        unsafe { b::rtun_sock_set_xdp(self.sk(), on) }
+    }
+
     /// Allocates an skb of `len` bytes for a packet written to `dev`, charged to this
     /// socket: `head` bytes in the linear part, the rest in page fragments, `headroom`
     /// reserved in front. Waits for send-buffer room unless `nonblock` (then `EAGAIN`);
@@ -616,7 +588,7 @@ macro_rules! export_vhost_backend {
         #[no_mangle]
         unsafe extern "C" fn rtun_ptr_free(ptr: *mut core::ffi::c_void) {
             // SAFETY: per the caller.
-            unsafe { $crate::net::sock::free_ring_entry(ptr) }
+            unsafe { $crate::net::ring::free_ring_entry(ptr) }
         }
 
         /// `tun_wake_queue`: what a consumer owes the producer after taking `n` entries

@@ -33,6 +33,13 @@ impl VnetHdr {
         Ok((hdr, r as u32))
     }
 
+    /// Whether the header asks for segmentation offload (`gso_type` not
+    /// `VIRTIO_NET_HDR_GSO_NONE`).
+    pub(crate) fn has_gso(&self) -> bool {
+        // `struct virtio_net_hdr`: `flags`, then `gso_type`.
+        self.buf[1] != 0
+    }
+
     /// Applies the header to `skb`: checksum offload and GSO metadata.
     pub(crate) fn apply(&self, sz: i32, flags: u32, skb: &mut Skb) -> Result {
         // SAFETY: `skb` is owned and valid; `buf` holds a header read by `read`.
@@ -54,6 +61,25 @@ pub(crate) fn write(
     to_result(unsafe {
         b::rtun_vnet_hdr_put(sz, flags, dev.as_raw(), skb.as_raw(), dest.as_raw().cast())
     })
+}
+
+/// Writes an all-zero `sz`-byte header (tun.c's `tun_put_user_xdp`: an XDP frame has
+/// no offloads to describe): `EINVAL` when `dest` has no room for it, `EFAULT` on a fault.
+pub(crate) fn write_zeroed(sz: i32, dest: &mut IovIterDest<'_>) -> Result {
+    let sz = sz as usize;
+    if dest.len() < sz {
+        return Err(EINVAL);
+    }
+    const ZEROS: [u8; 64] = [0; 64];
+    let mut left = sz;
+    while left > 0 {
+        let n = left.min(ZEROS.len());
+        if dest.copy_to_iter(&ZEROS[..n]) != n {
+            return Err(EFAULT);
+        }
+        left -= n;
+    }
+    Ok(())
 }
 
 /// The vnet ioctls (`TUN{GET,SET}VNET{HDRSZ,LE,BE}`) on a header size and flag word.

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Batches of frames in XDP buffers, as vhost-net sends them (`TUN_MSG_PTR`).
+//! XDP: buffers of frames that programs run on, and the frames they make.
+//!
+//! Batches of frames in XDP buffers come from vhost-net (`TUN_MSG_PTR`); a write builds
+//! one in a page fragment (tun.c's `tun_build_skb`) when the device has a program.
+//! [`XdpFrame`]s are what `XDP_TX` and `XDP_REDIRECT` make, and what `ndo_xdp_xmit` gets.
 //!
 //! vhost-net builds each guest frame in a page fragment: the virtio-net header at
 //! `data_hard_start`, the frame at `data..data_end`, `frame_sz` bytes in all with room for
@@ -10,11 +14,15 @@
 //! either turned into an [`Skb`] or put back when dropped.
 
 use core::marker::PhantomData;
-use kernel::{error::to_result, prelude::*};
+use core::ptr::NonNull;
+use kernel::{error::to_result, prelude::*, types::Opaque};
 
 use crate::bindings as b;
 use crate::net::netdev::NetDev;
-use crate::net::skb::Skb;
+use crate::net::preempt::NoBh;
+use crate::net::rtnl::Rtnl;
+use crate::net::skb::{self, Skb};
+use crate::net::sock::QueueSock;
 
 /// The buffers of one `sendmsg`: either all handed back untouched ([`XdpBatch::refuse`],
 /// and the caller frees them, as vhost-net does on an error return) or each consumed
@@ -128,36 +136,14 @@ impl XdpBuff<'_> {
     /// `flags` as the device's) is applied — `EINVAL` for one that cannot be, `ENOMEM`
     /// when no skb can be had; the page is freed then.
     pub(crate) fn into_skb(self, dev: &NetDev, sz: i32, flags: u32) -> Result<Skb> {
-        let buf = &*self.buf;
-        let (start, data, end, meta) = (buf.data_hard_start, buf.data, buf.data_end, buf.data_meta);
-        // SAFETY: an XDP buffer's union holds `frame_sz`, set by vhost-net.
-        let frame_sz = unsafe { buf.__bindgen_anon_1.__bindgen_anon_1.frame_sz };
-        // SAFETY: `start` is the page-fragment buffer of `frame_sz` bytes vhost-net built,
-        // room for the shared info at its end included; on success the skb owns the page
-        // reference.
-        let raw = unsafe { b::build_skb(start, frame_sz) };
-        let Some(raw) = core::ptr::NonNull::new(raw) else {
-            return Err(ENOMEM); // `self` drops: the page is put back.
-        };
-        core::mem::forget(self);
-        // SAFETY: a new skb we own, whose buffer starts at `start`.
-        let mut skb = unsafe { Skb::from_raw(raw) };
-        let headroom = data as usize - start as usize;
-        // The externally built buffer may have no metadata, marked by `data_meta` being
-        // `data + 1`: only a positive size is metadata (as tun.c).
-        let metasize = data as isize - meta as isize;
-        // SAFETY: the frame lies at `headroom..headroom + len` of the skb's buffer; the
-        // metadata, if any, right before it; the virtio-net header at its start, which
-        // the skb keeps alive; the skb is ours.
+        let hdr = self.buf.data_hard_start;
+        let mut skb = self.build_skb()?;
+        // SAFETY: the virtio-net header at the buffer's start, which the skb keeps alive;
+        // the skb is ours.
         unsafe {
-            b::rtun_skb_reserve(skb.as_raw(), headroom as i32);
-            b::skb_put(skb.as_raw(), (end as usize - data as usize) as u32);
-            if metasize > 0 {
-                b::rtun_skb_metadata_set(skb.as_raw(), metasize as u8);
-            }
             b::rtun_skb_set_dev(skb.as_raw(), dev.as_raw());
             skb.set_network_header(b::rtun_const_RTUN_ETH_HLEN as i32);
-            to_result(b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), start))?;
+            to_result(b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), hdr))?;
         }
         Ok(skb)
     }
@@ -168,5 +154,447 @@ impl Drop for XdpBuff<'_> {
         // SAFETY: the buffer's page reference is ours (type invariant); `data` points
         // into that page.
         unsafe { b::rtun_put_page_of(self.buf.data) };
+    }
+}
+
+/// `TUN_RX_PAD` plus `XDP_PACKET_HEADROOM`: where tun.c puts a written frame in its
+/// buffer when a program may run on it (`tun_build_skb`).
+const FRAG_PAD: u32 = skb::WRITE_HEADROOM + b::rtun_const_RTUN_XDP_PACKET_HEADROOM;
+
+/// `SKB_DATA_ALIGN`.
+const fn data_align(n: u32) -> u32 {
+    let a = b::rtun_const_RTUN_SMP_CACHE_BYTES;
+    (n + a - 1) & !(a - 1)
+}
+
+/// The size of the page-fragment buffer of a frame of `len` bytes: headroom, frame, and
+/// the shared info an skb built around it needs.
+const fn frag_size(len: u32) -> u32 {
+    data_align(len + FRAG_PAD) + b::rtun_const_RTUN_SKB_SHINFO_SIZE
+}
+
+/// Whether a written frame of `len` bytes fits one page with XDP's headroom: tun.c's
+/// `tun_can_build_skb` size test.
+pub(crate) fn frag_fits(len: usize) -> bool {
+    len <= skb::PAGE_SIZE as usize && frag_size(len as u32) <= skb::PAGE_SIZE
+}
+
+/// Room on the stack for the descriptor of one XDP buffer a write builds.
+pub(crate) struct XdpSlot(core::mem::MaybeUninit<b::xdp_buff>);
+
+impl XdpSlot {
+    /// An empty slot.
+    pub(crate) fn new() -> Self {
+        Self(core::mem::MaybeUninit::uninit())
+    }
+}
+
+impl<'a> XdpBuff<'a> {
+    /// A page-fragment buffer for a written frame of `len` bytes, laid out as tun.c's
+    /// `tun_build_skb` (`frag_fits(len)` must hold), its data filled from `src`: `ENOMEM`
+    /// without memory, `EFAULT` when `src` holds fewer than `len` bytes.
+    pub(crate) fn from_iter(
+        slot: &'a mut XdpSlot,
+        len: usize,
+        src: &mut kernel::iov::IovIterSource<'_>,
+    ) -> Result<Self> {
+        if !frag_fits(len) {
+            return Err(EINVAL);
+        }
+        let size = frag_size(len as u32);
+        // SAFETY: always callable from process context; an aligned page fragment of
+        // `size` bytes, or null.
+        let start = unsafe { b::rtun_netdev_alloc_frag(size) }.cast::<u8>();
+        if start.is_null() {
+            return Err(ENOMEM);
+        }
+        let raw = slot.0.as_mut_ptr();
+        // SAFETY: `raw` is valid for writes; `start` is `size` bytes of which the frame
+        // takes `len` after `FRAG_PAD`, with the shared info's room after it. No rxq yet:
+        // `run` sets it before a program can look.
+        unsafe {
+            b::rtun_xdp_init_buff(raw, size, core::ptr::null_mut());
+            b::rtun_xdp_prepare_buff(raw, start, FRAG_PAD as i32, len as i32);
+        }
+        // INVARIANT: the descriptor describes a page fragment whose reference is ours.
+        // SAFETY: initialised just above.
+        let buf = Self {
+            buf: unsafe { &mut *raw },
+        };
+        // SAFETY: the frame's `len` bytes lie in the fragment we own, nobody else sees.
+        let data = unsafe { core::slice::from_raw_parts_mut(start.add(FRAG_PAD as usize), len) };
+        if src.copy_from_iter(data) != len {
+            return Err(EFAULT); // `buf` drops: the fragment is freed.
+        }
+        Ok(buf)
+    }
+
+    /// Whether the frame carries a virtio-net header asking for segmentation offload
+    /// (vhost-net puts the header at the buffer's start): such frames go to the program
+    /// as skbs, through generic XDP, as in tun.c.
+    pub(crate) fn has_gso(&self) -> bool {
+        // SAFETY: vhost-net's buffers start with a `virtio_net_hdr` (module doc).
+        unsafe { (*self.buf.data_hard_start.cast::<b::virtio_net_hdr>()).gso_type != 0 }
+    }
+
+    /// Runs `prog` on the frame of queue `rxq` of `dev`, then does what it asked, as
+    /// tun.c's `tun_xdp_act`: `tx` queues the frame for a reader of `dev` (`XDP_TX`);
+    /// `XDP_REDIRECT` hands it on (the caller flushes with [`flush`] before its section
+    /// ends).
+    pub(crate) fn run(
+        self,
+        prog: &XdpProg<'_>,
+        rxq: &XdpRxq,
+        dev: &NetDev,
+        _ctx: &BpfNetCtx<'_>,
+        tx: impl FnOnce(XdpFrame) -> Result<(), XdpFrame>,
+    ) -> XdpVerdict<'a> {
+        let buf: *mut b::xdp_buff = &mut *self.buf;
+        // SAFETY: the buffer is valid and ours; `rxq` outlives the call, and nothing of
+        // `buf` keeps pointing at it once we return (a frame copies what it needs).
+        let act = unsafe {
+            b::rtun_xdp_init_buff(buf, self.frame_sz(), rxq.as_raw());
+            b::rtun_bpf_prog_run_xdp(prog.as_raw(), buf)
+        };
+        let len = self.len() as u32;
+        match act {
+            b::rtun_const_RTUN_XDP_PASS => XdpVerdict::Pass(self),
+            b::rtun_const_RTUN_XDP_REDIRECT => {
+                // SAFETY: a buffer we own, in a BH-off section with a BPF net context
+                // (`_ctx`), as the program that asked for the redirect ran; on success
+                // the buffer is the target's.
+                let r = unsafe { b::xdp_do_redirect(dev.as_raw(), buf, prog.as_raw()) };
+                if r == 0 {
+                    core::mem::forget(self);
+                    XdpVerdict::Redirected(Ok(len))
+                } else {
+                    XdpVerdict::Redirected(Err(Error::from_errno(r)))
+                }
+            }
+            b::rtun_const_RTUN_XDP_TX => {
+                // SAFETY: a buffer we own; the frame is built in its headroom and takes
+                // the buffer's page reference.
+                let frame = unsafe { b::rtun_xdp_convert_buff_to_frame(buf) };
+                if frame.is_null() {
+                    return XdpVerdict::Transmitted(Err(EOVERFLOW));
+                }
+                core::mem::forget(self);
+                // SAFETY: a new frame that owns the buffer.
+                let frame = unsafe { XdpFrame::from_raw(frame) };
+                // A frame no reader took is given back (tun.c still counts it received).
+                drop(tx(frame));
+                XdpVerdict::Transmitted(Ok(len))
+            }
+            act => {
+                if act != b::rtun_const_RTUN_XDP_DROP {
+                    if act != b::rtun_const_RTUN_XDP_ABORTED {
+                        // SAFETY: valid device and program.
+                        unsafe { b::bpf_warn_invalid_xdp_action(dev.as_raw(), prog.as_raw(), act) };
+                    }
+                    // SAFETY: valid device and program.
+                    unsafe { b::rtun_trace_xdp_exception(dev.as_raw(), prog.as_raw(), act) };
+                }
+                XdpVerdict::Dropped
+            }
+        }
+    }
+
+    fn frame_sz(&self) -> u32 {
+        // SAFETY: an XDP buffer's union holds `frame_sz`.
+        unsafe { self.buf.__bindgen_anon_1.__bindgen_anon_1.frame_sz }
+    }
+
+    /// The frame in an skb: the page becomes the skb's head, the frame (as a program may
+    /// have moved it) its data, with the program's metadata. `ENOMEM` when no skb can be
+    /// had; the page is freed then.
+    fn build_skb(self) -> Result<Skb> {
+        let buf = &*self.buf;
+        let (start, data, end, meta) = (buf.data_hard_start, buf.data, buf.data_end, buf.data_meta);
+        // SAFETY: `start` is the page-fragment buffer of `frame_sz` bytes, room for the
+        // shared info at its end included; on success the skb owns the page reference.
+        let raw = unsafe { b::build_skb(start, self.frame_sz()) };
+        let Some(raw) = core::ptr::NonNull::new(raw) else {
+            return Err(ENOMEM); // `self` drops: the page is put back.
+        };
+        core::mem::forget(self);
+        // SAFETY: a new skb we own, whose buffer starts at `start`.
+        let skb = unsafe { Skb::from_raw(raw) };
+        let headroom = data as usize - start as usize;
+        // A buffer built without metadata has `data_meta` at `data + 1`: only a positive
+        // size is metadata (as tun.c).
+        let metasize = data as isize - meta as isize;
+        // SAFETY: the frame lies at `headroom..headroom + len` of the skb's buffer; the
+        // metadata, if any, right before it; the skb is ours.
+        unsafe {
+            b::rtun_skb_reserve(skb.as_raw(), headroom as i32);
+            b::skb_put(skb.as_raw(), (end as usize - data as usize) as u32);
+            if metasize > 0 {
+                b::rtun_skb_metadata_set(skb.as_raw(), metasize as u8);
+            }
+        }
+        Ok(skb)
+    }
+
+    /// A written frame in an skb of `dev`, charged to the socket `sk` as tun.c's
+    /// `__tun_build_skb` does.
+    pub(crate) fn into_written_skb(self, dev: &NetDev, sk: &QueueSock) -> Result<Skb> {
+        let mut skb = self.build_skb()?;
+        sk.charge(&mut skb);
+        // SAFETY: our skb; the device outlives the call.
+        unsafe { b::rtun_skb_set_dev(skb.as_raw(), dev.as_raw()) };
+        Ok(skb)
+    }
+}
+
+/// What a program's verdict came to (tun.c's `tun_xdp_act`).
+pub(crate) enum XdpVerdict<'a> {
+    /// `XDP_PASS`: the frame goes on, as the program left it.
+    Pass(XdpBuff<'a>),
+    /// `XDP_REDIRECT`: the frame's length when it was handed on, else the error (the
+    /// frame was freed).
+    Redirected(Result<u32>),
+    /// `XDP_TX`: the frame's length when it went to [`XdpBuff::run`]'s `tx` (taken or
+    /// freed), else the error (no frame could be built; freed).
+    Transmitted(Result<u32>),
+    /// `XDP_DROP`, `XDP_ABORTED` or an unknown verdict (warned and traced): freed.
+    Dropped,
+}
+
+/// Sends the frames `XDP_REDIRECT` left in this CPU's queues (`xdp_do_flush`).
+pub(crate) fn flush(_ctx: &BpfNetCtx<'_>) {
+    // SAFETY: in the BH-off section with the BPF net context the redirects ran in.
+    unsafe { b::xdp_do_flush() };
+}
+
+/// The task's BPF network context for programs run in a bottom-half-off section of
+/// process context (`bpf_net_ctx_set`): where `XDP_REDIRECT` keeps its target until the
+/// flush. Not `Send`.
+pub(crate) struct BpfNetCtx<'a> {
+    ctx: *mut b::bpf_net_context,
+    _bh: PhantomData<&'a NoBh>,
+}
+
+impl<'a> BpfNetCtx<'a> {
+    /// Sets `storage` as the task's context unless it has one already (then that one is
+    /// used and this value does nothing).
+    pub(crate) fn new(
+        storage: &'a mut core::mem::MaybeUninit<b::bpf_net_context>,
+        _bh: &'a NoBh,
+    ) -> Self {
+        // SAFETY: `storage` outlives the value, which clears the task's pointer to it
+        // on drop; the callee initialises what it uses.
+        let ctx = unsafe { b::rtun_bpf_net_ctx_set(storage.as_mut_ptr()) };
+        Self {
+            ctx,
+            _bh: PhantomData,
+        }
+    }
+}
+
+impl Drop for BpfNetCtx<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `ctx` is what `bpf_net_ctx_set` returned (null when it set nothing).
+        unsafe { b::rtun_bpf_net_ctx_clear(self.ctx) };
+    }
+}
+
+/// An XDP program, valid for the read section `'g` in which it was read from its slot.
+pub(crate) struct XdpProg<'g> {
+    ptr: NonNull<b::bpf_prog>,
+    _section: PhantomData<&'g ()>,
+}
+
+impl XdpProg<'_> {
+    /// # Safety
+    ///
+    /// `ptr` is a program that stays valid for `'g`.
+    pub(crate) unsafe fn new(ptr: NonNull<b::bpf_prog>) -> Self {
+        Self {
+            ptr,
+            _section: PhantomData,
+        }
+    }
+
+    fn as_raw(&self) -> *mut b::bpf_prog {
+        self.ptr.as_ptr()
+    }
+
+    /// Generic XDP on an skb (`do_xdp_generic`): the packet back for `XDP_PASS`, else
+    /// `None` (the core dropped, transmitted or redirected it).
+    pub(crate) fn run_generic(&self, skb: Skb, _bh: &NoBh) -> Option<Skb> {
+        let mut raw = skb.into_raw();
+        // SAFETY: a valid program and an skb we own, with bottom halves off (an RCU
+        // section); the core may replace the skb (a copy), and owns it unless it passes.
+        let act = unsafe { b::do_xdp_generic(self.as_raw(), &mut raw) };
+        if act != b::rtun_const_RTUN_XDP_PASS as i32 {
+            return None;
+        }
+        // SAFETY: passed: `raw` is the (possibly new) skb, ours again.
+        Some(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
+    }
+}
+
+/// An XDP frame this value owns: given back to its memory model when dropped.
+///
+/// # Invariants
+///
+/// `ptr` is a valid frame whose ownership this value holds.
+pub(crate) struct XdpFrame {
+    ptr: NonNull<b::xdp_frame>,
+}
+
+// SAFETY: a frame may be freed and read from any thread.
+unsafe impl Send for XdpFrame {}
+
+impl XdpFrame {
+    /// # Safety
+    ///
+    /// `ptr` is a valid frame whose ownership passes to the value.
+    pub(crate) unsafe fn from_raw(ptr: *mut b::xdp_frame) -> Self {
+        // SAFETY: per the caller, not null.
+        Self {
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+        }
+    }
+
+    /// The frame, whose ownership passes to the caller.
+    pub(crate) fn into_raw(self) -> *mut b::xdp_frame {
+        let p = self.ptr.as_ptr();
+        core::mem::forget(self);
+        p
+    }
+
+    /// The frame's length.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: a valid frame (type invariant).
+        unsafe { (*self.ptr.as_ptr()).len as usize }
+    }
+
+    /// The frame's bytes.
+    pub(crate) fn data(&self) -> &[u8] {
+        // SAFETY: a valid frame's `data` holds `len` bytes, alive as long as the frame.
+        unsafe {
+            let f = &*self.ptr.as_ptr();
+            core::slice::from_raw_parts(f.data.cast::<u8>(), f.len as usize)
+        }
+    }
+}
+
+impl Drop for XdpFrame {
+    fn drop(&mut self) {
+        // SAFETY: we own the frame (type invariant).
+        unsafe { b::xdp_return_frame(self.ptr.as_ptr()) };
+    }
+}
+
+/// The frames of one `ndo_xdp_xmit` call: the callee takes a prefix of them; the rest
+/// stay the caller's.
+///
+/// # Invariants
+///
+/// `frames[next..]` are valid frames the caller lends; `frames[..next]` were taken.
+pub(crate) struct XdpXmitFrames<'a> {
+    frames: &'a [*mut b::xdp_frame],
+}
+
+impl<'a> XdpXmitFrames<'a> {
+    /// # Safety
+    ///
+    /// `frames` holds `n` valid frames, each of which passes to the callee if taken.
+    pub(crate) unsafe fn from_raw(frames: *mut *mut b::xdp_frame, n: usize) -> Self {
+        // SAFETY: per the caller.
+        Self {
+            frames: unsafe { core::slice::from_raw_parts(frames, n) },
+        }
+    }
+
+    /// How many frames there are.
+    pub(crate) fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Hands the frames to `take` in order until it refuses one (handing it back) or all
+    /// are taken; returns how many were taken.
+    pub(crate) fn take_while(self, mut take: impl FnMut(XdpFrame) -> Result<(), XdpFrame>) -> u32 {
+        let mut n = 0;
+        for &f in self.frames {
+            // SAFETY: a valid frame of the caller's, which is ours once taken.
+            let frame = unsafe { XdpFrame::from_raw(f) };
+            if let Err(frame) = take(frame) {
+                // Refused: it stays the caller's, to free.
+                core::mem::forget(frame);
+                break;
+            }
+            n += 1;
+        }
+        n
+    }
+}
+
+/// The receive-queue information an XDP program and the frames it makes see of a queue
+/// (`struct xdp_rxq_info`): registered while the queue belongs to a device.
+///
+/// A program reads it only while it runs on a packet written to this queue, in a read
+/// section that found the program set and the queue bound to the device. Unbinding and
+/// unregistering happen under RTNL after the program is detached (the core detaches it
+/// before `ndo_uninit`) or when the file is closed (no more writes), so no program sees it
+/// unregistered.
+#[pin_data]
+pub(crate) struct XdpRxq {
+    #[pin]
+    inner: Opaque<b::xdp_rxq_info>,
+}
+
+// SAFETY: changed only under RTNL; read by programs as described above.
+unsafe impl Send for XdpRxq {}
+// SAFETY: as above.
+unsafe impl Sync for XdpRxq {}
+
+impl XdpRxq {
+    /// Not registered (`REG_STATE_NEW`: all zero).
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            inner: Opaque::zeroed(),
+        })
+    }
+
+    fn as_raw(&self) -> *mut b::xdp_rxq_info {
+        self.inner.get()
+    }
+
+    /// Registers the queue as `index` of `dev` (tun.c's `tun_attach` for a new file).
+    pub(crate) fn register(&self, dev: &NetDev, index: u32, _rtnl: &Rtnl) -> Result {
+        // SAFETY: RTNL serialises registration; the info is not registered (it is
+        // unregistered whenever the queue leaves a device); `dev` outlives the
+        // registration, which ends before the queue leaves it.
+        to_result(unsafe { b::rtun_xdp_rxq_info_reg(self.as_raw(), dev.as_raw(), index) })?;
+        // SAFETY: registered above; the page-shared model needs no allocator.
+        let r = unsafe {
+            b::xdp_rxq_info_reg_mem_model(
+                self.as_raw(),
+                b::rtun_const_RTUN_MEM_TYPE_PAGE_SHARED,
+                core::ptr::null_mut(),
+            )
+        };
+        if r < 0 {
+            // SAFETY: registered above.
+            unsafe { b::xdp_rxq_info_unreg(self.as_raw()) };
+            return Err(Error::from_errno(r));
+        }
+        Ok(())
+    }
+
+    /// The queue's new index (a queue moved into a freed slot, or re-enabled).
+    pub(crate) fn set_queue_index(&self, index: u32, _rtnl: &Rtnl) {
+        // SAFETY: a plain `u32` that programs may read concurrently (tun.c writes it the
+        // same way); RTNL serialises writers.
+        unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).queue_index, index) };
+    }
+
+    /// Unregisters the queue (no-op when it is not registered).
+    pub(crate) fn unregister(&self, _rtnl: &Rtnl) {
+        // SAFETY: RTNL serialises this with `register`; no program can see the info
+        // any more (type documentation); unregistering an unregistered info is allowed.
+        unsafe { b::xdp_rxq_info_unreg(self.as_raw()) };
     }
 }
