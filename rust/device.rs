@@ -9,7 +9,7 @@ use kernel::{prelude::*, sync::Arc};
 use crate::backpressure;
 use crate::ioctl;
 use crate::net::{
-    bpf::{BpfProg, BpfSlot},
+    bpf::{BpfProg, BpfSlot, ProgKind},
     creds::ModuleRef,
     lsm::TunSecurity,
     netdev::{Dev, LinkInfoMsg, LinkSettings, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit},
@@ -100,9 +100,9 @@ impl Device {
             msglevel: AtomicU32::new(0),
             vnet_hdr_sz: AtomicI32::new(ioctl::VNET_HDR_LEN),
             set_features: AtomicU64::new(0),
-            steering_prog: BpfSlot::new(),
-            filter_prog: BpfSlot::new(),
-            xdp_prog: BpfSlot::new(),
+            steering_prog: BpfSlot::new(ProgKind::Filter),
+            filter_prog: BpfSlot::new(ProgKind::Filter),
+            xdp_prog: BpfSlot::new(ProgKind::Xdp),
             filter_attached: AtomicBool::new(false),
             socket_fprog_len: AtomicU32::new(0),
             socket_fprog_ptr: AtomicUsize::new(0),

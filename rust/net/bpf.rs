@@ -20,6 +20,17 @@ use crate::net::{netdev::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb, xdp::Xdp
 /// `ptr` is a program this value holds one reference to.
 pub(crate) struct BpfProg {
     ptr: NonNull<b::bpf_prog>,
+    kind: ProgKind,
+}
+
+/// How a program is released: what it is decides that.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgKind {
+    /// A socket filter, or a classic program translated for the device
+    /// (`bpf_prog_destroy`, tun.c's `tun_prog_free`).
+    Filter,
+    /// An XDP program the core attached (`bpf_prog_put`).
+    Xdp,
 }
 
 // SAFETY: a program reference may be used and released from any thread.
@@ -36,7 +47,10 @@ impl BpfProg {
         kernel::error::to_result(unsafe { b::rtun_bpf_prog_get_socket_filter(fd, &mut ptr) })?;
         let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
         // INVARIANT: the shim succeeded, so we hold a reference to `ptr`.
-        Ok(Self { ptr })
+        Ok(Self {
+            ptr,
+            kind: ProgKind::Filter,
+        })
     }
 
     /// A program whose reference the caller hands over (`ndo_bpf`'s `XDP_SETUP_PROG`).
@@ -44,9 +58,12 @@ impl BpfProg {
     /// # Safety
     ///
     /// `ptr` is a valid program and the caller gives its reference to the value.
-    pub(crate) unsafe fn from_owned(ptr: NonNull<b::bpf_prog>) -> Self {
+    pub(crate) unsafe fn from_owned_xdp(ptr: NonNull<b::bpf_prog>) -> Self {
         // INVARIANT: per the caller.
-        Self { ptr }
+        Self {
+            ptr,
+            kind: ProgKind::Xdp,
+        }
     }
 
     fn into_raw(self) -> *mut b::bpf_prog {
@@ -57,18 +74,25 @@ impl BpfProg {
 
     /// # Safety
     ///
-    /// `p` comes from [`BpfProg::into_raw`] and its reference is not used elsewhere.
-    unsafe fn from_raw(p: *mut b::bpf_prog) -> Self {
+    /// `p` comes from [`BpfProg::into_raw`] of a program of `kind`, and its reference is
+    /// not used elsewhere.
+    unsafe fn from_raw(p: *mut b::bpf_prog, kind: ProgKind) -> Self {
         // SAFETY: the caller passes a non-null pointer from `into_raw`.
         let ptr = unsafe { NonNull::new_unchecked(p) };
-        Self { ptr }
+        Self { ptr, kind }
     }
 }
 
 impl Drop for BpfProg {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant we hold a reference, given up here.
-        unsafe { b::rtun_bpf_prog_put(self.ptr.as_ptr()) }
+        // SAFETY: by the type invariant we hold a reference, given up here the way its
+        // kind is released.
+        unsafe {
+            match self.kind {
+                ProgKind::Filter => b::rtun_bpf_prog_put(self.ptr.as_ptr()),
+                ProgKind::Xdp => b::bpf_prog_put(self.ptr.as_ptr()),
+            }
+        }
     }
 }
 
@@ -76,17 +100,19 @@ impl Drop for BpfProg {
 ///
 /// # Invariants
 ///
-/// `ptr` is null or comes from [`BpfProg::into_raw`]; a replaced program is released
-/// only after a grace period.
+/// `ptr` is null or comes from [`BpfProg::into_raw`] of a program of `kind`; a replaced
+/// program is released only after a grace period.
 pub(crate) struct BpfSlot {
     ptr: AtomicPtr<b::bpf_prog>,
+    kind: ProgKind,
 }
 
 impl BpfSlot {
-    /// An empty slot.
-    pub(crate) const fn new() -> Self {
+    /// An empty slot for programs of `kind`.
+    pub(crate) const fn new(kind: ProgKind) -> Self {
         Self {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
+            kind,
         }
     }
 
@@ -97,6 +123,9 @@ impl BpfSlot {
 
     /// Sets `prog` (or none), releasing the previous program after a grace period.
     pub(crate) fn set(&self, prog: Option<BpfProg>, _rtnl: &Rtnl) {
+        // Only programs of the slot's kind are stored (the invariant's release); the
+        // callers never pass another (it would be released as it came, the slot emptied).
+        let prog = prog.filter(|p| p.kind == self.kind);
         let new = prog.map_or(core::ptr::null_mut(), BpfProg::into_raw);
         // Release pairs with the Acquire in `run_raw` (rcu_assign_pointer's role).
         let old = self.ptr.swap(new, Ordering::AcqRel);
@@ -105,7 +134,7 @@ impl BpfSlot {
             unsafe { b::synchronize_net() };
             // SAFETY: `old` came from `into_raw` (type invariant) and the grace period
             // above ended every read section that could run it.
-            drop(unsafe { BpfProg::from_raw(old) });
+            drop(unsafe { BpfProg::from_raw(old, self.kind) });
         }
     }
 
@@ -144,7 +173,7 @@ impl Drop for BpfSlot {
         if !p.is_null() {
             // SAFETY: `&mut self`: the owning device is being freed after its last
             // grace period, so no reader runs the program; `p` came from `into_raw`.
-            drop(unsafe { BpfProg::from_raw(p) });
+            drop(unsafe { BpfProg::from_raw(p, self.kind) });
         }
     }
 }

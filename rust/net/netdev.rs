@@ -807,7 +807,7 @@ impl<T: NetDevOps> Callbacks<T> {
         let prog = unsafe { cmd.__bindgen_anon_1.__bindgen_anon_1.prog };
         // SAFETY: the core took a reference for us (`dev_xdp_install`), ours on success,
         // which `xdp_setup` always is.
-        let prog = NonNull::new(prog).map(|p| unsafe { BpfProg::from_owned(p) });
+        let prog = NonNull::new(prog).map(|p| unsafe { BpfProg::from_owned_xdp(p) });
         // SAFETY: the core calls ndo_bpf with RTNL held, when a program is attached or
         // detached through netlink or a BPF link (no driver call) and when the device
         // is unregistered (which the driver does with `&mut Rtnl`).
