@@ -386,8 +386,12 @@ static int packet_count(int s, int ms, const uint8_t *frame, size_t len, int *sa
 	return count;
 }
 
-/* ---- fixture ---- */
+/* ---- fixtures ---- */
 
+/*
+ * "xdp" for the tests of one path or none; "path" runs each test once on each of
+ * tun.c's write paths.
+ */
 FIXTURE(xdp)
 {
 	char name[IFNAMSIZ];
@@ -395,34 +399,56 @@ FIXTURE(xdp)
 	uint8_t mac[ETH_ALEN];
 };
 
-FIXTURE_VARIANT(xdp)
+FIXTURE(path)
+{
+	char name[IFNAMSIZ];
+	int fd[NFDS];
+	uint8_t mac[ETH_ALEN];
+};
+
+FIXTURE_VARIANT(path)
 {
 	/* Writes on a nonblocking fd: tun.c's native path (tun_build_skb()). */
 	int native;
 };
 
-FIXTURE_VARIANT_ADD(xdp, native)
+FIXTURE_VARIANT_ADD(path, native)
 {
 	.native = 1,
 };
 
-FIXTURE_VARIANT_ADD(xdp, generic)
+FIXTURE_VARIANT_ADD(path, generic)
 {
 	.native = 0,
 };
 
-FIXTURE_SETUP(xdp)
+static void setup_common(struct __test_metadata *_metadata, char *name, int *fd)
 {
 	int err, i;
 
 	for (i = 0; i < NFDS; i++)
-		self->fd[i] = -1;
+		fd[i] = -1;
 	err = enter_test_netns();
 	ASSERT_EQ(0, err) TH_LOG("test netns: %s", strerror(-err));
-	test_ifname(self->name, "rxdp");
+	test_ifname(name, "rxdp");
+}
+
+FIXTURE_SETUP(xdp)
+{
+	setup_common(_metadata, self->name, self->fd);
 }
 
 FIXTURE_TEARDOWN(xdp)
+{
+	close_fds(self->fd, NFDS);
+}
+
+FIXTURE_SETUP(path)
+{
+	setup_common(_metadata, self->name, self->fd);
+}
+
+FIXTURE_TEARDOWN(path)
 {
 	close_fds(self->fd, NFDS);
 }
@@ -472,8 +498,6 @@ TEST_F(xdp, drv_attach)
 	char tun[IFNAMSIZ];
 	int err, prog;
 
-	if (!variant->native)
-		SKIP(return, "the same in both variants");
 	self->fd[0] = tap_up(self->name, 0, 1, NULL);
 	ASSERT_LE(0, self->fd[0]) TH_LOG("TAP: %s", strerror(-self->fd[0]));
 	EXPECT_EQ(XDP_ATTACHED_NONE, xdp_attached(self->name));
@@ -519,7 +543,7 @@ TEST_F(xdp, drv_attach)
  * doesn't: do_xdp_generic() frees the skb without counting, and tun_get_user()
  * returns before dev_sw_netstats_rx_add().
  */
-TEST_F(xdp, drop_counts)
+TEST_F(path, drop_counts)
 {
 	uint8_t frame[256];
 	long drops, pkts;
@@ -569,8 +593,6 @@ TEST_F(xdp, sndbuf_selects_generic)
 	size_t len;
 	int err;
 
-	if (!variant->native)
-		SKIP(return, "about the nonblocking path only");
 	self->fd[0] = tap_up(self->name, 0, 1, self->mac);
 	ASSERT_LE(0, self->fd[0]) TH_LOG("TAP: %s", strerror(-self->fd[0]));
 	err = xdp_set_new(self->name, xdp_const(XDP_DROP));
@@ -608,7 +630,7 @@ TEST_F(xdp, sndbuf_selects_generic)
  * XDP_PASS: the frames reach the stack unchanged and count as received, on both
  * paths; nothing is dropped.
  */
-TEST_F(xdp, pass_reaches_stack)
+TEST_F(path, pass_reaches_stack)
 {
 	uint8_t frame[256];
 	long drops, pkts;
@@ -646,7 +668,7 @@ TEST_F(xdp, pass_reaches_stack)
  * the skb is not counted as received (do_xdp_generic() returns XDP_DROP to
  * tun_get_user()). Either way the read counts one tx packet.
  */
-TEST_F(xdp, tx_back_to_reader)
+TEST_F(path, tx_back_to_reader)
 {
 	uint8_t frame[256], buf[2048];
 	long rx, rxb, tx, drops;
@@ -697,7 +719,7 @@ TEST_F(xdp, tx_back_to_reader)
  * it is read. A redirect to a B that is down fails (xdp_ok_fwd_dev(): ENETDOWN):
  * the write still returns its length, natively A counts an rx drop.
  */
-TEST_F(xdp, redirect_between_taps)
+TEST_F(path, redirect_between_taps)
 {
 	struct virtio_net_hdr zero = { 0 }, *vh;
 	char b[IFNAMSIZ], bv[IFNAMSIZ];
@@ -773,8 +795,6 @@ TEST_F(xdp, redirect_from_veth)
 	ssize_t n;
 	int err, s, i;
 
-	if (!variant->native)
-		SKIP(return, "the TAP receives, it runs no program: one variant is enough");
 	snprintf(vx, sizeof(vx), "%.10sx", self->name);
 	snprintf(vy, sizeof(vy), "%.10sy", self->name);
 	self->fd[0] = tap_up(self->name, 0, 1, self->mac);
@@ -813,7 +833,7 @@ TEST_F(xdp, redirect_from_veth)
  * tun_build_skb() hands the metasize to __tun_build_skb() (skb_metadata_set());
  * generic: the core does it after the program (bpf_prog_run_generic_xdp()).
  */
-TEST_F(xdp, meta_reaches_skb)
+TEST_F(path, meta_reaches_skb)
 {
 	uint8_t frame[256];
 	int map, prog, link, err, i;
@@ -919,8 +939,6 @@ TEST_F(xdp, detach_close_delete_live)
 	pthread_t t;
 	int round, err, q, i, flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
 
-	if (!variant->native)
-		SKIP(return, "writes both ways at once");
 	for (i = 0; i < NPROGS; i++) {
 		prog[i] = xdp_const(acts[i]);
 		ASSERT_LE(0, prog[i]) TH_LOG("program: %s", strerror(errno));
@@ -993,15 +1011,17 @@ TEST_F(xdp, detach_close_delete_live)
 /* ---- 9: reading into a short buffer ---- */
 
 /*
- * An xdp_frame read into a buffer shorter than the frame (tun_put_user_xdp()): the
- * read returns what fit, the rest is gone with the frame, and tx_bytes counts only
- * what was copied. With IFF_VNET_HDR, a buffer shorter than the header fails with
- * EINVAL (tun_vnet_hdr_put()), and the frame is freed all the same
- * (tun_do_read()). The generic path's XDP_TX queues an skb instead: there
- * (tun_put_user()) the read also returns what fit.
+ * A frame read into a buffer shorter than it: the read returns what fit (tun.c's
+ * tun_chr_read_iter() caps what tun_do_read() returns at the buffer's length), the
+ * rest is gone with the frame. Counted in tx_bytes: for the native path's xdp_frame
+ * what was copied (tun_put_user_xdp()), for the generic path's skb the whole frame
+ * (tun_put_user()). With IFF_VNET_HDR a buffer shorter than the header fails with
+ * EINVAL (tun_vnet_hdr_put()) and the frame is freed all the same (tun_do_read());
+ * a buffer for the header and part of the frame gets both.
  */
-TEST_F(xdp, frame_read_short_buffer)
+TEST_F(path, frame_read_short_buffer)
 {
+	struct virtio_net_hdr zero = { 0 };
 	uint8_t frame[256], buf[2048];
 	char bv[IFNAMSIZ];
 	long txb;
@@ -1025,12 +1045,10 @@ TEST_F(xdp, frame_read_short_buffer)
 	ASSERT_EQ(0, set_nonblock(self->fd[0], 1));
 	EXPECT_EQ(-1, read(self->fd[0], buf, sizeof(buf))) TH_LOG("the rest was queued");
 	EXPECT_EQ(EAGAIN, errno);
-	if (variant->native)
-		EXPECT_EQ(txb + 20, if_stat(self->name, "tx_bytes"));
+	ASSERT_EQ(0, set_nonblock(self->fd[0], variant->native));
+	EXPECT_EQ(txb + (variant->native ? 20 : (long)len), if_stat(self->name, "tx_bytes"));
 
-	if (!variant->native)
-		return;
-	/* A redirected frame into a TAP with a virtio-net header, read into 4 bytes. */
+	/* Redirected into a TAP with a virtio-net header, read into 4 bytes. */
 	snprintf(bv, sizeof(bv), "%.10sv", self->name);
 	self->fd[1] = tap_up(bv, IFF_VNET_HDR, 1, NULL);
 	ASSERT_LE(0, self->fd[1]) TH_LOG("TAP with vnet header: %s", strerror(-self->fd[1]));
@@ -1040,6 +1058,17 @@ TEST_F(xdp, frame_read_short_buffer)
 	n = read_frame(self->fd[1], buf, 4);
 	EXPECT_EQ(-EINVAL, n) TH_LOG("read: %zd (%s)", n, n < 0 ? strerror(-n) : "");
 	EXPECT_EQ(-1, read(self->fd[1], buf, sizeof(buf))) TH_LOG("the frame was kept");
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* ... and into the header and 20 bytes of the frame. */
+	ASSERT_EQ(len, write(self->fd[0], frame, len));
+	memset(buf, 0xff, sizeof(buf));
+	n = read_frame(self->fd[1], buf, sizeof(zero) + 20);
+	EXPECT_EQ((ssize_t)sizeof(zero) + 20, n) TH_LOG("read: %zd (%s)", n,
+						       n < 0 ? strerror(-n) : "");
+	EXPECT_EQ(0, memcmp(buf, &zero, sizeof(zero)));
+	EXPECT_EQ(0, memcmp(buf + sizeof(zero), frame, 20));
+	EXPECT_EQ(-1, read(self->fd[1], buf, sizeof(buf))) TH_LOG("the rest was queued");
 	EXPECT_EQ(EAGAIN, errno);
 }
 
