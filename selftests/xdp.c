@@ -475,6 +475,16 @@ static int tap_up(const char *name, int extra, int native, uint8_t *mac)
 	return fd;
 }
 
+/* TUNSETQUEUE: IFF_ATTACH_QUEUE or IFF_DETACH_QUEUE on FD. */
+static int set_queue(int fd, int flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = flags;
+	return ioctl(fd, TUNSETQUEUE, &ifr) ? -errno : 0;
+}
+
 /* Reads one frame from FD within WAIT_MS into BUF: the length, or -errno. */
 static ssize_t read_frame(int fd, void *buf, size_t len)
 {
@@ -534,10 +544,88 @@ TEST_F(xdp, drv_attach)
 	EXPECT_EQ(XDP_ATTACHED_NONE, xdp_attached(tun));
 }
 
+/* XDP_TX a frame on FD and read it back from FD or ALT (-1: none): 0 or -errno. */
+static int tx_round_trip(int fd, int alt, const uint8_t *frame, size_t len)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = alt, .events = POLLIN } };
+	uint8_t buf[2048];
+	ssize_t n;
+	int i;
+
+	if (write(fd, frame, len) != (ssize_t)len)
+		return -errno;
+	if (poll(pfd, alt >= 0 ? 2 : 1, WAIT_MS) <= 0)
+		return -ETIMEDOUT;
+	for (i = 0; i < 2; i++) {
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		n = read(pfd[i].fd, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		return n == (ssize_t)len && !memcmp(buf, frame, len) ? 0 : -EBADMSG;
+	}
+	return -EIO;
+}
+
+/*
+ * The program belongs to the device, not to a queue: XDP_TX still works on a queue
+ * attached after the program (tun_attach() registers its xdp_rxq), after
+ * TUNSETQUEUE detached and attached queues, and on a persistent TAP after every
+ * queue was closed and a new one opened. With two queues tun_xdp_xmit() picks the
+ * queue by CPU, so the frame may come back on either.
+ */
+TEST_F(xdp, queue_changes_keep_program)
+{
+	int flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, err, i;
+	uint8_t frame[256];
+	size_t len;
+
+	self->fd[0] = tun_alloc(self->name, flags, NULL);
+	ASSERT_LE(0, self->fd[0]) TH_LOG("queue 0: %s", strerror(-self->fd[0]));
+	ASSERT_EQ(0, ioctl(self->fd[0], TUNSETPERSIST, 1));
+	ASSERT_EQ(0, set_nonblock(self->fd[0], 1));
+	ASSERT_EQ(0, get_mac(self->fd[0], self->mac));
+	ASSERT_EQ(0, if_set_up(self->name, 1));
+	err = xdp_set_new(self->name, xdp_const(XDP_TX));
+	ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
+	len = build_frame(frame, self->mac, 0);
+	EXPECT_EQ(0, tx_round_trip(self->fd[0], -1, frame, len));
+
+	/* Queue 0 detached, a new queue the only one. */
+	self->fd[1] = tun_alloc(self->name, flags, NULL);
+	ASSERT_LE(0, self->fd[1]) TH_LOG("queue 1: %s", strerror(-self->fd[1]));
+	ASSERT_EQ(0, set_nonblock(self->fd[1], 1));
+	ASSERT_EQ(0, set_queue(self->fd[0], IFF_DETACH_QUEUE));
+	err = tx_round_trip(self->fd[1], -1, frame, len);
+	EXPECT_EQ(0, err) TH_LOG("new queue: %s", strerror(-err));
+
+	/* Both attached. */
+	ASSERT_EQ(0, set_queue(self->fd[0], IFF_ATTACH_QUEUE));
+	for (i = 0; i < 4; i++) {
+		err = tx_round_trip(self->fd[i & 1], self->fd[!(i & 1)], frame, len);
+		EXPECT_EQ(0, err) TH_LOG("two queues, round %d: %s", i, strerror(-err));
+	}
+	/* Each frame came back once. */
+	EXPECT_FALSE(wait_in(self->fd[0], 0));
+	EXPECT_FALSE(wait_in(self->fd[1], 0));
+
+	/* All closed: the persistent device keeps its program for the next queue. */
+	close(self->fd[0]);
+	close(self->fd[1]);
+	self->fd[0] = self->fd[1] = -1;
+	EXPECT_EQ(XDP_ATTACHED_DRV, xdp_attached(self->name));
+	self->fd[0] = tun_alloc(self->name, flags, NULL);
+	ASSERT_LE(0, self->fd[0]) TH_LOG("reopen: %s", strerror(-self->fd[0]));
+	ASSERT_EQ(0, set_nonblock(self->fd[0], 1));
+	err = tx_round_trip(self->fd[0], -1, frame, len);
+	EXPECT_EQ(0, err) TH_LOG("reopened queue: %s", strerror(-err));
+	EXPECT_EQ(0, ioctl(self->fd[0], TUNSETPERSIST, 0));
+}
+
 /* ---- 2-4: verdicts on frames written on the fd ---- */
 
 /*
- * XDP_DROP: every write still returns its full length, nothing reaches the stack
+ * XDP_DROP and XDP_ABORTED: every write still returns its full length, nothing reaches the stack
  * (a packet socket sees frames only after XDP) and rx_packets stays. The native
  * path counts each drop in rx_dropped (tun_xdp_act(), XDP_DROP); the generic path
  * doesn't: do_xdp_generic() frees the skb without counting, and tun_get_user()
@@ -548,7 +636,7 @@ TEST_F(path, drop_counts)
 	uint8_t frame[256];
 	long drops, pkts;
 	size_t len;
-	int i, err, s, seen;
+	int i, a, err, s, seen;
 
 	self->fd[0] = tap_up(self->name, 0, variant->native, self->mac);
 	ASSERT_LE(0, self->fd[0]) TH_LOG("TAP: %s", strerror(-self->fd[0]));
@@ -557,17 +645,26 @@ TEST_F(path, drop_counts)
 	s = self->fd[1] = packet_sock(ifindex_of(self->name));
 	ASSERT_LE(0, s) TH_LOG("packet socket: %s", strerror(-s));
 
-	drops = if_stat(self->name, "rx_dropped");
-	pkts = if_stat(self->name, "rx_packets");
-	for (i = 0; i < NFRAMES; i++) {
-		len = build_frame(frame, self->mac, i);
-		ASSERT_EQ(len, write(self->fd[0], frame, len)) TH_LOG("frame %d: %s", i,
-								      strerror(errno));
+	/* XDP_ABORTED is a drop too (tun_xdp_act() falls through to XDP_DROP). */
+	for (a = 0; a < 2; a++) {
+		if (a) {
+			err = xdp_set_new(self->name, xdp_const(XDP_ABORTED));
+			ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
+		}
+		drops = if_stat(self->name, "rx_dropped");
+		pkts = if_stat(self->name, "rx_packets");
+		for (i = 0; i < NFRAMES; i++) {
+			len = build_frame(frame, self->mac, i);
+			ASSERT_EQ(len, write(self->fd[0], frame, len))
+				TH_LOG("%s, frame %d: %s", a ? "aborted" : "drop", i,
+				       strerror(errno));
+		}
+		seen = packet_count(s, 200, NULL, 0, NULL);
+		EXPECT_EQ(0, seen) TH_LOG("the stack saw %d dropped frames", seen);
+		EXPECT_EQ(pkts, if_stat(self->name, "rx_packets"));
+		EXPECT_EQ(drops + (variant->native ? NFRAMES : 0),
+			  if_stat(self->name, "rx_dropped")) TH_LOG("%s", a ? "aborted" : "drop");
 	}
-	seen = packet_count(s, 200, NULL, 0, NULL);
-	EXPECT_EQ(0, seen) TH_LOG("the stack saw %d dropped frames", seen);
-	EXPECT_EQ(pkts, if_stat(self->name, "rx_packets"));
-	EXPECT_EQ(drops + (variant->native ? NFRAMES : 0), if_stat(self->name, "rx_dropped"));
 
 	/* Without the program the same frames reach the stack: the socket works. */
 	ASSERT_EQ(0, xdp_set(self->name, -1, 0));
@@ -740,7 +837,7 @@ TEST_F(path, redirect_between_taps)
 
 	/* Into B. */
 	err = xdp_set_new(self->name, xdp_redirect_prog(ifindex_of(b)));
-	ASSERT_EQ(0, err) TH_LOG("native XDP: %s (%s)", strerror(-err), bpf_log);
+	ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
 	len = build_frame(frame, self->mac, 1);
 	rx = if_stat(self->name, "rx_packets");
 	tx = if_stat(b, "tx_packets");
@@ -778,6 +875,53 @@ TEST_F(path, redirect_between_taps)
 	EXPECT_FALSE(wait_in(self->fd[1], 100));
 	EXPECT_EQ(drops + variant->native, if_stat(self->name, "rx_dropped"));
 	EXPECT_EQ(rx, if_stat(self->name, "rx_packets"));
+}
+
+/*
+ * Frames redirected into a TAP whose queue nobody reads fill its ring (as long as
+ * tx_queue_len); the rest are dropped and counted in the TAP's tx_dropped
+ * (tun_xdp_xmit() for xdp_frames, tun_net_xmit() for the generic path's skbs); the
+ * ones queued are read in order.
+ */
+TEST_F(path, redirect_ring_full)
+{
+	enum { QLEN = 8, SENT = 12 };
+	uint8_t frame[256], buf[2048];
+	char b[IFNAMSIZ];
+	struct ifreq ifr;
+	long drops;
+	size_t len;
+	ssize_t n;
+	int err, i;
+
+	snprintf(b, sizeof(b), "%.10sb", self->name);
+	self->fd[0] = tap_up(self->name, 0, variant->native, self->mac);
+	ASSERT_LE(0, self->fd[0]) TH_LOG("TAP A: %s", strerror(-self->fd[0]));
+	self->fd[1] = tap_up(b, 0, 1, NULL);
+	ASSERT_LE(0, self->fd[1]) TH_LOG("TAP B: %s", strerror(-self->fd[1]));
+	memset(&ifr, 0, sizeof(ifr));
+	ifr_set_name(&ifr, b);
+	ifr.ifr_qlen = QLEN;
+	ASSERT_EQ(0, if_ioctl(SIOCSIFTXQLEN, &ifr));
+	err = xdp_set_new(self->name, xdp_redirect_prog(ifindex_of(b)));
+	ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
+
+	drops = if_stat(b, "tx_dropped");
+	for (i = 0; i < SENT; i++) {
+		len = build_frame(frame, self->mac, i);
+		ASSERT_EQ(len, write(self->fd[0], frame, len)) TH_LOG("frame %d: %s", i,
+								      strerror(errno));
+	}
+	EXPECT_EQ(drops + SENT - QLEN, if_stat(b, "tx_dropped"));
+	for (i = 0; i < QLEN; i++) {
+		len = build_frame(frame, self->mac, i);
+		n = read(self->fd[1], buf, sizeof(buf));
+		ASSERT_EQ((ssize_t)len, n) TH_LOG("frame %d: %zd (%s)", i, n,
+						  n < 0 ? strerror(errno) : "");
+		EXPECT_EQ(0, memcmp(buf, frame, len)) TH_LOG("frame %d out of order", i);
+	}
+	EXPECT_EQ(-1, read(self->fd[1], buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
 }
 
 /*
@@ -897,15 +1041,6 @@ static void *writer_run(void *arg)
 		}
 	}
 	return NULL;
-}
-
-static int set_queue(int fd, int flags)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = flags;
-	return ioctl(fd, TUNSETQUEUE, &ifr) ? -errno : 0;
 }
 
 /*
