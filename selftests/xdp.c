@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Native (driver mode) XDP on a TAP device: attaching and detaching a program
- * through ndo_bpf, which a TUN device lacks; what each verdict does to a frame
- * written on the fd and to the device counters, on both of tun.c's write paths;
- * frames another device redirects into the TAP (ndo_xdp_xmit), read back from its
- * queue with and without a virtio-net header; metadata an XDP program leaves in
- * front of the frame reaching the skb; and programs and queues changing under live
- * traffic.
+ * through ndo_bpf, which a TUN device lacks, and the program staying with the
+ * device through queue changes; what each verdict does to a frame written on the
+ * fd and to the device counters, on both of tun.c's write paths; frames another
+ * device redirects into the TAP (ndo_xdp_xmit), read back from its queue with and
+ * without a virtio-net header, into short buffers, and dropped when its ring is
+ * full; metadata an XDP program leaves in front of the frame reaching the skb; and
+ * programs and queues changing under live traffic.
  *
  * tun.c runs the program in two places (tun_get_user()):
  *  - native: a small frame written on a nonblocking fd, with the queue's sndbuf at
@@ -14,8 +15,8 @@
  *    an xdp_buff before any skb exists and acts on the verdict in tun_xdp_act();
  *  - generic: any other write (here: a blocking fd) builds the skb first and runs
  *    the same program through do_xdp_generic().
- * The two paths count differently; each test says what tun.ko does on each, and
- * the variants "native" and "generic" run the same test on both.
+ * The two paths count differently; each test says what tun.ko does on each. The
+ * tests of fixture "path" run once per path (variants "native" and "generic").
  *
  * Programs are raw instruction arrays loaded with bpf(2); they are attached in
  * driver mode with RTM_SETLINK/IFLA_XDP. Every test runs in its own network
@@ -234,7 +235,7 @@ static int xdp_set(const char *name, int prog, uint32_t flags)
 	return xdp_set_mode(name, prog, flags | XDP_FLAGS_DRV_MODE);
 }
 
-/* Attach a fresh program loaded by LOAD (an fd or -1) and drop our reference. */
+/* Attach PROG, just loaded (an fd, or -1 when the load failed), and close it. */
 static int xdp_set_new(const char *name, int prog)
 {
 	int err;
