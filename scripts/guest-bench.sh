@@ -78,6 +78,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		# pktgen puts 400 packets in the ring (tx_queue_len slots: no drop), the reader drains it.
 		measure read64_q1 $round "$BIN/bench_read" -d {dev} -n {name} -s 64 -b 400 -c 10
 		measure rtt $round "$BIN/bench_rtt" -d {dev} -n {name} -i 20000 -w 1000
+		# Written frames through a native XDP_DROP program, and through IFF_NAPI's GRO.
+		measure xdp_drop64 $round "$BIN/bench_xdp" -m xdp_drop -d {dev} -n {name} -s 64 \
+			-w 0.2 -t 0.5
+		measure napi_write64 $round "$BIN/bench_xdp" -m napi -d {dev} -n {name} -s 64 \
+			-w 0.2 -t 0.5
 		continue
 	fi
 	for size in 64 1500; do
