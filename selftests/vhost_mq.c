@@ -1093,6 +1093,8 @@ static int xdp_set(const char *name, int prog)
  * queue of the CPU, of two) and vhost delivers them to the guest's RX buffers behind
  * a zeroed vnet header, byte for byte what the guest sent; tun.c counts them in
  * rx_packets and tx_packets; none reaches the stack. Every TX buffer comes back.
+ * Then, as the probe's control, the same program on frames vhost sends one by one
+ * (sndbuf 1 MiB): it runs on each, none with the batched headroom.
  */
 TEST_F(vmq, xdp_on_batched_tx)
 {
@@ -1192,6 +1194,30 @@ TEST_F(vmq, xdp_on_batched_tx)
 						   i < N_XDP ? seen[i] : 0);
 		}
 	}
+
+	/*
+	 * The probe's control: with a finite send buffer vhost sends frame by frame
+	 * (tun_get_user()); the program still runs on each, with less headroom.
+	 */
+	v = 1 << 20;
+	ASSERT_EQ(0, ioctl(self->tap[0], TUNSETSNDBUF, &v));
+	map = array_map(2);
+	ASSERT_LE(0, map) TH_LOG("BPF_MAP_CREATE: %s", strerror(errno));
+	prog = xdp_probe_prog(map, XDP_PASS);
+	ASSERT_LE(0, prog) TH_LOG("BPF_PROG_LOAD: %s\n%s", strerror(errno), bpf_log);
+	ASSERT_EQ(0, xdp_set(self->name, prog));
+	close(prog);
+	for (i = 0; i < N_XDP; i++)
+		ASSERT_LE(0, tx_frame(self, &self->dev[0], 0, 3, i, 0));
+	ASSERT_EQ(0, vq_kick(&self->dev[0].vq[TX_VQ]));
+	collect_tx(self, &tx, N_XDP, 0, WAIT_MS);
+	EXPECT_EQ(N_XDP, tx.per_sender[3]) TH_LOG("plain sendmsg, XDP_PASS");
+	EXPECT_EQ(0, tx.bad);
+	EXPECT_EQ(0, tx.unused[0]);
+	EXPECT_EQ(0, map_u64(map, 0))
+		TH_LOG("plain sendmsg: frames with the batched path's headroom");
+	EXPECT_EQ(N_XDP, map_u64(map, 1)) TH_LOG("plain sendmsg: frames the program ran on");
+	close(map);
 	EXPECT_EQ(0, xdp_set(self->name, -1));
 }
 
