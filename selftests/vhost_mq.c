@@ -13,8 +13,9 @@
  * vhost_net binds at load to whichever module exports tun_get_socket & co (tun.ko,
  * or rtun_vhost.ko for rtun); the tests skip when /dev/vhost-net is missing or bound
  * to the other driver. The zero-copy TX test needs vhost_net loaded with
- * experimental_zcopytx=1; the plain/batched TX test needs it 0 (zero-copy bypasses
- * both paths).
+ * experimental_zcopytx=1; the plain/batched TX test and the XDP-on-batched-TX test
+ * need it 0 (zero-copy bypasses both paths). The XDP tests attach native programs to
+ * the tap (raw BPF, IFLA_XDP, as in xdp.c).
  */
 #include <sys/mman.h>
 #include <linux/ethtool.h>
