@@ -262,14 +262,23 @@ impl Queue {
     /// many it took (the rest stay the caller's). Readers are not told: the caller
     /// flushes with [`Queue::notify_readable`] (tun.c's `tun_xdp_xmit`).
     pub(crate) fn enqueue_frames(&self, frames: XdpXmitFrames<'_>, bh: &BhOff<'_>) -> u32 {
+        let total = frames.len();
         let ring = self.ring.lock_producer(bh);
-        frames.take_while(|frame| ring.produce_frame(frame))
+        let taken = frames.take_while(|frame| ring.produce_frame(frame));
+        if (taken as usize) < total {
+            self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        taken
     }
 
     /// Queues one XDP frame for the reader (`XDP_TX`); hands it back when the ring is
     /// full. Readers are not told, as for [`Queue::enqueue_frames`].
     pub(crate) fn enqueue_frame(&self, frame: XdpFrame, bh: &BhOff<'_>) -> Result<(), XdpFrame> {
-        self.ring.lock_producer(bh).produce_frame(frame)
+        let queued = self.ring.lock_producer(bh).produce_frame(frame);
+        if queued.is_err() {
+            self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        queued
     }
 
     /// Drops every packet the queue holds: for the reader (the ring) and on the way to

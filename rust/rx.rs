@@ -3,7 +3,6 @@
 //! Userspace → stack: `write` turns one buffer into one packet of the device and hands it
 //! to the stack of the device's network namespace (tun.c's `tun_get_user`).
 
-use core::mem::MaybeUninit;
 use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
@@ -11,7 +10,7 @@ use crate::ioctl;
 use crate::net::preempt::NoBh;
 use crate::net::skb::{self, DropReason, Skb, ZeroCopy};
 use crate::net::vnet::VnetHdr;
-use crate::net::xdp::{BpfNetCtx, XdpBatch};
+use crate::net::xdp::{self as net_xdp, BpfNetCtx, XdpBatch};
 use crate::queue::Queue;
 use crate::steering::FlowTable;
 use crate::xdp;
@@ -182,7 +181,9 @@ pub(crate) fn write(
     let len32 = h.len as u32;
     let hdr_len = h.vnet.as_ref().map_or(0, |v| v.2);
     // With an XDP program, small non-blocking writes run it natively (tun.c's
-    // `tun_build_skb`); the rest run it on the skb below.
+    // `tun_build_skb`); the rest run it on the skb below. Unlike tun.c, a zero-copy
+    // send never goes native, even when its pages would not be pinned: a program that
+    // takes the frame there returns before the sender's completion runs (in tun.c too).
     let gso = h.vnet.as_ref().is_some_and(|v| v.1.has_gso());
     let native = zero_copy.is_none() && nonblock && xdp::native_write(q, dev, h.len, gso);
     let pinned_head = zero_copy
@@ -218,6 +219,7 @@ pub(crate) fn write(
     // One section from the device check to the hand-off (tun.c's rcu_read_lock): a
     // queue unbound or disabled meanwhile waits for it before dropping what it holds.
     let bh = NoBh::new();
+    record_queue(q, dev, &mut skb, &bh);
     if !native {
         match xdp::run_generic(dev, skb, &bh) {
             Some(passed) => skb = passed,
@@ -313,6 +315,7 @@ fn write_frags(
     // As in `write`: the instance cannot be deleted (nor the queue disabled) between
     // the check and GRO.
     let bh = NoBh::new();
+    record_queue(q, dev, &mut skb, &bh);
     let Some(mut skb) = xdp::run_generic(dev, skb, &bh) else {
         return Ok(());
     };
@@ -339,29 +342,32 @@ fn write_frags(
 /// What is remembered of a packet on its way up: the flow table and the packet's hash.
 type Flow<'a> = Option<(&'a FlowTable, u32)>;
 
-/// Before a written packet goes to the stack from queue `q`: its flow's hash, if the flow
-/// table is used, and its receive queue recorded. In one bottom-half-off section with
-/// the receive and [`after_up`].
+/// Records the queue a written packet came in on, in the bottom-half-off section that
+/// hands it to XDP or the stack: as tun.c, the stack (and a generic XDP program) sees it
+/// (RPS per rx queue, the transmit queue a forwarding device picks, `rx_queue_index`) —
+/// unless the index is past the stack's count, which RPS and XDP warn about. The count
+/// shrinks only a grace period after a queue is disabled or moved, so what was checked
+/// holds until the stack has the packet.
+#[inline(always)]
+fn record_queue(q: &Queue, dev: &TunDev, skb: &mut Skb, _bh: &NoBh) {
+    let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
+    if !q.is_detached() && index < dev.real_num_rx_queues() {
+        skb.record_rx_queue(index as u16);
+    }
+}
+
+/// Before a written packet goes to the stack from queue `q` (its queue recorded by
+/// [`record_queue`] in the same section): its flow's hash, if the flow table is used.
+/// In one bottom-half-off section with the receive and [`after_up`].
 #[inline(always)]
 fn before_up<'a>(q: &Queue, dev: &'a TunDev, skb: &mut Skb, _bh: &NoBh) -> Flow<'a> {
     // Remember which queue serves this flow, so the answers come back to it. Only worth
     // the hash on a multiqueue device with more than one live queue, and unused while a
     // steering program picks the queues.
     let d = dev.data();
-    let flow = d
-        .flows()
+    d.flows()
         .filter(|_| d.queues.live() > 1 && !q.is_detached() && !d.steering_prog.is_set())
-        .map(|flows| (flows, skb.hash_symmetric()));
-    // As tun.c: the stack sees which queue the packet came in on (RPS per rx queue, and
-    // the transmit queue a forwarding device picks) — unless the index is past the
-    // stack's count, which RPS and XDP warn about. Checked in the same section as the
-    // receive: the count shrinks only a grace period after a queue is disabled or moved,
-    // so what was checked holds until the stack has the packet.
-    let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
-    if !q.is_detached() && index < dev.real_num_rx_queues() {
-        skb.record_rx_queue(index as u16);
-    }
-    flow
+        .map(|flows| (flows, skb.hash_symmetric()))
 }
 
 /// After a written packet of `len` bytes went to the stack from queue `q`: counted, and
@@ -422,20 +428,33 @@ fn receive_batched(q: &Queue, dev: &TunDev, skb: Skb, more: bool, bh: &NoBh) {
 /// `write`, nothing is charged to the socket (the pages are vhost-net's page fragments)
 /// and the device's state is not checked, as in tun.c.
 pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
+    let bh = NoBh::new();
+    let queued = BpfNetCtx::with(&bh, |ctx| write_batch_in(q, dev, batch, ctx, &bh));
+    if queued {
+        q.napi.schedule();
+    }
+}
+
+/// [`write_batch`] in its section: returns whether frames wait in the NAPI instance.
+fn write_batch_in(
+    q: &Queue,
+    dev: &TunDev,
+    batch: XdpBatch<'_>,
+    ctx: &BpfNetCtx<'_>,
+    bh: &NoBh,
+) -> bool {
     let d = dev.data();
     // A batch always carries a header (vhost-net zeroes it when it handles the header
     // itself): of the device's size, even without IFF_VNET_HDR.
     let sz = d.vnet_hdr_size();
     let flags = d.flags();
-    let bh = NoBh::new();
-    let mut storage = MaybeUninit::uninit();
-    let ctx = BpfNetCtx::new(&mut storage, &bh);
     let rcu = bh.rcu();
-    let serves = q.serves(dev, &bh);
+    let serves = q.serves(dev, bh);
     // The device's XDP program runs on each frame, natively unless it asks for
     // segmentation offload (then on the skb), as in tun.c's `tun_xdp_one`.
     let prog = d.xdp_prog.xdp(&rcu).filter(|_| q.is_bound_to(dev, &rcu));
     let mut queued = false;
+    let mut flush = false;
     for buf in batch {
         let len = buf.len();
         if len < ETH_HLEN {
@@ -444,10 +463,12 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
         let generic = prog.as_ref().filter(|_| buf.has_gso());
         let buf = match &prog {
             Some(prog) if generic.is_none() => {
-                let verdict = buf.run(prog, &q.xdp_rxq, dev, &ctx, |frame| {
+                let verdict = buf.run(prog, &q.xdp_rxq, dev, ctx, |frame| {
                     xdp::transmit(dev, frame, &rcu, &bh.bh_off())
                 });
-                match xdp::settle(q, dev, verdict, &ctx, &bh) {
+                let (pass, redirected) = xdp::settle(q, dev, verdict, bh);
+                flush |= redirected;
+                match pass {
                     Some(buf) => buf,
                     None => continue,
                 }
@@ -471,8 +492,9 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
         }
         skb.set_network_header(0);
         skb.probe_transport_header();
+        record_queue(q, dev, &mut skb, bh);
         if let Some(prog) = generic {
-            match prog.run_generic(skb, &bh) {
+            match prog.run_generic(skb, bh) {
                 Some(passed) => skb = passed,
                 None => continue,
             }
@@ -485,11 +507,13 @@ pub(crate) fn write_batch(q: &Queue, dev: &TunDev, batch: XdpBatch<'_>) {
             continue;
         }
         queued |= napi;
-        let flow = before_up(q, dev, &mut skb, &bh);
-        hand_up(q, dev, skb, napi, serves, &bh);
-        after_up(q, dev, len as u32, flow, &bh);
+        let flow = before_up(q, dev, &mut skb, bh);
+        hand_up(q, dev, skb, napi, serves, bh);
+        after_up(q, dev, len as u32, flow, bh);
     }
-    if queued {
-        q.napi.schedule();
+    // Redirected frames leave once for the whole batch (tun.c's `tun_sendmsg`).
+    if flush {
+        net_xdp::flush(ctx);
     }
+    queued
 }

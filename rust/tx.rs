@@ -88,7 +88,7 @@ fn put_entry(q: &Queue, dev: &TunDev, entry: Entry, dest: &mut IovIterDest<'_>) 
     let skb = match entry {
         Entry::Skb(skb) => skb,
         // Freed when it drops, whatever the outcome.
-        Entry::Frame(frame) => return put_frame(dev, &frame, dest),
+        Entry::Frame(frame) => return put_frame(q, dev, &frame, dest),
     };
     match put_user(q, dev, &skb, dest) {
         Ok(n) => {
@@ -104,7 +104,7 @@ fn put_entry(q: &Queue, dev: &TunDev, entry: Entry, dest: &mut IovIterDest<'_>) 
 
 /// tun.c's `tun_put_user_xdp`: an XDP frame, with an all-zero virtio-net header in
 /// front if the device has them, and never a `tun_pi`. Returns what was copied.
-fn put_frame(dev: &TunDev, frame: &XdpFrame, dest: &mut IovIterDest<'_>) -> Result<usize> {
+fn put_frame(q: &Queue, dev: &TunDev, frame: &XdpFrame, dest: &mut IovIterDest<'_>) -> Result<usize> {
     let mut hdr = 0;
     if let Some(sz) = dev.data().vnet_hdr_sz() {
         vnet::write_zeroed(sz, dest)?;
@@ -112,6 +112,7 @@ fn put_frame(dev: &TunDev, frame: &XdpFrame, dest: &mut IovIterDest<'_>) -> Resu
     }
     let n = dest.copy_to_iter(frame.data()) + hdr;
     dev.count_tx(n as u32);
+    q.count_tx(n as u32);
     Ok(n)
 }
 

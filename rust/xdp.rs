@@ -10,7 +10,6 @@
 //! the skb, as generic XDP. Frames redirected into the device (`ndo_xdp_xmit`) wait in a
 //! queue's ring, tagged, and are read like packets.
 
-use core::mem::MaybeUninit;
 use kernel::{iov::IovIterSource, prelude::*, sync::Arc};
 
 use crate::device::TunDev;
@@ -52,22 +51,25 @@ pub(crate) fn write(
 ) -> Result<Option<Skb>> {
     let mut slot = XdpSlot::new();
     let buf = XdpBuff::from_iter(&mut slot, len, src).inspect_err(|_| dev.count_rx_dropped())?;
-    let pass = {
-        let bh = NoBh::new();
-        let mut storage = MaybeUninit::uninit();
-        let ctx = BpfNetCtx::new(&mut storage, &bh);
+    let bh = NoBh::new();
+    let pass = BpfNetCtx::with(&bh, |ctx| {
         let rcu = bh.rcu();
         match dev.data().xdp_prog.xdp(&rcu) {
             // Gone meanwhile (or the queue left the device): no program to run.
             Some(prog) if q.is_bound_to(dev, &rcu) => {
-                let verdict = buf.run(&prog, &q.xdp_rxq, dev, &ctx, |frame| {
+                let verdict = buf.run(&prog, &q.xdp_rxq, dev, ctx, |frame| {
                     transmit(dev, frame, &rcu, &bh.bh_off())
                 });
-                settle(q, dev, verdict, &ctx, &bh)
+                let (pass, redirected) = settle(q, dev, verdict, &bh);
+                if redirected {
+                    xdp::flush(ctx);
+                }
+                pass
             }
             _ => Some(buf),
         }
-    };
+    });
+    drop(bh);
     let Some(buf) = pass else {
         return Ok(None);
     };
@@ -76,27 +78,26 @@ pub(crate) fn write(
         .inspect_err(|_| dev.count_rx_dropped())
 }
 
-/// Counts what a program's verdict came to (tun.c's `tun_xdp_act`) and flushes a
-/// redirect; the buffer back if the program passed it.
+/// Counts what a program's verdict came to (tun.c's `tun_xdp_act`): the buffer back if
+/// the program passed it, and whether a redirect awaits the flush.
 pub(crate) fn settle<'a>(
     q: &Queue,
     dev: &TunDev,
     verdict: XdpVerdict<'a>,
-    ctx: &BpfNetCtx<'_>,
     bh: &NoBh,
-) -> Option<XdpBuff<'a>> {
+) -> (Option<XdpBuff<'a>>, bool) {
     match verdict {
-        XdpVerdict::Pass(buf) => return Some(buf),
+        XdpVerdict::Pass(buf) => return (Some(buf), false),
         XdpVerdict::Redirected(Ok(len)) => {
-            xdp::flush(ctx);
             received(q, dev, len, bh);
+            return (None, true);
         }
         XdpVerdict::Transmitted(Ok(len)) => received(q, dev, len, bh),
         XdpVerdict::Redirected(Err(_)) | XdpVerdict::Transmitted(Err(_)) | XdpVerdict::Dropped => {
             dev.count_rx_dropped();
         }
     }
-    None
+    (None, false)
 }
 
 /// A frame the program sent on (transmitted or redirected) counts as received.
@@ -126,23 +127,20 @@ fn frame_queue<'g>(dev: &TunDev, rcu: &RcuSection<'g>, bh: &BhOff<'_>) -> Option
     queues.get(bh.cpu() as usize % queues.len())
 }
 
-/// `XDP_TX`: `frame` to a reader of `dev` (tun.c's `tun_xdp_tx`); handed back when no
-/// queue takes it.
+/// `XDP_TX`: `frame` to a reader of `dev` (tun.c's `tun_xdp_tx`), or freed when the
+/// ring is full (a transmit drop); `ENXIO` (freed too) when the device has no live queue.
 pub(crate) fn transmit(
     dev: &TunDev,
     frame: XdpFrame,
     rcu: &RcuSection<'_>,
     bh: &BhOff<'_>,
-) -> Result<(), XdpFrame> {
-    let Some(q) = frame_queue(dev, rcu, bh) else {
-        return Err(frame);
-    };
-    let queued = q.enqueue_frame(frame, bh);
-    if queued.is_err() {
+) -> Result {
+    let q = frame_queue(dev, rcu, bh).ok_or(ENXIO)?;
+    if q.enqueue_frame(frame, bh).is_err() {
         dev.count_tx_dropped();
     }
     q.notify_readable();
-    queued
+    Ok(())
 }
 
 /// `ndo_xdp_xmit`: frames redirected into `dev` go to one queue's ring, as many as fit;

@@ -427,9 +427,11 @@ impl QueueSock {
     }
 
     /// Marks the socket as one whose device runs an XDP program (`SOCK_XDP`), which
-    /// vhost-net reads to leave XDP's headroom in the buffers it sends.
+    /// vhost-net reads to leave XDP's headroom in the buffers it sends. Callers hold RTNL
+    /// (the queue set's changes and `ndo_bpf`), which serialises them.
     pub(crate) fn set_xdp(&self, on: bool) {
-        // SAFETY: a valid sock; an atomic flag bit.
+        // SAFETY: a valid sock; the flag word is written non-atomically, and every
+        // writer of `SOCK_XDP` holds RTNL (attach and `ndo_bpf`), so none races another.
         unsafe { b::rtun_sock_set_xdp(self.sk(), on) }
     }
 

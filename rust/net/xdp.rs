@@ -183,9 +183,10 @@ pub(crate) fn frag_fits(len: usize) -> bool {
 pub(crate) struct XdpSlot(core::mem::MaybeUninit<b::xdp_buff>);
 
 impl XdpSlot {
-    /// An empty slot.
+    /// An empty slot, all zero: the fields `xdp_init_buff` and `xdp_prepare_buff` leave
+    /// alone (`txq`) read as null.
     pub(crate) fn new() -> Self {
-        Self(core::mem::MaybeUninit::uninit())
+        Self(core::mem::MaybeUninit::zeroed())
     }
 }
 
@@ -217,7 +218,7 @@ impl<'a> XdpBuff<'a> {
             b::rtun_xdp_prepare_buff(raw, start, FRAG_PAD as i32, len as i32);
         }
         // INVARIANT: the descriptor describes a page fragment whose reference is ours.
-        // SAFETY: initialised just above.
+        // SAFETY: zeroed by `XdpSlot::new`, and its fields set just above.
         let buf = Self {
             buf: unsafe { &mut *raw },
         };
@@ -238,16 +239,16 @@ impl<'a> XdpBuff<'a> {
     }
 
     /// Runs `prog` on the frame of queue `rxq` of `dev`, then does what it asked, as
-    /// tun.c's `tun_xdp_act`: `tx` queues the frame for a reader of `dev` (`XDP_TX`);
-    /// `XDP_REDIRECT` hands it on (the caller flushes with [`flush`] before its section
-    /// ends).
+    /// tun.c's `tun_xdp_act`: `tx` takes the frame for a reader of `dev` (`XDP_TX`): it
+    /// queues or frees it, and fails only when no queue could take it; `XDP_REDIRECT`
+    /// hands it on (the caller flushes with [`flush`] before its section ends).
     pub(crate) fn run(
         self,
         prog: &XdpProg<'_>,
         rxq: &XdpRxq,
         dev: &NetDev,
         _ctx: &BpfNetCtx<'_>,
-        tx: impl FnOnce(XdpFrame) -> Result<(), XdpFrame>,
+        tx: impl FnOnce(XdpFrame) -> Result,
     ) -> XdpVerdict<'a> {
         let buf: *mut b::xdp_buff = &mut *self.buf;
         // SAFETY: the buffer is valid and ours; `rxq` outlives the call, and nothing of
@@ -281,9 +282,9 @@ impl<'a> XdpBuff<'a> {
                 core::mem::forget(self);
                 // SAFETY: a new frame that owns the buffer.
                 let frame = unsafe { XdpFrame::from_raw(frame) };
-                // A frame no reader took is given back (tun.c still counts it received).
-                drop(tx(frame));
-                XdpVerdict::Transmitted(Ok(len))
+                // A frame a full ring refused still counts as received (tun.c); only a
+                // device without a queue makes it an error.
+                XdpVerdict::Transmitted(tx(frame).map(|()| len))
             }
             act => {
                 if act != b::rtun_const_RTUN_XDP_DROP {
@@ -353,8 +354,9 @@ pub(crate) enum XdpVerdict<'a> {
     /// `XDP_REDIRECT`: the frame's length when it was handed on, else the error (the
     /// frame was freed).
     Redirected(Result<u32>),
-    /// `XDP_TX`: the frame's length when it went to [`XdpBuff::run`]'s `tx` (taken or
-    /// freed), else the error (no frame could be built; freed).
+    /// `XDP_TX`: the frame's length when [`XdpBuff::run`]'s `tx` took it (queued, or
+    /// freed for a full ring), else the error (no frame could be built, or no queue
+    /// took it; freed).
     Transmitted(Result<u32>),
     /// `XDP_DROP`, `XDP_ABORTED` or an unknown verdict (warned and traced): freed.
     Dropped,
@@ -368,33 +370,25 @@ pub(crate) fn flush(_ctx: &BpfNetCtx<'_>) {
 
 /// The task's BPF network context for programs run in a bottom-half-off section of
 /// process context (`bpf_net_ctx_set`): where `XDP_REDIRECT` keeps its target until the
-/// flush. Not `Send`.
+/// flush. Only lent to a closure ([`BpfNetCtx::with`]), so the task never keeps a
+/// pointer to it past its life. Not `Send`.
 pub(crate) struct BpfNetCtx<'a> {
-    ctx: *mut b::bpf_net_context,
     _bh: PhantomData<&'a NoBh>,
 }
 
-impl<'a> BpfNetCtx<'a> {
-    /// Sets `storage` as the task's context unless it has one already (then that one is
-    /// used and this value does nothing).
-    pub(crate) fn new(
-        storage: &'a mut core::mem::MaybeUninit<b::bpf_net_context>,
-        _bh: &'a NoBh,
-    ) -> Self {
-        // SAFETY: `storage` outlives the value, which clears the task's pointer to it
-        // on drop; the callee initialises what it uses.
-        let ctx = unsafe { b::rtun_bpf_net_ctx_set(storage.as_mut_ptr()) };
-        Self {
-            ctx,
-            _bh: PhantomData,
-        }
-    }
-}
-
-impl Drop for BpfNetCtx<'_> {
-    fn drop(&mut self) {
-        // SAFETY: `ctx` is what `bpf_net_ctx_set` returned (null when it set nothing).
-        unsafe { b::rtun_bpf_net_ctx_clear(self.ctx) };
+impl BpfNetCtx<'_> {
+    /// Runs `f` with a context set for the task (or the one it already has).
+    pub(crate) fn with<R>(_bh: &NoBh, f: impl FnOnce(&BpfNetCtx<'_>) -> R) -> R {
+        let mut storage = core::mem::MaybeUninit::<b::bpf_net_context>::uninit();
+        // SAFETY: `storage` outlives the call below, after which the task's pointer to
+        // it is cleared; the callee initialises what it uses. It returns null (and sets
+        // nothing) when the task has a context already.
+        let set = unsafe { b::rtun_bpf_net_ctx_set(storage.as_mut_ptr()) };
+        let r = f(&BpfNetCtx { _bh: PhantomData });
+        // SAFETY: `set` is what `bpf_net_ctx_set` returned (null: nothing to clear). A
+        // panic in `f` would skip this, but the kernel does not unwind.
+        unsafe { b::rtun_bpf_net_ctx_clear(set) };
+        r
     }
 }
 
@@ -594,7 +588,12 @@ impl XdpRxq {
     /// Unregisters the queue (no-op when it is not registered).
     pub(crate) fn unregister(&self, _rtnl: &Rtnl) {
         // SAFETY: RTNL serialises this with `register`; no program can see the info
-        // any more (type documentation); unregistering an unregistered info is allowed.
-        unsafe { b::xdp_rxq_info_unreg(self.as_raw()) };
+        // any more (type documentation). Only a registered info may be unregistered
+        // (the core warns otherwise), which is checked under the same RTNL.
+        unsafe {
+            if b::xdp_rxq_info_is_reg(self.as_raw()) {
+                b::xdp_rxq_info_unreg(self.as_raw());
+            }
+        }
     }
 }
