@@ -104,7 +104,12 @@ fn put_entry(q: &Queue, dev: &TunDev, entry: Entry, dest: &mut IovIterDest<'_>) 
 
 /// tun.c's `tun_put_user_xdp`: an XDP frame, with an all-zero virtio-net header in
 /// front if the device has them, and never a `tun_pi`. Returns what was copied.
-fn put_frame(q: &Queue, dev: &TunDev, frame: &XdpFrame, dest: &mut IovIterDest<'_>) -> Result<usize> {
+fn put_frame(
+    q: &Queue,
+    dev: &TunDev,
+    frame: &XdpFrame,
+    dest: &mut IovIterDest<'_>,
+) -> Result<usize> {
     let mut hdr = 0;
     if let Some(sz) = dev.data().vnet_hdr_sz() {
         vnet::write_zeroed(sz, dest)?;

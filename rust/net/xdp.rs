@@ -217,11 +217,10 @@ impl<'a> XdpBuff<'a> {
             b::rtun_xdp_init_buff(raw, size, core::ptr::null_mut());
             b::rtun_xdp_prepare_buff(raw, start, FRAG_PAD as i32, len as i32);
         }
-        // INVARIANT: the descriptor describes a page fragment whose reference is ours.
         // SAFETY: zeroed by `XdpSlot::new`, and its fields set just above.
-        let buf = Self {
-            buf: unsafe { &mut *raw },
-        };
+        let desc = unsafe { &mut *raw };
+        // INVARIANT: the descriptor describes a page fragment whose reference is ours.
+        let buf = Self { buf: desc };
         // SAFETY: the frame's `len` bytes lie in the fragment we own, nobody else sees.
         let data = unsafe { core::slice::from_raw_parts_mut(start.add(FRAG_PAD as usize), len) };
         if src.copy_from_iter(data) != len {
@@ -445,10 +444,10 @@ impl XdpFrame {
     ///
     /// `ptr` is a valid frame whose ownership passes to the value.
     pub(crate) unsafe fn from_raw(ptr: *mut b::xdp_frame) -> Self {
-        // SAFETY: per the caller, not null.
-        Self {
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-        }
+        // SAFETY: per the caller, a valid frame: not null.
+        let ptr = unsafe { NonNull::new_unchecked(ptr) };
+        // INVARIANT: per the caller, the frame is ours.
+        Self { ptr }
     }
 
     /// The frame, whose ownership passes to the caller.
@@ -496,10 +495,9 @@ impl<'a> XdpXmitFrames<'a> {
     ///
     /// `frames` holds `n` valid frames, each of which passes to the callee if taken.
     pub(crate) unsafe fn from_raw(frames: *mut *mut b::xdp_frame, n: usize) -> Self {
-        // SAFETY: per the caller.
-        Self {
-            frames: unsafe { core::slice::from_raw_parts(frames, n) },
-        }
+        // SAFETY: per the caller, `n` valid frame pointers, lent for the call.
+        let frames = unsafe { core::slice::from_raw_parts(frames, n) };
+        Self { frames }
     }
 
     /// How many frames there are.
