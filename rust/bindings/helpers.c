@@ -1017,9 +1017,19 @@ void rtun_trace_xdp_exception(const struct net_device *dev, const struct bpf_pro
 	trace_xdp_exception(dev, prog, act);
 }
 
-void *rtun_netdev_alloc_frag(unsigned int size)
+struct page_frag *rtun_task_frag(void)
 {
-	return netdev_alloc_frag_align(size, SMP_CACHE_BYTES);
+	return &current->task_frag;
+}
+
+void *rtun_page_frag_data(struct page_frag *pfrag)
+{
+	return page_address(pfrag->page) + pfrag->offset;
+}
+
+void rtun_get_page(struct page *page)
+{
+	get_page(page);
 }
 
 void rtun_skb_free_frag(void *addr)

@@ -99,7 +99,7 @@ impl<'a> Iterator for XdpBatchIter<'a> {
         let buf = unsafe { &mut *batch.bufs.add(batch.next) };
         batch.next += 1;
         // INVARIANT: the reference passes from the batch to the buffer.
-        Some(XdpBuff { buf })
+        Some(XdpBuff { buf, pending: None })
     }
 }
 
@@ -110,19 +110,25 @@ impl Drop for XdpBatch<'_> {
             // SAFETY: `next < len`: a valid buffer whose page reference we own.
             let buf = unsafe { &mut *self.bufs.add(self.next) };
             self.next += 1;
-            drop(XdpBuff { buf });
+            drop(XdpBuff { buf, pending: None });
         }
     }
 }
 
-/// One frame of a batch, owning a reference to its page: freed when dropped.
+/// One frame in an XDP buffer, owning a reference to its page (freed when dropped) — or,
+/// for a frame a write builds, bytes of the writing task's page fragment that become
+/// the buffer's own only when it is kept ([`XdpBuff::keep`]), as in tun.c's
+/// `tun_build_skb`: a dropped frame costs no page reference, the next write reuses the
+/// bytes.
 ///
 /// # Invariants
 ///
-/// `buf` is a valid XDP buffer as vhost-net builds them, whose page reference this value
-/// owns.
+/// `buf` is a valid XDP buffer as vhost-net or [`XdpBuff::from_iter`] builds them. With
+/// `pending` none, this value owns a reference to its page; else the buffer is the next
+/// `size` bytes of the task fragment `frag`, which nothing else uses meanwhile.
 pub(crate) struct XdpBuff<'a> {
     buf: &'a mut b::xdp_buff,
+    pending: Option<(NonNull<b::page_frag>, u32)>,
 }
 
 impl XdpBuff<'_> {
@@ -151,9 +157,12 @@ impl XdpBuff<'_> {
 
 impl Drop for XdpBuff<'_> {
     fn drop(&mut self) {
-        // SAFETY: the buffer's page reference is ours (type invariant); `data` points
-        // into that page.
-        unsafe { b::rtun_put_page_of(self.buf.data) };
+        // Bytes of the task's fragment are simply left for the next write.
+        if self.pending.is_none() {
+            // SAFETY: the buffer's page reference is ours (type invariant); `data`
+            // points into that page.
+            unsafe { b::rtun_put_page_of(self.buf.data) };
+        }
     }
 }
 
@@ -203,12 +212,20 @@ impl<'a> XdpBuff<'a> {
             return Err(EINVAL);
         }
         let size = frag_size(len as u32);
-        // SAFETY: always callable from process context; an aligned page fragment of
-        // `size` bytes, or null.
-        let start = unsafe { b::rtun_netdev_alloc_frag(size) }.cast::<u8>();
-        if start.is_null() {
-            return Err(ENOMEM);
-        }
+        // The writing task's page fragment, as tun.c: a write runs in the task's process
+        // context, where nothing else uses it until the buffer is kept or dropped (only
+        // sleeping-capable socket allocations of this task use it, none of them here).
+        // SAFETY: `current` is valid in process context.
+        let frag = unsafe { b::rtun_task_frag() };
+        // SAFETY: the task's fragment, ours for the write (above); `size` fits a page.
+        let start = unsafe {
+            let a = b::rtun_const_RTUN_SMP_CACHE_BYTES;
+            (*frag).offset = ((*frag).offset + a - 1) & !(a - 1);
+            if !b::skb_page_frag_refill(size, frag, b::rtun_const_RTUN_GFP_KERNEL) {
+                return Err(ENOMEM);
+            }
+            b::rtun_page_frag_data(frag).cast::<u8>()
+        };
         let raw = slot.0.as_mut_ptr();
         // SAFETY: `raw` is valid for writes; `start` is `size` bytes of which the frame
         // takes `len` after `FRAG_PAD`, with the shared info's room after it. No rxq yet:
@@ -219,14 +236,34 @@ impl<'a> XdpBuff<'a> {
         }
         // SAFETY: zeroed by `XdpSlot::new`, and its fields set just above.
         let desc = unsafe { &mut *raw };
-        // INVARIANT: the descriptor describes a page fragment whose reference is ours.
-        let buf = Self { buf: desc };
-        // SAFETY: the frame's `len` bytes lie in the fragment we own, nobody else sees.
+        // INVARIANT: the descriptor describes the next `size` bytes of the task's
+        // fragment, refilled above to hold them.
+        let frag = NonNull::new(frag).ok_or(ENOMEM)?;
+        let buf = Self {
+            buf: desc,
+            pending: Some((frag, size)),
+        };
+        // SAFETY: the frame's `len` bytes lie in the fragment's room, nobody else sees.
         let data = unsafe { core::slice::from_raw_parts_mut(start.add(FRAG_PAD as usize), len) };
         if src.copy_from_iter(data) != len {
-            return Err(EFAULT); // `buf` drops: the fragment is freed.
+            return Err(EFAULT); // `buf` drops: the bytes are left for the next write.
         }
         Ok(buf)
+    }
+
+    /// Makes the buffer's bytes its own: a page reference taken, and the task's fragment
+    /// moved past them (tun.c's `get_page` and `offset += buflen`). Before anything that
+    /// outlives the write may hold the buffer.
+    fn keep(&mut self) {
+        if let Some((frag, size)) = self.pending.take() {
+            // SAFETY: the task's fragment, whose next `size` bytes are this buffer (type
+            // invariant); the reference taken is the buffer's from now on.
+            unsafe {
+                let f = frag.as_ptr();
+                b::rtun_get_page((*f).page);
+                (*f).offset += size;
+            }
+        }
     }
 
     /// Whether the frame carries a virtio-net header asking for segmentation offload
@@ -242,7 +279,7 @@ impl<'a> XdpBuff<'a> {
     /// queues or frees it, and fails only when no queue could take it; `XDP_REDIRECT`
     /// hands it on (the caller flushes with [`flush`] before its section ends).
     pub(crate) fn run(
-        self,
+        mut self,
         prog: &XdpProg<'_>,
         rxq: &XdpRxq,
         dev: &NetDev,
@@ -260,6 +297,7 @@ impl<'a> XdpBuff<'a> {
         match act {
             b::rtun_const_RTUN_XDP_PASS => XdpVerdict::Pass(self),
             b::rtun_const_RTUN_XDP_REDIRECT => {
+                self.keep();
                 // SAFETY: a buffer we own, in a BH-off section with a BPF net context
                 // (`_ctx`), as the program that asked for the redirect ran; on success
                 // the buffer is the target's.
@@ -272,6 +310,7 @@ impl<'a> XdpBuff<'a> {
                 }
             }
             b::rtun_const_RTUN_XDP_TX => {
+                self.keep();
                 // SAFETY: a buffer we own; the frame is built in its headroom and takes
                 // the buffer's page reference.
                 let frame = unsafe { b::rtun_xdp_convert_buff_to_frame(buf) };
@@ -307,7 +346,8 @@ impl<'a> XdpBuff<'a> {
     /// The frame in an skb: the page becomes the skb's head, the frame (as a program may
     /// have moved it) its data, with the program's metadata. `ENOMEM` when no skb can be
     /// had; the page is freed then.
-    fn build_skb(self) -> Result<Skb> {
+    fn build_skb(mut self) -> Result<Skb> {
+        self.keep();
         let buf = &*self.buf;
         let (start, data, end, meta) = (buf.data_hard_start, buf.data, buf.data_end, buf.data_meta);
         // SAFETY: `start` is the page-fragment buffer of `frame_sz` bytes, room for the
