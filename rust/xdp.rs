@@ -19,7 +19,7 @@ use crate::net::{
     rcu::RcuSection,
     rtnl::Rtnl,
     skb::Skb,
-    xdp::{self, BpfNetCtx, XdpBuff, XdpFrame, XdpSlot, XdpVerdict, XdpXmitFrames},
+    xdp::{self, BpfNetCtx, BufBytes, XdpBuff, XdpFrame, XdpSlot, XdpVerdict, XdpXmitFrames},
 };
 use crate::queue::Queue;
 
@@ -80,12 +80,12 @@ pub(crate) fn write(
 
 /// Counts what a program's verdict came to (tun.c's `tun_xdp_act`): the buffer back if
 /// the program passed it, and whether a redirect awaits the flush.
-pub(crate) fn settle<'a>(
+pub(crate) fn settle<'a, O: BufBytes>(
     q: &Queue,
     dev: &TunDev,
-    verdict: XdpVerdict<'a>,
+    verdict: XdpVerdict<'a, O>,
     bh: &NoBh,
-) -> (Option<XdpBuff<'a>>, bool) {
+) -> (Option<XdpBuff<'a, O>>, bool) {
     match verdict {
         XdpVerdict::Pass(buf) => return (Some(buf), false),
         XdpVerdict::Redirected(Ok(len)) => {

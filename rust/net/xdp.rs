@@ -99,7 +99,7 @@ impl<'a> Iterator for XdpBatchIter<'a> {
         let buf = unsafe { &mut *batch.bufs.add(batch.next) };
         batch.next += 1;
         // INVARIANT: the reference passes from the batch to the buffer.
-        Some(XdpBuff { buf, pending: None })
+        Some(XdpBuff { buf, owner: PageRef })
     }
 }
 
@@ -110,7 +110,7 @@ impl Drop for XdpBatch<'_> {
             // SAFETY: `next < len`: a valid buffer whose page reference we own.
             let buf = unsafe { &mut *self.bufs.add(self.next) };
             self.next += 1;
-            drop(XdpBuff { buf, pending: None });
+            drop(XdpBuff { buf, owner: PageRef });
         }
     }
 }
@@ -123,20 +123,73 @@ impl Drop for XdpBatch<'_> {
 ///
 /// # Invariants
 ///
-/// `buf` is a valid XDP buffer as vhost-net or [`XdpBuff::from_iter`] builds them. With
-/// `pending` none, this value owns a reference to its page; else the buffer is the next
-/// `size` bytes of the task fragment `frag`, which nothing else uses meanwhile.
-pub(crate) struct XdpBuff<'a> {
+/// `buf` is a valid XDP buffer as vhost-net or [`XdpBuff::from_iter`] builds them, whose
+/// bytes `owner` holds as its type says.
+pub(crate) struct XdpBuff<'a, O: BufBytes = PageRef> {
     buf: &'a mut b::xdp_buff,
+    owner: O,
+}
+
+/// How an [`XdpBuff`] holds its bytes. Sealed: only the two kinds below.
+pub(crate) trait BufBytes: private::Sealed {
+    /// Makes the bytes the buffer's own: a reference to their page.
+    fn keep(&mut self);
+    /// Whether the buffer holds a reference to its page (to put when it drops).
+    fn owns_page(&self) -> bool;
+}
+
+mod private {
+    pub(crate) trait Sealed {}
+    impl Sealed for super::PageRef {}
+    impl Sealed for super::TaskFrag {}
+}
+
+/// A reference to the buffer's page (vhost-net's buffers).
+pub(crate) struct PageRef;
+
+impl BufBytes for PageRef {
+    #[inline(always)]
+    fn keep(&mut self) {}
+    #[inline(always)]
+    fn owns_page(&self) -> bool {
+        true
+    }
+}
+
+/// Bytes of the writing task's page fragment: the next `size` bytes of `frag`, which
+/// nothing else uses meanwhile, until kept (then a page reference).
+pub(crate) struct TaskFrag {
     pending: Option<(NonNull<b::page_frag>, u32)>,
 }
 
-impl XdpBuff<'_> {
+impl BufBytes for TaskFrag {
+    /// tun.c's `get_page` and `offset += buflen`.
+    fn keep(&mut self) {
+        if let Some((frag, size)) = self.pending.take() {
+            // SAFETY: the task's fragment, whose next `size` bytes are this buffer (type
+            // invariant); the reference taken is the buffer's from now on.
+            unsafe {
+                let f = frag.as_ptr();
+                b::rtun_get_page((*f).page);
+                (*f).offset += size;
+            }
+        }
+    }
+
+    fn owns_page(&self) -> bool {
+        self.pending.is_none()
+    }
+}
+
+impl<O: BufBytes> XdpBuff<'_, O> {
     /// The frame's length, without the virtio-net header.
     pub(crate) fn len(&self) -> usize {
         self.buf.data_end as usize - self.buf.data as usize
     }
 
+}
+
+impl XdpBuff<'_> {
     /// The frame in an skb of `dev` (tun.c's `tun_xdp_one`): the page becomes the skb's
     /// head, the frame its data, and the virtio-net header in front of it (`sz` bytes,
     /// `flags` as the device's) is applied — `EINVAL` for one that cannot be, `ENOMEM`
@@ -155,10 +208,10 @@ impl XdpBuff<'_> {
     }
 }
 
-impl Drop for XdpBuff<'_> {
+impl<O: BufBytes> Drop for XdpBuff<'_, O> {
     fn drop(&mut self) {
-        // Bytes of the task's fragment are simply left for the next write.
-        if self.pending.is_none() {
+        // Bytes of the task's fragment not kept are simply left for the next write.
+        if self.owner.owns_page() {
             // SAFETY: the buffer's page reference is ours (type invariant); `data`
             // points into that page.
             unsafe { b::rtun_put_page_of(self.buf.data) };
@@ -199,7 +252,7 @@ impl XdpSlot {
     }
 }
 
-impl<'a> XdpBuff<'a> {
+impl<'a> XdpBuff<'a, TaskFrag> {
     /// A page-fragment buffer for a written frame of `len` bytes, laid out as tun.c's
     /// `tun_build_skb` (`frag_fits(len)` must hold), its data filled from `src`: `ENOMEM`
     /// without memory, `EFAULT` when `src` holds fewer than `len` bytes.
@@ -239,9 +292,11 @@ impl<'a> XdpBuff<'a> {
         // INVARIANT: the descriptor describes the next `size` bytes of the task's
         // fragment, refilled above to hold them.
         let frag = NonNull::new(frag).ok_or(ENOMEM)?;
-        let buf = Self {
+        let buf = XdpBuff {
             buf: desc,
-            pending: Some((frag, size)),
+            owner: TaskFrag {
+                pending: Some((frag, size)),
+            },
         };
         // SAFETY: the frame's `len` bytes lie in the fragment's room, nobody else sees.
         let data = unsafe { core::slice::from_raw_parts_mut(start.add(FRAG_PAD as usize), len) };
@@ -251,21 +306,9 @@ impl<'a> XdpBuff<'a> {
         Ok(buf)
     }
 
-    /// Makes the buffer's bytes its own: a page reference taken, and the task's fragment
-    /// moved past them (tun.c's `get_page` and `offset += buflen`). Before anything that
-    /// outlives the write may hold the buffer.
-    fn keep(&mut self) {
-        if let Some((frag, size)) = self.pending.take() {
-            // SAFETY: the task's fragment, whose next `size` bytes are this buffer (type
-            // invariant); the reference taken is the buffer's from now on.
-            unsafe {
-                let f = frag.as_ptr();
-                b::rtun_get_page((*f).page);
-                (*f).offset += size;
-            }
-        }
-    }
+}
 
+impl<'a, O: BufBytes> XdpBuff<'a, O> {
     /// Whether the frame carries a virtio-net header asking for segmentation offload
     /// (vhost-net puts the header at the buffer's start): such frames go to the program
     /// as skbs, through generic XDP, as in tun.c.
@@ -285,7 +328,7 @@ impl<'a> XdpBuff<'a> {
         dev: &NetDev,
         _ctx: &BpfNetCtx<'_>,
         tx: impl FnOnce(XdpFrame) -> Result,
-    ) -> XdpVerdict<'a> {
+    ) -> XdpVerdict<'a, O> {
         let buf: *mut b::xdp_buff = &mut *self.buf;
         // SAFETY: the buffer is valid and ours; `rxq` outlives the call, and nothing of
         // `buf` keeps pointing at it once we return (a frame copies what it needs).
@@ -297,7 +340,7 @@ impl<'a> XdpBuff<'a> {
         match act {
             b::rtun_const_RTUN_XDP_PASS => XdpVerdict::Pass(self),
             b::rtun_const_RTUN_XDP_REDIRECT => {
-                self.keep();
+                self.owner.keep();
                 // SAFETY: a buffer we own, in a BH-off section with a BPF net context
                 // (`_ctx`), as the program that asked for the redirect ran; on success
                 // the buffer is the target's.
@@ -310,7 +353,7 @@ impl<'a> XdpBuff<'a> {
                 }
             }
             b::rtun_const_RTUN_XDP_TX => {
-                self.keep();
+                self.owner.keep();
                 // SAFETY: a buffer we own; the frame is built in its headroom and takes
                 // the buffer's page reference.
                 let frame = unsafe { b::rtun_xdp_convert_buff_to_frame(buf) };
@@ -347,7 +390,7 @@ impl<'a> XdpBuff<'a> {
     /// have moved it) its data, with the program's metadata. `ENOMEM` when no skb can be
     /// had; the page is freed then.
     fn build_skb(mut self) -> Result<Skb> {
-        self.keep();
+        self.owner.keep();
         let buf = &*self.buf;
         let (start, data, end, meta) = (buf.data_hard_start, buf.data, buf.data_end, buf.data_meta);
         // SAFETY: `start` is the page-fragment buffer of `frame_sz` bytes, room for the
@@ -375,6 +418,9 @@ impl<'a> XdpBuff<'a> {
         Ok(skb)
     }
 
+}
+
+impl XdpBuff<'_, TaskFrag> {
     /// A written frame in an skb of `dev`, charged to the socket `sk` as tun.c's
     /// `__tun_build_skb` does.
     pub(crate) fn into_written_skb(self, dev: &NetDev, sk: &QueueSock) -> Result<Skb> {
@@ -387,9 +433,9 @@ impl<'a> XdpBuff<'a> {
 }
 
 /// What a program's verdict came to (tun.c's `tun_xdp_act`).
-pub(crate) enum XdpVerdict<'a> {
+pub(crate) enum XdpVerdict<'a, O: BufBytes = PageRef> {
     /// `XDP_PASS`: the frame goes on, as the program left it.
-    Pass(XdpBuff<'a>),
+    Pass(XdpBuff<'a, O>),
     /// `XDP_REDIRECT`: the frame's length when it was handed on, else the error (the
     /// frame was freed).
     Redirected(Result<u32>),
