@@ -218,6 +218,7 @@ void rtun_napi_gro_receive(struct rtun_napi *n, struct sk_buff *skb);
 unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb);
 void rtun_napi_backlog_take(struct rtun_napi *n);
 void rtun_napi_backlog_return(struct rtun_napi *n);
+bool rtun_napi_polling_empty(struct rtun_napi *n);
 struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n);
 void rtun_napi_purge(struct rtun_napi *n);
 bool rtun_napi_backlog_empty(struct rtun_napi *n);

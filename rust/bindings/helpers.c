@@ -262,6 +262,11 @@ void rtun_napi_backlog_return(struct rtun_napi *n)
 	spin_unlock(&n->backlog.lock);
 }
 
+bool rtun_napi_polling_empty(struct rtun_napi *n)
+{
+	return skb_queue_empty(&n->polling);
+}
+
 struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n)
 {
 	return __skb_dequeue(&n->polling);

@@ -338,8 +338,13 @@ unsafe extern "C" fn poll(napi: *mut b::napi_struct, budget: core::ffi::c_int) -
         unsafe { b::rtun_napi_gro_receive(n, skb) };
         received += 1;
     }
-    // SAFETY: as above: what the budget left goes back in front of the backlog.
-    unsafe { b::rtun_napi_backlog_return(n) };
+    // SAFETY: as above: what the budget left goes back in front of the backlog (the
+    // lock taken only then, as tun.c's `tun_napi_receive`).
+    unsafe {
+        if !b::rtun_napi_polling_empty(n) {
+            b::rtun_napi_backlog_return(n);
+        }
+    }
     if received < budget {
         // SAFETY: in the instance's poll, with less work than the budget.
         unsafe { b::rtun_napi_complete_done(n, received) };

@@ -99,7 +99,10 @@ impl<'a> Iterator for XdpBatchIter<'a> {
         let buf = unsafe { &mut *batch.bufs.add(batch.next) };
         batch.next += 1;
         // INVARIANT: the reference passes from the batch to the buffer.
-        Some(XdpBuff { buf, owner: PageRef })
+        Some(XdpBuff {
+            buf,
+            owner: PageRef,
+        })
     }
 }
 
@@ -110,7 +113,10 @@ impl Drop for XdpBatch<'_> {
             // SAFETY: `next < len`: a valid buffer whose page reference we own.
             let buf = unsafe { &mut *self.bufs.add(self.next) };
             self.next += 1;
-            drop(XdpBuff { buf, owner: PageRef });
+            drop(XdpBuff {
+                buf,
+                owner: PageRef,
+            });
         }
     }
 }
@@ -186,7 +192,6 @@ impl<O: BufBytes> XdpBuff<'_, O> {
     pub(crate) fn len(&self) -> usize {
         self.buf.data_end as usize - self.buf.data as usize
     }
-
 }
 
 impl XdpBuff<'_> {
@@ -305,7 +310,6 @@ impl<'a> XdpBuff<'a, TaskFrag> {
         }
         Ok(buf)
     }
-
 }
 
 impl<'a, O: BufBytes> XdpBuff<'a, O> {
@@ -417,7 +421,6 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
         }
         Ok(skb)
     }
-
 }
 
 impl XdpBuff<'_, TaskFrag> {
