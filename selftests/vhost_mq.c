@@ -26,6 +26,7 @@
 #include "kselftest_harness.h"
 #include "rtun_test.h"
 #include "vhost_vring.h"
+#include "bpf_prog.h"
 
 #define MAX_Q		4
 #define REGION_BYTES	(MAX_Q * 2 * VQ_BYTES)
@@ -946,42 +947,6 @@ TEST_F(vmq, tx_batched_by_rx_frames)
 
 /* ---- XDP on the tap (raw BPF and the IFLA_XDP attach, as in xdp.c) ---- */
 
-#define INSN(c, d, s, o, i) \
-	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
-#define MOV64_IMM(d, i)		INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
-#define MOV64_REG(d, s)		INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define ADD64_IMM(d, i)		INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
-#define STX_MEM(sz, d, s, o)	INSN(BPF_STX | BPF_MEM | (sz), d, s, o, 0)
-#define JMP_IMM(op, d, i, o)	INSN(BPF_JMP | (op) | BPF_K, d, 0, o, i)
-#define CALL(f)			INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
-#define EXIT()			INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define LD_MAP_FD(d, fd)	INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), \
-				INSN(0, 0, 0, 0, 0)
-#define ATOMIC_ADD64(d, s, o)	INSN(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
-
-#define HELPER_MAP_LOOKUP_ELEM	1
-#define HELPER_REDIRECT		23
-#define HELPER_XDP_ADJUST_HEAD	44
-
-static char bpf_log[16384];
-
-/* Loads an XDP program: its fd, or -1 with the verifier's log in bpf_log. */
-static int xdp_load(const struct bpf_insn *insns, int n)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_XDP;
-	attr.insns = (unsigned long)insns;
-	attr.insn_cnt = n;
-	attr.license = (unsigned long)"GPL";
-	attr.log_buf = (unsigned long)bpf_log;
-	attr.log_size = sizeof(bpf_log);
-	attr.log_level = 1;
-	bpf_log[0] = 0;
-	return syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-}
-
 /*
  * How far in front of the frame the buffer an XDP program runs on starts tells which of
  * the driver's paths ran it. vhost_net_build_xdp() puts the frame
@@ -1025,61 +990,7 @@ static int xdp_probe_prog(int map, int act)
 		EXIT(),
 	};
 
-	return xdp_load(insns, sizeof(insns) / sizeof(insns[0]));
-}
-
-/* An XDP program returning bpf_redirect(IFINDEX, 0). */
-static int xdp_redirect_prog(int ifindex)
-{
-	const struct bpf_insn insns[] = {
-		MOV64_IMM(BPF_REG_1, ifindex),
-		MOV64_IMM(BPF_REG_2, 0),
-		CALL(HELPER_REDIRECT),
-		EXIT(),
-	};
-
-	return xdp_load(insns, sizeof(insns) / sizeof(insns[0]));
-}
-
-/* An array map of N u64: its fd, or -1. */
-static int array_map(int n)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = BPF_MAP_TYPE_ARRAY;
-	attr.key_size = 4;
-	attr.value_size = 8;
-	attr.max_entries = n;
-	return syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
-}
-
-static long long map_u64(int map, uint32_t key)
-{
-	union bpf_attr attr;
-	uint64_t v = 0;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = map;
-	attr.key = (unsigned long)&key;
-	attr.value = (unsigned long)&v;
-	if (syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)))
-		return -1;
-	return v;
-}
-
-/* ip link set NAME xdpdrv fd PROG (-1: off): 0 or a negative errno. */
-static int xdp_set(const char *name, int prog)
-{
-	uint32_t flags = XDP_FLAGS_DRV_MODE;
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_SETLINK, 0, name);
-	struct rtattr *x = rta_add(h, IFLA_XDP | NLA_F_NESTED, NULL, 0);
-
-	rta_add(h, IFLA_XDP_FD, &prog, sizeof(prog));
-	rta_add(h, IFLA_XDP_FLAGS, &flags, sizeof(flags));
-	rta_nest_end(h, x);
-	return rtnl_talk(h, NULL, 0);
+	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, sizeof(insns) / sizeof(insns[0]));
 }
 
 #define N_XDP 64
@@ -1123,7 +1034,7 @@ TEST_F(vmq, xdp_on_batched_tx)
 		prog = xdp_probe_prog(map, mode[m].act);
 		ASSERT_LE(0, prog) TH_LOG("%s: BPF_PROG_LOAD: %s\n%s", mode[m].what,
 					  strerror(errno), bpf_log);
-		ASSERT_EQ(0, xdp_set(self->name, prog)) TH_LOG("%s: attach", mode[m].what);
+		ASSERT_EQ(0, xdp_set(self->name, prog, 0)) TH_LOG("%s: attach", mode[m].what);
 		close(prog);
 		rxp = if_stat(self->name, "rx_packets");
 		rxd = if_stat(self->name, "rx_dropped");
@@ -1206,7 +1117,7 @@ TEST_F(vmq, xdp_on_batched_tx)
 	ASSERT_LE(0, map) TH_LOG("BPF_MAP_CREATE: %s", strerror(errno));
 	prog = xdp_probe_prog(map, XDP_PASS);
 	ASSERT_LE(0, prog) TH_LOG("BPF_PROG_LOAD: %s\n%s", strerror(errno), bpf_log);
-	ASSERT_EQ(0, xdp_set(self->name, prog));
+	ASSERT_EQ(0, xdp_set(self->name, prog, 0));
 	close(prog);
 	for (i = 0; i < N_XDP; i++)
 		ASSERT_LE(0, tx_frame(self, &self->dev[0], 0, 3, i, 0));
@@ -1219,7 +1130,7 @@ TEST_F(vmq, xdp_on_batched_tx)
 		TH_LOG("plain sendmsg: frames with the batched path's headroom");
 	EXPECT_EQ(N_XDP, map_u64(map, 1)) TH_LOG("plain sendmsg: frames the program ran on");
 	close(map);
-	EXPECT_EQ(0, xdp_set(self->name, -1));
+	EXPECT_EQ(0, xdp_set(self->name, -1, 0));
 }
 
 /*
@@ -1247,7 +1158,7 @@ TEST_F(vmq, xdp_frames_to_vhost_rx)
 	ASSERT_EQ(0, if_set_up(bname, 1));
 	prog = xdp_redirect_prog(self->ifindex);
 	ASSERT_LE(0, prog) TH_LOG("BPF_PROG_LOAD: %s\n%s", strerror(errno), bpf_log);
-	ASSERT_EQ(0, xdp_set(bname, prog));
+	ASSERT_EQ(0, xdp_set(bname, prog, 0));
 	close(prog);
 	for (q = 0; q < 2; q++)
 		post_rx(_metadata, &self->dev[q], N_XDP);
