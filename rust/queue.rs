@@ -190,6 +190,11 @@ impl Queue {
         self.dev.holds(dev, &bh.rcu()) && !self.is_detached()
     }
 
+    /// The device slot, for code that checks the binding inside its own section.
+    pub(crate) fn dev_ref(&self) -> &RcuDevRef<Device> {
+        &self.dev
+    }
+
     /// Whether the queue is bound to `dev` (enabled or disabled), seen from `rcu`: an
     /// unbound queue stays so for the rest of the section's grace period.
     pub(crate) fn is_bound_to(&self, dev: &TunDev, rcu: &RcuSection<'_>) -> bool {

@@ -19,7 +19,7 @@ use crate::net::{
     rcu::RcuSection,
     rtnl::Rtnl,
     skb::Skb,
-    xdp::{self, BpfNetCtx, BufBytes, XdpBuff, XdpFrame, XdpSlot, XdpVerdict, XdpXmitFrames},
+    xdp::{self, BufBytes, WrittenVerdict, XdpBuff, XdpFrame, XdpVerdict, XdpXmitFrames},
 };
 use crate::queue::Queue;
 
@@ -49,33 +49,23 @@ pub(crate) fn write(
     src: &mut IovIterSource<'_>,
     len: usize,
 ) -> Result<Option<Skb>> {
-    let mut slot = XdpSlot::new();
-    let buf = XdpBuff::from_iter(&mut slot, len, src).inspect_err(|_| dev.count_rx_dropped())?;
-    let bh = NoBh::new();
-    let pass = BpfNetCtx::with(&bh, |ctx| {
-        let rcu = bh.rcu();
-        match dev.data().xdp_prog.xdp(&rcu) {
-            // Gone meanwhile (or the queue left the device): no program to run.
-            Some(prog) if q.is_bound_to(dev, &rcu) => {
-                let verdict = buf.run(&prog, &q.xdp_rxq, dev, ctx, |frame| {
-                    transmit(dev, frame, &rcu, &bh.bh_off())
-                });
-                let (pass, redirected) = settle(q, dev, verdict, &bh);
-                if redirected {
-                    xdp::flush(ctx);
-                }
-                pass
+    xdp::run_written(
+        src,
+        len,
+        &dev.data().xdp_prog,
+        &q.xdp_rxq,
+        q.dev_ref(),
+        dev,
+        &q.sock,
+        |frame, rcu, bh| transmit(dev, frame, rcu, bh),
+        |verdict, bh| match verdict {
+            WrittenVerdict::Redirected(Ok(len)) | WrittenVerdict::Transmitted(Ok(len)) => {
+                received(q, dev, len, bh)
             }
-            _ => Some(buf),
-        }
-    });
-    drop(bh);
-    let Some(buf) = pass else {
-        return Ok(None);
-    };
-    buf.into_written_skb(dev, &q.sock)
-        .map(Some)
-        .inspect_err(|_| dev.count_rx_dropped())
+            _ => dev.count_rx_dropped(),
+        },
+    )
+    .inspect_err(|_| dev.count_rx_dropped())
 }
 
 /// Counts what a program's verdict came to (tun.c's `tun_xdp_act`): the buffer back if

@@ -374,6 +374,7 @@ void rtun_trace_xdp_exception(const struct net_device *dev, const struct bpf_pro
 struct page_frag *rtun_task_frag(void);
 void *rtun_page_frag_data(struct page_frag *pfrag);
 void rtun_get_page(struct page *page);
+void rtun_put_page(struct page *page);
 void rtun_skb_free_frag(void *addr);
 void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk);
 int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 index);

@@ -1037,6 +1037,11 @@ void rtun_get_page(struct page *page)
 	get_page(page);
 }
 
+void rtun_put_page(struct page *page)
+{
+	put_page(page);
+}
+
 void rtun_skb_free_frag(void *addr)
 {
 	skb_free_frag(addr);

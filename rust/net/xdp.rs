@@ -3,7 +3,8 @@
 //! XDP: buffers of frames that programs run on, and the frames they make.
 //!
 //! Batches of frames in XDP buffers come from vhost-net (`TUN_MSG_PTR`); a write builds
-//! one in a page fragment (tun.c's `tun_build_skb`) when the device has a program.
+//! one in the writing task's page fragment (tun.c's `tun_build_skb`) when the device has
+//! a program.
 //! [`XdpFrame`]s are what `XDP_TX` and `XDP_REDIRECT` make, and what `ndo_xdp_xmit` gets.
 //!
 //! vhost-net builds each guest frame in a page fragment: the virtio-net header at
@@ -11,15 +12,19 @@
 //! the shared info at the end. The receiver owns every page reference from the moment
 //! `sendmsg` is called: each buffer becomes an skb around its page (`build_skb`) or is
 //! dropped (`put_page`). [`XdpBuff`] makes that "exactly one of the two" a type: it is
-//! either turned into an [`Skb`] or put back when dropped.
+//! taken over (by an [`Skb`], an [`XdpFrame`] or a redirect) or put back when dropped —
+//! a written frame's bytes then go back to the task's fragment for the next write.
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::{error::to_result, prelude::*, types::Opaque};
 
 use crate::bindings as b;
-use crate::net::netdev::NetDev;
-use crate::net::preempt::NoBh;
+use crate::net::bpf::BpfSlot;
+use crate::net::dev_ref::RcuDevRef;
+use crate::net::netdev::{Dev, NetDev, NetDevOps};
+use crate::net::preempt::{BhOff, NoBh};
+use crate::net::rcu::RcuSection;
 use crate::net::rtnl::Rtnl;
 use crate::net::skb::{self, Skb};
 use crate::net::sock::QueueSock;
@@ -136,12 +141,20 @@ pub(crate) struct XdpBuff<'a, O: BufBytes = PageRef> {
     owner: O,
 }
 
-/// How an [`XdpBuff`] holds its bytes. Sealed: only the two kinds below.
+/// How an [`XdpBuff`] holds its bytes: with a reference to their page, or (a written
+/// frame, inside [`run_written`] only) as bytes of the task's page fragment until kept.
+/// What takes a buffer over (an skb, a frame, a redirect) takes the reference; a buffer
+/// dropped gives back what it holds. Sealed: only the two kinds below.
 pub(crate) trait BufBytes: private::Sealed {
-    /// Makes the bytes the buffer's own: a reference to their page.
+    /// Makes the bytes the buffer's own, before anything may take it over.
     fn keep(&mut self);
-    /// Whether the buffer holds a reference to its page (to put when it drops).
-    fn owns_page(&self) -> bool;
+    /// Gives back the page reference of a buffer not kept, whose `data` points into its
+    /// page.
+    ///
+    /// # Safety
+    ///
+    /// Called once, when the buffer drops; `data` as described.
+    unsafe fn release(&mut self, data: *mut core::ffi::c_void);
 }
 
 mod private {
@@ -156,24 +169,29 @@ pub(crate) struct PageRef;
 impl BufBytes for PageRef {
     #[inline(always)]
     fn keep(&mut self) {}
+
     #[inline(always)]
-    fn owns_page(&self) -> bool {
-        true
+    unsafe fn release(&mut self, data: *mut core::ffi::c_void) {
+        // SAFETY: per the caller, `data` points into the page we hold a reference to.
+        unsafe { b::rtun_put_page_of(data) };
     }
 }
 
-/// Bytes of the writing task's page fragment: the next `size` bytes of `frag`, which
-/// nothing else uses meanwhile, until kept (then a page reference).
-pub(crate) struct TaskFrag {
+/// The next `size` bytes of the writing task's page fragment `frag`, until kept (then
+/// a reference to their page, and the fragment moved past them: tun.c's `get_page` and
+/// `offset += buflen`). Until then nothing else may use the fragment: such buffers exist
+/// only inside [`run_written`], which runs no code of its callers meanwhile; a frame
+/// dropped unkept costs nothing, its bytes are the next write's (tun.c's cheap drop).
+struct TaskFrag {
     pending: Option<(NonNull<b::page_frag>, u32)>,
 }
 
 impl BufBytes for TaskFrag {
-    /// tun.c's `get_page` and `offset += buflen`.
     fn keep(&mut self) {
         if let Some((frag, size)) = self.pending.take() {
-            // SAFETY: the task's fragment, whose next `size` bytes are this buffer (type
-            // invariant); the reference taken is the buffer's from now on.
+            // SAFETY: the task's fragment, whose next `size` bytes are this buffer and
+            // which nothing used since (type invariant); the page reference taken is the
+            // buffer's from now on.
             unsafe {
                 let f = frag.as_ptr();
                 b::rtun_get_page((*f).page);
@@ -182,8 +200,12 @@ impl BufBytes for TaskFrag {
         }
     }
 
-    fn owns_page(&self) -> bool {
-        self.pending.is_none()
+    unsafe fn release(&mut self, data: *mut core::ffi::c_void) {
+        if self.pending.is_none() {
+            // SAFETY: kept: per the caller, `data` points into the page we hold a
+            // reference to.
+            unsafe { b::rtun_put_page_of(data) };
+        }
     }
 }
 
@@ -215,12 +237,9 @@ impl XdpBuff<'_> {
 
 impl<O: BufBytes> Drop for XdpBuff<'_, O> {
     fn drop(&mut self) {
-        // Bytes of the task's fragment not kept are simply left for the next write.
-        if self.owner.owns_page() {
-            // SAFETY: the buffer's page reference is ours (type invariant); `data`
-            // points into that page.
-            unsafe { b::rtun_put_page_of(self.buf.data) };
-        }
+        // SAFETY: the buffer drops once; its page reference is ours (type invariant) and
+        // `data` points into that page.
+        unsafe { self.owner.release(self.buf.data) };
     }
 }
 
@@ -258,10 +277,11 @@ impl XdpSlot {
 }
 
 impl<'a> XdpBuff<'a, TaskFrag> {
-    /// A page-fragment buffer for a written frame of `len` bytes, laid out as tun.c's
-    /// `tun_build_skb` (`frag_fits(len)` must hold), its data filled from `src`: `ENOMEM`
-    /// without memory, `EFAULT` when `src` holds fewer than `len` bytes.
-    pub(crate) fn from_iter(
+    /// A buffer for a written frame of `len` bytes in the task's page fragment, laid out
+    /// as tun.c's `tun_build_skb` (`frag_fits(len)` must hold), its data filled from
+    /// `src`: `ENOMEM` without memory, `EFAULT` when `src` holds fewer than `len` bytes.
+    /// Only for [`run_written`] (see [`TaskFrag`]).
+    fn from_iter(
         slot: &'a mut XdpSlot,
         len: usize,
         src: &mut kernel::iov::IovIterSource<'_>,
@@ -270,19 +290,19 @@ impl<'a> XdpBuff<'a, TaskFrag> {
             return Err(EINVAL);
         }
         let size = frag_size(len as u32);
-        // The writing task's page fragment, as tun.c: a write runs in the task's process
-        // context, where nothing else uses it until the buffer is kept or dropped (only
-        // sleeping-capable socket allocations of this task use it, none of them here).
-        // SAFETY: `current` is valid in process context.
-        let frag = unsafe { b::rtun_task_frag() };
-        // SAFETY: the task's fragment, ours for the write (above); `size` fits a page.
+        // SAFETY: `current` is valid in the writer's process context.
+        let frag = NonNull::new(unsafe { b::rtun_task_frag() }).ok_or(ENOMEM)?;
+        let f = frag.as_ptr();
+        // SAFETY: the task's fragment, used only by the task in process context, and by
+        // nothing but this buffer until it is kept or dropped (`TaskFrag`); `size` fits
+        // a page (`frag_fits`). Aligned as tun.c's.
         let start = unsafe {
             let a = b::rtun_const_RTUN_SMP_CACHE_BYTES;
-            (*frag).offset = ((*frag).offset + a - 1) & !(a - 1);
-            if !b::skb_page_frag_refill(size, frag, b::rtun_const_RTUN_GFP_KERNEL) {
+            (*f).offset = ((*f).offset + a - 1) & !(a - 1);
+            if !b::skb_page_frag_refill(size, f, b::rtun_const_RTUN_GFP_KERNEL) {
                 return Err(ENOMEM);
             }
-            b::rtun_page_frag_data(frag).cast::<u8>()
+            b::rtun_page_frag_data(f).cast::<u8>()
         };
         let raw = slot.0.as_mut_ptr();
         // SAFETY: `raw` is valid for writes; `start` is `size` bytes of which the frame
@@ -296,23 +316,30 @@ impl<'a> XdpBuff<'a, TaskFrag> {
         let desc = unsafe { &mut *raw };
         // INVARIANT: the descriptor describes the next `size` bytes of the task's
         // fragment, refilled above to hold them.
-        let frag = NonNull::new(frag).ok_or(ENOMEM)?;
         let buf = XdpBuff {
             buf: desc,
             owner: TaskFrag {
                 pending: Some((frag, size)),
             },
         };
-        // SAFETY: the frame's `len` bytes lie in the fragment's room, nobody else sees.
-        let data = unsafe { core::slice::from_raw_parts_mut(start.add(FRAG_PAD as usize), len) };
-        if src.copy_from_iter(data) != len {
+        // SAFETY: the frame's `len` bytes lie in the fragment's room, which nothing else
+        // uses meanwhile; possibly never written yet, hence `MaybeUninit`.
+        let data = unsafe {
+            core::slice::from_raw_parts_mut(
+                start
+                    .add(FRAG_PAD as usize)
+                    .cast::<core::mem::MaybeUninit<u8>>(),
+                len,
+            )
+        };
+        if src.copy_from_iter_raw(data).len() != len {
             return Err(EFAULT); // `buf` drops: the bytes are left for the next write.
         }
         Ok(buf)
     }
 }
 
-impl<'a, O: BufBytes> XdpBuff<'a, O> {
+impl XdpBuff<'_> {
     /// Whether the frame carries a virtio-net header asking for segmentation offload
     /// (vhost-net puts the header at the buffer's start): such frames go to the program
     /// as skbs, through generic XDP, as in tun.c.
@@ -320,7 +347,9 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
         // SAFETY: vhost-net's buffers start with a `virtio_net_hdr` (module doc).
         unsafe { (*self.buf.data_hard_start.cast::<b::virtio_net_hdr>()).gso_type != 0 }
     }
+}
 
+impl<'a, O: BufBytes> XdpBuff<'a, O> {
     /// Runs `prog` on the frame of queue `rxq` of `dev`, then does what it asked, as
     /// tun.c's `tun_xdp_act`: `tx` takes the frame for a reader of `dev` (`XDP_TX`): it
     /// queues or frees it, and fails only when no queue could take it; `XDP_REDIRECT`
@@ -426,13 +455,77 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
 impl XdpBuff<'_, TaskFrag> {
     /// A written frame in an skb of `dev`, charged to the socket `sk` as tun.c's
     /// `__tun_build_skb` does.
-    pub(crate) fn into_written_skb(self, dev: &NetDev, sk: &QueueSock) -> Result<Skb> {
+    fn into_written_skb(self, dev: &NetDev, sk: &QueueSock) -> Result<Skb> {
         let mut skb = self.build_skb()?;
         sk.charge(&mut skb);
         // SAFETY: our skb; the device outlives the call.
         unsafe { b::rtun_skb_set_dev(skb.as_raw(), dev.as_raw()) };
         Ok(skb)
     }
+}
+
+/// What a program did with a written frame it did not pass (see [`run_written`]).
+pub(crate) enum WrittenVerdict {
+    /// `XDP_REDIRECT`: the frame's length, or the error (the frame was freed).
+    Redirected(Result<u32>),
+    /// `XDP_TX`: the frame's length, or the error (freed).
+    Transmitted(Result<u32>),
+    /// Dropped, aborted or unknown.
+    Dropped,
+}
+
+/// A frame of `len` bytes written from `src`, through the XDP program in `slot`
+/// natively, as tun.c's `tun_build_skb`: the frame is built in the writing task's page
+/// fragment and the program runs on it in a bottom-half-off section — if the program is
+/// set and `bound` still holds `dev` (the queue's `rxq` is registered for it). Returns
+/// the frame in an skb of `dev` charged to `sk` when the program passed it (or none ran);
+/// otherwise `None`, after `tx` took a frame to transmit (`XDP_TX`, with the section's
+/// proofs) and `settle` saw what became of it (in the section), redirects flushed.
+///
+/// The frame's bytes belong to the task's fragment until something takes them over
+/// ([`TaskFrag`]): only this function's own code runs meanwhile (`tx` and `settle` run
+/// after), which is what lets a dropped frame leave them without a page reference.
+#[expect(clippy::too_many_arguments)]
+pub(crate) fn run_written<T: NetDevOps>(
+    src: &mut kernel::iov::IovIterSource<'_>,
+    len: usize,
+    slot: &BpfSlot,
+    rxq: &XdpRxq,
+    bound: &RcuDevRef<T>,
+    dev: &Dev<T>,
+    sk: &QueueSock,
+    tx: impl FnOnce(XdpFrame, &RcuSection<'_>, &BhOff<'_>) -> Result,
+    settle: impl FnOnce(WrittenVerdict, &NoBh),
+) -> Result<Option<Skb>> {
+    let mut desc = XdpSlot::new();
+    let buf = XdpBuff::from_iter(&mut desc, len, src)?;
+    let bh = NoBh::new();
+    let pass = BpfNetCtx::with(&bh, |ctx| {
+        let rcu = bh.rcu();
+        let prog = match slot.xdp(&rcu) {
+            Some(prog) if bound.holds(dev, &rcu) => prog,
+            // Gone meanwhile (or the queue left the device): no program to run.
+            _ => return Some(buf),
+        };
+        let verdict = match buf.run(&prog, rxq, dev, ctx, |f| tx(f, &rcu, &bh.bh_off())) {
+            XdpVerdict::Pass(buf) => return Some(buf),
+            XdpVerdict::Redirected(r) => {
+                if r.is_ok() {
+                    flush(ctx);
+                }
+                WrittenVerdict::Redirected(r)
+            }
+            XdpVerdict::Transmitted(r) => WrittenVerdict::Transmitted(r),
+            XdpVerdict::Dropped => WrittenVerdict::Dropped,
+        };
+        settle(verdict, &bh);
+        None
+    });
+    // Built before bottom halves come back on: no softirq runs while the bytes are
+    // still the fragment's.
+    let skb = pass.map(|buf| buf.into_written_skb(dev, sk)).transpose();
+    drop(bh);
+    skb
 }
 
 /// What a program's verdict came to (tun.c's `tun_xdp_act`).
