@@ -6,8 +6,9 @@
  * fd and to the device counters, on both of tun.c's write paths; frames another
  * device redirects into the TAP (ndo_xdp_xmit), read back from its queue with and
  * without a virtio-net header, into short buffers, and dropped when its ring is
- * full; metadata an XDP program leaves in front of the frame reaching the skb; and
- * programs and queues changing under live traffic.
+ * full; metadata an XDP program leaves in front of the frame reaching the skb;
+ * programs and queues changing under live traffic, with and without IFF_NAPI; the
+ * queue index a program sees; and XDP_TX on a device with no live queue.
  *
  * tun.c runs the program in two places (tun_get_user()):
  *  - native: a small frame written on a nonblocking fd, with the queue's sndbuf at
@@ -962,7 +963,8 @@ static void *writer_run(void *arg)
  *    runs it oopsed ("Oops: int3" at bpf_dispatcher_xdp_func+0x1) on tun.ko in the
  *    TCG test VM: a core matter, not the driver's.
  */
-TEST_F(xdp, detach_close_delete_live)
+static void live_changes(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *self,
+			 int extra)
 {
 	static const int acts[] = { XDP_TX, XDP_DROP, XDP_PASS, XDP_ABORTED };
 	enum { NPROGS = sizeof(acts) / sizeof(acts[0]) };
@@ -971,7 +973,7 @@ TEST_F(xdp, detach_close_delete_live)
 	int prog[NPROGS];
 	uint8_t frame[256];
 	pthread_t t;
-	int round, err, q, i, flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+	int round, err, q, i, flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE | extra;
 
 	for (i = 0; i < NPROGS; i++) {
 		prog[i] = xdp_const(acts[i]);
@@ -1042,6 +1044,17 @@ TEST_F(xdp, detach_close_delete_live)
 		close(prog[i]);
 }
 
+TEST_F(xdp, detach_close_delete_live)
+{
+	live_changes(_metadata, self, 0);
+}
+
+/* The same with every queue's NAPI instance live (IFF_NAPI): passed frames go to GRO. */
+TEST_F(xdp, detach_close_delete_live_napi)
+{
+	live_changes(_metadata, self, IFF_NAPI);
+}
+
 /* ---- 9: reading into a short buffer ---- */
 
 /*
@@ -1053,6 +1066,61 @@ TEST_F(xdp, detach_close_delete_live)
  * EINVAL (tun_vnet_hdr_put()) and the frame is freed all the same (tun_do_read());
  * a buffer for the header and part of the frame gets both.
  */
+TEST_F(path, frame_read_short_buffer)
+{
+	struct virtio_net_hdr zero = { 0 };
+	uint8_t frame[256], buf[2048];
+	char bv[IFNAMSIZ];
+	long txb;
+	size_t len;
+	ssize_t n;
+	int err;
+
+	self->fd[0] = tap_up(self->name, 0, variant->native, self->mac);
+	ASSERT_LE(0, self->fd[0]) TH_LOG("TAP: %s", strerror(-self->fd[0]));
+	err = xdp_set_new(self->name, xdp_const(XDP_TX));
+	ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
+
+	len = build_frame(frame, self->mac, 0);
+	txb = if_stat(self->name, "tx_bytes");
+	ASSERT_EQ(len, write(self->fd[0], frame, len));
+	memset(buf, 0, sizeof(buf));
+	n = read_frame(self->fd[0], buf, 20);
+	EXPECT_EQ(20, n) TH_LOG("read: %zd (%s)", n, n < 0 ? strerror(-n) : "");
+	EXPECT_EQ(0, memcmp(buf, frame, 20));
+	EXPECT_EQ(0, buf[20]);
+	ASSERT_EQ(0, set_nonblock(self->fd[0], 1));
+	EXPECT_EQ(-1, read(self->fd[0], buf, sizeof(buf))) TH_LOG("the rest was queued");
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, set_nonblock(self->fd[0], variant->native));
+	EXPECT_EQ(txb + (variant->native ? 20 : (long)len), if_stat(self->name, "tx_bytes"));
+
+	/* Redirected into a TAP with a virtio-net header, read into 4 bytes. */
+	snprintf(bv, sizeof(bv), "%.10sv", self->name);
+	self->fd[1] = tap_up(bv, IFF_VNET_HDR, 1, NULL);
+	ASSERT_LE(0, self->fd[1]) TH_LOG("TAP with vnet header: %s", strerror(-self->fd[1]));
+	err = xdp_set_new(self->name, xdp_redirect_prog(ifindex_of(bv)));
+	ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
+	ASSERT_EQ(len, write(self->fd[0], frame, len));
+	n = read_frame(self->fd[1], buf, 4);
+	EXPECT_EQ(-EINVAL, n) TH_LOG("read: %zd (%s)", n, n < 0 ? strerror(-n) : "");
+	EXPECT_EQ(-1, read(self->fd[1], buf, sizeof(buf))) TH_LOG("the frame was kept");
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* ... and into the header and 20 bytes of the frame. */
+	ASSERT_EQ(len, write(self->fd[0], frame, len));
+	memset(buf, 0xff, sizeof(buf));
+	n = read_frame(self->fd[1], buf, sizeof(zero) + 20);
+	EXPECT_EQ((ssize_t)sizeof(zero) + 20, n) TH_LOG("read: %zd (%s)", n,
+						       n < 0 ? strerror(-n) : "");
+	EXPECT_EQ(0, memcmp(buf, &zero, sizeof(zero)));
+	EXPECT_EQ(0, memcmp(buf + sizeof(zero), frame, 20));
+	EXPECT_EQ(-1, read(self->fd[1], buf, sizeof(buf))) TH_LOG("the rest was queued");
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+/* ---- 10: the queue a program sees, and XDP_TX with none ---- */
+
 /*
  * The program sees which queue a frame was written to (rx_queue_index): tun.c sets it
  * in each file's xdp_rxq_info for the native path and records it in the skb before
@@ -1121,59 +1189,6 @@ TEST_F(xdp, tx_without_live_queue)
 	ASSERT_EQ(len, write(self->fd[0], frame, len)) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ((ssize_t)len, read_frame(self->fd[1], frame, sizeof(frame)));
 	EXPECT_EQ(pkts + 1, if_stat(self->name, "rx_packets"));
-}
-
-TEST_F(path, frame_read_short_buffer)
-{
-	struct virtio_net_hdr zero = { 0 };
-	uint8_t frame[256], buf[2048];
-	char bv[IFNAMSIZ];
-	long txb;
-	size_t len;
-	ssize_t n;
-	int err;
-
-	self->fd[0] = tap_up(self->name, 0, variant->native, self->mac);
-	ASSERT_LE(0, self->fd[0]) TH_LOG("TAP: %s", strerror(-self->fd[0]));
-	err = xdp_set_new(self->name, xdp_const(XDP_TX));
-	ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
-
-	len = build_frame(frame, self->mac, 0);
-	txb = if_stat(self->name, "tx_bytes");
-	ASSERT_EQ(len, write(self->fd[0], frame, len));
-	memset(buf, 0, sizeof(buf));
-	n = read_frame(self->fd[0], buf, 20);
-	EXPECT_EQ(20, n) TH_LOG("read: %zd (%s)", n, n < 0 ? strerror(-n) : "");
-	EXPECT_EQ(0, memcmp(buf, frame, 20));
-	EXPECT_EQ(0, buf[20]);
-	ASSERT_EQ(0, set_nonblock(self->fd[0], 1));
-	EXPECT_EQ(-1, read(self->fd[0], buf, sizeof(buf))) TH_LOG("the rest was queued");
-	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, set_nonblock(self->fd[0], variant->native));
-	EXPECT_EQ(txb + (variant->native ? 20 : (long)len), if_stat(self->name, "tx_bytes"));
-
-	/* Redirected into a TAP with a virtio-net header, read into 4 bytes. */
-	snprintf(bv, sizeof(bv), "%.10sv", self->name);
-	self->fd[1] = tap_up(bv, IFF_VNET_HDR, 1, NULL);
-	ASSERT_LE(0, self->fd[1]) TH_LOG("TAP with vnet header: %s", strerror(-self->fd[1]));
-	err = xdp_set_new(self->name, xdp_redirect_prog(ifindex_of(bv)));
-	ASSERT_EQ(0, err) TH_LOG("native XDP: %s", strerror(-err));
-	ASSERT_EQ(len, write(self->fd[0], frame, len));
-	n = read_frame(self->fd[1], buf, 4);
-	EXPECT_EQ(-EINVAL, n) TH_LOG("read: %zd (%s)", n, n < 0 ? strerror(-n) : "");
-	EXPECT_EQ(-1, read(self->fd[1], buf, sizeof(buf))) TH_LOG("the frame was kept");
-	EXPECT_EQ(EAGAIN, errno);
-
-	/* ... and into the header and 20 bytes of the frame. */
-	ASSERT_EQ(len, write(self->fd[0], frame, len));
-	memset(buf, 0xff, sizeof(buf));
-	n = read_frame(self->fd[1], buf, sizeof(zero) + 20);
-	EXPECT_EQ((ssize_t)sizeof(zero) + 20, n) TH_LOG("read: %zd (%s)", n,
-						       n < 0 ? strerror(-n) : "");
-	EXPECT_EQ(0, memcmp(buf, &zero, sizeof(zero)));
-	EXPECT_EQ(0, memcmp(buf + sizeof(zero), frame, 20));
-	EXPECT_EQ(-1, read(self->fd[1], buf, sizeof(buf))) TH_LOG("the rest was queued");
-	EXPECT_EQ(EAGAIN, errno);
 }
 
 TEST_HARNESS_MAIN
