@@ -183,19 +183,24 @@ impl BufBytes for PageRef {
 /// only inside [`run_written`], which runs no code of its callers meanwhile; a frame
 /// dropped unkept costs nothing, its bytes are the next write's (tun.c's cheap drop).
 struct TaskFrag {
-    pending: Option<(NonNull<b::page_frag>, u32)>,
+    /// The fragment, the page refilled for the buffer, the bytes' offset and size.
+    pending: Option<(NonNull<b::page_frag>, *mut b::page, u32, u32)>,
 }
 
 impl BufBytes for TaskFrag {
     fn keep(&mut self) {
-        if let Some((frag, size)) = self.pending.take() {
-            // SAFETY: the task's fragment, whose next `size` bytes are this buffer and
-            // which nothing used since (type invariant); the page reference taken is the
-            // buffer's from now on.
+        if let Some((frag, page, start, size)) = self.pending.take() {
+            // SAFETY: the task's fragment, whose bytes `start..start + size` on `page`
+            // are this buffer and which nothing used since (type invariant): the page is
+            // still the fragment's, referenced by it; the reference taken is the
+            // buffer's from now on. Should the invariant ever break, the reference is
+            // still taken on the buffer's own page, and the fragment left alone.
             unsafe {
                 let f = frag.as_ptr();
-                b::rtun_get_page((*f).page);
-                (*f).offset += size;
+                b::rtun_get_page(page);
+                if (*f).page == page && (*f).offset == start {
+                    (*f).offset = start + size;
+                }
             }
         }
     }
@@ -296,13 +301,17 @@ impl<'a> XdpBuff<'a, TaskFrag> {
         // SAFETY: the task's fragment, used only by the task in process context, and by
         // nothing but this buffer until it is kept or dropped (`TaskFrag`); `size` fits
         // a page (`frag_fits`). Aligned as tun.c's.
-        let start = unsafe {
+        let (start, page, offset) = unsafe {
             let a = b::rtun_const_RTUN_SMP_CACHE_BYTES;
             (*f).offset = ((*f).offset + a - 1) & !(a - 1);
             if !b::skb_page_frag_refill(size, f, b::rtun_const_RTUN_GFP_KERNEL) {
                 return Err(ENOMEM);
             }
-            b::rtun_page_frag_data(f).cast::<u8>()
+            (
+                b::rtun_page_frag_data(f).cast::<u8>(),
+                (*f).page,
+                (*f).offset,
+            )
         };
         let raw = slot.0.as_mut_ptr();
         // SAFETY: `raw` is valid for writes; `start` is `size` bytes of which the frame
@@ -319,7 +328,7 @@ impl<'a> XdpBuff<'a, TaskFrag> {
         let buf = XdpBuff {
             buf: desc,
             owner: TaskFrag {
-                pending: Some((frag, size)),
+                pending: Some((frag, page, offset, size)),
             },
         };
         // SAFETY: the frame's `len` bytes lie in the fragment's room, which nothing else
