@@ -9,6 +9,8 @@
 #   make demo-qemu     QEMU in the VM: multiqueue virtio-net with vhost-net, on tun.ko and rtun
 #   make vm CMD='…'    boot the test kernel, run CMD in the guest (no CMD: a shell)
 #   make bench         rtun against tun.ko, measured in one boot
+#   make check-upstream  the kernel's BPF selftests that drive a tun/tap, and the LSM
+#                      hooks, on tun.ko and rtun (a kernel with BTF and BPF LSM, cached)
 #   make fmt / clippy  rustfmt check / build with CLIPPY=1
 #
 # DEBUG=1 selects the debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak, ...).
@@ -17,7 +19,8 @@ SHELL := /bin/bash
 PWD_ := $(CURDIR)
 SCRIPTS := $(PWD_)/scripts
 DEBUG ?= 0
-KERNEL_FLAGS := $(if $(filter 1,$(DEBUG)),--debug)
+UPSTREAM ?= 0
+KERNEL_FLAGS := $(if $(filter 1,$(DEBUG)),--debug)$(if $(filter 1,$(UPSTREAM)),--upstream)
 RTUN_CACHE ?= $(HOME)/.cache/rtun
 export RTUN_CACHE
 BINDGEN ?= $(HOME)/.cargo/bin/bindgen
@@ -29,9 +32,10 @@ KMAKE := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$(BINDGE
 # Evaluated in the recipes, after `deps` has installed the toolchain the cache key hashes.
 GET_KDIR := $(if $(KDIR),$(KDIR),$$($(SCRIPTS)/kernel.sh $(KERNEL_FLAGS) --print-dir))
 KSRC := $(RTUN_CACHE)/src/linux-source-7.3
-BUILD := $(PWD_)/build$(if $(filter 1,$(DEBUG)),/debug)
+BUILD := $(PWD_)/build$(if $(filter 1,$(DEBUG)),/debug)$(if $(filter 1,$(UPSTREAM)),/upstream)
 
-.PHONY: all module kernel deps samples selftests check demo demo-qemu vm bench fmt clippy clean
+.PHONY: all module kernel deps samples selftests check check-upstream check-upstream-run demo \
+	demo-qemu vm bench fmt clippy clean
 
 all: module
 
@@ -59,6 +63,18 @@ selftests: kernel
 check: module selftests
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/check --module $(PWD_)/rtun.ko \
 		--selftests $(BUILD)/selftests --tap --exec $(SCRIPTS)/guest-check.sh
+
+# The upstream-test kernel (scripts/config/upstream.config: BTF, BPF LSM) with its own
+# build of the kernel's BPF selftests (scripts/bpf-selftests.sh), both cached; rtun.ko is
+# rebuilt for it. Results in build/upstream/check-upstream.
+check-upstream:
+	$(MAKE) check-upstream-run UPSTREAM=1
+
+check-upstream-run: module selftests
+	$(SCRIPTS)/bpf-selftests.sh --kdir "$(GET_KDIR)"
+	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/check-upstream \
+		--module $(PWD_)/rtun.ko --selftests $(BUILD)/selftests --tap \
+		--exec "$(SCRIPTS)/guest-upstream.sh $$($(SCRIPTS)/bpf-selftests.sh --kdir "$(GET_KDIR)" --print-dir)"
 
 samples:
 	$(MAKE) -C samples OUT=$(BUILD)/samples

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build (or reuse) the rtun test kernel.
 #
-#   kernel.sh [--debug] [--print-dir]
+#   kernel.sh [--debug | --upstream] [--print-dir]
+#
+# --debug adds config/debug.config (make check DEBUG=1); --upstream adds
+# config/upstream.config (BTF and an LSM, for make check-upstream).
 #
 # The build lives in $RTUN_CACHE/kernel-<key>, where <key> hashes the kernel source
 # version, the config fragments and the toolchain versions; a finished build is marked by
@@ -11,10 +14,11 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/toolchain.sh"
 
-debug=0 print=0
+debug=0 upstream=0 print=0
 for a in "$@"; do
 	case $a in
 	--debug) debug=1 ;;
+	--upstream) upstream=1 ;;
 	--print-dir) print=1 ;;
 	*) echo "kernel.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
@@ -22,7 +26,10 @@ done
 
 frags="$here/config/rtun.config"
 [ $debug = 1 ] && frags="$frags $here/config/debug.config"
+[ $upstream = 1 ] && frags="$frags $here/config/upstream.config"
 
+# pahole is part of this variant's key: install it before the key is taken.
+[ $upstream = 0 ] || [ $print = 1 ] || "$here/install-deps.sh" --upstream
 srcver=$(dpkg-query -W -f='${Version}' linux-source-7.3 2>/dev/null || echo none)
 key=$( {
 	echo "$srcver"
@@ -30,10 +37,12 @@ key=$( {
 	/usr/bin/rustc --version
 	clang-19 --version | head -1
 	"$BINDGEN" --version
+	[ $upstream = 0 ] || pahole --version
 	echo "recipe 1: allnoconfig + fragments; bzImage modules headers"
 } 2>/dev/null | sha256sum | cut -c1-16)
 name=kernel-$key
 [ $debug = 1 ] && name=kernel-debug-$key
+[ $upstream = 1 ] && name=kernel-upstream-$key
 out=$RTUN_CACHE/$name
 
 if [ $print = 1 ]; then

@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the test VM on the upstream-test kernel (make check-upstream), with the
+# directory of the kernel's BPF selftests (test_progs and its BPF objects) as $1:
+#  1. the BPF selftests that drive a tun/tap device, run unchanged, with tun.ko and then
+#     rtun registered at /dev/net/tun (they open that path themselves);
+#  2. selftests/lsm, the security_tun_dev_* hooks through BPF LSM programs, with each
+#     driver side by side and LSM_REQUIRED=1 (no skipping on this kernel).
+# Each run's results go to $RTUN_RESULTS as TAP, test_progs' own output beside them.
+set -u
+R=$RTUN_RESULTS T=$RTUN_SELFTESTS B=$1
+TUN_KO=$RTUN_KDIR/drivers/net/tun.ko RTUN_KO=$RTUN_MODULE
+BPF_TESTS=xdp_context_tuntap,lwt_redirect,lwt_reroute,tc_redirect
+BPF_TESTS=$BPF_TESTS,flow_dissector_skb_less_direct_attach,flow_dissector_skb_less_indirect_attach
+
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+
+# test_progs' verdict lines ("#12 name:OK", "#12/3 name/sub:FAIL") as TAP, on stdin; the
+# failures it repeats after "All error logs:" are not counted twice.
+to_tap() {
+	awk '/^All error logs:/ { exit }
+	/^#[0-9]+(\/[0-9]+)? +[^ ]+:(OK|SKIP|FAIL)$/ {
+		n++; split($2, a, ":"); v = a[length(a)]; name = substr($2, 1, length($2) - length(v) - 1)
+		if (v == "OK") print "ok " n " " name
+		else if (v == "SKIP") print "ok " n " " name " # SKIP test_progs skipped it"
+		else print "not ok " n " " name
+	}
+	END { if (n == 0) print "not ok 1 test_progs reported no results"; print "1.." (n ? n : 1) }'
+}
+
+for driver in tun rtun; do
+	ko=$TUN_KO
+	[ $driver = rtun ] && ko=$RTUN_KO
+	insmod "$ko" || exit 1
+	echo "# ==== test_progs on $driver: -a $BPF_TESTS"
+	(cd "$B" && ./test_progs -a "$BPF_TESTS") >"$R/test_progs.$driver.txt" 2>&1
+	echo "# test_progs exited with status $?"
+	grep -E '^#[0-9]|^Summary' "$R/test_progs.$driver.txt"
+	to_tap <"$R/test_progs.$driver.txt" >"$R/test_progs.$driver.tap"
+	rmmod $driver || exit 1
+done
+
+insmod "$TUN_KO" || exit 1
+insmod "$RTUN_KO" side_by_side=1 || exit 1
+for driver in tun rtun; do
+	dev=/dev/net/tun
+	[ $driver = rtun ] && dev=/dev/net/rtun
+	echo "# ==== lsm.$driver"
+	LSM_REQUIRED=1 TUN_DEV=$dev TUN_DRIVER=$driver "$T/lsm" 2>&1 | tee "$R/lsm.$driver.tap"
+done
+rmmod rtun || exit 1
+rmmod tun || exit 1
+exit 0
