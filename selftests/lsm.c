@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The LSM hooks of a tun device (security_tun_dev_*), driven by BPF LSM programs: each
+ * hook tun.c calls, at the point it calls it, with its refusal passed on as the errno of
+ * the call that reached it, and nothing left behind. A program that counts calls shows
+ * that every blob the LSM allocates for a device is freed with it.
+ *
+ * The test kernel of make check has no LSM: there every case is skipped, saying so. make
+ * check-upstream boots the kernel with CONFIG_BPF_LSM and sets LSM_REQUIRED=1, which turns
+ * that skip into a failure.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "rtun_test.h"
+#include "bpf_prog.h"
+
+/* The errno every refusing program returns: none of the calls fails with it otherwise. */
+#define DENY_ERRNO EACCES
+
+/* ---- BTF: the id of a kernel function, by name, from /sys/kernel/btf/vmlinux ---- */
+
+struct btf_hdr {
+	uint16_t magic;
+	uint8_t version, flags;
+	uint32_t hdr_len, type_off, type_len, str_off, str_len;
+};
+
+struct btf_ty {
+	uint32_t name_off, info, size_or_type;
+};
+
+/* How many bytes follow a type of KIND with VLEN members (linux/btf.h). */
+static long btf_extra(unsigned int kind, unsigned int vlen)
+{
+	switch (kind) {
+	case 1:	/* INT */
+	case 14:	/* VAR */
+	case 17:	/* DECL_TAG */
+		return 4;
+	case 3:	/* ARRAY */
+		return 12;
+	case 4:	/* STRUCT */
+	case 5:	/* UNION */
+	case 15:	/* DATASEC */
+	case 19:	/* ENUM64 */
+		return 12L * vlen;
+	case 6:	/* ENUM */
+	case 13:	/* FUNC_PROTO */
+		return 8L * vlen;
+	case 2: case 7: case 8: case 9: case 10: case 11: case 12: case 16: case 18:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The BTF id of the kernel function NAME, or a negative errno. */
+static int vmlinux_func_id(const char *name)
+{
+	int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY);
+	const struct btf_hdr *h;
+	const char *types, *strs, *p;
+	struct stat st;
+	int id = 1, ret = -ENOENT;
+	void *map;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -errno;
+	h = map;
+	types = (const char *)map + h->hdr_len + h->type_off;
+	strs = (const char *)map + h->hdr_len + h->str_off;
+	for (p = types; p < types + h->type_len; id++) {
+		const struct btf_ty *t = (const void *)p;
+		unsigned int kind = (t->info >> 24) & 0x1f;
+		long extra = btf_extra(kind, t->info & 0xffff);
+
+		if (extra < 0) {
+			ret = -EINVAL;
+			break;
+		}
+		if (kind == 12 /* FUNC */ && !strcmp(strs + t->name_off, name)) {
+			ret = id;
+			break;
+		}
+		p += sizeof(*t) + extra;
+	}
+	munmap(map, st.st_size);
+	return ret;
+}
+
+/* ---- BPF LSM programs ---- */
+
+/*
+ * Loads INSNS as a program of TYPE attached (EXPECTED) to the kernel function FN and
+ * attaches it: the link's fd (closing it detaches the program), or a negative errno.
+ */
+static int btf_attach(int type, int expected, const char *fn, const struct bpf_insn *insns,
+		      int n)
+{
+	union bpf_attr attr;
+	int id, prog, link;
+
+	id = vmlinux_func_id(fn);
+	if (id < 0)
+		return id;
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = type;
+	attr.expected_attach_type = expected;
+	attr.attach_btf_id = id;
+	attr.insns = (unsigned long)insns;
+	attr.insn_cnt = n;
+	attr.license = (unsigned long)"GPL";
+	attr.log_buf = (unsigned long)bpf_log;
+	attr.log_size = sizeof(bpf_log);
+	attr.log_level = 1;
+	bpf_log[0] = 0;
+	prog = syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (prog < 0)
+		return -errno;
+	memset(&attr, 0, sizeof(attr));
+	attr.raw_tracepoint.prog_fd = prog;
+	link = syscall(__NR_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr));
+	if (link < 0)
+		link = -errno;
+	close(prog);
+	return link;
+}
+
+/* INSNS as a BPF LSM program on the hook HOOK (bpf_lsm_HOOK): its link, or -errno. */
+static int lsm_attach(const char *hook, const struct bpf_insn *insns, int n)
+{
+	char fn[64];
+
+	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
+	return btf_attach(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, fn, insns, n);
+}
+
+/* A program on HOOK that refuses every call with DENY_ERRNO: its link, or -errno. */
+static int lsm_deny(const char *hook)
+{
+	const struct bpf_insn insns[] = {
+		MOV64_IMM(BPF_REG_0, -DENY_ERRNO),
+		EXIT(),
+	};
+
+	return lsm_attach(hook, insns, sizeof(insns) / sizeof(insns[0]));
+}
+
+/*
+ * A program at the entry of the kernel function FN (fentry) that adds one to element SLOT
+ * of the array MAP. BPF LSM has no program for the void hooks (tun_dev_free_security among
+ * them), so the calls are counted where the security_* functions are entered.
+ */
+static int count_calls(const char *fn, int map, int slot)
+{
+	const struct bpf_insn insns[] = {
+		ST_MEM(BPF_W, BPF_REG_10, -4, slot),
+		LD_MAP_FD(BPF_REG_1, map),
+		MOV64_REG(BPF_REG_2, BPF_REG_10),
+		ADD64_IMM(BPF_REG_2, -4),
+		CALL(HELPER_MAP_LOOKUP_ELEM),
+		JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 2),
+		MOV64_IMM(BPF_REG_1, 1),
+		ATOMIC_ADD64(BPF_REG_0, BPF_REG_1, 0),
+		MOV64_IMM(BPF_REG_0, 0),
+		EXIT(),
+	};
+
+	return btf_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn, insns,
+			  sizeof(insns) / sizeof(insns[0]));
+}
+
+/*
+ * Whether this kernel runs BPF LSM programs on the tun hooks: 0, or the reason it does
+ * not (for the skip message) with *WHY set.
+ */
+static int lsm_unavailable(const char **why)
+{
+	int link = lsm_deny("tun_dev_create");
+
+	if (link >= 0) {
+		close(link);
+		return 0;
+	}
+	if (link == -ENOENT)
+		*why = "no BPF LSM hook bpf_lsm_tun_dev_create in the kernel's BTF";
+	else if (link == -EINVAL || link == -EOPNOTSUPP)
+		*why = "the kernel does not run BPF LSM programs (CONFIG_BPF_LSM, lsm=bpf)";
+	else
+		*why = strerror(-link);
+	return link;
+}
+
+#define REQUIRE_LSM()								\
+	do {									\
+		const char *why = "";						\
+		if (lsm_unavailable(&why)) {					\
+			const char *req = getenv("LSM_REQUIRED");		\
+			if (req && *req == '1')					\
+				ASSERT_EQ(0, 1) TH_LOG("LSM_REQUIRED: %s", why);	\
+			SKIP(return, "%s (make check-upstream runs these)", why);	\
+		}								\
+	} while (0)
+
+FIXTURE(lsm)
+{
+	char name[IFNAMSIZ];
+	int fd[2];
+	int link[3];
+};
+
+FIXTURE_SETUP(lsm)
+{
+	int err, i;
+
+	for (i = 0; i < 2; i++)
+		self->fd[i] = -1;
+	for (i = 0; i < 3; i++)
+		self->link[i] = -1;
+	err = enter_test_netns();
+	ASSERT_EQ(0, err) TH_LOG("test netns: %s", strerror(-err));
+	test_ifname(self->name, "lsm");
+}
+
+FIXTURE_TEARDOWN(lsm)
+{
+	close_fds(self->link, 3);
+	close_fds(self->fd, 2);
+}
+
+/* Whether device NAME has a transmit queue of index I (one per attached queue). */
+static int has_queue(const char *name, int i)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues/tx-%d", name, i);
+	return access(path, F_OK) == 0;
+}
+
+/* Opens the device node: the fd, or -errno. */
+static int tun_open_node(void)
+{
+	int fd = open(tun_dev_path(), O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* security_tun_dev_create: a new device is refused, and none is left half made. */
+TEST_F(lsm, create_refused)
+{
+	REQUIRE_LSM();
+	self->link[0] = lsm_deny("tun_dev_create");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL));
+	EXPECT_EQ(0, dev_exists(self->name));
+	close(self->link[0]);
+	self->link[0] = -1;
+	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL);
+	EXPECT_LE(0, self->fd[0]);
+}
+
+/* security_tun_dev_alloc_security: its failure fails the creation, as tun_net_init's. */
+TEST_F(lsm, alloc_security_refused)
+{
+	REQUIRE_LSM();
+	self->link[0] = lsm_deny("tun_dev_alloc_security");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TUN | IFF_NO_PI, NULL));
+	EXPECT_EQ(0, dev_exists(self->name));
+	/* The file did not become a queue: it can still create a device. */
+	close(self->link[0]);
+	self->link[0] = -1;
+	self->fd[0] = tun_open_node();
+	ASSERT_LE(0, self->fd[0]);
+	EXPECT_EQ(0, tun_setiff(self->fd[0], self->name, IFF_TUN | IFF_NO_PI, NULL));
+}
+
+/* security_tun_dev_open: TUNSETIFF of an existing device's name is refused. */
+TEST_F(lsm, open_refused)
+{
+	REQUIRE_LSM();
+	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL);
+	ASSERT_LE(0, self->fd[0]);
+	ASSERT_EQ(0, ioctl(self->fd[0], TUNSETPERSIST, 1));
+	close(self->fd[0]);
+	self->fd[0] = -1;
+
+	self->link[0] = lsm_deny("tun_dev_open");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	self->fd[1] = tun_open_node();
+	ASSERT_LE(0, self->fd[1]);
+	EXPECT_EQ(-DENY_ERRNO, tun_setiff(self->fd[1], self->name, IFF_TAP | IFF_NO_PI, NULL));
+	/* The file stays unattached; the device is untouched. */
+	EXPECT_EQ(-EBADFD, tun_getiff(self->fd[1], NULL));
+	EXPECT_EQ(1, dev_exists(self->name));
+	/* Creating a device is another hook: a new name still works. */
+	close(self->link[0]);
+	self->link[0] = -1;
+	EXPECT_EQ(0, tun_setiff(self->fd[1], self->name, IFF_TAP | IFF_NO_PI, NULL));
+	EXPECT_EQ(0, ioctl(self->fd[1], TUNSETPERSIST, 0));
+}
+
+/* security_tun_dev_attach: every attach, of a new device's first queue too. */
+TEST_F(lsm, attach_refused)
+{
+	REQUIRE_LSM();
+	self->link[0] = lsm_deny("tun_dev_attach");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	/* Creation attaches the first queue: refused, and the new device is gone again. */
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL));
+	EXPECT_EQ(1, wait_gone(self->name, WAIT_MS));
+	close(self->link[0]);
+	self->link[0] = -1;
+
+	/* A second queue of a multiqueue device. */
+	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, self->fd[0]);
+	self->link[0] = lsm_deny("tun_dev_attach");
+	ASSERT_LE(0, self->link[0]);
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL));
+	EXPECT_EQ(0, has_queue(self->name, 1));
+	EXPECT_LE(0, tun_getiff(self->fd[0], NULL));
+	close(self->link[0]);
+	self->link[0] = -1;
+	self->fd[1] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	EXPECT_LE(0, self->fd[1]);
+	EXPECT_EQ(1, has_queue(self->name, 1));
+}
+
+/* TUNSETQUEUE with IFF_ATTACH_QUEUE, as tun.c's order asks: attach_queue, then attach. */
+TEST_F(lsm, attach_queue_refused)
+{
+	struct ifreq ifr;
+
+	REQUIRE_LSM();
+	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, self->fd[0]);
+	self->fd[1] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, self->fd[1]);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_DETACH_QUEUE;
+	ASSERT_EQ(0, ioctl(self->fd[1], TUNSETQUEUE, &ifr));
+	ASSERT_EQ(0, has_queue(self->name, 1));
+
+	ifr.ifr_flags = IFF_ATTACH_QUEUE;
+	self->link[0] = lsm_deny("tun_dev_attach_queue");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	EXPECT_EQ(-1, ioctl(self->fd[1], TUNSETQUEUE, &ifr));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	close(self->link[0]);
+	self->link[0] = -1;
+
+	/* The attach hook runs after it, and refuses the re-attach too. */
+	self->link[0] = lsm_deny("tun_dev_attach");
+	ASSERT_LE(0, self->link[0]);
+	EXPECT_EQ(-1, ioctl(self->fd[1], TUNSETQUEUE, &ifr));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	close(self->link[0]);
+	self->link[0] = -1;
+
+	/* Still detached, and the queue attaches once both allow it. */
+	EXPECT_EQ(0, has_queue(self->name, 1));
+	EXPECT_EQ(0, ioctl(self->fd[1], TUNSETQUEUE, &ifr));
+	EXPECT_EQ(1, has_queue(self->name, 1));
+}
+
+/*
+ * Every blob security_tun_dev_alloc_security hands out is freed once: for devices that
+ * are deleted, that close while not persistent, and whose creation is refused after the
+ * blob was made.
+ */
+TEST_F(lsm, blob_freed_once)
+{
+	enum { ALLOC, FREE, CREATE };
+	char name[IFNAMSIZ];
+	int map, i, fd;
+	long long t0;
+
+	REQUIRE_LSM();
+	map = array_map(3);
+	ASSERT_LE(0, map);
+	self->link[0] = count_calls("security_tun_dev_alloc_security", map, ALLOC);
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	self->link[1] = count_calls("security_tun_dev_free_security", map, FREE);
+	ASSERT_LE(0, self->link[1]) TH_LOG("%s", bpf_log);
+	self->link[2] = count_calls("security_tun_dev_create", map, CREATE);
+	ASSERT_LE(0, self->link[2]) TH_LOG("%s", bpf_log);
+
+	/* Three devices closed (freed with their last queue), one persistent one deleted. */
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%.12s%d", self->name, i);
+		fd = tun_alloc(name, IFF_TAP | IFF_NO_PI, NULL);
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+	fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 1));
+	close(fd);
+	ASSERT_EQ(0, rtnl_del_link(self->name));
+
+	/* A creation refused at attach, after the blob was allocated. */
+	fd = lsm_deny("tun_dev_attach");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL));
+	close(fd);
+
+	EXPECT_EQ(5, map_u64(map, CREATE));
+	EXPECT_EQ(5, map_u64(map, ALLOC));
+	/* The last free may come after the deleting call returned (netdev_run_todo). */
+	for (t0 = now_ms(); map_u64(map, FREE) < 5 && now_ms() - t0 < WAIT_MS;)
+		usleep(10000);
+	EXPECT_EQ(5, map_u64(map, FREE));
+	close(map);
+}
+
+TEST_HARNESS_MAIN
