@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make bench`: boot the test kernel twice with tun.ko and rtun side by side and run
 # scripts/guest-bench.sh in each (which ends with the vhost-net rows, each driver in turn
-# at /dev/net/tun), then print the report (scripts/bench-report.py).
+# at /dev/net/tun), then print the report (scripts/bench-report.py) and draw it
+# (scripts/bench-plot.py: bench.svg).
 #
 #   bench.sh --kdir DIR --module KO --bin DIR --out DIR
 #   bench.sh --kdir DIR --module KO --check-module   (status 0: KO exists and fits DIR)
@@ -63,7 +64,7 @@ module_fits() {
 export PATH="$RTUN_VENV/bin:$PATH"
 kernel=$kdir/arch/x86/boot/bzImage
 # The report reads every view's results: none may be left from an earlier run.
-rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv"
+rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv" "$out/bench.svg"
 mkdir -p "$out"
 # The module may be rebuilt while we run: measure a copy, the same one in both boots, and
 # take it only once it is a whole module (not caught halfway through a link).
@@ -136,5 +137,9 @@ for view in ${BENCH_VIEWS:-wall icount}; do
 	esac
 done
 python3 "$here/bench-report.py" "$out" || rc=1
+# The picture, with the system python: matplotlib is Debian's, not in the venv put first on
+# PATH above. It is an extra: its failure does not fail the bench.
+[ -f "$out/bench.json" ] && { /usr/bin/python3 "$here/bench-plot.py" "$out" ||
+	echo "bench: scripts/bench-plot.py failed: no bench.svg" >&2; }
 echo "bench: total wall time $((SECONDS / 60)) min $((SECONDS % 60)) s"
 exit $rc
