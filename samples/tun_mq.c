@@ -339,13 +339,19 @@ static int toggle(int t)
 	bool detach = q->index >= 0;
 	struct ifreq ifr;
 
-	report(detach ? "before the detach" : "before the attach");
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = detach ? IFF_DETACH_QUEUE : IFF_ATTACH_QUEUE;
 	if (ioctl(q->fd, TUNSETQUEUE, &ifr) < 0) {
 		perror(detach ? "TUNSETQUEUE IFF_DETACH_QUEUE" : "TUNSETQUEUE IFF_ATTACH_QUEUE");
 		return -1;
 	}
+	/*
+	 * The counts up to now, under the indices they were made with. Only
+	 * now: the queue serves until the call returns (it takes the RTNL
+	 * lock and waits for a grace period), and the driver drops what a
+	 * detached queue still held, so it reads nothing after that.
+	 */
+	report(detach ? "up to the detach" : "up to the attach");
 	if (detach) {
 		int i = q->index, last = slot[nlive - 1];
 
