@@ -63,25 +63,29 @@ echo "-- tun_mq's own counts (SIGUSR2): the flows spread over the queues by thei
 echo "   (each flow sent 60 datagrams in these 3 s)"
 kill -USR2 $mq_pid
 mq_show "SIGUSR2" 1
-echo "-- 7 s of traffic; meanwhile q1 is detached (SIGUSR1 at 2 s) and attached again (at 5 s)"
+echo "-- 8 s of traffic; meanwhile q1 is detached (SIGUSR1 at 2 s) and attached again (at 5 s)"
 flows_log=$RTUN_RESULTS/flows.txt
-flows 7 >"$flows_log" &
+flows 8 >"$flows_log" &
 flows_pid=$!
-# From the traffic's own first second: python takes a while to start in the VM.
-for _ in $(seq 100); do grep -q ' 1 s:' "$flows_log" && break; sleep 0.1; done
-sleep 1
+# flows_at N: waits until the traffic has run N s by its own clock (python takes a while
+# to start in the VM).
+flows_at() {
+	for _ in $(seq 150); do grep -q " $1 s:" "$flows_log" && break; sleep 0.1; done
+}
+flows_at 2
 kill -USR1 $mq_pid
 mq_show "IFF_DETACH_QUEUE" 1
 mq_state
-sleep 3
+flows_at 5
 kill -USR1 $mq_pid
 mq_show "IFF_ATTACH_QUEUE" 1
 mq_state
 wait $flows_pid
 echo "-- the traffic, second by second, through both changes"
 cat "$flows_log"
-echo "-- tun_mq's counts since the attach (SIGUSR2): the running flows stayed where they were,"
-echo "   since the driver sends a flow to the queue that last wrote it, and q1 wrote none of them"
+echo "-- tun_mq's counts since the attach (SIGUSR2): the running flows stay where they were, as"
+echo "   the driver sends a flow to the queue that last wrote it; one reaches q1 only if another"
+echo "   flow took its entry in the flow table (direct-mapped, 1024 entries), then by its hash"
 kill -USR2 $mq_pid
 mq_show "SIGUSR2" 2
 echo "-- 32 new flows (new source ports) for 3 s: hashed over all 4 queues, q1 included"
