@@ -36,8 +36,12 @@
 
 static char bpf_log[16384];
 
-/* Load a program; its fd, or -1 with the verifier's log in bpf_log. */
-static inline int bpf_load(int type, int expected_attach, const struct bpf_insn *insns, int n)
+/*
+ * Load a program attached (EXPECTED_ATTACH) to the kernel's BTF type BTF_ID (0: none);
+ * its fd, or -1 with the verifier's log in bpf_log.
+ */
+static inline int bpf_load_btf(int type, int expected_attach, int btf_id,
+			       const struct bpf_insn *insns, int n)
 {
 	union bpf_attr attr;
 	int fd;
@@ -45,6 +49,7 @@ static inline int bpf_load(int type, int expected_attach, const struct bpf_insn 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = type;
 	attr.expected_attach_type = expected_attach;
+	attr.attach_btf_id = btf_id;
 	attr.insns = (unsigned long)insns;
 	attr.insn_cnt = n;
 	attr.license = (unsigned long)"GPL";
@@ -65,6 +70,12 @@ static inline int bpf_load(int type, int expected_attach, const struct bpf_insn 
 			errno = e;
 	}
 	return fd;
+}
+
+/* Load a program; its fd, or -1 with the verifier's log in bpf_log. */
+static inline int bpf_load(int type, int expected_attach, const struct bpf_insn *insns, int n)
+{
+	return bpf_load_btf(type, expected_attach, 0, insns, n);
 }
 
 /* An XDP program returning bpf_redirect(IFINDEX, 0). */

@@ -115,18 +115,7 @@ static int btf_attach(int type, int expected, const char *fn, const struct bpf_i
 	id = vmlinux_func_id(fn);
 	if (id < 0)
 		return id;
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = type;
-	attr.expected_attach_type = expected;
-	attr.attach_btf_id = id;
-	attr.insns = (unsigned long)insns;
-	attr.insn_cnt = n;
-	attr.license = (unsigned long)"GPL";
-	attr.log_buf = (unsigned long)bpf_log;
-	attr.log_size = sizeof(bpf_log);
-	attr.log_level = 1;
-	bpf_log[0] = 0;
-	prog = syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	prog = bpf_load_btf(type, expected, id, insns, n);
 	if (prog < 0)
 		return -errno;
 	memset(&attr, 0, sizeof(attr));
