@@ -20,7 +20,7 @@ PWD_ := $(CURDIR)
 SCRIPTS := $(PWD_)/scripts
 DEBUG ?= 0
 UPSTREAM ?= 0
-KERNEL_FLAGS := $(if $(filter 1,$(DEBUG)),--debug)$(if $(filter 1,$(UPSTREAM)),--upstream)
+KERNEL_FLAGS := $(strip $(if $(filter 1,$(DEBUG)),--debug) $(if $(filter 1,$(UPSTREAM)),--upstream))
 RTUN_CACHE ?= $(HOME)/.cache/rtun
 export RTUN_CACHE
 BINDGEN ?= $(HOME)/.cargo/bin/bindgen
@@ -71,6 +71,7 @@ check-upstream:
 	$(MAKE) check-upstream-run UPSTREAM=1
 
 check-upstream-run: module selftests
+	@[ "$(UPSTREAM)" = 1 ] || { echo "check-upstream-run: use make check-upstream" >&2; exit 2; }
 	$(SCRIPTS)/bpf-selftests.sh --kdir "$(GET_KDIR)"
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/check-upstream \
 		--module $(PWD_)/rtun.ko --selftests $(BUILD)/selftests --tap \

@@ -26,12 +26,14 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$kdir" ] || { echo "bpf-selftests.sh: --kdir is required" >&2; exit 2; }
 
-# Keyed by the source and the compilers, not by the kernel build: the BPF programs use
-# CO-RE, so a runner built against one BTF kernel of this source runs on another (a
-# program left out for a type the first kernel lacked stays left out: remove the cache
-# directory to rebuild against a kernel with more options).
+# Keyed by the source, the upstream kernel's config fragment and the compilers (not by
+# the kernel build directory: the BPF programs use CO-RE, and which of them can be built
+# depends on the types the fragment's options bring). clang 22 is installed first: it is
+# part of the key.
+[ $print = 1 ] || "$here/install-deps.sh" --upstream
 key=$( {
 	dpkg-query -W -f='${Version}' linux-source-7.3 2>/dev/null || echo none
+	cat "$here/config/upstream.config"
 	clang-22 --version | head -1
 	gcc --version | head -1
 	echo "recipe 1: BPF_STRICT_BUILD=0 test_progs, no test modules"
@@ -54,8 +56,6 @@ if [ -e "$out/.rtun-built" ]; then
 	echo "bpf-selftests: reusing $out"
 	exit 0
 fi
-
-"$here/install-deps.sh" --upstream
 
 # The selftests write generated files next to their sources (prog_tests/tests.h, the
 # tools' build directories): build in a copy of its own, never in the shared source tree.

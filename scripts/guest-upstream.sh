@@ -16,17 +16,28 @@ BPF_TESTS=$BPF_TESTS,flow_dissector_skb_less_direct_attach,flow_dissector_skb_le
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 
-# test_progs' verdict lines ("#12 name:OK", "#12/3 name/sub:FAIL") as TAP, on stdin; the
-# failures it repeats after "All error logs:" are not counted twice.
+# test_progs' output on stdin as TAP: one result per test named in $BPF_TESTS, from its
+# top-level verdict line ("#12 name:OK"); a test with no such line (not built, no match,
+# or test_progs stopped before it), "SKIP (not built)" or a partial "OK (SKIP: n/m)" is
+# not ok, and so is a nonzero exit status ($1). Subtest verdicts ("#12/3 name/sub:FAIL")
+# follow as diagnostics; the failures repeated after "All error logs:" are not read.
 to_tap() {
-	awk '/^All error logs:/ { exit }
-	/^#[0-9]+(\/[0-9]+)? +[^ ]+:(OK|SKIP|FAIL)$/ {
-		n++; split($2, a, ":"); v = a[length(a)]; name = substr($2, 1, length($2) - length(v) - 1)
-		if (v == "OK") print "ok " n " " name
-		else if (v == "SKIP") print "ok " n " " name " # SKIP test_progs skipped it"
-		else print "not ok " n " " name
+	awk -v tests="$BPF_TESTS" -v status="$1" '
+	/^All error logs:/ { done = 1 }
+	!done && match($0, /^#[0-9]+ +[^ :]+:/) {
+		split(substr($0, RSTART, RLENGTH - 1), f, " "); name = f[2]
+		verdict[name] = substr($0, RLENGTH + 1)
 	}
-	END { if (n == 0) print "not ok 1 test_progs reported no results"; print "1.." (n ? n : 1) }'
+	!done && /^#[0-9]+\/[0-9]+ / { print "# " $0 }
+	END {
+		n = split(tests, t, ",")
+		for (i = 1; i <= n; i++) {
+			v = (t[i] in verdict) ? verdict[t[i]] : "no result"
+			print (v == "OK" ? "ok " : "not ok ") i " " t[i] (v == "OK" ? "" : " # " v)
+		}
+		print (status == 0 ? "ok " : "not ok ") n + 1 " test_progs exit status " status
+		print "1.." n + 1
+	}'
 }
 
 for driver in tun rtun; do
@@ -35,9 +46,10 @@ for driver in tun rtun; do
 	insmod "$ko" || exit 1
 	echo "# ==== test_progs on $driver: -a $BPF_TESTS"
 	(cd "$B" && ./test_progs -a "$BPF_TESTS") >"$R/test_progs.$driver.txt" 2>&1
-	echo "# test_progs exited with status $?"
+	status=$?
+	echo "# test_progs exited with status $status"
 	grep -E '^#[0-9]|^Summary' "$R/test_progs.$driver.txt"
-	to_tap <"$R/test_progs.$driver.txt" >"$R/test_progs.$driver.tap"
+	to_tap $status <"$R/test_progs.$driver.txt" >"$R/test_progs.$driver.tap"
 	rmmod $driver || exit 1
 done
 
