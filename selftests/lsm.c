@@ -10,6 +10,7 @@
  * that skip into a failure.
  */
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -83,8 +84,8 @@ static int vmlinux_func_id(const char *name)
 	strs = (const char *)map + h->hdr_len + h->str_off;
 	for (p = types; p < types + h->type_len; id++) {
 		const struct btf_ty *t = (const void *)p;
-		unsigned int kind = (t->info >> 24) & 0x1f;
-		long extra = btf_extra(kind, t->info & 0xffff);
+		unsigned int kind = (t->info >> 24) & 0x7f;
+		long extra = btf_extra(kind, t->info & 0xffffff);
 
 		if (extra < 0) {
 			ret = -EINVAL;
@@ -137,15 +138,23 @@ static int lsm_attach(const char *hook, const struct bpf_insn *insns, int n)
 }
 
 /* A program on HOOK that refuses every call with DENY_ERRNO: its link, or -errno. */
-static int lsm_deny(const char *hook)
+static int lsm_deny_with(const char *hook, int err)
 {
 	const struct bpf_insn insns[] = {
-		MOV64_IMM(BPF_REG_0, -DENY_ERRNO),
+		MOV64_IMM(BPF_REG_0, -err),
 		EXIT(),
 	};
 
 	return lsm_attach(hook, insns, sizeof(insns) / sizeof(insns[0]));
 }
+
+static int lsm_deny(const char *hook)
+{
+	return lsm_deny_with(hook, DENY_ERRNO);
+}
+
+/* A second refusal, told apart from DENY_ERRNO: which of two refusing hooks ran first. */
+#define LATER_ERRNO ENOKEY
 
 /*
  * A program at the entry of the kernel function FN (fentry) that adds one to element SLOT
@@ -294,7 +303,7 @@ TEST_F(lsm, open_refused)
 	/* The file stays unattached; the device is untouched. */
 	EXPECT_EQ(-EBADFD, tun_getiff(self->fd[1], NULL));
 	EXPECT_EQ(1, dev_exists(self->name));
-	/* Creating a device is another hook: a new name still works. */
+	/* Allowed again, the same file attaches. */
 	close(self->link[0]);
 	self->link[0] = -1;
 	EXPECT_EQ(0, tun_setiff(self->fd[1], self->name, IFF_TAP | IFF_NO_PI, NULL));
@@ -366,6 +375,66 @@ TEST_F(lsm, attach_queue_refused)
 }
 
 /*
+ * With two hooks refusing, the one tun.c asks first decides the errno: create before
+ * alloc_security on a new device, open before attach on an existing one (a second queue
+ * of a multiqueue device), attach_queue before attach on TUNSETQUEUE.
+ */
+TEST_F(lsm, hooks_in_tun_order)
+{
+	struct ifreq ifr;
+
+	REQUIRE_LSM();
+	self->link[0] = lsm_deny("tun_dev_create");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	self->link[1] = lsm_deny_with("tun_dev_alloc_security", LATER_ERRNO);
+	ASSERT_LE(0, self->link[1]) TH_LOG("%s", bpf_log);
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL));
+	close_fds(self->link, 2);
+	self->link[0] = self->link[1] = -1;
+
+	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, self->fd[0]);
+	self->link[0] = lsm_deny("tun_dev_open");
+	ASSERT_LE(0, self->link[0]);
+	self->link[1] = lsm_deny_with("tun_dev_attach", LATER_ERRNO);
+	ASSERT_LE(0, self->link[1]);
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL));
+	close_fds(self->link, 2);
+	self->link[0] = self->link[1] = -1;
+
+	self->fd[1] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, self->fd[1]);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_DETACH_QUEUE;
+	ASSERT_EQ(0, ioctl(self->fd[1], TUNSETQUEUE, &ifr));
+	self->link[0] = lsm_deny("tun_dev_attach_queue");
+	ASSERT_LE(0, self->link[0]);
+	self->link[1] = lsm_deny_with("tun_dev_attach", LATER_ERRNO);
+	ASSERT_LE(0, self->link[1]);
+	ifr.ifr_flags = IFF_ATTACH_QUEUE;
+	EXPECT_EQ(-1, ioctl(self->fd[1], TUNSETQUEUE, &ifr));
+	EXPECT_EQ(DENY_ERRNO, errno);
+}
+
+/* The capability check comes before the create hook: without CAP_NET_ADMIN, EPERM. */
+TEST_F(lsm, capability_before_create_hook)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	REQUIRE_LSM();
+	self->link[0] = lsm_deny("tun_dev_create");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	/* The open file keeps working without the capability; only the check is asked. */
+	self->fd[0] = tun_open_node();
+	ASSERT_LE(0, self->fd[0]);
+	ASSERT_EQ(0, syscall(__NR_capget, &hdr, data));
+	data[CAP_NET_ADMIN / 32].effective &= ~(1u << (CAP_NET_ADMIN % 32));
+	ASSERT_EQ(0, syscall(__NR_capset, &hdr, data));
+	EXPECT_EQ(-EPERM, tun_setiff(self->fd[0], self->name, IFF_TAP | IFF_NO_PI, NULL));
+}
+
+/*
  * Every blob security_tun_dev_alloc_security hands out is freed once: for devices that
  * are deleted, that close while not persistent, and whose creation is refused after the
  * blob was made.
@@ -411,6 +480,8 @@ TEST_F(lsm, blob_freed_once)
 	/* The last free may come after the deleting call returned (netdev_run_todo). */
 	for (t0 = now_ms(); map_u64(map, FREE) < 5 && now_ms() - t0 < WAIT_MS;)
 		usleep(10000);
+	/* And no sixth, late one. */
+	usleep(200000);
 	EXPECT_EQ(5, map_u64(map, FREE));
 	close(map);
 }
