@@ -160,17 +160,23 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 hw_features: offload::HW_FEATURES,
                 vlan_features: offload::VLAN_FEATURES,
             };
+            let napi = NapiFlags::of_request(flags);
+            // tun.c's `tun_net_init`: the LSM blob and the first queue come from the
+            // device's `ndo_init`, so a refused attach means the device never registered.
             let dev = driver.link.create(
                 rtnl,
                 &q.net,
                 &spec,
                 Device::new(kind_flag | (flags & ioctl::TUN_FEATURES), sndbuf),
+                |dev, rtnl| {
+                    let d = dev.data();
+                    d.security.allocate(rtnl)?;
+                    d.queues
+                        .attach_unpublished(dev, q, multi, false, napi, rtnl)
+                },
             )?;
-            let napi = NapiFlags::of_request(flags);
-            if let Err(e) = dev.data().queues.attach(&dev, q, multi, false, napi, rtnl) {
-                dev.unregister(rtnl);
-                return Err(e);
-            }
+            // Published once registered (see `attach_unpublished`).
+            dev.data().queues.publish(&dev, q, rtnl);
             dev
         }
     };

@@ -110,7 +110,7 @@ impl Device {
             rx_frame_errors: AtomicU64::new(0),
             rx_batched: AtomicU32::new(0),
             link_settings: RtnlLocked::new(LinkSettings::tun_default()),
-            security: TunSecurity::new()?,
+            security: TunSecurity::new(),
             persist_pin: RtnlLocked::new(None),
         })
     }

@@ -208,6 +208,25 @@ impl QueueSet {
         napi: NapiFlags,
         rtnl: &mut Rtnl,
     ) -> Result {
+        self.attach_unpublished(dev, q, multi, skip_filter, napi, rtnl)?;
+        self.publish(dev, q, rtnl);
+        Ok(())
+    }
+
+    /// `attach` without binding the file to the device: for a device being registered,
+    /// which `free_netdev` may still free without looking at its references (tun.c's
+    /// `tun_attach` with `publish_tun` false, from `tun_net_init`). [`Self::publish`]
+    /// binds it once the device is registered; until then the file's reads and writes
+    /// find no device.
+    pub(crate) fn attach_unpublished(
+        &self,
+        dev: &TunDev,
+        q: &Arc<Queue>,
+        multi: bool,
+        skip_filter: bool,
+        napi: NapiFlags,
+        rtnl: &mut Rtnl,
+    ) -> Result {
         // tun.c's `tun_attach`: the LSM first.
         dev.data().security.may_attach(&q.sock)?;
         let total = self.live() + self.disabled();
@@ -239,10 +258,14 @@ impl QueueSet {
         if napi.napi {
             q.napi.add(dev, napi.frags, rtnl);
         }
-        // Bound once live: a failed attach leaves the file unattached throughout.
+        Ok(())
+    }
+
+    /// Binds an attached `q` to `dev` (tun.c's `rcu_assign_pointer(tfile->tun, tun)`):
+    /// bound once live, so a failed attach leaves the file unattached throughout.
+    pub(crate) fn publish(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &Rtnl) {
         q.bind(dev, rtnl);
         backpressure::force_wake(dev, q);
-        Ok(())
     }
 
     /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).

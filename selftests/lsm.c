@@ -486,4 +486,142 @@ TEST_F(lsm, blob_freed_once)
 	close(map);
 }
 
+/* ---- creation happens in ndo_init, as tun_net_init: what a listener can see ---- */
+
+/* A socket that hears the link events (RTMGRP_LINK) of this netns, or -errno. */
+static int link_listener(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* How many RTM_NEWLINK / RTM_DELLINK events for NAME are queued on FD. */
+static int link_events(int fd, const char *name)
+{
+	char buf[RTNL_BUF];
+	int n, count = 0;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		struct nlmsghdr *h;
+
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned int)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+			struct rtattr *a;
+			int len;
+
+			if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
+				continue;
+			len = IFLA_PAYLOAD(h);
+			for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+				if (a->rta_type == IFLA_IFNAME &&
+				    !strncmp(RTA_DATA(a), name, IFNAMSIZ))
+					count++;
+		}
+	}
+	return count;
+}
+
+/*
+ * A new device's first attach, refused by the LSM, fails its registration: the device
+ * never exists, so no link event is sent (tun.c attaches from ndo_init).
+ */
+TEST_F(lsm, refused_first_attach_never_registers)
+{
+	int nl;
+
+	REQUIRE_LSM();
+	nl = link_listener();
+	ASSERT_LE(0, nl) TH_LOG("netlink: %s", strerror(-nl));
+	self->link[0] = lsm_deny("tun_dev_attach");
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	EXPECT_EQ(-DENY_ERRNO, tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL));
+	EXPECT_EQ(0, dev_exists(self->name));
+	EXPECT_EQ(0, link_events(nl, self->name));
+	close(self->link[0]);
+	self->link[0] = -1;
+	/* The listener hears a device that does register. */
+	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL);
+	ASSERT_LE(0, self->fd[0]);
+	EXPECT_LE(1, link_events(nl, self->name));
+	close(nl);
+}
+
+/*
+ * The core checks the name before ndo_init: a name it refuses costs no blob, and the
+ * first attach (hooked by a refusing program) is not asked either.
+ */
+TEST_F(lsm, invalid_name_allocates_nothing)
+{
+	enum { ALLOC, FREE, ATTACH };
+	int map;
+
+	REQUIRE_LSM();
+	map = array_map(3);
+	ASSERT_LE(0, map);
+	self->link[0] = count_calls("security_tun_dev_alloc_security", map, ALLOC);
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	self->link[1] = count_calls("security_tun_dev_free_security", map, FREE);
+	ASSERT_LE(0, self->link[1]) TH_LOG("%s", bpf_log);
+	self->link[2] = count_calls("security_tun_dev_attach", map, ATTACH);
+	ASSERT_LE(0, self->link[2]) TH_LOG("%s", bpf_log);
+	/* "." and "a/b" are names dev_valid_name refuses. */
+	EXPECT_EQ(-EINVAL, tun_alloc(".", IFF_TAP | IFF_NO_PI, NULL));
+	EXPECT_EQ(-EINVAL, tun_alloc("a/b", IFF_TUN | IFF_NO_PI, NULL));
+	EXPECT_EQ(0, map_u64(map, ALLOC));
+	EXPECT_EQ(0, map_u64(map, FREE));
+	EXPECT_EQ(0, map_u64(map, ATTACH));
+	close(map);
+}
+
+/*
+ * TUNSETIFINDEX with a taken index: the core finds out after ndo_init, so the first
+ * attach was asked (and decides the errno when it refuses), and the blob made for the
+ * device is freed with it.
+ */
+TEST_F(lsm, ifindex_taken_after_first_attach)
+{
+	enum { ALLOC, FREE };
+	int map, fd, lo = ifindex_of("lo");
+
+	REQUIRE_LSM();
+	ASSERT_LT(0, lo);
+	map = array_map(2);
+	ASSERT_LE(0, map);
+	self->link[0] = count_calls("security_tun_dev_alloc_security", map, ALLOC);
+	ASSERT_LE(0, self->link[0]) TH_LOG("%s", bpf_log);
+	self->link[1] = count_calls("security_tun_dev_free_security", map, FREE);
+	ASSERT_LE(0, self->link[1]) TH_LOG("%s", bpf_log);
+
+	self->fd[0] = tun_open_node();
+	ASSERT_LE(0, self->fd[0]);
+	ASSERT_EQ(0, ioctl(self->fd[0], TUNSETIFINDEX, &lo));
+	/* Allowed, the attach happens, then the index is found taken. */
+	EXPECT_EQ(-EBUSY, tun_setiff(self->fd[0], self->name, IFF_TAP | IFF_NO_PI, NULL));
+	EXPECT_EQ(0, dev_exists(self->name));
+	EXPECT_EQ(-EBADFD, tun_getiff(self->fd[0], NULL));
+	EXPECT_EQ(1, map_u64(map, ALLOC));
+	EXPECT_EQ(1, map_u64(map, FREE));
+	/* Refused, the refusal comes first. */
+	fd = lsm_deny("tun_dev_attach");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-DENY_ERRNO, tun_setiff(self->fd[0], self->name, IFF_TAP | IFF_NO_PI, NULL));
+	close(fd);
+	EXPECT_EQ(2, map_u64(map, ALLOC));
+	EXPECT_EQ(2, map_u64(map, FREE));
+	/* The file still works: with a free index it creates the device. */
+	lo = 0;
+	ASSERT_EQ(0, ioctl(self->fd[0], TUNSETIFINDEX, &lo));
+	EXPECT_EQ(0, tun_setiff(self->fd[0], self->name, IFF_TAP | IFF_NO_PI, NULL));
+	close(map);
+}
+
 TEST_HARNESS_MAIN

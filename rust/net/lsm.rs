@@ -5,34 +5,63 @@
 //! `CONFIG_SECURITY` they are no-ops.
 
 use core::ffi::c_void;
-use kernel::{error::to_result, prelude::*};
+use kernel::{error::to_result, prelude::*, sync::SetOnce};
 
 use crate::bindings as b;
-use crate::net::sock::QueueSock;
+use crate::net::{rtnl::Rtnl, sock::QueueSock};
 
-/// A device's LSM blob (`tun->security`), allocated with the device and freed with it.
+/// A device's LSM blob (`tun->security`): allocated by the device's `ndo_init`, as tun.c's
+/// `tun_net_init` does, and freed with the device.
+pub(crate) struct TunSecurity {
+    blob: SetOnce<Blob>,
+}
+
+/// What `security_tun_dev_alloc_security` gave.
 ///
 /// # Invariants
 ///
-/// `blob` is what `security_tun_dev_alloc_security` returned (null without an LSM that
-/// keeps one), owned by this value.
-pub(crate) struct TunSecurity {
-    blob: *mut c_void,
-}
+/// `0` is what the hook returned (null without an LSM that keeps one), owned by this value.
+struct Blob(*mut c_void);
 
 // SAFETY: the blob is the LSM's, which synchronises its own state; we only hand it back.
-unsafe impl Send for TunSecurity {}
+unsafe impl Send for Blob {}
 // SAFETY: as above.
-unsafe impl Sync for TunSecurity {}
+unsafe impl Sync for Blob {}
+
+impl Drop for Blob {
+    fn drop(&mut self) {
+        // SAFETY: our blob (type invariant), freed once.
+        unsafe { b::rtun_security_tun_dev_free_security(self.0) };
+    }
+}
 
 impl TunSecurity {
-    /// The blob of a new device (tun.c's `tun_net_init`).
-    pub(crate) fn new() -> Result<Self> {
+    /// No blob yet: [`Self::allocate`] makes it.
+    pub(crate) fn new() -> Self {
+        Self {
+            blob: SetOnce::new(),
+        }
+    }
+
+    /// Allocates the blob (tun.c's `tun_net_init`, from the device's `ndo_init`).
+    /// `EEXIST` if it already has one.
+    pub(crate) fn allocate(&self, _rtnl: &Rtnl) -> Result {
+        if self.blob.as_ref().is_some() {
+            return Err(EEXIST);
+        }
         let mut blob = core::ptr::null_mut();
         // SAFETY: `blob` is valid for the write; on success we own what it points to.
         to_result(unsafe { b::rtun_security_tun_dev_alloc_security(&mut blob) })?;
-        // INVARIANT: the hook's result, ours.
-        Ok(Self { blob })
+        // INVARIANT: the hook's result, ours; RTNL serialises the check and the populate,
+        // so it cannot fail (were it to, `Blob`'s drop would free the blob).
+        self.blob.populate(Blob(blob));
+        Ok(())
+    }
+
+    /// The blob. A device gets it in `ndo_init`, before it is registered and before its
+    /// first queue attaches, so every hook call below finds it; without one they refuse.
+    fn blob(&self) -> Result<*mut c_void> {
+        self.blob.as_ref().map(|b| b.0).ok_or(EINVAL)
     }
 
     /// Whether the caller may create a device (`TUNSETIFF` of a new name).
@@ -43,27 +72,23 @@ impl TunSecurity {
 
     /// Whether the caller may open this existing device (`TUNSETIFF` of its name).
     pub(crate) fn may_open(&self) -> Result {
-        // SAFETY: the device's blob (type invariant).
-        to_result(unsafe { b::rtun_security_tun_dev_open(self.blob) })
+        let blob = self.blob()?;
+        // SAFETY: the device's blob, alive while `self` is.
+        to_result(unsafe { b::rtun_security_tun_dev_open(blob) })
     }
 
     /// Whether the caller may enable a disabled queue (`TUNSETQUEUE`).
     pub(crate) fn may_attach_queue(&self) -> Result {
-        // SAFETY: the device's blob (type invariant).
-        to_result(unsafe { b::rtun_security_tun_dev_attach_queue(self.blob) })
+        let blob = self.blob()?;
+        // SAFETY: the device's blob, alive while `self` is.
+        to_result(unsafe { b::rtun_security_tun_dev_attach_queue(blob) })
     }
 
     /// Whether the queue with socket `sock` may attach to the device (every attach;
     /// the LSM labels the socket).
     pub(crate) fn may_attach(&self, sock: &QueueSock) -> Result {
-        // SAFETY: the device's blob (type invariant) and a valid, initialised sock.
-        to_result(unsafe { b::rtun_security_tun_dev_attach(sock.raw_sock(), self.blob) })
-    }
-}
-
-impl Drop for TunSecurity {
-    fn drop(&mut self) {
-        // SAFETY: our blob (type invariant), freed once.
-        unsafe { b::rtun_security_tun_dev_free_security(self.blob) };
+        let blob = self.blob()?;
+        // SAFETY: the device's blob, alive while `self` is, and a valid, initialised sock.
+        to_result(unsafe { b::rtun_security_tun_dev_attach(sock.raw_sock(), blob) })
     }
 }

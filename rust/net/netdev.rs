@@ -8,7 +8,7 @@
 //! device. Devices are recognised as ours by their `rtnl_link_ops`, which [`LinkOps`]
 //! owns, so a name lookup can never hand out someone else's private data as a `T`.
 
-use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
+use core::{ffi::c_void, marker::PhantomData, ops::Deref, ptr::NonNull};
 use kernel::{
     error::to_result,
     prelude::*,
@@ -599,11 +599,37 @@ impl<T: NetDevOps> Deref for Dev<T> {
 
 /// The private area of our devices.
 #[pin_data]
-struct Priv<T> {
+struct Priv<T: NetDevOps> {
     /// Whether `data` is initialised (so the destructor drops it exactly once).
     live: bool,
+    /// The first steps of the device, which `ndo_init` runs: set by `LinkOps::create` for
+    /// the length of its `register_netdevice` call only.
+    init: Option<PendingInit<T>>,
     #[pin]
     data: T,
+}
+
+/// A `LinkOps::create` caller's closure, type-erased for `ndo_init`.
+struct PendingInit<T: NetDevOps> {
+    /// `call_init::<T, F>` for the closure's type `F`.
+    call: unsafe fn(*mut c_void, &Dev<T>, &mut Rtnl) -> Result,
+    /// The `Option<F>` slot on `create`'s stack.
+    slot: *mut c_void,
+}
+
+/// Runs the closure in `slot` (once: it is taken out).
+///
+/// # Safety
+///
+/// `slot` points to a live `Option<F>` that nothing else borrows for the call.
+unsafe fn call_init<T, F>(slot: *mut c_void, dev: &Dev<T>, rtnl: &mut Rtnl) -> Result
+where
+    T: NetDevOps,
+    F: FnOnce(&Dev<T>, &mut Rtnl) -> Result,
+{
+    // SAFETY: per the caller.
+    let slot = unsafe { &mut *slot.cast::<Option<F>>() };
+    slot.take().map_or(Ok(()), |f| f(dev, rtnl))
 }
 
 impl<T: NetDevOps> Dev<T> {
@@ -704,6 +730,32 @@ impl<T: NetDevOps> Callbacks<T> {
             Xmit::Queued => b::netdev_tx_NETDEV_TX_OK,
             // The skb is consumed either way: a "complete" code (`dev_xmit_complete`).
             Xmit::Dropped => b::rtun_const_RTUN_NET_XMIT_DROP as b::netdev_tx_t,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel only for devices created by `LinkOps<T>::create`, whose
+    /// ops tables these are, with the arguments the callback's C contract gives.
+    unsafe extern "C" fn init(dev: *mut b::net_device) -> i32 {
+        // SAFETY: one of our devices; `register_netdevice` is its only caller, which
+        // `create` calls under RTNL: no other thread touches `init` meanwhile.
+        let (dev, pending) = unsafe {
+            (
+                Dev::<T>::from_raw(dev),
+                (*priv_area(dev).cast::<Priv<T>>()).init.take(),
+            )
+        };
+        let Some(pending) = pending else {
+            return 0;
+        };
+        // SAFETY: RTNL is held (`register_netdevice`'s contract), and `create` makes no
+        // use of its own `&mut Rtnl` until the call returns. `pending` is what `create`
+        // set for this call: its slot lives on `create`'s stack, borrowed by nothing else.
+        let r = unsafe { Rtnl::with_held_mut(|rtnl| (pending.call)(pending.slot, dev, rtnl)) };
+        match r {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
         }
     }
 
@@ -1193,6 +1245,7 @@ impl<T: NetDevOps> Callbacks<T> {
 
     /// The callbacks of a TUN device (tun.c's `tun_netdev_ops`).
     const TUN_OPS: b::net_device_ops = b::net_device_ops {
+        ndo_init: Some(Self::init),
         ndo_uninit: Some(Self::uninit),
         ndo_open: Some(Self::open),
         ndo_stop: Some(Self::stop),
@@ -1391,14 +1444,22 @@ impl<T: NetDevOps> LinkOps<T> {
     }
 
     /// Creates and registers a device in `net`; `name` may be a template such as `tun%d`.
-    /// A failed registration runs `ndo_uninit`: hence `&mut Rtnl`.
-    pub(crate) fn create(
+    ///
+    /// `init` runs as the device's `ndo_init`, inside `register_netdevice` once the core
+    /// has accepted the name and before it reserves the ifindex or tells anyone (tun.c's
+    /// `tun_net_init`); its error fails the registration. A registration that fails after
+    /// it runs `ndo_uninit`: hence `&mut Rtnl`.
+    pub(crate) fn create<F>(
         &self,
         rtnl: &mut Rtnl,
         net: &NetNs,
         spec: &DevSpec<'_>,
         data: impl PinInit<T, Error>,
-    ) -> Result<ARef<Dev<T>>> {
+        init: F,
+    ) -> Result<ARef<Dev<T>>>
+    where
+        F: FnOnce(&Dev<T>, &mut Rtnl) -> Result,
+    {
         let DevSpec {
             name,
             kind,
@@ -1429,6 +1490,7 @@ impl<T: NetDevOps> LinkOps<T> {
                 return Err(e);
             }
             (*p).live = true;
+            (&raw mut (*p).init).write(None);
             b::rtun_dev_net_set(dev, net.as_raw());
             (*dev).rtnl_link_ops = self.inner.get();
             (*dev).ethtool_ops = &Callbacks::<T>::ETHTOOL_OPS;
@@ -1468,8 +1530,20 @@ impl<T: NetDevOps> LinkOps<T> {
             b::netif_set_real_num_tx_queues(dev, 1);
             b::netif_set_real_num_rx_queues(dev, 1);
         }
-        // SAFETY: RTNL is held (`rtnl`); the device is fully set up.
-        let r = unsafe { b::register_netdevice(dev) };
+        let mut init = Some(init);
+        // SAFETY: RTNL is held (`rtnl`); the device is fully set up. `ndo_init`, the only
+        // reader of `init`, runs inside this `register_netdevice` call, while the slot it
+        // points to is alive and unborrowed; it is cleared before the slot goes.
+        let r = unsafe {
+            let p = priv_area(dev).cast::<Priv<T>>();
+            (*p).init = Some(PendingInit {
+                call: call_init::<T, F>,
+                slot: (&raw mut init).cast(),
+            });
+            let r = b::register_netdevice(dev);
+            (*p).init = None;
+            r
+        };
         if r < 0 {
             // SAFETY: registration failed: the device is ours to free. Some failure paths
             // already ran the destructor (`live` tells), the others did not.
