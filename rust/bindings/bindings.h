@@ -206,20 +206,15 @@ struct rtun_napi {
 };
 struct rtun_napi *rtun_napi_alloc(void);
 void rtun_napi_free(struct rtun_napi *n);
-struct rtun_napi *rtun_napi_from(struct napi_struct *napi);
 void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
 		      int (*poll)(struct napi_struct *, int));
 void rtun_napi_del(struct rtun_napi *n);
 void rtun_napi_enable(struct rtun_napi *n);
 void rtun_napi_disable(struct rtun_napi *n);
-void rtun_napi_schedule(struct rtun_napi *n);
-bool rtun_napi_complete_done(struct rtun_napi *n, int work_done);
-void rtun_napi_gro_receive(struct rtun_napi *n, struct sk_buff *skb);
 unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb);
-void rtun_napi_backlog_take(struct rtun_napi *n);
+unsigned int rtun_napi_backlog_take(struct rtun_napi *n);
 void rtun_napi_backlog_return(struct rtun_napi *n);
-bool rtun_napi_polling_empty(struct rtun_napi *n);
-struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n);
+void rtun_napi_gro_receive_next(struct rtun_napi *n);
 void rtun_napi_purge(struct rtun_napi *n);
 bool rtun_napi_backlog_empty(struct rtun_napi *n);
 void rtun_napi_backlog_lock(struct rtun_napi *n);

@@ -193,11 +193,6 @@ void rtun_napi_free(struct rtun_napi *n)
 	kfree(n);
 }
 
-struct rtun_napi *rtun_napi_from(struct napi_struct *napi)
-{
-	return container_of(napi, struct rtun_napi, napi);
-}
-
 void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
 		      int (*poll)(struct napi_struct *, int))
 {
@@ -219,20 +214,8 @@ void rtun_napi_disable(struct rtun_napi *n)
 	napi_disable(&n->napi);
 }
 
-void rtun_napi_schedule(struct rtun_napi *n)
-{
-	napi_schedule(&n->napi);
-}
 
-bool rtun_napi_complete_done(struct rtun_napi *n, int work_done)
-{
-	return napi_complete_done(&n->napi, work_done);
-}
 
-void rtun_napi_gro_receive(struct rtun_napi *n, struct sk_buff *skb)
-{
-	napi_gro_receive(&n->napi, skb);
-}
 
 /* Queues a written packet for the poll (bottom halves off): the backlog's length. */
 unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb)
@@ -246,12 +229,22 @@ unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb)
 	return len;
 }
 
-/* The poll takes the whole backlog at once (tun_napi_receive())... */
-void rtun_napi_backlog_take(struct rtun_napi *n)
+/*
+ * The poll takes the whole backlog at once (tun_napi_receive()): how many packets it
+ * holds then...
+ */
+unsigned int rtun_napi_backlog_take(struct rtun_napi *n)
 {
 	spin_lock(&n->backlog.lock);
 	skb_queue_splice_tail_init(&n->backlog, &n->polling);
 	spin_unlock(&n->backlog.lock);
+	return skb_queue_len(&n->polling);
+}
+
+/* ... hands them to GRO one by one (the poll knows how many there are)... */
+void rtun_napi_gro_receive_next(struct rtun_napi *n)
+{
+	napi_gro_receive(&n->napi, __skb_dequeue(&n->polling));
 }
 
 /* ... and puts back in front what its budget left. */
@@ -260,16 +253,6 @@ void rtun_napi_backlog_return(struct rtun_napi *n)
 	spin_lock(&n->backlog.lock);
 	skb_queue_splice_init(&n->polling, &n->backlog);
 	spin_unlock(&n->backlog.lock);
-}
-
-bool rtun_napi_polling_empty(struct rtun_napi *n)
-{
-	return skb_queue_empty(&n->polling);
-}
-
-struct sk_buff *rtun_napi_polling_next(struct rtun_napi *n)
-{
-	return __skb_dequeue(&n->polling);
 }
 
 void rtun_napi_purge(struct rtun_napi *n)

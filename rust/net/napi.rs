@@ -124,8 +124,32 @@ impl Napi {
         // off (`_bh`), as the backlog's lock needs (the poll takes it in softirq).
         let waiting = unsafe { b::rtun_napi_backlog_add(self.inner.as_ptr(), skb.into_raw()) };
         if !more || waiting > b::rtun_const_RTUN_NAPI_POLL_WEIGHT {
-            // SAFETY: our instance; scheduling a disabled or deleted one does nothing.
-            unsafe { b::rtun_napi_schedule(self.inner.as_ptr()) };
+            self.schedule_raw();
+        }
+    }
+
+    /// The instance's `napi_struct`.
+    #[inline(always)]
+    fn napi_struct(&self) -> *mut b::napi_struct {
+        // SAFETY: `inner` points to our live `rtun_napi` (type invariant); no reference
+        // is made, only the field's address.
+        unsafe { &raw mut (*self.inner.as_ptr()).napi }
+    }
+
+    /// `napi_schedule`: schedules the poll unless it is scheduled already; nothing when
+    /// the instance is disabled or deleted. Only for an instance that was added (its
+    /// callers check): a never-added one has no device to be polled on.
+    #[inline(always)]
+    fn schedule_raw(&self) {
+        let napi = self.napi_struct();
+        // SAFETY: a `napi_struct` that lives as long as `self`, added to a device once
+        // (the callers' check). `netif_napi_add` leaves `NAPI_STATE_SCHED` set and only
+        // `napi_enable` clears it, so `napi_schedule_prep` refuses a disabled or deleted
+        // instance; the core synchronises the state bits both calls use.
+        unsafe {
+            if b::napi_schedule_prep(napi) {
+                b::__napi_schedule(napi);
+            }
         }
     }
 
@@ -158,8 +182,7 @@ impl Napi {
     /// is not added or is disabled.
     pub(crate) fn schedule(&self) {
         if self.enabled.load(Ordering::Relaxed) {
-            // SAFETY: our instance; scheduling a disabled or deleted one does nothing.
-            unsafe { b::rtun_napi_schedule(self.inner.as_ptr()) };
+            self.schedule_raw();
         }
     }
 }
@@ -322,32 +345,26 @@ impl Drop for Napi {
 /// Called by the core, in softirq context, for an instance `Napi::add` added: the
 /// `napi_struct` of a live `rtun_napi`.
 unsafe extern "C" fn poll(napi: *mut b::napi_struct, budget: core::ffi::c_int) -> core::ffi::c_int {
-    // SAFETY: per the caller, the instance of a `rtun_napi`; polls of one instance never
-    // overlap, so its private `polling` list is ours.
-    let n = unsafe { b::rtun_napi_from(napi) };
-    let mut received = 0;
-    // SAFETY: as above.
-    unsafe { b::rtun_napi_backlog_take(n) };
-    while received < budget {
-        // SAFETY: as above; a dequeued skb is ours.
-        let skb = unsafe { b::rtun_napi_polling_next(n) };
-        if skb.is_null() {
-            break;
-        }
-        // SAFETY: GRO takes ownership of the skb; we are in the instance's poll.
-        unsafe { b::rtun_napi_gro_receive(n, skb) };
-        received += 1;
+    // SAFETY: per the caller, `napi` is the `napi` field of a `rtun_napi`.
+    let n = unsafe { kernel::container_of!(napi, b::rtun_napi, napi) };
+    // SAFETY: as above; polls of one instance never overlap, so its private `polling`
+    // list is ours: the backlog moves there (the count: what the list holds now).
+    let taken = unsafe { b::rtun_napi_backlog_take(n) };
+    let budget_left = budget.max(0) as u32;
+    let received = taken.min(budget_left);
+    for _ in 0..received {
+        // SAFETY: as above; `received` is at most what `polling` holds, so there is a
+        // packet to dequeue, and GRO takes ownership of it.
+        unsafe { b::rtun_napi_gro_receive_next(n) };
     }
-    // SAFETY: as above: what the budget left goes back in front of the backlog (the
-    // lock taken only then, as tun.c's `tun_napi_receive`).
-    unsafe {
-        if !b::rtun_napi_polling_empty(n) {
-            b::rtun_napi_backlog_return(n);
-        }
+    if taken > received {
+        // SAFETY: as above: what the budget left goes back in front of the backlog (the
+        // lock taken only then, as tun.c's `tun_napi_receive`).
+        unsafe { b::rtun_napi_backlog_return(n) };
     }
-    if received < budget {
-        // SAFETY: in the instance's poll, with less work than the budget.
-        unsafe { b::rtun_napi_complete_done(n, received) };
+    if received < budget_left {
+        // SAFETY: in the instance's own poll, with less work done than the budget.
+        unsafe { b::napi_complete_done(napi, received as core::ffi::c_int) };
     }
-    received
+    received as core::ffi::c_int
 }
