@@ -84,12 +84,24 @@ enum rtun_misc {
 enum rtun_const {
 	/* netdev_priv(): the private area is the flexible array at the end. */
 	RTUN_NETDEV_PRIV_OFFSET = offsetof(struct net_device, priv),
+	/* The per-CPU software counters (dev->tstats), updated without a call. */
+	RTUN_NETDEV_TSTATS_OFFSET = offsetof(struct net_device, tstats),
+	RTUN_TSTATS_RX_PACKETS_OFFSET = offsetof(struct pcpu_sw_netstats, rx_packets),
+	RTUN_TSTATS_RX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, rx_bytes),
+	RTUN_TSTATS_TX_PACKETS_OFFSET = offsetof(struct pcpu_sw_netstats, tx_packets),
+	RTUN_TSTATS_TX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, tx_bytes),
 	/* sk_buff fields the datapath reads per packet, without a call. */
 	RTUN_SKB_LEN_OFFSET = offsetof(struct sk_buff, len),
 	RTUN_SKB_DATA_LEN_OFFSET = offsetof(struct sk_buff, data_len),
 	RTUN_SKB_QUEUE_MAPPING_OFFSET = offsetof(struct sk_buff, queue_mapping),
 	RTUN_SKB_VLAN_PROTO_OFFSET = offsetof(struct sk_buff, vlan_proto),
 	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
+	RTUN_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol),
+	RTUN_SKB_NETWORK_HEADER_OFFSET = offsetof(struct sk_buff, network_header),
+	RTUN_SKB_HEAD_OFFSET = offsetof(struct sk_buff, head),
+	RTUN_SKB_DATA_OFFSET = offsetof(struct sk_buff, data),
+	RTUN_SKB_TAIL_OFFSET = offsetof(struct sk_buff, tail),
+	RTUN_SKB_DEV_OFFSET = offsetof(struct sk_buff, dev),
 	RTUN_EPOLLIN = EPOLLIN,
 	RTUN_EPOLLOUT = EPOLLOUT,
 	RTUN_EPOLLRDNORM = EPOLLRDNORM,
@@ -191,8 +203,6 @@ kgid_t rtun_make_kgid_current(gid_t gid);
 uid_t rtun_from_kuid_current(kuid_t uid);
 gid_t rtun_from_kgid_current(kgid_t gid);
 
-void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int headroom,
-		     unsigned int linear, unsigned int paged);
 
 /*
  * NAPI for a queue (net/napi.rs): the instance, the written packets waiting for its
@@ -299,11 +309,7 @@ int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const 
 int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
 		      const struct sk_buff *skb, struct iov_iter *iter);
 long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp);
-unsigned char *rtun_skb_data(const struct sk_buff *skb);
-__be16 rtun_skb_protocol(const struct sk_buff *skb);
 bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
-void rtun_skb_set_protocol(struct sk_buff *skb, __be16 proto);
-void rtun_skb_set_network_header(struct sk_buff *skb, int offset);
 void rtun_skb_probe_transport_header(struct sk_buff *skb);
 int rtun_skb_tx_prepare(struct sk_buff *skb);
 
@@ -354,7 +360,6 @@ int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog);
 void rtun_bpf_prog_put(struct bpf_prog *prog);
 u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb);
 int rtun_pskb_trim(struct sk_buff *skb, unsigned int len);
-void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 
 /* Native XDP (net/xdp.rs). */
 struct bpf_net_context *rtun_bpf_net_ctx_set(struct bpf_net_context *ctx);

@@ -162,21 +162,6 @@ gid_t rtun_from_kgid_current(kgid_t gid)
 	return from_kgid_munged(current_user_ns(), gid);
 }
 
-/*
- * The layout tun_alloc_skb() gives a packet userspace writes, on an skb from
- * sock_alloc_send_pskb() (sized in Rust): headroom reserved, `linear` bytes
- * of head and `paged` bytes of fragments, contents not yet written.
- */
-void rtun_skb_layout(struct sk_buff *skb, struct net_device *dev, unsigned int headroom,
-		     unsigned int linear, unsigned int paged)
-{
-	skb->dev = dev;
-	skb_reserve(skb, headroom);
-	skb_put(skb, linear);
-	skb->data_len = paged;
-	skb->len += paged;
-}
-
 struct rtun_napi *rtun_napi_alloc(void)
 {
 	struct rtun_napi *n = kzalloc(sizeof(*n), GFP_KERNEL);
@@ -213,9 +198,6 @@ void rtun_napi_disable(struct rtun_napi *n)
 {
 	napi_disable(&n->napi);
 }
-
-
-
 
 /* Queues a written packet for the poll (bottom halves off): the backlog's length. */
 unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb)
@@ -604,29 +586,9 @@ void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
 		wake_up_interruptible_sync_poll(wq, mask);
 }
 
-unsigned char *rtun_skb_data(const struct sk_buff *skb)
-{
-	return skb->data;
-}
-
-__be16 rtun_skb_protocol(const struct sk_buff *skb)
-{
-	return skb->protocol;
-}
-
 bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len)
 {
 	return pskb_may_pull(skb, len);
-}
-
-void rtun_skb_set_protocol(struct sk_buff *skb, __be16 proto)
-{
-	skb->protocol = proto;
-}
-
-void rtun_skb_set_network_header(struct sk_buff *skb, int offset)
-{
-	skb_set_network_header(skb, offset);
 }
 
 void rtun_skb_probe_transport_header(struct sk_buff *skb)
@@ -959,11 +921,6 @@ u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb)
 int rtun_pskb_trim(struct sk_buff *skb, unsigned int len)
 {
 	return pskb_trim(skb, len);
-}
-
-void rtun_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
-{
-	skb_record_rx_queue(skb, queue);
 }
 
 /* Native XDP (net/xdp.rs). */

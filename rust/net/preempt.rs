@@ -16,10 +16,13 @@ use crate::net::rcu::RcuSection;
 use crate::bindings as b;
 
 /// Preemption is disabled while this lives. Not `Send`: it belongs to this CPU's task.
+/// (x86-64 updates the counters in single `%gs`-relative instructions instead.)
+#[cfg(not(target_arch = "x86_64"))]
 pub(crate) struct NoPreempt {
     _not_send: NotThreadSafe,
 }
 
+#[cfg(not(target_arch = "x86_64"))]
 impl NoPreempt {
     /// Disables preemption until the value is dropped.
     pub(crate) fn new() -> Self {
@@ -31,6 +34,7 @@ impl NoPreempt {
     }
 }
 
+#[cfg(not(target_arch = "x86_64"))]
 impl Drop for NoPreempt {
     fn drop(&mut self) {
         // SAFETY: `new` disabled preemption and this is the matching enable.

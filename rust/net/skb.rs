@@ -98,6 +98,64 @@ impl Skb {
         }
     }
 
+    /// Writes `value` to the `sk_buff` field at `offset`, of type `F`.
+    ///
+    /// # Safety
+    ///
+    /// As for `field`; and the value must be one the field may hold where the caller
+    /// writes it (the kernel's inline helper for the field would write the same).
+    unsafe fn set_field<F: Copy>(&mut self, offset: u32, value: F) {
+        // SAFETY: `self.ptr` is valid and owned by the type invariant; per the caller the
+        // field is in bounds, properly aligned for `F`, and may take `value`.
+        unsafe {
+            self.as_raw()
+                .cast::<u8>()
+                .add(offset as usize)
+                .cast::<F>()
+                .write(value)
+        }
+    }
+
+    /// `skb->data`: where the packet's linear part starts.
+    fn data_ptr(&self) -> *mut u8 {
+        // SAFETY: `data` is an `unsigned char *`.
+        unsafe { self.field::<*mut u8>(b::rtun_const_RTUN_SKB_DATA_OFFSET) }
+    }
+
+    /// The layout tun.c's `tun_alloc_skb` gives a packet userspace writes: for `dev`,
+    /// `headroom` bytes reserved, `linear` bytes of head and `paged` bytes of fragments,
+    /// contents not yet written (`skb->dev = dev; skb_reserve; skb_put;` the fragments'
+    /// length added), without a call.
+    ///
+    /// # Safety
+    ///
+    /// The skb is new (nothing reserved or put yet, `data == head`), with room for
+    /// `headroom + linear` linear bytes and `paged` bytes of fragments allocated.
+    pub(crate) unsafe fn lay_out_new(
+        &mut self,
+        dev: &NetDev,
+        headroom: u32,
+        linear: u32,
+        paged: u32,
+    ) {
+        // SAFETY: the fields' offsets and types; per the caller, `data + headroom` and
+        // `tail + headroom + linear` stay within the head (`skb_put`'s check against
+        // `end` cannot fail), and `len`/`data_len` then describe the allocated bytes.
+        unsafe {
+            self.set_field::<*mut b::net_device>(b::rtun_const_RTUN_SKB_DEV_OFFSET, dev.as_raw());
+            let data = self.data_ptr().add(headroom as usize);
+            self.set_field::<*mut u8>(b::rtun_const_RTUN_SKB_DATA_OFFSET, data);
+            let tail = self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET);
+            self.set_field::<b::sk_buff_data_t>(
+                b::rtun_const_RTUN_SKB_TAIL_OFFSET,
+                tail + headroom + linear,
+            );
+            self.set_field::<u32>(b::rtun_const_RTUN_SKB_DATA_LEN_OFFSET, paged);
+            let len = self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET);
+            self.set_field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET, len + linear + paged);
+        }
+    }
+
     /// Total length of the packet data.
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: `len` is an `unsigned int`.
@@ -106,14 +164,15 @@ impl Skb {
 
     /// The protocol (`skb->protocol`), in network byte order.
     pub(crate) fn protocol_be(&self) -> u16 {
-        // SAFETY: `self.ptr` is valid by the type invariant.
-        unsafe { b::rtun_skb_protocol(self.as_raw()) }
+        // SAFETY: `protocol` is a `__be16`.
+        unsafe { self.field::<u16>(b::rtun_const_RTUN_SKB_PROTOCOL_OFFSET) }
     }
 
     /// Sets `skb->protocol` (network byte order).
     pub(crate) fn set_protocol_be(&mut self, proto: u16) {
-        // SAFETY: `self.ptr` is valid and owned.
-        unsafe { b::rtun_skb_set_protocol(self.as_raw(), proto) }
+        // SAFETY: `protocol` is a `__be16`; any value is a protocol (an unknown one is
+        // dropped by the stack).
+        unsafe { self.set_field::<u16>(b::rtun_const_RTUN_SKB_PROTOCOL_OFFSET, proto) }
     }
 
     /// The transmit queue the stack chose for this packet (`skb_get_queue_mapping`).
@@ -166,7 +225,7 @@ impl Skb {
             return None;
         }
         // SAFETY: `may_pull(1)` made at least one byte at `skb->data` linear.
-        Some(unsafe { *b::rtun_skb_data(self.as_raw()) })
+        Some(unsafe { *self.data_ptr() })
     }
 
     /// The destination of an Ethernet frame (its first 6 bytes), if it has them.
@@ -176,7 +235,7 @@ impl Skb {
         }
         let mut dest = [0u8; 6];
         // SAFETY: `may_pull(6)` made 6 bytes at `skb->data` linear.
-        let data = unsafe { core::slice::from_raw_parts(b::rtun_skb_data(self.as_raw()), 6) };
+        let data = unsafe { core::slice::from_raw_parts(self.data_ptr(), 6) };
         dest.copy_from_slice(data);
         Some(dest)
     }
@@ -250,10 +309,20 @@ impl Skb {
         Ok(())
     }
 
-    /// Sets the network header `offset` bytes after `skb->data`.
+    /// Sets the network header `offset` bytes after `skb->data` (`skb_set_network_header`:
+    /// kept as an offset from `skb->head`, in 16 bits, as the kernel keeps it).
     pub(crate) fn set_network_header(&mut self, offset: i32) {
-        // SAFETY: `self.ptr` is valid and owned.
-        unsafe { b::rtun_skb_set_network_header(self.as_raw(), offset) }
+        // SAFETY: `head` is an `unsigned char *`.
+        let head = unsafe { self.field::<*mut u8>(b::rtun_const_RTUN_SKB_HEAD_OFFSET) };
+        let from_head = (self.data_ptr() as isize).wrapping_sub(head as isize) + offset as isize;
+        // SAFETY: `network_header` is a `__u16` offset from `head`; the truncation is the
+        // kernel's own (`skb_reset_network_header` stores `data - head` the same way).
+        unsafe {
+            self.set_field::<u16>(
+                b::rtun_const_RTUN_SKB_NETWORK_HEADER_OFFSET,
+                from_head as u16,
+            )
+        }
     }
 
     /// Lets the flow dissector find the transport header.
@@ -298,8 +367,14 @@ impl Skb {
 
     /// Records the receive queue the packet arrived on (`skb_record_rx_queue`).
     pub(crate) fn record_rx_queue(&mut self, queue: u16) {
-        // SAFETY: `self.ptr` is valid and owned.
-        unsafe { b::rtun_skb_record_rx_queue(self.as_raw(), queue) }
+        // SAFETY: `queue_mapping` is a `__u16`; `skb_record_rx_queue` stores the queue
+        // plus one there (0: not recorded), wrapping as this does.
+        unsafe {
+            self.set_field::<u16>(
+                b::rtun_const_RTUN_SKB_QUEUE_MAPPING_OFFSET,
+                queue.wrapping_add(1),
+            )
+        }
     }
 
     /// Cuts the packet to its first `len` bytes (nothing if it is not longer).

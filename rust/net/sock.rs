@@ -467,12 +467,12 @@ impl QueueSock {
                 ENOBUFS
             });
         };
-        // SAFETY: a new skb of `headroom + head` linear bytes (unwritten) and `len - head`
-        // bytes of fragments, which we own.
-        unsafe {
-            b::rtun_skb_layout(skb.as_ptr(), dev.as_raw(), headroom, head, len - head);
-            Ok(Skb::from_raw(skb))
-        }
+        // SAFETY: a new skb, which we own.
+        let mut skb = unsafe { Skb::from_raw(skb) };
+        // SAFETY: it has `headroom + head` linear bytes (unwritten) and `len - head` bytes
+        // of fragments, as allocated above.
+        unsafe { skb.lay_out_new(dev, headroom, head, len - head) };
+        Ok(skb)
     }
 }
 
