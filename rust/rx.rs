@@ -389,9 +389,10 @@ fn after_up(q: &Queue, dev: &TunDev, len: u32, flow: Flow<'_>, bh: &NoBh) {
 /// not keep a packet of a device it no longer serves.
 #[inline(always)]
 fn hand_up(q: &Queue, dev: &TunDev, skb: Skb, more: bool, serves: bool, bh: &NoBh) {
-    if q.napi.is_added() {
-        q.napi.queue(skb, more, bh);
-    } else if serves {
+    let Some(skb) = q.napi.try_queue(skb, more, bh) else {
+        return;
+    };
+    if serves {
         receive_batched(q, dev, skb, more, bh);
     } else {
         dev.receive(skb, bh);

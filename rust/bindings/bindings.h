@@ -101,6 +101,7 @@ enum rtun_const {
 	RTUN_SKB_HEAD_OFFSET = offsetof(struct sk_buff, head),
 	RTUN_SKB_DATA_OFFSET = offsetof(struct sk_buff, data),
 	RTUN_SKB_TAIL_OFFSET = offsetof(struct sk_buff, tail),
+	RTUN_SKB_END_OFFSET = offsetof(struct sk_buff, end),
 	RTUN_SKB_DEV_OFFSET = offsetof(struct sk_buff, dev),
 	RTUN_EPOLLIN = EPOLLIN,
 	RTUN_EPOLLOUT = EPOLLOUT,

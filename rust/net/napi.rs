@@ -118,14 +118,21 @@ impl Napi {
     }
 
     /// Queues a written packet for the poll and schedules it, unless the writer says more
-    /// come (`more`) and fewer than a poll's worth wait (tun.c).
-    pub(crate) fn queue(&self, skb: Skb, more: bool, _bh: &NoBh) {
+    /// come (`more`) and fewer than a poll's worth wait (tun.c); the packet back when the
+    /// instance is not added to a device (the queue has no `IFF_NAPI`).
+    #[inline(always)]
+    pub(crate) fn try_queue(&self, skb: Skb, more: bool, _bh: &NoBh) -> Option<Skb> {
+        if !self.is_added() {
+            return Some(skb);
+        }
         // SAFETY: our instance; the backlog takes ownership of the skb. Bottom halves are
         // off (`_bh`), as the backlog's lock needs (the poll takes it in softirq).
         let waiting = unsafe { b::rtun_napi_backlog_add(self.inner.as_ptr(), skb.into_raw()) };
         if !more || waiting > b::rtun_const_RTUN_NAPI_POLL_WEIGHT {
+            // Added, as checked above.
             self.schedule_raw();
         }
+        None
     }
 
     /// The instance's `napi_struct`.
@@ -136,16 +143,19 @@ impl Napi {
         unsafe { &raw mut (*self.inner.as_ptr()).napi }
     }
 
-    /// `napi_schedule`: schedules the poll unless it is scheduled already; nothing when
-    /// the instance is disabled or deleted. Only for an instance that was added (its
-    /// callers check): a never-added one has no device to be polled on.
+    /// `napi_schedule`: schedules the poll unless it is scheduled already; nothing (but
+    /// a poll owed after the next enable, as C's `napi_schedule`) when the instance is
+    /// disabled or deleted. Only for an instance that was added (both callers check): a
+    /// never-added one is all zeroes, which `napi_schedule_prep` would accept.
     #[inline(always)]
     fn schedule_raw(&self) {
         let napi = self.napi_struct();
-        // SAFETY: a `napi_struct` that lives as long as `self`, added to a device once
-        // (the callers' check). `netif_napi_add` leaves `NAPI_STATE_SCHED` set and only
-        // `napi_enable` clears it, so `napi_schedule_prep` refuses a disabled or deleted
-        // instance; the core synchronises the state bits both calls use.
+        // SAFETY: a `napi_struct` that lives as long as `self` and was added to a device
+        // (the callers' check), so it has a poll function. `netif_napi_add` leaves
+        // `NAPI_STATE_SCHED` set until `napi_enable`, and `napi_disable` (which deletion
+        // requires) sets it again after waiting for the poll, so `napi_schedule_prep`
+        // refuses the instance whenever it may not be polled; the core synchronises the
+        // state bits both calls use.
         unsafe {
             if b::napi_schedule_prep(napi) {
                 b::__napi_schedule(napi);

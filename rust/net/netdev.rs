@@ -265,7 +265,7 @@ impl NetDev {
     }
 
     /// Counts a received packet of `len` bytes.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
     pub(crate) fn count_rx(&self, len: u32, _bh: &NoBh) {
         // SAFETY: the device's per-CPU counters (`tstats_add`), two of its `u64`s.
         unsafe {
@@ -275,7 +275,7 @@ impl NetDev {
     }
 
     /// Counts a transmitted packet of `len` bytes (from process context, as `read`).
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
     pub(crate) fn count_tx(&self, len: u32) {
         // SAFETY: as in `count_rx`.
         unsafe {
@@ -295,7 +295,7 @@ impl NetDev {
     ///
     /// `offset` is that of a `u64_stats_t` in `struct pcpu_sw_netstats`, and the device
     /// has per-CPU tstats (every device `LinkOps::create` makes: `NETDEV_PCPU_STAT_TSTATS`).
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
     #[inline(always)]
     unsafe fn tstats_add(&self, offset: u32, val: u64) {
         // SAFETY: `self` is valid; `tstats` is a `__percpu` pointer, set for the device's
@@ -324,7 +324,7 @@ impl NetDev {
     }
 
     /// Counts a received packet of `len` bytes.
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
     pub(crate) fn count_rx(&self, len: u32, _bh: &NoBh) {
         // SAFETY: `self` is valid and has per-CPU tstats (set up by `LinkOps::create`);
         // bottom halves are off (`_bh`), so this CPU's counters stay ours for the update.
@@ -332,7 +332,7 @@ impl NetDev {
     }
 
     /// Counts a transmitted packet of `len` bytes (from process context, as `read`).
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
     pub(crate) fn count_tx(&self, len: u32) {
         let _cpu = crate::net::preempt::NoPreempt::new();
         // SAFETY: as in `count_rx`.

@@ -16,13 +16,13 @@ use crate::net::rcu::RcuSection;
 use crate::bindings as b;
 
 /// Preemption is disabled while this lives. Not `Send`: it belongs to this CPU's task.
-/// (x86-64 updates the counters in single `%gs`-relative instructions instead.)
-#[cfg(not(target_arch = "x86_64"))]
+/// (native x86-64 updates the counters in single `%gs`-relative instructions instead.)
+#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
 pub(crate) struct NoPreempt {
     _not_send: NotThreadSafe,
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
 impl NoPreempt {
     /// Disables preemption until the value is dropped.
     pub(crate) fn new() -> Self {
@@ -34,7 +34,7 @@ impl NoPreempt {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
 impl Drop for NoPreempt {
     fn drop(&mut self) {
         // SAFETY: `new` disabled preemption and this is the matching enable.

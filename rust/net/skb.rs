@@ -58,6 +58,10 @@ pub(crate) struct Skb {
 // SAFETY: an skb is not tied to the thread that allocated it.
 unsafe impl Send for Skb {}
 
+// `tail` and `end` are offsets from `head` (`NET_SKBUFF_DATA_USES_OFFSET`, every 64-bit
+// kernel), which `lay_out_new` adds to; on 32-bit they are pointers.
+const _: () = assert!(core::mem::size_of::<b::sk_buff_data_t>() == 4);
+
 impl Skb {
     /// Takes ownership of a raw skb.
     ///
@@ -145,11 +149,14 @@ impl Skb {
             self.set_field::<*mut b::net_device>(b::rtun_const_RTUN_SKB_DEV_OFFSET, dev.as_raw());
             let data = self.data_ptr().add(headroom as usize);
             self.set_field::<*mut u8>(b::rtun_const_RTUN_SKB_DATA_OFFSET, data);
-            let tail = self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET);
-            self.set_field::<b::sk_buff_data_t>(
-                b::rtun_const_RTUN_SKB_TAIL_OFFSET,
-                tail + headroom + linear,
+            let tail = self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET)
+                + headroom
+                + linear;
+            // `skb_put`'s check (`skb_over_panic`), which the caller's promise makes moot.
+            debug_assert!(
+                tail <= self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_END_OFFSET)
             );
+            self.set_field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET, tail);
             self.set_field::<u32>(b::rtun_const_RTUN_SKB_DATA_LEN_OFFSET, paged);
             let len = self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET);
             self.set_field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET, len + linear + paged);
