@@ -294,9 +294,7 @@ bool rtun_sock_test_and_clear_writer_nospace(struct socket *sock);
 void rtun_sock_orphan(struct sock *sk);
 
 /* Frames vhost-net sends in XDP buffers (net/xdp.rs). */
-void rtun_skb_reserve(struct sk_buff *skb, int len);
 void rtun_skb_metadata_set(struct sk_buff *skb, u8 len);
-void rtun_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
 void rtun_put_page_of(void *addr);
 void *rtun_ring_peek_locked(struct ptr_ring *r);
 

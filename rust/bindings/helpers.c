@@ -442,19 +442,9 @@ void rtun_ubuf_complete_copied(struct ubuf_info *uarg)
 	uarg->ops->complete(NULL, uarg, false);
 }
 
-void rtun_skb_reserve(struct sk_buff *skb, int len)
-{
-	skb_reserve(skb, len);
-}
-
 void rtun_skb_metadata_set(struct sk_buff *skb, u8 len)
 {
 	skb_metadata_set(skb, len);
-}
-
-void rtun_skb_set_dev(struct sk_buff *skb, struct net_device *dev)
-{
-	skb->dev = dev;
 }
 
 /* Drops the page reference of a page-fragment buffer (vhost-net's XDP buffers). */

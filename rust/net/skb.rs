@@ -126,27 +126,30 @@ impl Skb {
         unsafe { self.field::<*mut u8>(b::rtun_const_RTUN_SKB_DATA_OFFSET) }
     }
 
-    /// The layout tun.c's `tun_alloc_skb` gives a packet userspace writes: for `dev`,
-    /// `headroom` bytes reserved, `linear` bytes of head and `paged` bytes of fragments,
-    /// contents not yet written (`skb->dev = dev; skb_reserve; skb_put;` the fragments'
-    /// length added), without a call.
+    /// Sets `skb->dev`.
     ///
     /// # Safety
     ///
-    /// The skb is new (nothing reserved or put yet, `data == head`), with room for
-    /// `headroom + linear` linear bytes and `paged` bytes of fragments allocated.
-    pub(crate) unsafe fn lay_out_new(
-        &mut self,
-        dev: &NetDev,
-        headroom: u32,
-        linear: u32,
-        paged: u32,
-    ) {
+    /// `dev` stays alive while the skb may use it: the caller holds the device until it
+    /// hands the skb to the stack (which holds it from there), or frees the skb.
+    pub(crate) unsafe fn set_dev(&mut self, dev: &NetDev) {
+        // SAFETY: `dev` is a `struct net_device *`; its lifetime is the caller's promise.
+        unsafe {
+            self.set_field::<*mut b::net_device>(b::rtun_const_RTUN_SKB_DEV_OFFSET, dev.as_raw())
+        }
+    }
+
+    /// `skb_reserve(headroom)` then `skb_put(linear)` on a new skb, without a call.
+    ///
+    /// # Safety
+    ///
+    /// The skb is new and linear (nothing reserved or put yet, `data == head`), with room
+    /// for `headroom + linear` bytes in its head.
+    pub(crate) unsafe fn reserve_put(&mut self, headroom: u32, linear: u32) {
         // SAFETY: the fields' offsets and types; per the caller, `data + headroom` and
         // `tail + headroom + linear` stay within the head (`skb_put`'s check against
-        // `end` cannot fail), and `len`/`data_len` then describe the allocated bytes.
+        // `end` cannot fail), and `len` then counts the put bytes.
         unsafe {
-            self.set_field::<*mut b::net_device>(b::rtun_const_RTUN_SKB_DEV_OFFSET, dev.as_raw());
             let data = self.data_ptr().add(headroom as usize);
             self.set_field::<*mut u8>(b::rtun_const_RTUN_SKB_DATA_OFFSET, data);
             let tail = self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET)
@@ -157,9 +160,32 @@ impl Skb {
                 tail <= self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_END_OFFSET)
             );
             self.set_field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET, tail);
+            let len = self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET);
+            self.set_field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET, len + linear);
+        }
+    }
+
+    /// The layout tun.c's `tun_alloc_skb` gives a packet userspace writes: for `dev`,
+    /// `headroom` bytes reserved, `linear` bytes of head and `paged` bytes of fragments,
+    /// contents not yet written.
+    ///
+    /// # Safety
+    ///
+    /// As for `reserve_put`, and `paged` bytes of fragments allocated; as for `set_dev`.
+    pub(crate) unsafe fn lay_out_new(
+        &mut self,
+        dev: &NetDev,
+        headroom: u32,
+        linear: u32,
+        paged: u32,
+    ) {
+        // SAFETY: per the caller; then `data_len` and `len` describe the fragments too.
+        unsafe {
+            self.set_dev(dev);
+            self.reserve_put(headroom, linear);
             self.set_field::<u32>(b::rtun_const_RTUN_SKB_DATA_LEN_OFFSET, paged);
             let len = self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET);
-            self.set_field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET, len + linear + paged);
+            self.set_field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET, len + paged);
         }
     }
 

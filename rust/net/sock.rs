@@ -470,7 +470,8 @@ impl QueueSock {
         // SAFETY: a new skb, which we own.
         let mut skb = unsafe { Skb::from_raw(skb) };
         // SAFETY: it has `headroom + head` linear bytes (unwritten) and `len - head` bytes
-        // of fragments, as allocated above.
+        // of fragments, as allocated above; the caller's device reference (`dev`) covers
+        // the write that hands the skb to the stack.
         unsafe { skb.lay_out_new(dev, headroom, head, len - head) };
         Ok(skb)
     }

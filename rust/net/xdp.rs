@@ -232,7 +232,7 @@ impl XdpBuff<'_> {
         // SAFETY: the virtio-net header at the buffer's start, which the skb keeps alive;
         // the skb is ours.
         unsafe {
-            b::rtun_skb_set_dev(skb.as_raw(), dev.as_raw());
+            skb.set_dev(dev);
             skb.set_network_header(b::rtun_const_RTUN_ETH_HLEN as i32);
             to_result(b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), hdr))?;
         }
@@ -443,7 +443,7 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
         };
         core::mem::forget(self);
         // SAFETY: a new skb we own, whose buffer starts at `start`.
-        let skb = unsafe { Skb::from_raw(raw) };
+        let mut skb = unsafe { Skb::from_raw(raw) };
         let headroom = data as usize - start as usize;
         // A buffer built without metadata has `data_meta` at `data + 1`: only a positive
         // size is metadata (as tun.c).
@@ -451,8 +451,7 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
         // SAFETY: the frame lies at `headroom..headroom + len` of the skb's buffer; the
         // metadata, if any, right before it; the skb is ours.
         unsafe {
-            b::rtun_skb_reserve(skb.as_raw(), headroom as i32);
-            b::skb_put(skb.as_raw(), (end as usize - data as usize) as u32);
+            skb.reserve_put(headroom as u32, (end as usize - data as usize) as u32);
             if metasize > 0 {
                 b::rtun_skb_metadata_set(skb.as_raw(), metasize as u8);
             }
@@ -467,8 +466,8 @@ impl XdpBuff<'_, TaskFrag> {
     fn into_written_skb(self, dev: &NetDev, sk: &QueueSock) -> Result<Skb> {
         let mut skb = self.build_skb()?;
         sk.charge(&mut skb);
-        // SAFETY: our skb; the device outlives the call.
-        unsafe { b::rtun_skb_set_dev(skb.as_raw(), dev.as_raw()) };
+        // SAFETY: our skb; the writer holds the device while it hands the skb on.
+        unsafe { skb.set_dev(dev) };
         Ok(skb)
     }
 }
