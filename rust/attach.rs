@@ -56,7 +56,7 @@ pub(crate) fn set_queue(q: &Arc<Queue>, flags: u32, rtnl: &mut Rtnl) -> Result {
         if !q.is_detached() {
             return Err(EINVAL);
         }
-        d.security.may_attach_queue()?;
+        d.security.may_attach_queue(rtnl)?;
         d.queues.enable(&dev, q, rtnl)?;
     } else if flags & ioctl::IFF_DETACH_QUEUE != 0 {
         if !d.is_multi_queue() || q.is_detached() {
@@ -119,7 +119,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
             if !permitted(&dev) {
                 return Err(EPERM);
             }
-            d.security.may_open()?;
+            d.security.may_open(rtnl)?;
             let skip_filter = flags & ioctl::IFF_NOFILTER != 0;
             let napi = NapiFlags::of_request(flags);
             d.queues

@@ -217,7 +217,9 @@ impl QueueSet {
     /// which `free_netdev` may still free without looking at its references (tun.c's
     /// `tun_attach` with `publish_tun` false, from `tun_net_init`). [`Self::publish`]
     /// binds it once the device is registered; until then the file's reads and writes
-    /// find no device.
+    /// find no device. The one reference taken here, the NAPI instance's (`IFF_NAPI`),
+    /// is given back by `ndo_uninit` (`delete_all`), which every registration failure
+    /// after `ndo_init` runs before the device is freed.
     pub(crate) fn attach_unpublished(
         &self,
         dev: &TunDev,
@@ -228,7 +230,7 @@ impl QueueSet {
         rtnl: &mut Rtnl,
     ) -> Result {
         // tun.c's `tun_attach`: the LSM first.
-        dev.data().security.may_attach(&q.sock)?;
+        dev.data().security.may_attach(&q.sock, rtnl)?;
         let total = self.live() + self.disabled();
         if !multi && self.live() >= 1 {
             return Err(EBUSY);
@@ -270,7 +272,7 @@ impl QueueSet {
 
     /// Re-enables a disabled queue (`TUNSETQUEUE` + `IFF_ATTACH_QUEUE`).
     pub(crate) fn enable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
-        dev.data().security.may_attach(&q.sock)?;
+        dev.data().security.may_attach(&q.sock, rtnl)?;
         dev.data().prepare_queue(q, false, rtnl)?;
         self.add_live(dev, q, rtnl)?;
         self.remove_disabled(q, rtnl);

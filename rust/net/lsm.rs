@@ -23,7 +23,8 @@ pub(crate) struct TunSecurity {
 /// `0` is what the hook returned (null without an LSM that keeps one), owned by this value.
 struct Blob(*mut c_void);
 
-// SAFETY: the blob is the LSM's, which synchronises its own state; we only hand it back.
+// SAFETY: the blob is only handed to the hooks, which (as tun.c's) run under RTNL: every
+// method below that passes it takes `&Rtnl`. The free has exclusive access (`drop`).
 unsafe impl Send for Blob {}
 // SAFETY: as above.
 unsafe impl Sync for Blob {}
@@ -71,14 +72,14 @@ impl TunSecurity {
     }
 
     /// Whether the caller may open this existing device (`TUNSETIFF` of its name).
-    pub(crate) fn may_open(&self) -> Result {
+    pub(crate) fn may_open(&self, _rtnl: &Rtnl) -> Result {
         let blob = self.blob()?;
         // SAFETY: the device's blob, alive while `self` is.
         to_result(unsafe { b::rtun_security_tun_dev_open(blob) })
     }
 
     /// Whether the caller may enable a disabled queue (`TUNSETQUEUE`).
-    pub(crate) fn may_attach_queue(&self) -> Result {
+    pub(crate) fn may_attach_queue(&self, _rtnl: &Rtnl) -> Result {
         let blob = self.blob()?;
         // SAFETY: the device's blob, alive while `self` is.
         to_result(unsafe { b::rtun_security_tun_dev_attach_queue(blob) })
@@ -86,7 +87,7 @@ impl TunSecurity {
 
     /// Whether the queue with socket `sock` may attach to the device (every attach;
     /// the LSM labels the socket).
-    pub(crate) fn may_attach(&self, sock: &QueueSock) -> Result {
+    pub(crate) fn may_attach(&self, sock: &QueueSock, _rtnl: &Rtnl) -> Result {
         let blob = self.blob()?;
         // SAFETY: the device's blob, alive while `self` is, and a valid, initialised sock.
         to_result(unsafe { b::rtun_security_tun_dev_attach(sock.raw_sock(), blob) })

@@ -1509,7 +1509,11 @@ impl<T: NetDevOps> LinkOps<T> {
     /// `init` runs as the device's `ndo_init`, inside `register_netdevice` once the core
     /// has accepted the name and before it reserves the ifindex or tells anyone (tun.c's
     /// `tun_net_init`); its error fails the registration. A registration that fails after
-    /// it runs `ndo_uninit`: hence `&mut Rtnl`.
+    /// it runs `ndo_uninit`: hence `&mut Rtnl`. `init` must not publish the device (hand
+    /// a reference to anyone who could keep it) unless `ndo_uninit` takes it back: a device
+    /// that never registered is freed without waiting for references (tun.c publishes
+    /// `tfile->tun` after registering for this reason). One left behind makes `create`
+    /// leak the device rather than free it under its holder.
     pub(crate) fn create<F>(
         &self,
         rtnl: &mut Rtnl,
@@ -1606,11 +1610,29 @@ impl<T: NetDevOps> LinkOps<T> {
             r
         };
         if r < 0 {
-            // SAFETY: registration failed: the device is ours to free. Some failure paths
-            // already ran the destructor (`live` tells), the others did not.
-            unsafe {
-                Callbacks::<T>::destructor(dev);
-                b::free_netdev(dev);
+            // SAFETY: `dev` is valid until freed below; reading its state needs nothing.
+            let (unregistering, refs) =
+                unsafe { (b::rtun_dev_unregistering(dev), b::netdev_refcnt_read(dev)) };
+            if unregistering {
+                // A NETDEV_REGISTER notifier refused it after the core published it: the
+                // core unregistered it, and whoever took a reference meanwhile may hold it
+                // still, so `free_netdev` only marks it and `netdev_run_todo` runs our
+                // destructor after the last reference is gone.
+                // SAFETY: a device that failed registration is ours to free.
+                unsafe { b::free_netdev(dev) };
+            } else if refs != 1 {
+                // Never registered, and `init` left a reference behind (nothing else could
+                // reach the device): `free_netdev` would free it under its holder, so it is
+                // leaked instead. A driver bug, not reachable from the driver as it is.
+                pr_err!("device left with {refs} references after a failed registration: leaked\n");
+            } else {
+                // SAFETY: registration failed before the device was published and nobody
+                // holds a reference: ours to free. Some failure paths already ran the
+                // destructor (`live` tells), the others did not.
+                unsafe {
+                    Callbacks::<T>::destructor(dev);
+                    b::free_netdev(dev);
+                }
             }
             return Err(Error::from_errno(r));
         }
