@@ -637,7 +637,8 @@ TEST_F_TIMEOUT(fi, close_survives_alloc_failure, 900)
 	pid_t pid;
 
 	/* Sleeping allocations may fail too; no stack dump for each failure. (The
-	 * teardown puts the knobs back, which it does not after a failed setup.) */
+	 * teardown puts the knobs back, which it does not after a failed setup.)
+	 */
 	self->saved = 1;
 	ASSERT_EQ(0, write_file(fi_knobs[0], "N"));
 	ASSERT_EQ(0, write_file(fi_knobs[1], "0"));

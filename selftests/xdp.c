@@ -108,6 +108,7 @@ static int tcx_meta_counter(int map)
 		MOV64_REG(BPF_REG_2, BPF_REG_10),
 		ADD64_IMM(BPF_REG_2, -4),
 		LD_MAP_FD(BPF_REG_1, map),
+		LD_IMM64_HI(0),
 		CALL(HELPER_MAP_LOOKUP_ELEM),
 		JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 2),
 		MOV64_IMM(BPF_REG_1, 1),
