@@ -89,7 +89,7 @@ static inline int xdp_redirect_prog(int ifindex)
 		EXIT(),
 	};
 
-	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, sizeof(insns) / sizeof(insns[0]));
+	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, ARRAY_SIZE(insns));
 }
 
 /* An array map of N u64: its fd, or -1. */

@@ -145,7 +145,7 @@ static int lsm_deny_with(const char *hook, int err)
 		EXIT(),
 	};
 
-	return lsm_attach(hook, insns, sizeof(insns) / sizeof(insns[0]));
+	return lsm_attach(hook, insns, ARRAY_SIZE(insns));
 }
 
 static int lsm_deny(const char *hook)
@@ -178,7 +178,7 @@ static int count_calls(const char *fn, int map, int slot)
 	};
 
 	return btf_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn, insns,
-			  sizeof(insns) / sizeof(insns[0]));
+			  ARRAY_SIZE(insns));
 }
 
 /*

@@ -991,7 +991,7 @@ static int xdp_probe_prog(int map, int act)
 		EXIT(),
 	};
 
-	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, sizeof(insns) / sizeof(insns[0]));
+	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, ARRAY_SIZE(insns));
 }
 
 #define N_XDP 64
