@@ -79,9 +79,10 @@ intree:
 intree-ci: kernel
 	$(SCRIPTS)/intree-ci.sh --ksrc $(KSRC) --kdir "$(GET_KDIR)" --out $(BUILD)/intree-ci
 
-# The series in a full kernel build (scripts/check-intree.sh, cached like the test kernel:
-# 20-30 minutes the first time), booted with its own rtun.ko for the test suite.
-check-intree: deps
+# The series in a full kernel build (scripts/check-intree.sh: the patched source built
+# with CONFIG_RTUN=m from a copy of the test kernel's build, so only what the series
+# changes is rebuilt), booted with its own rtun.ko for the test suite.
+check-intree: kernel
 	$(SCRIPTS)/check-intree.sh --out $(BUILD)/check-intree
 
 # The upstream-test kernel (scripts/config/upstream.config: BTF, BPF LSM) with its own

@@ -8,13 +8,20 @@
 #   check-intree.sh --out DIR [--build-only]
 #
 # The patched source is a git repository, $RTUN_CACHE/src-intree-<key> (a full copy of
-# the pristine tree, committed once; reset to that commit and the series applied again
+# the pristine source, committed once; reset to that commit and the series applied again
 # on every run, so unchanged files keep their times), the build is
 # $RTUN_CACHE/kernel-intree-<key> (O=); <key> hashes what kernel.sh's does, plus this
-# recipe. A first run copies the tree and builds the whole kernel (20-30 minutes on two
-# cores); later runs rebuild what the series changed. rtun_vhost.ko, which the kernel's
-# own build leaves out (see drivers/net/rtun/Makefile), is built from the patched
+# recipe (the source's key: the source version). rtun_vhost.ko, which the kernel's own
+# build leaves out (see drivers/net/rtun/Makefile), is built from the patched
 # drivers/net/rtun/ with M= against that kernel. The run ends with "N passed, M failed".
+#
+# The build starts from a copy of the cached test kernel's build (kernel.sh), and make
+# runs in a private mount namespace where the patched tree is mounted at the pristine
+# tree's path and the build at the test kernel's: every path in the copied .cmd files is
+# then the same, so make's own checks (commands, file times, per-option dependencies)
+# decide what the series and CONFIG_RTUN=m change, and only that is rebuilt: minutes,
+# not the 30 and more of a build from scratch. Nothing is written to the pristine tree
+# or the test kernel (the mounts are private to the namespace; checksums are compared).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/toolchain.sh"
@@ -42,10 +49,14 @@ key=$( {
 	/usr/bin/rustc --version
 	clang-19 --version | head -1
 	"$BINDGEN" --version
-	echo "recipe intree 1: allnoconfig + fragments + CONFIG_RTUN=m; bzImage modules headers"
+	echo "recipe intree 2: from the test kernel build; allnoconfig + fragments + CONFIG_RTUN=m; bzImage modules headers"
 } 2>/dev/null | sha256sum | cut -c1-16)
-src=$RTUN_CACHE/src-intree-$key
+# The patched source depends on the source version only.
+src=$RTUN_CACHE/src-intree-$(echo "$srcver" | sha256sum | cut -c1-16)
 kdir=$RTUN_CACHE/kernel-intree-$key
+
+testk=$("$here/kernel.sh" --print-dir)
+[ -e "$testk/.rtun-built" ] || "$here/kernel.sh"
 
 mkdir -p "$RTUN_CACHE"
 exec 9>"$RTUN_CACHE/.lock-kernel-intree-$key"
@@ -80,16 +91,31 @@ git -C "$src" -c user.name=rtun -c user.email=rtun@localhost am -q \
 echo "check-intree: series applied with git am: $(git -C "$src" log --oneline "$base"..HEAD | wc -l) patches"
 [ "$(sums)" = "$before" ] || { echo "check-intree: the pristine tree changed" >&2; exit 1; }
 
-# The kernel: kernel.sh's configuration plus CONFIG_RTUN=m.
-mkdir -p "$kdir"
-start=$(date +%s)
-# shellcheck disable=SC2086
-make -s -C "$src" O="$kdir" $KMAKE_FLAGS rustavailable
-{ cat $frags; echo CONFIG_RTUN=m; } >"$kdir/rtun.fragment"
-if [ ! -e "$kdir/.config" ]; then
-	# shellcheck disable=SC2086
-	make -s -C "$src" O="$kdir" $KMAKE_FLAGS KCONFIG_ALLCONFIG="$kdir/rtun.fragment" allnoconfig
+# inns CMD: CMD in a private mount namespace (unshare's default propagation) with the
+# patched tree at the pristine tree's path and this build at the test kernel's.
+inns() {
+	local u=-m
+	[ "$(id -u)" = 0 ] || u=-rm
+	unshare $u --propagation private sh -euc '
+		mount --bind "$1" "$2"; mount --bind "$3" "$4"; shift 4
+		[ -e "$0/drivers/net/rtun/Makefile" ] || { echo "inns: no patched tree" >&2; exit 1; }
+		exec "$@"' "$pristine" "$src" "$pristine" "$kdir" "$testk" "$@"
+}
+
+# The kernel: kernel.sh's configuration plus CONFIG_RTUN=m, from the test kernel's build.
+if [ ! -e "$kdir/.rtun-seeded" ]; then
+	rm -rf "$kdir" "$kdir.tmp"
+	cp -a "$testk" "$kdir.tmp"
+	touch "$kdir.tmp/.rtun-seeded"
+	mv "$kdir.tmp" "$kdir"
 fi
+testsum() { (cd "$testk" && sha256sum .config arch/x86/boot/bzImage drivers/net/tun.ko); }
+tbefore=$(testsum)
+start=$(date +%s)
+{ cat $frags; echo CONFIG_RTUN=m; } >"$kdir/rtun.fragment"
+# shellcheck disable=SC2086
+inns make -s -C "$pristine" O="$testk" $KMAKE_FLAGS KCONFIG_ALLCONFIG="$testk/rtun.fragment" \
+	allnoconfig
 grep -h '^CONFIG_' "$kdir/rtun.fragment" | while IFS= read -r line; do
 	case $line in
 	*=n) grep -q "^${line%%=*}=" "$kdir/.config" && echo "check-intree: ${line%%=*} should be off" ;;
@@ -97,7 +123,8 @@ grep -h '^CONFIG_' "$kdir/rtun.fragment" | while IFS= read -r line; do
 	esac
 done | { ! grep . >&2; } || exit 1
 # shellcheck disable=SC2086
-nice make -s -C "$src" O="$kdir" $KMAKE_FLAGS -j"$(($(nproc) + 1))" bzImage modules headers
+inns nice make -s -C "$pristine" O="$testk" $KMAKE_FLAGS -j"$(($(nproc) + 1))" \
+	bzImage modules headers
 echo "check-intree: kernel built in $(($(date +%s) - start)) s: $kdir"
 [ -e "$kdir/drivers/net/rtun/rtun.ko" ] || { echo "check-intree: no in-tree rtun.ko" >&2; exit 1; }
 
@@ -108,8 +135,10 @@ rm -rf "$mods" "$out/ext"
 mkdir -p "$mods"
 cp -a "$src/drivers/net/rtun" "$out/ext"
 # shellcheck disable=SC2086
-make -s -C "$kdir" M="$out/ext" $KMAKE_FLAGS modules
+inns make -s -C "$testk" M="$out/ext" $KMAKE_FLAGS modules
 cp "$kdir/drivers/net/rtun/rtun.ko" "$out/ext/rtun_vhost.ko" "$mods/"
+[ "$(sums)" = "$before" ] || { echo "check-intree: the pristine tree changed" >&2; exit 1; }
+[ "$(testsum)" = "$tbefore" ] || { echo "check-intree: the test kernel changed" >&2; exit 1; }
 
 # The selftests, from their place in the tree (their Makefile takes KSRC from there).
 make -s -C "$src/tools/testing/selftests/drivers/net/rtun" KDIR="$kdir" OUT="$out/selftests"
