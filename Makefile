@@ -11,6 +11,9 @@
 #   make bench         rtun against tun.ko, measured in one boot
 #   make check-upstream  the kernel's BPF selftests that drive a tun/tap, and the LSM
 #                      hooks, on tun.ko and rtun (a kernel with BTF and BPF LSM, cached)
+#   make intree        the patch series adding rtun to a kernel tree (KSRC=<source tree>)
+#   make check-intree  that series applied to the test kernel's source, built with
+#                      CONFIG_RTUN=m, booted, the test suite run on its rtun.ko
 #   make fmt / clippy  rustfmt check / build with CLIPPY=1
 #
 # DEBUG=1 selects the debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak, ...).
@@ -35,7 +38,7 @@ KSRC := $(RTUN_CACHE)/src/linux-source-7.3
 BUILD := $(PWD_)/build$(if $(filter 1,$(DEBUG)),/debug)$(if $(filter 1,$(UPSTREAM)),/upstream)
 
 .PHONY: all module kernel deps samples selftests check check-upstream check-upstream-run demo \
-	demo-qemu vm bench fmt clippy clean
+	demo-qemu vm bench fmt clippy clean intree intree-ci check-intree
 
 all: module
 
@@ -60,9 +63,27 @@ fmt: deps
 selftests: kernel
 	$(MAKE) -C selftests KSRC=$(KSRC) KDIR="$(GET_KDIR)" OUT=$(BUILD)/selftests
 
-check: module selftests
+check: module selftests intree-ci
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/check --module $(PWD_)/rtun.ko \
 		--selftests $(BUILD)/selftests --tap --exec $(SCRIPTS)/guest-check.sh
+
+# rtun as a kernel patch series (scripts/intree.sh): build/intree/series, a cover letter
+# and the patches adding drivers/net/rtun/, its selftests and documentation to KSRC.
+intree:
+	$(SCRIPTS)/intree.sh --ksrc $(KSRC) --out $(BUILD)/intree
+	@echo "intree: series in $(BUILD)/intree/series"
+
+# Part of make check, about a minute: the series applies with git am to the pristine
+# files, rtun.rst parses, checkpatch finds no error, the patched drivers/net/rtun/ builds
+# with M= against the test kernel (scripts/intree-ci.sh).
+intree-ci: kernel
+	$(SCRIPTS)/intree-ci.sh --ksrc $(KSRC) --kdir "$(GET_KDIR)" --out $(BUILD)/intree-ci
+
+# The series in a full kernel build (scripts/check-intree.sh: the patched source built
+# with CONFIG_RTUN=m from a copy of the test kernel's build, so only what the series
+# changes is rebuilt), booted with its own rtun.ko for the test suite.
+check-intree: kernel
+	$(SCRIPTS)/check-intree.sh --out $(BUILD)/check-intree
 
 # The upstream-test kernel (scripts/config/upstream.config: BTF, BPF LSM) with its own
 # build of the kernel's BPF selftests (scripts/bpf-selftests.sh), both cached; rtun.ko is

@@ -12,7 +12,7 @@ set -eu
 STAMP_PKGS="rustc-web rust-web-src rust-web-clippy rustfmt-web clang-19 libclang-19-dev llvm-19 lld-19 flex bison bc \
 libelf-dev libssl-dev cpio qemu-system-x86 linux-source-7.3 socat iproute2 ethtool \
 iputils-ping python3-venv busybox-static kmod procps libmnl-dev python3-yaml \
-python3-jsonschema gcc-multilib python3-matplotlib"
+python3-jsonschema gcc-multilib python3-matplotlib python3-docutils"
 [ "${1:-}" = --upstream ] && STAMP_PKGS="$STAMP_PKGS dwarves zlib1g-dev libzstd-dev libcap-dev clang-22 llvm-22 lld-22 rsync"
 
 SUDO=

@@ -228,7 +228,6 @@ TEST_F(bp, queues_change_while_stopped_without_drops)
 {
 	int prog, q0, fd3[2], q;
 
-
 	self->fd = tun_alloc(self->name, IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_BACKPRESSURE,
 			     NULL);
 	ASSERT_LE(0, self->fd);

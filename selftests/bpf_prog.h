@@ -24,8 +24,9 @@
 #define JMP_IMM(op, d, i, o)	INSN(BPF_JMP | (op) | BPF_K, d, 0, o, i)
 #define CALL(f)			INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT()			INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define LD_MAP_FD(d, fd)	INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), \
-				INSN(0, 0, 0, 0, 0)
+/* A 16-byte load: LD_MAP_FD is its first half, always followed by LD_IMM64_HI(0). */
+#define LD_MAP_FD(d, fd)	INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd)
+#define LD_IMM64_HI(i)		INSN(0, 0, 0, 0, i)
 #define ATOMIC_ADD64(d, s, o)	INSN(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
 
 /* Helper numbers (enum bpf_func_id). */
@@ -88,7 +89,7 @@ static inline int xdp_redirect_prog(int ifindex)
 		EXIT(),
 	};
 
-	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, sizeof(insns) / sizeof(insns[0]));
+	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, ARRAY_SIZE(insns));
 }
 
 /* An array map of N u64: its fd, or -1. */

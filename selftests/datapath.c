@@ -361,7 +361,8 @@ TEST_F(dp, short_writes)
 		EXPECT_EQ(n, write(d->fd, buf, n));
 	}
 	/* Only a TUN without tun_pi counts the empty write as a drop (the others fail
-	 * before allocating anything). */
+	 * before allocating anything).
+	 */
 	EXPECT_EQ(drops + (!d->tap && !d->pi), if_stat(d->name, "rx_dropped"));
 }
 
@@ -624,7 +625,8 @@ FIXTURE_VARIANT_ADD(v6, tun_pi) { .pi = 1 };
 #define PEER6 "2001:db8::2"
 
 /* Whether the local route of 2001:db8::1 on `dev` exists (/proc/net/ipv6_route lists
- * every table, the local one included). */
+ * every table, the local one included).
+ */
 static int local_route6(const char *dev)
 {
 	char line[256], name[IFNAMSIZ + 1];
@@ -682,7 +684,8 @@ FIXTURE_SETUP(v6)
 	ASSERT_LE(0, self->sock6);
 	inet_pton(AF_INET6, ADDR6, &sin6.sin6_addr);
 	/* The address is tentative until the DAD work has run (and found no DAD to do
-	 * on a NOARP device): bind fails with EADDRNOTAVAIL until then. */
+	 * on a NOARP device): bind fails with EADDRNOTAVAIL until then.
+	 */
 	for (end = now_ms() + WAIT_MS; ; usleep(10000)) {
 		err = bind(self->sock6, (struct sockaddr *)&sin6, sizeof(sin6)) ? errno : 0;
 		if (err != EADDRNOTAVAIL || now_ms() > end)
@@ -690,7 +693,8 @@ FIXTURE_SETUP(v6)
 	}
 	ASSERT_EQ(0, err) TH_LOG("bind: %s", strerror(err));
 	/* Without DAD the address stops being tentative just before its local route is
-	 * inserted: a packet in between would not be delivered locally. */
+	 * inserted: a packet in between would not be delivered locally.
+	 */
 	for (end = now_ms() + WAIT_MS; !local_route6(d->name) && now_ms() < end; )
 		usleep(10000);
 	ASSERT_TRUE(local_route6(d->name)) TH_LOG("no local route for %s", ADDR6);

@@ -637,7 +637,8 @@ TEST_F_TIMEOUT(fi, close_survives_alloc_failure, 900)
 	pid_t pid;
 
 	/* Sleeping allocations may fail too; no stack dump for each failure. (The
-	 * teardown puts the knobs back, which it does not after a failed setup.) */
+	 * teardown puts the knobs back, which it does not after a failed setup.)
+	 */
 	self->saved = 1;
 	ASSERT_EQ(0, write_file(fi_knobs[0], "N"));
 	ASSERT_EQ(0, write_file(fi_knobs[1], "0"));
@@ -795,7 +796,7 @@ TEST_F(df, huge_write)
 	big = mmap(NULL, max, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, big);
 	build_udp4(big, PEER, ADDR, PEER_PORT, PORT, "big", 3);
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		drops = if_stat(self->name, "rx_dropped");
 		EXPECT_EQ(-1, write(self->fd[0], big, sizes[i]))
 			TH_LOG("%zu bytes: accepted", sizes[i]);

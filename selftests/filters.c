@@ -203,7 +203,8 @@ TEST_F(tap, socket_filter)
 	drain(self->fd);
 	if (sizeof(void *) == 4) {
 		/* struct sock_fprog is smaller there, so the command number differs:
-		 * tun.c knows only the 64-bit one, and so does rtun. */
+		 * tun.c knows only the 64-bit one, and so does rtun.
+		 */
 		EXPECT_EQ(-1, ioctl(self->fd, TUNATTACHFILTER, &prog));
 		EXPECT_EQ(EINVAL, errno);
 		return;

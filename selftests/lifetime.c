@@ -211,7 +211,8 @@ TEST_F(lt, close_during_writes)
 	ASSERT_EQ(0, pthread_create(&t, NULL, write_thread, &o));
 	usleep(100000);
 	/* The fd goes away under the writer; the device with it once the write in
-	 * flight is done. */
+	 * flight is done.
+	 */
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
 	if (join_within(t, WAIT_MS)) {

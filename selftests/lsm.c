@@ -145,7 +145,7 @@ static int lsm_deny_with(const char *hook, int err)
 		EXIT(),
 	};
 
-	return lsm_attach(hook, insns, sizeof(insns) / sizeof(insns[0]));
+	return lsm_attach(hook, insns, ARRAY_SIZE(insns));
 }
 
 static int lsm_deny(const char *hook)
@@ -166,6 +166,7 @@ static int count_calls(const char *fn, int map, int slot)
 	const struct bpf_insn insns[] = {
 		ST_MEM(BPF_W, BPF_REG_10, -4, slot),
 		LD_MAP_FD(BPF_REG_1, map),
+		LD_IMM64_HI(0),
 		MOV64_REG(BPF_REG_2, BPF_REG_10),
 		ADD64_IMM(BPF_REG_2, -4),
 		CALL(HELPER_MAP_LOOKUP_ELEM),
@@ -177,7 +178,7 @@ static int count_calls(const char *fn, int map, int slot)
 	};
 
 	return btf_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn, insns,
-			  sizeof(insns) / sizeof(insns[0]));
+			  ARRAY_SIZE(insns));
 }
 
 /*

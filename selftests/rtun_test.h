@@ -534,14 +534,30 @@ static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 				unsigned int u32 = *(unsigned int *)RTA_DATA(c);
 
 				switch (c->rta_type) {
-				case IFLA_TUN_TYPE: ti->type = u8; break;
-				case IFLA_TUN_PI: ti->pi = u8; break;
-				case IFLA_TUN_VNET_HDR: ti->vnet_hdr = u8; break;
-				case IFLA_TUN_PERSIST: ti->persist = u8; break;
-				case IFLA_TUN_MULTI_QUEUE: ti->multi_queue = u8; break;
-				case IFLA_TUN_OWNER: ti->owner = u32; break;
-				case IFLA_TUN_GROUP: ti->group = u32; break;
-				case IFLA_TUN_NUM_QUEUES: ti->num_queues = u32; break;
+				case IFLA_TUN_TYPE:
+					ti->type = u8;
+					break;
+				case IFLA_TUN_PI:
+					ti->pi = u8;
+					break;
+				case IFLA_TUN_VNET_HDR:
+					ti->vnet_hdr = u8;
+					break;
+				case IFLA_TUN_PERSIST:
+					ti->persist = u8;
+					break;
+				case IFLA_TUN_MULTI_QUEUE:
+					ti->multi_queue = u8;
+					break;
+				case IFLA_TUN_OWNER:
+					ti->owner = u32;
+					break;
+				case IFLA_TUN_GROUP:
+					ti->group = u32;
+					break;
+				case IFLA_TUN_NUM_QUEUES:
+					ti->num_queues = u32;
+					break;
 				case IFLA_TUN_NUM_DISABLED_QUEUES:
 					ti->num_disabled_queues = u32;
 					break;

@@ -982,6 +982,7 @@ static int xdp_probe_prog(int map, int act)
 		MOV64_REG(BPF_REG_2, BPF_REG_10),
 		ADD64_IMM(BPF_REG_2, -4),
 		LD_MAP_FD(BPF_REG_1, map),
+		LD_IMM64_HI(0),
 		CALL(HELPER_MAP_LOOKUP_ELEM),
 		JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 2),
 		MOV64_IMM(BPF_REG_1, 1),
@@ -990,7 +991,7 @@ static int xdp_probe_prog(int map, int act)
 		EXIT(),
 	};
 
-	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, sizeof(insns) / sizeof(insns[0]));
+	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, ARRAY_SIZE(insns));
 }
 
 #define N_XDP 64

@@ -66,10 +66,12 @@ struct vq {
 	int nfree;
 };
 
+/* The guest driver's barriers: full fences (vhost-net runs on another CPU). */
 #define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 /* Queues one buffer: DATA (LEN bytes) for the device to read, or room for it to write.
- * DATA NULL leaves the buffer's contents as they are. Its id, or -ENOSPC. */
+ * DATA NULL leaves the buffer's contents as they are. Its id, or -ENOSPC.
+ */
 static inline int vq_add(struct vq *vq, const void *data, size_t len, int writable)
 {
 	uint16_t id;
@@ -84,9 +86,9 @@ static inline int vq_add(struct vq *vq, const void *data, size_t len, int writab
 	vq->vr.desc[id].flags = writable ? VRING_DESC_F_WRITE : 0;
 	vq->vr.desc[id].next = 0;
 	vq->vr.avail->ring[vq->avail_idx % RING_NUM] = id;
-	mb();
+	mb(); /* the descriptor and ring entry before the index that publishes them */
 	vq->vr.avail->idx = ++vq->avail_idx;
-	mb();
+	mb(); /* the index before the caller reads the used flags (vq_kick_needed) */
 	return id;
 }
 
@@ -98,10 +100,11 @@ static inline int vq_kick(struct vq *vq)
 }
 
 /* Whether the device asks for kicks: vhost sets VRING_USED_F_NO_NOTIFY while it is
- * working through the ring anyway (without VIRTIO_RING_F_EVENT_IDX). */
+ * working through the ring anyway (without VIRTIO_RING_F_EVENT_IDX).
+ */
 static inline int vq_kick_needed(const struct vq *vq)
 {
-	mb();
+	mb(); /* the avail index written before the device's flags are read */
 	return !(*(volatile uint16_t *)&vq->vr.used->flags & VRING_USED_F_NO_NOTIFY);
 }
 
@@ -110,10 +113,10 @@ static inline int vq_get_used(struct vq *vq, uint8_t **data, uint32_t *len)
 {
 	struct vring_used_elem e;
 
-	mb();
+	mb(); /* earlier accesses before the used index is read */
 	if (vq->last_used == *(volatile uint16_t *)&vq->vr.used->idx)
 		return 0;
-	mb();
+	mb(); /* the used index before the entry it publishes */
 	e = vq->vr.used->ring[vq->last_used % RING_NUM];
 	vq->last_used++;
 	if (e.id >= RING_NUM)
@@ -138,12 +141,12 @@ static inline int vq_wait(struct vq *vq, int ms)
 	struct pollfd p = { .fd = vq->call, .events = POLLIN };
 	uint64_t v;
 
-	mb();
+	mb(); /* earlier accesses before the used index is read */
 	if (vq->last_used != *(volatile uint16_t *)&vq->vr.used->idx)
 		return 1;
 	if (poll(&p, 1, ms) == 1 && read(vq->call, &v, sizeof(v)) < 0)
 		return 0;
-	mb();
+	mb(); /* the eventfd read before the used index is read */
 	return vq->last_used != *(volatile uint16_t *)&vq->vr.used->idx;
 }
 

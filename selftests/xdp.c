@@ -59,7 +59,7 @@ static int xdp_drop_queue_prog(int queue)
 		EXIT(),
 	};
 
-	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, sizeof(insns) / sizeof(insns[0]));
+	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, ARRAY_SIZE(insns));
 }
 
 /*
@@ -83,7 +83,7 @@ static int xdp_meta_prog(void)
 		EXIT(),
 	};
 
-	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, sizeof(insns) / sizeof(insns[0]));
+	return bpf_load(BPF_PROG_TYPE_XDP, 0, insns, ARRAY_SIZE(insns));
 }
 
 /*
@@ -108,6 +108,7 @@ static int tcx_meta_counter(int map)
 		MOV64_REG(BPF_REG_2, BPF_REG_10),
 		ADD64_IMM(BPF_REG_2, -4),
 		LD_MAP_FD(BPF_REG_1, map),
+		LD_IMM64_HI(0),
 		CALL(HELPER_MAP_LOOKUP_ELEM),
 		JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 2),
 		MOV64_IMM(BPF_REG_1, 1),
@@ -117,7 +118,7 @@ static int tcx_meta_counter(int map)
 	};
 
 	return bpf_load(BPF_PROG_TYPE_SCHED_CLS, BPF_TCX_INGRESS, insns,
-			sizeof(insns) / sizeof(insns[0]));
+			ARRAY_SIZE(insns));
 }
 
 /* Attach PROG to tcx ingress of IFINDEX: the link fd (closing it detaches), or -1. */
@@ -967,7 +968,7 @@ static void live_changes(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *s
 			 int extra)
 {
 	static const int acts[] = { XDP_TX, XDP_DROP, XDP_PASS, XDP_ABORTED };
-	enum { NPROGS = sizeof(acts) / sizeof(acts[0]) };
+	enum { NPROGS = ARRAY_SIZE(acts) };
 	struct writer w = { .stop = 0 };
 	char anchor[NPROGS][IFNAMSIZ];
 	int prog[NPROGS];

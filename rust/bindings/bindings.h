@@ -215,6 +215,7 @@ struct rtun_napi {
 	struct sk_buff_head backlog;
 	struct sk_buff_head polling;
 };
+
 struct rtun_napi *rtun_napi_alloc(void);
 void rtun_napi_free(struct rtun_napi *n);
 void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
@@ -274,6 +275,7 @@ struct rtun_qsock {
 	u8 inode_head[offsetof(struct socket_alloc, vfs_inode) - sizeof(struct socket) +
 		      offsetofend(struct inode, i_ino)];
 };
+
 struct proto *rtun_qsock_proto(void);
 void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
 		     void (*write_space)(struct sock *sk), int sndbuf);

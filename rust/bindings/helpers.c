@@ -572,6 +572,10 @@ void rtun_sock_orphan(struct sock *sk)
 /* tun_sock_write_space(): no lock taken when nobody waits. */
 void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
 {
+	/*
+	 * Unlocked, as in tun_sock_write_space(): the caller's
+	 * test_and_clear_bit() is a full barrier.
+	 */
 	if (waitqueue_active(wq))
 		wake_up_interruptible_sync_poll(wq, mask);
 }
@@ -707,6 +711,7 @@ void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask)
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt)
 {
 	poll_wait(file, wq, pt);
+	/* Pairs with the barrier of wq_has_sleeper() in rtun_wake_up_poll(). */
 	smp_mb();
 }
 

@@ -31,4 +31,5 @@ use pin_init::{MaybeZeroable, Zeroable};
 // own bindings say; bindgen does not derive this itself).
 unsafe impl<Storage> Zeroable for __BindgenBitfieldUnit<Storage> where Storage: Zeroable {}
 
-include!("generated.rs");
+// The build puts the bindgen output next to the objects (see Kbuild), in or out of tree.
+include!(env!("RTUN_BINDINGS_RS"));

@@ -44,4 +44,3 @@ load() {
 	}
 	[ -c /dev/vhost-net ] || { echo "no /dev/vhost-net"; return 1; }
 }
-
