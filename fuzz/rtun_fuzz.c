@@ -1496,7 +1496,12 @@ static void *thread_main(void *arg)
 {
 	struct th *t = arg;
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
-	struct itimerspec arm = { .it_value = { 0, 30 * 1000000 } }, off = { 0 };
+	/*
+	 * Periodic, not one-shot: a call makes several syscalls (bursts), and a signal that
+	 * lands between two of them would leave the next blocking one unbounded.
+	 */
+	struct itimerspec arm = { .it_value = { 0, 30 * 1000000 },
+				  .it_interval = { 0, 30 * 1000000 } }, off = { 0 };
 	int control = t->id < (nthreads + 1) / 2;
 	struct timespec t0, t1;
 	unsigned long nsys;
@@ -1766,8 +1771,10 @@ int main(int argc, char **argv)
 			dump_stacks(pid);
 			hangs++;
 			kill(pid, SIGKILL);
+			/* Its exit closes every fd and releases its devices, which can take
+			 * minutes under TCG on a loaded host: give it five. */
 			start = now_ms();
-			while (now_ms() - start < 30000) {
+			while (now_ms() - start < 300000) {
 				if (waitpid(pid, &status, WNOHANG) == pid) {
 					reaped = 1;
 					break;
@@ -1776,8 +1783,11 @@ int main(int argc, char **argv)
 			}
 			if (!reaped) {
 				printf("HANG: program %ld does not die on SIGKILL (a task stuck in the kernel)\n", p);
+				dump_stacks(pid);
 				break;
 			}
+			printf("HANG: program %ld gone %.1f s after SIGKILL\n", p,
+			       (now_ms() - start) / 1000.0);
 		} else if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status))) {
 			printf("CRASH: program %ld (seed %#llx) ended with %s %d\n", p,
 			       (unsigned long long)pseed,
