@@ -67,6 +67,15 @@ for driver in tun rtun; do
 	rmmod $driver || exit 1
 done
 
+# The fuzzer, briefly and with a fixed seed, on the debug kernel only (`make check DEBUG=1`;
+# `make fuzz` is the long run): each driver alone as /dev/net/tun, loaded and unloaded
+# around it (TAP in fuzz.<driver>.tap; the kmemleak scan below covers it).
+if [ -e /sys/kernel/debug/kmemleak ] && [ -x "$T/fuzz/rtun_fuzz" ]; then
+	echo "# ==== fuzz (seed 1, 1 program of 4 threads, per driver)"
+	"$RTUN_SCRIPTS/guest-fuzz.sh" "$T/fuzz/rtun_fuzz" --drivers "rtun tun" --rounds 1 \
+		--programs 1 --threads 4 --calls 60 --seed 1 --no-kmemleak
+fi
+
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	# Two scans: an object must look unreferenced twice before it is reported.
 	echo scan >/sys/kernel/debug/kmemleak
