@@ -376,8 +376,10 @@ static void report(struct __test_metadata *_metadata, FIXTURE_DATA(faults) *self
 struct fi_step {
 	const char *what;
 	int (*step)(FIXTURE_DATA(faults) *self, long arg);
-	void (*failed)(struct __test_metadata *, FIXTURE_DATA(faults) *, long arg, const char *);
-	void (*done)(struct __test_metadata *, FIXTURE_DATA(faults) *, long arg, const char *);
+	void (*failed)(struct __test_metadata *_metadata, FIXTURE_DATA(faults) *self, long arg,
+		       const char *when);
+	void (*done)(struct __test_metadata *_metadata, FIXTURE_DATA(faults) *self, long arg,
+		     const char *when);
 	int (*undo)(FIXTURE_DATA(faults) *self, long arg);
 	int registers;		/* registers a net device (see clean_errno()) */
 };
@@ -400,8 +402,8 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(faults) *self
 		if (err) {
 			ASSERT_TRUE(injected) TH_LOG("%s: failed without a fault: %s", when,
 						     strerror(-err));
-			ASSERT_TRUE(clean_errno(err, s->registers)) TH_LOG("%s: errno %d (%s)", when, -err,
-							     strerror(-err));
+			ASSERT_TRUE(clean_errno(err, s->registers))
+				TH_LOG("%s: errno %d (%s)", when, -err, strerror(-err));
 			if (s->failed)
 				s->failed(_metadata, self, arg, when);
 			ASSERT_EQ(KSFT_PASS, _metadata->exit_code)
@@ -426,6 +428,8 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(faults) *self
  * normal kernel; under KASAN and kmemleak (the debug kernel) more than ten times
  * that. There they run only when FAULTS_ALL=1 asks for them.
  */
+#define SLOW_SKIP "a device per try: too slow on the debug kernel (FAULTS_ALL=1 runs it)"
+
 static int too_slow_here(void)
 {
 	const char *all = getenv("FAULTS_ALL");
@@ -479,7 +483,7 @@ static void create_scenario(struct __test_metadata *_metadata, FIXTURE_DATA(faul
 			    int flags, const char *scenario)
 {
 	if (too_slow_here())
-		SKIP(return, "a device per try: too slow on the debug kernel (FAULTS_ALL=1 runs it)");
+		SKIP(return, "%s", SLOW_SKIP);
 	self->flags = flags;
 	fi_run(_metadata, self, &create_step, 0);
 	/* And the last one goes away too. */
@@ -941,7 +945,7 @@ static const struct fi_step delete_step = {
 TEST_F_TIMEOUT(faults, delete_with_queues, 300)
 {
 	if (too_slow_here())
-		SKIP(return, "a device per try: too slow on the debug kernel (FAULTS_ALL=1 runs it)");
+		SKIP(return, "%s", SLOW_SKIP);
 	make_device(_metadata, self, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, 4);
 	ASSERT_EQ(0, open_nl(self));
 	fi_run(_metadata, self, &delete_step, 4);
