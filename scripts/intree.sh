@@ -8,7 +8,7 @@
 #
 #   drivers/net/rtun/                     Kbuild (as Makefile), rust/, vhost/
 #   drivers/net/Kconfig, Makefile         CONFIG_RTUN next to CONFIG_TUN
-#   tools/testing/selftests/drivers/net/rtun/   selftests/ (with its config file)
+#   tools/testing/selftests/drivers/net/rtun/   selftests/ (with its config file), in TARGETS
 #   Documentation/networking/rtun.rst     Documentation/rtun.rst, in the index
 #   MAINTAINERS                           an entry for the above
 #
@@ -23,7 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
 # The kernel files the series modifies (scripts/check-intree.sh and make check use the list).
-touched="drivers/net/Kconfig drivers/net/Makefile Documentation/networking/index.rst MAINTAINERS"
+touched="drivers/net/Kconfig drivers/net/Makefile Documentation/networking/index.rst MAINTAINERS
+tools/testing/selftests/Makefile"
 
 ksrc= out=
 while [ $# -gt 0 ]; do
@@ -138,6 +139,15 @@ EOF
 # 2: the selftests.
 t=tools/testing/selftests/drivers/net/rtun
 for f in $(files selftests); do copy "$f" "$t/${f#selftests/}"; done
+python3 - "$w/tools/testing/selftests/Makefile" <<'EOF'
+import sys
+path = sys.argv[1]
+s = open(path).read()
+line = "TARGETS += drivers/net/team\n"
+assert s.count(line) == 1, "selftests/Makefile: no single drivers/net/team target"
+s = s.replace(line, "TARGETS += drivers/net/rtun\n" + line)
+open(path, "w").write(s)
+EOF
 commit <<EOF
 selftests: drivers: net: rtun: add the rtun test suite
 
@@ -150,7 +160,12 @@ kernel's own net/tun.c selftest, tools/virtio/vhost_net_test) run with
 each driver alone at /dev/net/tun. The config file lists the options
 they need.
 
-  make -C $t KDIR=<build> OUT=<dir>
+The Makefile is on lib.mk and the directory is in the selftests'
+TARGETS, so run_tests, kselftest-install and run_kselftest.sh work as
+for any other target: each program then tests the driver that serves
+/dev/net/tun.
+
+  make -C tools/testing/selftests TARGETS=drivers/net/rtun run_tests
 
 $sob
 EOF

@@ -2,7 +2,8 @@
 /*
  * Shared helpers for the rtun selftests. Every test runs against both drivers in
  * the same boot: the device node comes from TUN_DEV (default /dev/net/tun) and
- * the driver under test from TUN_DRIVER ("tun" or "rtun").
+ * the driver under test from TUN_DRIVER ("tun" or "rtun"). Without TUN_DRIVER (as
+ * run_kselftest.sh runs them) the driver is the module that owns the node.
  *
  * Helpers return 0 (or a value) on success and a negative errno on failure, so
  * tests can assert the exact error.
@@ -44,12 +45,47 @@ static inline const char *tun_dev_path(void)
 	return p && *p ? p : "/dev/net/tun";
 }
 
-/* True when the driver under test is rtun (for rtun-only extensions). */
+/* /sys/module/rtun/refcnt, or -1 when rtun is not loaded. */
+static inline long rtun_module_refs(void)
+{
+	FILE *f = fopen("/sys/module/rtun/refcnt", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * True when the driver under test is rtun (for rtun-only extensions). Without
+ * TUN_DRIVER: rtun when an open file of the node holds a reference on the rtun module
+ * (the misc core takes one on the module of the node's file operations). Decided once.
+ */
 static inline int testing_rtun(void)
 {
+	static int known = -1;
 	const char *d = getenv("TUN_DRIVER");
+	long before, held;
+	int fd;
 
-	return d && !strcmp(d, "rtun");
+	if (d && *d)
+		return !strcmp(d, "rtun");
+	if (known >= 0)
+		return known;
+	known = 0;
+	before = rtun_module_refs();
+	if (before < 0)
+		return known;
+	fd = open(tun_dev_path(), O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return known;
+	held = rtun_module_refs();
+	close(fd);
+	known = held > before;
+	return known;
 }
 
 /*
