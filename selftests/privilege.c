@@ -556,6 +556,7 @@ static int userns_owner(void *arg)
 	CHECK(setiff(o->fd[2], o->theirs, IFF_TUN) == EPERM);
 	/* sysfs: ids as this user namespace sees them, the unmapped as the overflow id. */
 	CHECK(!sysfs_read(o->mine, "owner", buf, sizeof(buf)) && !strcmp(buf, "0"));
+	CHECK(!sysfs_read(o->mine, "group", buf, sizeof(buf)) && !strcmp(buf, "-1"));
 	CHECK(!sysfs_read(o->group, "group", buf, sizeof(buf)) && !strcmp(buf, "0"));
 	CHECK(!sysfs_read(o->theirs, "owner", buf, sizeof(buf)) && !strcmp(buf, "65534"));
 	CHECK(!sysfs_read(o->theirs, "group", buf, sizeof(buf)) && !strcmp(buf, "65534"));
@@ -786,6 +787,44 @@ TEST_F(pv, other_user_queues)
 	RUN_AS(w, owner_adds_queue, &a);
 	/* Still no check on re-enabling, now that root's queue is USER's device's. */
 	RUN_AS(as(OTHER), other_queues, &a);
+}
+
+/*
+ * Without CAP_NET_ADMIN, in the order of tun_set_iff(): a name that is no tun device
+ * (IFF_TUN_EXCL: EBUSY, else EINVAL) before any permission; for a new device the
+ * permission (EPERM) before the type.
+ */
+static int unprivileged_order(void *arg)
+{
+	const char *name = arg;
+
+	CHECK(try_attach("lo", IFF_TUN) == EINVAL);
+	CHECK(try_attach("lo", IFF_TAP | IFF_MULTI_QUEUE) == EINVAL);
+	CHECK(try_attach("lo", IFF_TUN | IFF_TUN_EXCL) == EBUSY);
+	CHECK(try_attach(name, 0) == EPERM);
+	CHECK(try_attach(name, IFF_TUN | IFF_TUN_EXCL) == EPERM);
+	CHECK(try_attach(name, IFF_TUN | IFF_NAPI_FRAGS) == EPERM);
+	return 0;
+}
+
+/* The same in a user namespace: allowed to create, so the type is checked. */
+static int unprivileged_order_userns(void *arg)
+{
+	const char *name = arg;
+
+	CHECK(try_attach("lo", IFF_TUN) == EINVAL);
+	CHECK(try_attach("lo", IFF_TUN | IFF_TUN_EXCL) == EBUSY);
+	CHECK(try_attach(name, 0) == EINVAL);
+	CHECK(try_attach(name, IFF_TAP | IFF_NAPI_FRAGS) == EPERM);
+	CHECK(try_attach(name, IFF_TUN | IFF_TUN_EXCL) == 0);
+	return 0;
+}
+
+TEST_F(pv, unprivileged_check_order)
+{
+	RUN_AS(as(USER), unprivileged_order, self->name);
+	RUN_AS(IN_USERNS, unprivileged_order_userns, self->name);
+	EXPECT_EQ(0, ifindex_of(self->name));
 }
 
 /* tun_permitted() goes by the effective uid and the effective or supplementary groups. */
