@@ -1096,6 +1096,47 @@ TEST_F(pv, netns_deleted_under_queues)
 }
 
 /*
+ * Moving the device neither wakes a reader blocked on its file nor detaches it: the
+ * reader gets what the stack of the new netns sends through the device.
+ */
+TEST_F(pv, reader_blocked_across_move)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct reader r = { 0 };
+	unsigned char f[60];
+	struct kid k;
+	pthread_t t;
+	int other, s;
+
+	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL);
+	ASSERT_LE(0, self->fd[0]);
+	ASSERT_EQ(0, if_set_up(self->name, 1));
+	other = hold_netns(&k);
+	ASSERT_LE(0, other);
+	r.fd = self->fd[0];
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_read, &r));
+	usleep(100000);
+	ASSERT_EQ(0, rtnl_link_set_netns(self->name, other));
+	EXPECT_EQ(ETIMEDOUT, join_within(t, 300));
+
+	/* Over there: up, and a frame through it from a packet socket of that netns. */
+	ASSERT_EQ(0, setns(other, CLONE_NEWNET));
+	EXPECT_EQ(0, if_set_up(self->name, 1));
+	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	sll.sll_ifindex = ifindex_of(self->name);
+	ASSERT_EQ(0, setns(self->home, CLONE_NEWNET));
+	ASSERT_LE(0, s);
+	frame(f);
+	EXPECT_EQ(sizeof(f), sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)));
+	EXPECT_EQ(0, join_within(t, WAIT_MS));
+	EXPECT_EQ(sizeof(f), r.ret) TH_LOG("read: %s", strerror(r.err));
+	close(s);
+	close(other);
+	kid_go(&k);
+	KID_END(k);
+}
+
+/*
  * A file keeps the netns it was opened in alive, and with it a device made there,
  * when no process is left in it.
  */
