@@ -330,6 +330,19 @@ static int try_attach(const char *name, int flags)
 	return 0;
 }
 
+/* Wait up to MS for FD to be attached to nothing (TUNGETIFF: EBADFD). */
+static int wait_detached(int fd, int ms)
+{
+	struct ifreq ifr;
+
+	for (; ms > 0; ms -= 20) {
+		if (ioctl(fd, TUNGETIFF, &ifr) && errno == EBADFD)
+			return 1;
+		usleep(20000);
+	}
+	return 0;
+}
+
 static int set_queue(int fd, int flags)
 {
 	struct ifreq ifr;
@@ -415,6 +428,7 @@ static void frame(unsigned char *f)
 struct names {
 	const char *tun, *tap;
 	int prog;
+	int fd;	/* root's file, attached in the test's netns */
 };
 
 static int userns_configure(void *arg)
@@ -481,7 +495,7 @@ static int userns_configure(void *arg)
 
 TEST_F(pv, userns_create_and_configure)
 {
-	struct names n = { self->name, self->name2, self->prog };
+	struct names n = { self->name, self->name2, self->prog, -1 };
 
 	RUN_AS(IN_USERNS, userns_configure, &n);
 }
@@ -622,8 +636,11 @@ static int userns_moves(void *arg)
 	/* Root's TAP, owned by ids unmapped here, now in this user's netns. */
 	CHECK(!rtnl_tun_info(n->tap, &ti));
 	CHECK(ti.owner == OVERFLOW_ID && ti.group == OVERFLOW_ID);
-	in = alloc(n->tap, IFF_TAP);
+	in = alloc(n->tap, IFF_TAP | IFF_MULTI_QUEUE);
 	CHECK(in >= 0);
+	/* Root's file on it: the device's netns is this user's, the file's is not. */
+	CHECK(ns_ioctl_is(n->fd, TUNGETDEVNETNS, ns));
+	CHECK_IO(EPERM, n->fd, SIOCGSKNS, 0);
 	CHECK(ns_ioctl_is(in, TUNGETDEVNETNS, ns));
 	/* The name is free here again: a new device. */
 	again = alloc(n->tun, IFF_TUN);
@@ -638,12 +655,15 @@ static int userns_moves(void *arg)
 
 TEST_F(pv, userns_devices_moved)
 {
-	struct names n = { self->name, self->name2, -1 };
+	struct names n = { self->name, self->name2, -1, -1 };
 	char path[64];
 	struct kid k;
 	int ns;
 
-	ASSERT_EQ(0, make_persistent(self->name2, IFF_TAP, OTHER, GROUP));
+	ASSERT_EQ(0, make_persistent(self->name2, IFF_TAP | IFF_MULTI_QUEUE, OTHER, GROUP));
+	self->fd[0] = tun_alloc(self->name2, IFF_TAP | IFF_MULTI_QUEUE, NULL);
+	ASSERT_LE(0, self->fd[0]);
+	n.fd = self->fd[0];
 	ASSERT_EQ(0, kid_start(&k, IN_USERNS, userns_moves, &n));
 	if (!kid_wait(&k)) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", k.pid);
@@ -661,6 +681,9 @@ TEST_F(pv, userns_devices_moved)
 	EXPECT_LT(0, ifindex_of(self->name));
 	EXPECT_EQ(USER, sysfs_long(self->name, "owner"));
 	EXPECT_EQ(0, rtnl_del_link(self->name));
+	/* The user's netns died with it, and root's TAP there under root's file. */
+	EXPECT_TRUE(wait_detached(self->fd[0], 10000));
+	EXPECT_EQ(-EBADFD, tun_getiff(self->fd[0], NULL));
 }
 
 /* ---- a second user and root's devices ---- */
@@ -918,12 +941,12 @@ TEST_F(pv, persistent_read_by_owner_only)
 
 /* ---- devices moved between network namespaces under open files ---- */
 
-/* A child holding a new netns until told to go: the netns as an fd, or -1. */
 static int netns_holder(void *arg)
 {
 	return kid_sync() ? __LINE__ : 0;
 }
 
+/* A child holding a new netns until told to go: the netns as an fd, or -1. */
 static int hold_netns(struct kid *k)
 {
 	char path[64];
@@ -932,19 +955,6 @@ static int hold_netns(struct kid *k)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", k->pid);
 	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-/* Wait up to MS for FD to be attached to nothing (TUNGETIFF: EBADFD). */
-static int wait_detached(int fd, int ms)
-{
-	struct ifreq ifr;
-
-	for (; ms > 0; ms -= 20) {
-		if (ioctl(fd, TUNGETIFF, &ifr) && errno == EBADFD)
-			return 1;
-		usleep(20000);
-	}
-	return 0;
 }
 
 TEST_F(pv, moved_device_keeps_its_files)
