@@ -31,8 +31,10 @@
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/sysmacros.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
@@ -48,11 +50,12 @@
 
 /* Who a child runs as. */
 struct who {
-	uid_t ruid, euid;
-	gid_t rgid, egid;
+	uid_t ruid, euid, fsuid;	/* fsuid 0: the euid */
+	gid_t rgid, egid, fsgid;	/* fsgid 0: the egid */
 	const gid_t *groups;
 	int ngroups;
 	int userns;	/* then unshare(CLONE_NEWUSER | CLONE_NEWNET), as root in there */
+	int no_net_admin;	/* root without CAP_NET_ADMIN in its effective set */
 };
 
 #define IN_USERNS ((struct who){ .ruid = USER, .euid = USER, .rgid = USER, .egid = USER, \
@@ -134,14 +137,35 @@ static int write_map(const char *file, const char *map)
 	return write_file(path, map);
 }
 
+/* Take CAP_NET_ADMIN out of the effective set. */
+static int drop_net_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &= ~CAP_TO_MASK(CAP_NET_ADMIN);
+	return syscall(SYS_capset, &h, d);
+}
+
 static int become(const struct who *w)
 {
+	uid_t fsuid = w->fsuid ?: w->euid;
+	gid_t fsgid = w->fsgid ?: w->egid;
 	char map[32];
 
 	if (w->userns == 2)
 		return unshare(CLONE_NEWNET);
-	if (setgroups(w->ngroups, w->groups) || setresgid(w->rgid, w->egid, w->egid) ||
-	    setresuid(w->ruid, w->euid, w->euid))
+	if (w->no_net_admin)
+		return drop_net_admin();
+	/* The saved ids are the fs ids, so that setfs*id() may take them. */
+	if (setgroups(w->ngroups, w->groups) || setresgid(w->rgid, w->egid, fsgid) ||
+	    setresuid(w->ruid, w->euid, fsuid))
+		return -1;
+	setfsgid(fsgid);
+	setfsuid(fsuid);
+	if ((uid_t)setfsuid(-1) != fsuid || (gid_t)setfsgid(-1) != fsgid)
 		return -1;
 	if (!w->userns)
 		return 0;
@@ -879,6 +903,50 @@ TEST_F(pv, effective_ids)
 	w = as(USER);
 	w.egid = GROUP;
 	RUN_AS(w, attaches, self->name2);
+	/* Not by the fs ids. */
+	w = as(USER);
+	w.fsuid = OTHER;
+	RUN_AS(w, attaches, self->name);
+	w = as(OTHER);
+	w.fsuid = USER;
+	RUN_AS(w, refused, self->name);
+	w = as(USER);
+	w.fsgid = GROUP;
+	RUN_AS(w, refused, self->name2);
+	EXPECT_EQ(0, rtnl_del_link(self->name));
+	EXPECT_EQ(0, rtnl_del_link(self->name2));
+}
+
+/*
+ * Root without CAP_NET_ADMIN: an unprivileged user with uid 0, the owner of devices
+ * owned by 0 and nothing more.
+ */
+static int root_no_net_admin(void *arg)
+{
+	const struct names *n = arg;
+	int fd = alloc(n->tun, IFF_TUN);
+
+	CHECK(fd >= 0);
+	CHECK_IO(EPERM, fd, TUNGETDEVNETNS, 0);
+	CHECK_IO(EPERM, fd, SIOCGSKNS, 0);
+	CHECK_IO(0, fd, TUNSETOWNER, USER);
+	close(fd);
+	CHECK(try_attach(n->tun, IFF_TUN) == EPERM);
+	CHECK(try_attach(n->tap, IFF_TAP) == EPERM);
+	CHECK(try_attach("pvnew", IFF_TUN) == EPERM);
+	CHECK(try_attach("pvnew", IFF_TAP | IFF_NAPI | IFF_NAPI_FRAGS) == EPERM);
+	return 0;
+}
+
+TEST_F(pv, root_without_net_admin)
+{
+	struct names n = { self->name, self->name2, -1, -1 };
+
+	ASSERT_EQ(0, make_persistent(self->name, IFF_TUN, 0, -1));
+	ASSERT_EQ(0, make_persistent(self->name2, IFF_TAP, -1, -1));
+	RUN_AS(((struct who){ .no_net_admin = 1 }), root_no_net_admin, &n);
+	EXPECT_EQ(USER, sysfs_long(self->name, "owner"));
+	EXPECT_EQ(0, ifindex_of("pvnew"));
 	EXPECT_EQ(0, rtnl_del_link(self->name));
 	EXPECT_EQ(0, rtnl_del_link(self->name2));
 }
