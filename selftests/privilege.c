@@ -367,6 +367,36 @@ static int wait_detached(int fd, int ms)
 	return 0;
 }
 
+/* The driver module's reference count (open files, persistent devices), or -1. */
+static long module_refs(void)
+{
+	char path[64], buf[32];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", testing_rtun() ? "rtun" : "tun");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtol(buf, NULL, 10);
+}
+
+/* Wait up to MS for the module's reference count to be REFS. */
+static int wait_module_refs(long refs, int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (module_refs() == refs)
+			return 1;
+		usleep(20000);
+	}
+	return module_refs() == refs;
+}
+
 static int set_queue(int fd, int flags)
 {
 	struct ifreq ifr;
@@ -960,6 +990,7 @@ static int owner_reads(void *arg)
 	int fd = alloc(name, IFF_TAP | IFF_NO_PI);
 
 	CHECK(fd >= 0);
+	CHECK(!fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK(!kid_sync());
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	CHECK(poll(&pfd, 1, WAIT_MS) == 1);
@@ -998,6 +1029,8 @@ TEST_F(pv, persistent_read_by_owner_only)
 	frame(f);
 	ASSERT_EQ(0, kid_start(&k, as(USER), owner_reads, self->name));
 	if (!kid_wait(&k)) {
+		/* The attach put the carrier on: wait for the qdisc to take packets. */
+		EXPECT_TRUE(wait_operstate(self->name, "up", WAIT_MS));
 		EXPECT_EQ(sizeof(f), sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll,
 					    sizeof(sll)));
 		kid_go(&k);
@@ -1031,6 +1064,7 @@ TEST_F(pv, moved_device_keeps_its_files)
 	struct ifreq ifr;
 	struct kid k;
 	int other, got, v;
+	long refs;
 
 	self->fd[0] = tun_alloc(self->name, IFF_TAP | IFF_NO_PI, NULL);
 	ASSERT_LE(0, self->fd[0]);
@@ -1088,10 +1122,14 @@ TEST_F(pv, moved_device_keeps_its_files)
 	EXPECT_EQ(0, WIFEXITED(v) ? WEXITSTATUS(v) : -1);
 
 	/* Its netns deleted: the device goes, persistent as it is, under its file. */
+	refs = module_refs();
 	close(other);
 	kid_go(&k);
 	KID_END(k);
 	EXPECT_TRUE(wait_detached(self->fd[0], 10000));
+	/* And gives back the module reference persistence took. */
+	EXPECT_TRUE(wait_module_refs(refs - 1, WAIT_MS))
+		TH_LOG("%ld references, had %ld", module_refs(), refs);
 	EXPECT_EQ(-1, read(self->fd[0], f, sizeof(f)));
 	EXPECT_EQ(EBADFD, errno);
 	EXPECT_EQ(-1, write(self->fd[0], f, sizeof(f)));
@@ -1220,9 +1258,11 @@ TEST_F(pv, reader_blocked_across_move)
  */
 TEST_F(pv, file_keeps_its_netns)
 {
+	long refs = module_refs(), attached;
 	unsigned char f[60];
 	int ns, sk;
 
+	ASSERT_LE(0, refs);
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	self->fd[0] = open_node();
 	ASSERT_LE(0, self->fd[0]);
@@ -1243,7 +1283,14 @@ TEST_F(pv, file_keeps_its_netns)
 	EXPECT_EQ(IFF_TAP | IFF_NO_PI | IFF_NOFILTER, tun_getiff(self->fd[0], NULL));
 	frame(f);
 	EXPECT_EQ(sizeof(f), write(self->fd[0], f, sizeof(f)));
+	/* Persistent, and its netns goes with the file: so does the device. */
+	attached = module_refs();
 	EXPECT_EQ(0, ioctl(self->fd[0], TUNSETPERSIST, 1));
+	EXPECT_EQ(attached + 1, module_refs());
+	close(self->fd[0]);
+	self->fd[0] = -1;
+	EXPECT_TRUE(wait_module_refs(refs, 10000))
+		TH_LOG("%ld references, had %ld", module_refs(), refs);
 }
 
 /* SIOCGSKNS and TUNGETDEVNETNS of root's file, asked from a user namespace. */
