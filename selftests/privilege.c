@@ -21,6 +21,9 @@
  *    netns no longer finds it, and deleting the netns deletes the device (even a
  *    persistent one) under its open files; a file keeps its own netns alive.
  *
+ * A device changes netns only through rtnetlink (ip link set netns): neither tun.c nor
+ * the legacy interface ioctls have a path for it.
+ *
  * ioctls.c covers attaching by name as another user (owner, group, both, neither) and
  * lifetime.c the datapath of a moved device; these are the cases around them. Every
  * test runs in its own network and mount namespace (see enter_test_netns()), with the
@@ -54,7 +57,11 @@ struct who {
 	gid_t rgid, egid, fsgid;	/* fsgid 0: the egid */
 	const gid_t *groups;
 	int ngroups;
-	int userns;	/* then unshare(CLONE_NEWUSER | CLONE_NEWNET), as root in there */
+	/*
+	 * 1: then unshare(CLONE_NEWUSER | CLONE_NEWNET), as root in there;
+	 * 2: root (ids unused) in a new netns, in the initial user namespace
+	 */
+	int userns;
 	int no_net_admin;	/* root without CAP_NET_ADMIN in its effective set */
 };
 
@@ -473,7 +480,7 @@ static void frame(unsigned char *f)
 	memset(f, 0, 60);
 	memset(f, 0xff, ETH_ALEN);
 	memcpy(f + ETH_ALEN, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
-	f[12] = 0x88;	/* ETH_P_IEEE802_3-free experimental type 0x88b5 */
+	f[12] = 0x88;	/* the local experimental EtherType 0x88b5: the stack ignores it */
 	f[13] = 0xb5;
 }
 
