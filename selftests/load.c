@@ -3,7 +3,7 @@
  * Load: many devices, and one device with many queues, created, carrying traffic and
  * torn down in a loop; kernel memory must come back to where it started.
  *
- * devices: LOAD_DEVICES devices (default 256, so that `make check` stays within some 90 s
+ * devices: LOAD_DEVICES devices (default 128, so that `make check` stays within some 90 s
  * per driver under TCG; `make load` runs 4096), TUN and TAP alternating, each with a
  * queue open (RLIMIT_NOFILE raised, as a daemon serving that many tunnels does). A
  * quarter are made persistent and their fd closed at once, as `ip tuntap add` does, and
@@ -28,7 +28,7 @@
  * PageTables + Percpu + VmallocUsed) and used pages (MemTotal - MemFree - Buffers -
  * Cached) back to the start within LOAD_TOLERANCE_KIB (default 512) and
  * LOAD_USED_TOLERANCE_KIB (default 8192), and neither growing beyond its noise in every
- * round. A leak of 2 KiB per device grows kernel memory by 512 KiB a round at 256 devices,
+ * round. A leak of 2 KiB per device grows kernel memory by 256 KiB a round at 128 devices,
  * 8 MiB at 4096.
  * Slab (SReclaimable + SUnreclaim) is printed too, not checked: its reclaimable part is
  * the 9p root file system's dentries and inodes. Times per round are printed only.
@@ -507,7 +507,7 @@ static void mem_end(struct __test_metadata *_metadata, FIXTURE_DATA(load) *self)
 
 TEST_F_TIMEOUT(load, devices, 1800)
 {
-	int n = env_int("LOAD_DEVICES", 256), i, r;
+	int n = env_int("LOAD_DEVICES", 128), i, r;
 	struct round_times rt;
 	struct load_dev *d;
 
