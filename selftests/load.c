@@ -139,6 +139,19 @@ static int netdevs_left(void)
 	return n;
 }
 
+/* Wait up to a minute for the devices of this netns to be gone: 0 or -ETIMEDOUT. */
+static int wait_netdevs_gone(void)
+{
+	long long t = now_ms();
+
+	while (netdevs_left() > 0) {
+		if (now_ms() - t > 60000)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	return 0;
+}
+
 /*
  * Memory once the devices are gone: caches dropped (and with them kfree_rcu's batches,
  * through its shrinker), slabs shrunk, read until two readings in a row agree within
@@ -146,15 +159,11 @@ static int netdevs_left(void)
  */
 static int settle(struct mem *m)
 {
-	long long t = now_ms();
 	struct mem prev = { .kernel = LLONG_MIN / 2, .used = LLONG_MIN / 2 };
 	int i;
 
-	while (netdevs_left() > 0) {
-		if (now_ms() - t > 60000)
-			return -ETIMEDOUT;
-		usleep(20000);
-	}
+	if (wait_netdevs_gone())
+		return -ETIMEDOUT;
 	for (i = 0; i < 8; i++) {
 		write_file("/proc/sys/vm/drop_caches", "3");
 		shrink_slabs();
@@ -315,7 +324,7 @@ static void devices_round(struct __test_metadata *_metadata, struct load_dev *d,
 		got = read_within(d[i].fd, in, sizeof(in), WAIT_MS);
 		ASSERT_EQ(len, got) TH_LOG("read %s: %zd", d[i].name, got);
 		ASSERT_EQ(0, memcmp(in, out, len));
-		if (i % 512 == 0)
+		if (i % 64 == 0)
 			ASSERT_EQ(1, if_stat(d[i].name, "rx_packets")) TH_LOG("%s", d[i].name);
 	}
 	t2 = now_ms();
@@ -334,8 +343,7 @@ static void devices_round(struct __test_metadata *_metadata, struct load_dev *d,
 	for (i = 0; i < n; i++)
 		if (d[i].mode == CLOSED_THEN_DEL)
 			ASSERT_EQ(0, rtnl_del_link(d[i].name)) TH_LOG("del %s", d[i].name);
-	while (netdevs_left() > 0)
-		usleep(10000);
+	ASSERT_EQ(0, wait_netdevs_gone()) TH_LOG("devices left: %d", netdevs_left());
 	rt->create = t1 - t0;
 	rt->traffic = t2 - t1;
 	rt->teardown = now_ms() - t2;
@@ -414,8 +422,7 @@ static void queues_round(struct __test_metadata *_metadata, int *fd, int q, int 
 		close(fd[i]);
 		fd[i] = -1;
 	}
-	while (netdevs_left() > 0)
-		usleep(10000);
+	ASSERT_EQ(0, wait_netdevs_gone()) TH_LOG("devices left: %d", netdevs_left());
 	rt->create = t1 - t0;
 	rt->traffic = t2 - t1;
 	rt->teardown = now_ms() - t2;
