@@ -16,6 +16,8 @@
 #                      CONFIG_RTUN=m, booted, the test suite run on its rtun.ko
 #   make fuzz          the fuzzer on the debug kernel: rtun in rounds to >= 10^6 syscalls,
 #                      then tun.ko for comparison (FUZZ_SEED, FUZZ_ROUNDS, FUZZ_SECONDS, ...)
+#   make load          selftests/load.c at full size: 4096 devices, a 1024-queue TAP, in
+#                      rounds, memory back to the start (LOAD_DEVICES, LOAD_ROUNDS, ...)
 #   make fmt / clippy  rustfmt check / build with CLIPPY=1
 #
 # DEBUG=1 selects the debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak, ...).
@@ -40,7 +42,8 @@ KSRC := $(RTUN_CACHE)/src/linux-source-7.3
 BUILD := $(PWD_)/build$(if $(filter 1,$(DEBUG)),/debug)$(if $(filter 1,$(UPSTREAM)),/upstream)
 
 .PHONY: all module kernel deps samples selftests check check-upstream check-upstream-run demo \
-	demo-qemu vm bench fmt clippy clean intree intree-ci check-intree fuzz fuzz-run fuzzer
+	demo-qemu vm bench fmt clippy clean intree intree-ci check-intree fuzz fuzz-run fuzzer \
+	load
 
 all: module
 
@@ -149,6 +152,20 @@ fuzz-run: module fuzzer
 	fi; \
 	grep -hE '^(ok|not ok) 1 fuzz' $(BUILD)/fuzz/fuzz.rtun.tap; \
 	exit $$rc
+
+# selftests/load.c at full size (scripts/guest-load.sh): LOAD_DEVICES devices and a
+# multiqueue TAP with LOAD_QUEUES queues (default: 1024 on rtun, 256 on tun.ko, each
+# driver's maximum), LOAD_ROUNDS rounds after a warm-up, memory back to the start, on
+# tun.ko and rtun in one boot; `make check` runs it with the program's smaller default.
+# Results in build/load.
+LOAD_DEVICES ?= 4096
+LOAD_ROUNDS ?= 3
+LOAD_QUEUES ?=
+load: module selftests
+	RTUN_VM_TIMEOUT=$${RTUN_VM_TIMEOUT:-7200} $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" \
+		--results $(BUILD)/load --module $(PWD_)/rtun.ko --selftests $(BUILD)/selftests --tap \
+		--exec "LOAD_DEVICES=$(LOAD_DEVICES) LOAD_ROUNDS=$(LOAD_ROUNDS) \
+		$(if $(LOAD_QUEUES),LOAD_QUEUES=$(LOAD_QUEUES)) $(SCRIPTS)/guest-load.sh"
 
 demo: module samples
 	RTUN_SAMPLES=$(BUILD)/samples $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/demo \
