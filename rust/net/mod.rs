@@ -13,6 +13,7 @@ pub(crate) mod lsm;
 pub(crate) mod miscdev;
 pub(crate) mod napi;
 pub(crate) mod netdev;
+pub(crate) mod netns;
 pub(crate) mod preempt;
 pub(crate) mod rcu;
 pub(crate) mod rcu_array;

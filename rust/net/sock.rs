@@ -26,7 +26,8 @@ use kernel::{
 
 use crate::bindings as b;
 use crate::net::miscdev::{self, FileOps};
-use crate::net::netdev::{NetDev, NetNs};
+use crate::net::netdev::NetDev;
+use crate::net::netns::NetNs;
 use crate::net::ring::{Consumer, Entry, Ring};
 use crate::net::skb::{DropReason, Skb, ZeroCopy};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
