@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 
 use crate::bindings as b;
-use crate::net::{netdev::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb, xdp::XdpProg};
+use crate::net::{netdev_ops::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb, xdp::XdpProg};
 
 /// A reference to a loaded `BPF_PROG_TYPE_SOCKET_FILTER` program, or a classic BPF
 /// program this value owns.

@@ -9,7 +9,8 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::sync::aref::ARef;
 
 use crate::bindings as b;
-use crate::net::netdev::{Dev, NetDevOps, Unregistering};
+use crate::net::netdev::{Dev, Unregistering};
+use crate::net::netdev_ops::NetDevOps;
 use crate::net::rcu::RcuSection;
 use crate::net::rtnl::Rtnl;
 
