@@ -97,7 +97,8 @@ impl LinkSettings {
     }
 }
 
-// SAFETY: plain data.
+// SAFETY: `struct ethtool_link_ksettings` holds integers and bitmaps only, nothing tied to
+// a thread.
 unsafe impl Send for LinkSettings {}
 
 /// The `ethtool_ops` table of one `T`, and the callbacks in it.
@@ -109,7 +110,7 @@ impl<T: EthtoolOps> Table<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_drvinfo(dev: *mut b::net_device, info: *mut b::ethtool_drvinfo) {
-        // SAFETY: ethtool ops are only installed on our devices; `info` is valid.
+        // SAFETY: Ethtool ops are only installed on our devices; `info` is valid.
         unsafe {
             let d = Dev::<T>::from_raw(dev);
             let kind = CStr::from_char_ptr((*(*dev).rtnl_link_ops).kind);
@@ -126,7 +127,7 @@ impl<T: EthtoolOps> Table<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_msglevel(dev: *mut b::net_device) -> u32 {
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         T::msglevel(unsafe { Dev::<T>::from_raw(dev) })
     }
 
@@ -135,7 +136,7 @@ impl<T: EthtoolOps> Table<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn set_msglevel(dev: *mut b::net_device, level: u32) {
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         T::set_msglevel(unsafe { Dev::<T>::from_raw(dev) }, level)
     }
 
@@ -149,7 +150,7 @@ impl<T: EthtoolOps> Table<T> {
         _kernel: *mut b::kernel_ethtool_coalesce,
         _extack: *mut b::netlink_ext_ack,
     ) -> i32 {
-        // SAFETY: one of our devices; `ec` is valid for writes.
+        // SAFETY: One of our devices; `ec` is valid for writes.
         unsafe { (*ec).rx_max_coalesced_frames = T::rx_coalesce_frames(Dev::<T>::from_raw(dev)) };
         0
     }
@@ -164,7 +165,7 @@ impl<T: EthtoolOps> Table<T> {
         _kernel: *mut b::kernel_ethtool_coalesce,
         _extack: *mut b::netlink_ext_ack,
     ) -> i32 {
-        // SAFETY: one of our devices; `ec` is valid for reads. Only the parameters of
+        // SAFETY: One of our devices; `ec` is valid for reads. Only the parameters of
         // `supported_coalesce_params` reach us set.
         unsafe {
             T::set_rx_coalesce_frames(Dev::<T>::from_raw(dev), (*ec).rx_max_coalesced_frames)
@@ -180,7 +181,7 @@ impl<T: EthtoolOps> Table<T> {
         dev: *mut b::net_device,
         cmd: *mut b::ethtool_link_ksettings,
     ) -> i32 {
-        // SAFETY: one of our devices; the core holds RTNL for ethtool callbacks of a
+        // SAFETY: One of our devices; the core holds RTNL for ethtool callbacks of a
         // driver that is not ops-locked; `cmd` is valid for writes.
         unsafe {
             let dev = Dev::<T>::from_raw(dev);
@@ -197,7 +198,8 @@ impl<T: EthtoolOps> Table<T> {
         dev: *mut b::net_device,
         cmd: *const b::ethtool_link_ksettings,
     ) -> i32 {
-        // SAFETY: as in `get_link_ksettings`; `cmd` is valid for reads.
+        // SAFETY: One of our devices; the core holds RTNL for ethtool callbacks of a
+        // driver that is not ops-locked; `cmd` is valid for reads.
         unsafe {
             let dev = Dev::<T>::from_raw(dev);
             Rtnl::with_held_mut(|rtnl| T::link_settings(dev).get_mut(rtnl).0 = *cmd);
@@ -210,7 +212,7 @@ impl<T: EthtoolOps> Table<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_channels(dev: *mut b::net_device, ch: *mut b::ethtool_channels) {
-        // SAFETY: one of our devices; `ch` is valid for writes.
+        // SAFETY: One of our devices; `ch` is valid for writes.
         unsafe {
             let (live, max) = T::channels(Dev::<T>::from_raw(dev));
             (*ch).combined_count = live;
@@ -226,7 +228,7 @@ impl<T: EthtoolOps> Table<T> {
         if sset != b::ethtool_stringset_ETH_SS_STATS as i32 {
             return EOPNOTSUPP.to_errno();
         }
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let n = T::stat_queues(unsafe { Dev::<T>::from_raw(dev) }) as usize;
         match n * T::QUEUE_STAT_NAMES.len() {
             // No queue, no counters: the core warns on an empty set (`ethtool_get_stats`,
@@ -244,11 +246,11 @@ impl<T: EthtoolOps> Table<T> {
         if sset != b::ethtool_stringset_ETH_SS_STATS {
             return;
         }
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let n = T::stat_queues(unsafe { Dev::<T>::from_raw(dev) });
         let names = T::QUEUE_STAT_NAMES;
         let total = n as usize * names.len();
-        // SAFETY: the core allocated `get_sset_count` strings of ETH_GSTRING_LEN bytes,
+        // SAFETY: The core allocated `get_sset_count` strings of ETH_GSTRING_LEN bytes,
         // and the count cannot change while the caller holds RTNL.
         let buf = unsafe { core::slice::from_raw_parts_mut(data, total * ETH_GSTRING_LEN) };
         for (i, slot) in buf.chunks_exact_mut(ETH_GSTRING_LEN).enumerate() {
@@ -269,10 +271,10 @@ impl<T: EthtoolOps> Table<T> {
         _stats: *mut b::ethtool_stats,
         data: *mut u64,
     ) {
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let d = unsafe { Dev::<T>::from_raw(dev) };
         let total = T::stat_queues(d) as usize * T::QUEUE_STAT_NAMES.len();
-        // SAFETY: the core allocated `get_sset_count` u64s (RTNL keeps the count stable).
+        // SAFETY: The core allocated `get_sset_count` u64s (RTNL keeps the count stable).
         let out = unsafe { core::slice::from_raw_parts_mut(data, total) };
         out.fill(0);
         T::queue_stats(d, out);

@@ -22,10 +22,11 @@ use crate::net::{features::Features, preempt::NoBh, rcu::RcuSection, rtnl::Rtnl,
 #[repr(transparent)]
 pub(crate) struct NetDev(Opaque<b::net_device>);
 
-// SAFETY: net devices are shared across threads by design; mutation goes through the
+// SAFETY: Net devices are shared across threads by design; mutation goes through the
 // kernel's own synchronisation (RTNL, atomics).
 unsafe impl Send for NetDev {}
-// SAFETY: as above.
+// SAFETY: `&NetDev` methods change the device only under RTNL (`&Rtnl`) or with the
+// kernel's atomic accessors.
 unsafe impl Sync for NetDev {}
 
 // SAFETY: `dev_hold`/`dev_put` keep the device allocated while the count is non-zero.
@@ -36,7 +37,7 @@ unsafe impl AlwaysRefCounted for NetDev {
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: the caller owns a reference that it gives up.
+        // SAFETY: The caller owns a reference that it gives up.
         unsafe { b::rtun_dev_put(obj.as_ptr().cast()) }
     }
 }
@@ -63,7 +64,7 @@ impl NetDev {
     /// Whether the device is running (`netif_running`: opened, until `ndo_stop`). Its
     /// transmit queues are then the driver's to stop and wake.
     pub(crate) fn is_running(&self) -> bool {
-        // SAFETY: a valid device; the state bit is read atomically.
+        // SAFETY: A valid device; the state bit is read atomically.
         unsafe { b::rtun_netif_running(self.as_raw()) }
     }
 
@@ -72,7 +73,7 @@ impl NetDev {
         if index >= self.num_tx_queues() {
             return None;
         }
-        // SAFETY: a valid device and an index below its allocated queue count.
+        // SAFETY: A valid device and an index below its allocated queue count.
         let txq = unsafe { b::rtun_netdev_get_tx_queue(self.as_raw(), index) };
         NonNull::new(txq).map(|ptr| TxQueue {
             ptr,
@@ -87,7 +88,7 @@ impl NetDev {
 
     /// The interface flags (`IFF_UP`, ...).
     pub(crate) fn flags(&self) -> u32 {
-        // SAFETY: reading an aligned word of a valid device (updated under RTNL).
+        // SAFETY: Reading an aligned word of a valid device (updated under RTNL).
         unsafe { core::ptr::read_volatile(&(*self.as_raw()).flags) }
     }
 
@@ -108,13 +109,13 @@ impl NetDev {
 
     /// Calls the netdevice notifiers for `event` on this device; returns their verdict.
     fn notify(&self, event: u32, _rtnl: &Rtnl) -> i32 {
-        // SAFETY: the notifier chain is called under RTNL (`_rtnl`) on a valid device.
+        // SAFETY: The notifier chain is called under RTNL (`_rtnl`) on a valid device.
         unsafe { b::call_netdevice_notifiers(event as usize, self.as_raw()) }
     }
 
     /// The network namespace of the device, as a new file descriptor (`TUNGETDEVNETNS`).
     pub(crate) fn open_netns(&self) -> Result<isize> {
-        // SAFETY: a registered device has a valid netns; the shim returns an fd or -errno.
+        // SAFETY: A registered device has a valid netns; the shim returns an fd or -errno.
         let r = unsafe { b::rtun_open_netns(b::rtun_dev_net(self.as_raw())) };
         to_result(r).map(|()| r as isize)
     }
@@ -168,20 +169,20 @@ impl NetDev {
 
     /// How many transmit queues the device was allocated with: the most it can use.
     pub(crate) fn num_tx_queues(&self) -> u32 {
-        // SAFETY: reading a field of a valid device that never changes after allocation.
+        // SAFETY: Reading a field of a valid device that never changes after allocation.
         unsafe { (*self.as_raw()).num_tx_queues }
     }
 
     /// The receive queues the stack uses now (`real_num_rx_queues`).
     pub(crate) fn real_num_rx_queues(&self) -> u32 {
-        // SAFETY: reading an aligned field of a valid device (READ_ONCE: RTNL holders
+        // SAFETY: Reading an aligned field of a valid device (READ_ONCE: RTNL holders
         // change it).
         unsafe { core::ptr::read_volatile(&(*self.as_raw()).real_num_rx_queues) }
     }
 
     /// The transmit queue length (`ip link set txqueuelen`).
     pub(crate) fn tx_queue_len(&self) -> u32 {
-        // SAFETY: reading an aligned field of a valid device.
+        // SAFETY: Reading an aligned field of a valid device.
         unsafe { core::ptr::read_volatile(&(*self.as_raw()).tx_queue_len) }
     }
 
@@ -207,7 +208,8 @@ impl NetDev {
     /// Counts a received packet of `len` bytes.
     #[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
     pub(crate) fn count_rx(&self, len: u32, _bh: &NoBh) {
-        // SAFETY: the device's per-CPU counters (`tstats_add`), two of its `u64`s.
+        // SAFETY: The offsets are those of two `u64` counters of the device's per-CPU
+        // `struct pcpu_sw_netstats` (`tstats_add`).
         unsafe {
             self.tstats_add(b::rtun_const_RTUN_TSTATS_RX_BYTES_OFFSET, len.into());
             self.tstats_add(b::rtun_const_RTUN_TSTATS_RX_PACKETS_OFFSET, 1);
@@ -217,7 +219,8 @@ impl NetDev {
     /// Counts a transmitted packet of `len` bytes (from process context, as `read`).
     #[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
     pub(crate) fn count_tx(&self, len: u32) {
-        // SAFETY: as in `count_rx`.
+        // SAFETY: The offsets are those of two `u64` counters of the device's per-CPU
+        // `struct pcpu_sw_netstats` (`tstats_add`).
         unsafe {
             self.tstats_add(b::rtun_const_RTUN_TSTATS_TX_BYTES_OFFSET, len.into());
             self.tstats_add(b::rtun_const_RTUN_TSTATS_TX_PACKETS_OFFSET, 1);
@@ -275,7 +278,8 @@ impl NetDev {
     #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
     pub(crate) fn count_tx(&self, len: u32) {
         let _cpu = crate::net::preempt::NoPreempt::new();
-        // SAFETY: as in `count_rx`.
+        // SAFETY: `self` is valid and has per-CPU tstats (set up by `Registration::create`);
+        // preemption is off (`_cpu`), so this CPU's counters stay ours for the update.
         unsafe { b::rtun_dev_sw_netstats_tx_add(self.as_raw(), len) }
     }
 
@@ -309,7 +313,7 @@ impl NetDev {
 
     /// Notifies listeners that the device state changed (`NETDEV_CHANGE`).
     pub(crate) fn state_change(&self, _rtnl: &Rtnl) {
-        // SAFETY: RTNL is held.
+        // SAFETY: `self` is a valid device and RTNL is held (`_rtnl`), as the function requires.
         unsafe { b::netdev_state_change(self.as_raw()) }
     }
 
@@ -324,7 +328,7 @@ impl NetDev {
 
     /// Whether the caller has CAP_NET_ADMIN over the device's network namespace.
     pub(crate) fn net_admin_capable(&self) -> bool {
-        // SAFETY: a registered device has a valid netns.
+        // SAFETY: A registered device has a valid netns.
         unsafe { b::rtun_ns_capable_net_admin(b::rtun_dev_net(self.as_raw())) }
     }
 }
@@ -354,26 +358,26 @@ pub(crate) struct TxQueue<'a> {
 impl TxQueue<'_> {
     /// Stops the queue: the qdisc keeps its packets until [`TxQueue::wake`].
     pub(crate) fn stop(&self) {
-        // SAFETY: a valid queue (type invariant); the state bit is set atomically.
+        // SAFETY: A valid queue (type invariant); the state bit is set atomically.
         unsafe { b::rtun_netif_tx_stop_queue(self.ptr.as_ptr()) }
     }
 
     /// Wakes a stopped queue and schedules its qdisc.
     pub(crate) fn wake(&self) {
-        // SAFETY: a valid queue (type invariant); callable from any context.
+        // SAFETY: A valid queue (type invariant); callable from any context.
         unsafe { b::rtun_netif_tx_wake_queue(self.ptr.as_ptr()) }
     }
 
     /// Whether the driver stopped the queue.
     pub(crate) fn is_stopped(&self) -> bool {
-        // SAFETY: a valid queue (type invariant).
+        // SAFETY: A valid queue (type invariant).
         unsafe { b::rtun_netif_tx_queue_stopped(self.ptr.as_ptr()) }
     }
 
     /// Whether the queue has no qdisc that could hold packets (`noqueue`): stopping it
     /// would only drop them.
     pub(crate) fn has_no_qdisc(&self, _rcu: &RcuSection<'_>) -> bool {
-        // SAFETY: a valid queue (type invariant); the qdisc it points to is freed only
+        // SAFETY: A valid queue (type invariant); the qdisc it points to is freed only
         // after a grace period, and we are in a read-side critical section.
         unsafe { b::rtun_qdisc_txq_has_no_queue(self.ptr.as_ptr()) }
     }
@@ -388,19 +392,22 @@ impl TxQueue<'_> {
 #[repr(transparent)]
 pub(crate) struct Dev<T>(NetDev, PhantomData<T>);
 
-// SAFETY: as for `NetDev`; `T` is `Send + Sync`.
+// SAFETY: A `Dev<T>` is a `NetDev` (`Send`) whose private data, a `T: Send + Sync`, may be
+// used from any thread.
 unsafe impl<T: Send + Sync> Send for Dev<T> {}
-// SAFETY: as above.
+// SAFETY: A `Dev<T>` is a `NetDev` (`Sync`), and `&Dev<T>` only lends `&T`, `T: Sync`.
 unsafe impl<T: Send + Sync> Sync for Dev<T> {}
 
-// SAFETY: same counting as `NetDev`.
+// SAFETY: `inc_ref` and `dec_ref` are `NetDev`'s `dev_hold`/`dev_put`, which keep the
+// device, and so its private data, allocated while the count is non-zero.
 unsafe impl<T> AlwaysRefCounted for Dev<T> {
     fn inc_ref(&self) {
         self.0.inc_ref()
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: forwarded; `Dev<T>` is a transparent `NetDev`.
+        // SAFETY: `Dev<T>` is a transparent `NetDev`, and the caller gives up the reference
+        // it owns.
         unsafe { NetDev::dec_ref(obj.cast()) }
     }
 }
@@ -442,7 +449,7 @@ pub(super) unsafe fn call_init<T, F>(slot: *mut c_void, dev: &Dev<T>, rtnl: &mut
 where
     F: FnOnce(&Dev<T>, &mut Rtnl) -> Result,
 {
-    // SAFETY: per the caller.
+    // SAFETY: The caller passes a live `Option<F>` that nothing else borrows for the call.
     let slot = unsafe { &mut *slot.cast::<Option<F>>() };
     slot.take().map_or(Ok(()), |f| f(dev, rtnl))
 }
@@ -452,7 +459,8 @@ impl<T> Dev<T> {
     ///
     /// `ptr` must be a valid device created by `Registration<T>`, valid for `'a`.
     pub(super) unsafe fn from_raw<'a>(ptr: *const b::net_device) -> &'a Self {
-        // SAFETY: transparent wrapper; per the caller.
+        // SAFETY: `Dev<T>` is a transparent `NetDev`, itself a transparent
+        // `struct net_device`, and the caller passes one of ours that is valid for `'a`.
         unsafe { &*ptr.cast() }
     }
 
@@ -463,7 +471,7 @@ impl<T> Dev<T> {
 
     /// The private data.
     pub(crate) fn data(&self) -> &T {
-        // SAFETY: by the type invariant the private data is initialised while the device
+        // SAFETY: By the type invariant the private data is initialised while the device
         // is referenced, and it is only mutated through its own interior mutability.
         unsafe { &(*self.priv_ptr()).data }
     }

@@ -119,7 +119,7 @@ impl<T: NetDevOps> Tables<T> {
         skb: *mut b::sk_buff,
         dev: *mut b::net_device,
     ) -> b::netdev_tx_t {
-        // SAFETY: the core passes one of our devices (our ops table is only installed by
+        // SAFETY: The core passes one of our devices (our ops table is only installed by
         // `Registration<T>::create`) and gives us the skb.
         let (dev, skb) = unsafe {
             (
@@ -129,9 +129,11 @@ impl<T: NetDevOps> Tables<T> {
         };
         // `__dev_queue_xmit` holds rcu_read_lock_bh, qdisc runs and pktgen disable
         // bottom halves, netpoll disables interrupts.
-        // SAFETY: so the whole call is inside an RCU read-side critical section.
+        // SAFETY: Every caller has bottom halves or interrupts off for the whole call, which
+        // makes it an RCU read-side critical section.
         let rcu = unsafe { RcuSection::assume() };
-        // SAFETY: as above, softirqs cannot run meanwhile.
+        // SAFETY: Every caller has bottom halves or interrupts off for the whole call, so
+        // softirqs cannot run meanwhile.
         let bh = unsafe { BhOff::assume() };
         match T::start_xmit(dev, skb, &rcu, &bh) {
             Xmit::Queued => b::netdev_tx_NETDEV_TX_OK,
@@ -145,7 +147,7 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn init(dev: *mut b::net_device) -> i32 {
-        // SAFETY: one of our devices; `register_netdevice` is its only caller, which
+        // SAFETY: One of our devices; `register_netdevice` is its only caller, which
         // `create` calls under RTNL: no other thread touches `init` meanwhile.
         let (dev, pending) = unsafe {
             (
@@ -171,13 +173,13 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn uninit(dev: *mut b::net_device) {
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
         // `register_netdevice` also calls ndo_uninit when it fails, with no
         // registration reference taken: the proof holds only when unregistering.
         // SAFETY: `dev` is valid.
         let holds_registration = unsafe { b::rtun_dev_unregistering(dev.as_raw()) };
-        // SAFETY: the core calls ndo_uninit with RTNL held, from `unregister_netdevice*`
+        // SAFETY: The core calls ndo_uninit with RTNL held, from `unregister_netdevice*`
         // or a failed `register_netdevice`, which this layer calls only with `&mut Rtnl`
         // (`NetDev::unregister`, `Registration::create`), and from `rtnl_link_unregister` and
         // netns teardown, which hold no token of ours.
@@ -200,7 +202,7 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn open(dev: *mut b::net_device) -> i32 {
-        // SAFETY: a valid device, RTNL held.
+        // SAFETY: A valid device, RTNL held.
         unsafe { b::rtun_netif_tx_start_all_queues(dev) };
         0
     }
@@ -210,13 +212,13 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn stop(dev: *mut b::net_device) -> i32 {
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let d = unsafe { Dev::<T>::from_raw(dev) };
         if T::HAS_STOPPING {
-            // SAFETY: the core calls this with RTNL held.
+            // SAFETY: The core calls this with RTNL held.
             unsafe { Rtnl::with_held(|rtnl| T::stopping(d, rtnl)) };
         }
-        // SAFETY: a valid device, RTNL held.
+        // SAFETY: A valid device, RTNL held.
         unsafe { b::rtun_netif_tx_stop_all_queues(dev) };
         0
     }
@@ -226,9 +228,9 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn get_stats64(dev: *mut b::net_device, stats: *mut b::rtnl_link_stats64) {
-        // SAFETY: one of our devices, with per-CPU tstats; `stats` is valid for writes.
+        // SAFETY: One of our devices, with per-CPU tstats; `stats` is valid for writes.
         unsafe { b::dev_get_tstats64(dev, stats) };
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let frame_errors = T::rx_frame_errors(unsafe { Dev::<T>::from_raw(dev) });
         // `stats` may be only 4-byte aligned: rtnl_fill_stats() points it into a netlink
         // attribute, which x86 does not pad to 8 bytes. So no reference, no aligned access.
@@ -245,9 +247,9 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn change_carrier(dev: *mut b::net_device, on: bool) -> i32 {
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
-        // SAFETY: the core calls this with RTNL held.
+        // SAFETY: The core calls this with RTNL held.
         match unsafe { Rtnl::with_held(|rtnl| T::change_carrier(dev, on, rtnl)) } {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
@@ -259,17 +261,17 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn bpf(dev: *mut b::net_device, cmd: *mut b::netdev_bpf) -> i32 {
-        // SAFETY: one of our devices; `cmd` is valid for the call.
+        // SAFETY: One of our devices; `cmd` is valid for the call.
         let (dev, cmd) = unsafe { (Dev::<T>::from_raw(dev), &*cmd) };
         if cmd.command != b::rtun_const_RTUN_XDP_SETUP_PROG {
             return EINVAL.to_errno();
         }
         // SAFETY: `XDP_SETUP_PROG` fills the union's first member.
         let prog = unsafe { cmd.__bindgen_anon_1.__bindgen_anon_1.prog };
-        // SAFETY: the core took a reference for us (`dev_xdp_install`), ours on success,
+        // SAFETY: The core took a reference for us (`dev_xdp_install`), ours on success,
         // which `xdp_setup` always is.
         let prog = NonNull::new(prog).map(|p| unsafe { BpfProg::from_owned_xdp(p) });
-        // SAFETY: the core calls ndo_bpf with RTNL held, when a program is attached or
+        // SAFETY: The core calls ndo_bpf with RTNL held, when a program is attached or
         // detached through netlink or a BPF link (no driver call) and when the device
         // is unregistered (which the driver does with `&mut Rtnl`).
         unsafe { Rtnl::with_held_mut(|rtnl| T::xdp_setup(dev, prog, rtnl)) };
@@ -289,7 +291,7 @@ impl<T: NetDevOps> Tables<T> {
         if flags & !b::rtun_const_RTUN_XDP_XMIT_FLAGS_MASK != 0 {
             return EINVAL.to_errno();
         }
-        // SAFETY: one of our devices; the caller lends `n` valid frames, each ours once
+        // SAFETY: One of our devices; the caller lends `n` valid frames, each ours once
         // taken (the untaken ones it frees).
         let (dev, frames) = unsafe {
             (
@@ -299,9 +301,10 @@ impl<T: NetDevOps> Tables<T> {
         };
         // The core calls ndo_xdp_xmit from XDP's flush, in NAPI context or a section
         // with bottom halves off (and a BPF net context).
-        // SAFETY: so the call is inside an RCU read-side critical section.
+        // SAFETY: NAPI context and sections with bottom halves off are RCU read-side
+        // critical sections, for the whole call.
         let rcu = unsafe { RcuSection::assume() };
-        // SAFETY: as above, softirqs cannot run meanwhile.
+        // SAFETY: In NAPI context or with bottom halves off, softirqs cannot run meanwhile.
         let bh = unsafe { BhOff::assume() };
         let flush = flags & b::rtun_const_RTUN_XDP_XMIT_FLUSH != 0;
         match T::xdp_xmit(dev, frames, flush, &rcu, &bh) {
@@ -315,7 +318,7 @@ impl<T: NetDevOps> Tables<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn fix_features(dev: *mut b::net_device, features: u64) -> u64 {
-        // SAFETY: one of our devices.
+        // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         T::fix_features(unsafe { Dev::<T>::from_raw(dev) }, features)
     }
 
@@ -328,7 +331,7 @@ impl<T: NetDevOps> Tables<T> {
         skb: *mut b::sk_buff,
         _sb_dev: *mut b::net_device,
     ) -> u16 {
-        // SAFETY: one of our devices; the skb is valid for the call.
+        // SAFETY: One of our devices; the skb is valid for the call.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
         let mut skb = SkbRef {
             ptr: skb,

@@ -16,7 +16,7 @@ pub(crate) struct NetNs {
     ptr: NonNull<b::net>,
 }
 
-// SAFETY: a counted `struct net` reference may move between threads.
+// SAFETY: A counted `struct net` reference may move between threads.
 unsafe impl Send for NetNs {}
 // SAFETY: `&NetNs` only reads immutable namespace properties.
 unsafe impl Sync for NetNs {}
@@ -24,7 +24,7 @@ unsafe impl Sync for NetNs {}
 impl NetNs {
     /// The network namespace of the calling task.
     pub(crate) fn current() -> Self {
-        // SAFETY: needs a task with a namespace proxy: every process-context caller (file
+        // SAFETY: Needs a task with a namespace proxy: every process-context caller (file
         // open) has one. Returns a counted, non-null reference.
         let ptr = unsafe { b::rtun_get_current_net() };
         // INVARIANT: `get_net` took the reference this value owns.
@@ -53,7 +53,7 @@ impl NetNs {
 
 impl Drop for NetNs {
     fn drop(&mut self) {
-        // SAFETY: we own one reference (type invariant).
+        // SAFETY: We own one reference (type invariant).
         unsafe { b::rtun_put_net(self.ptr.as_ptr()) }
     }
 }

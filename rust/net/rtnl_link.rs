@@ -87,7 +87,7 @@ impl LinkInfoMsg<'_> {
 
     /// Adds a u32 attribute.
     pub(crate) fn put_u32(&mut self, attr: u32, v: u32) -> Result {
-        // SAFETY: as above.
+        // SAFETY: `skb` is the message being built, valid for the call.
         to_result(unsafe { b::rtun_nla_put_u32(self.skb, attr as i32, v) })
     }
 }
@@ -293,22 +293,22 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
         const DONE: i32 = b::rtun_const_RTUN_NOTIFY_DONE as i32;
         // SAFETY: `nb` is the first field of a `repr(C)` `Events` (per the caller).
         let events = unsafe { &*nb.cast::<Events>() };
-        // SAFETY: per the caller, `ptr` is the notifier info of a valid device.
+        // SAFETY: Per the caller, `ptr` is the notifier info of a valid device.
         let dev = unsafe { b::rtun_netdev_notifier_info_to_dev(ptr.cast()) };
-        // SAFETY: the device is valid for the call.
+        // SAFETY: The device is valid for the call.
         if unsafe { (*dev).rtnl_link_ops } != events.link {
             return DONE;
         }
-        // SAFETY: our link ops are only on devices created by `Registration<T>::create`.
+        // SAFETY: Our link ops are only on devices created by `Registration<T>::create`.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
         let result = match event as u32 {
             b::rtun_const_RTUN_NETDEV_UP if T::HAS_UP => {
-                // SAFETY: netdevice notifiers run with RTNL held.
+                // SAFETY: Netdevice notifiers run with RTNL held.
                 unsafe { Rtnl::with_held(|rtnl| T::up(dev, rtnl)) };
                 Ok(())
             }
             b::rtun_const_RTUN_NETDEV_CHANGE_TX_QUEUE_LEN if T::HAS_TX_QUEUE_LEN_CHANGED => {
-                // SAFETY: as above.
+                // SAFETY: Netdevice notifiers run with RTNL held.
                 unsafe { Rtnl::with_held(|rtnl| T::tx_queue_len_changed(dev, rtnl)) }
             }
             _ => Ok(()),
@@ -345,7 +345,7 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn fill_info(skb: *mut b::sk_buff, dev: *const b::net_device) -> i32 {
-        // SAFETY: one of ours (the link ops are only on our devices); skb is the message.
+        // SAFETY: One of ours (the link ops are only on our devices); skb is the message.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
         let mut msg = LinkInfoMsg {
             skb,
@@ -362,7 +362,7 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
     /// Called by the kernel only for devices created by `Registration<T>::create`, whose
     /// ops tables these are, with the arguments the callback's C contract gives.
     unsafe extern "C" fn sysfs_value(dev: *mut b::net_device, attr: b::rtun_sysfs_attr) -> i64 {
-        // SAFETY: the attribute group is only installed on our devices, and sysfs keeps the
+        // SAFETY: The attribute group is only installed on our devices, and sysfs keeps the
         // device alive while an attribute is read.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
         let attr = match attr {
@@ -374,7 +374,7 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
     }
 }
 
-// SAFETY: the registration may be dropped on any thread.
+// SAFETY: The registration may be dropped on any thread.
 unsafe impl<T> Send for Registration<T> {}
 // SAFETY: `&self` only compares addresses and calls RTNL-serialised kernel functions.
 unsafe impl<T> Sync for Registration<T> {}
@@ -404,16 +404,16 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
         let events = match KBox::pin_init(Events::new::<T>(inner.get()), GFP_KERNEL) {
             Ok(events) => events,
             Err(e) => {
-                // SAFETY: registered above, and no device of this kind exists yet.
+                // SAFETY: Registered above, and no device of this kind exists yet.
                 unsafe { b::rtnl_link_unregister(inner.get()) };
                 return Err(e);
             }
         };
-        // SAFETY: the block is pinned and valid until `drop` unregisters it; its callback
+        // SAFETY: The block is pinned and valid until `drop` unregisters it; its callback
         // only acts on devices whose link ops are `inner`.
         let r = unsafe { b::register_netdevice_notifier(events.nb.get()) };
         if r < 0 {
-            // SAFETY: registered above, and no device of this kind exists yet.
+            // SAFETY: Registered above, and no device of this kind exists yet.
             unsafe { b::rtnl_link_unregister(inner.get()) };
             return Err(Error::from_errno(r));
         }
@@ -422,7 +422,7 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             // attribute group that calls it is only installed on devices of this link kind.
             unsafe { b::rtun_set_sysfs_value_fn(Some(Callbacks::<T>::sysfs_value)) };
         }
-        // INVARIANT: both registered above.
+        // INVARIANT: Both registered above.
         Ok(Self {
             inner,
             events,
@@ -443,11 +443,11 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
         if dev.is_null() {
             return Ok(None);
         }
-        // SAFETY: a device found under RTNL stays valid while RTNL is held.
+        // SAFETY: A device found under RTNL stays valid while RTNL is held.
         if unsafe { (*dev).rtnl_link_ops } != self.inner.get().cast_const() {
             return Err(EINVAL);
         }
-        // SAFETY: our link ops are only on devices created by `create`, and RTNL keeps the
+        // SAFETY: Our link ops are only on devices created by `create`, and RTNL keeps the
         // device alive for `'r`.
         Ok(Some(unsafe { Dev::from_raw(dev) }))
     }
@@ -512,7 +512,7 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             }
             (*dev).ifindex = ifindex;
         }
-        // INVARIANT: allocated above, private data initialised, not registered.
+        // INVARIANT: Allocated above, private data initialised, not registered.
         T::setup(&mut DevSetup {
             // SAFETY: Checked for NULL above.
             dev: unsafe { NonNull::new_unchecked(dev) },
@@ -551,7 +551,7 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
                 // core unregistered it, and whoever took a reference meanwhile may hold it
                 // still, so `free_netdev` only marks it and `netdev_run_todo` runs our
                 // destructor after the last reference is gone.
-                // SAFETY: a device that failed registration is ours to free.
+                // SAFETY: A device that failed registration is ours to free.
                 unsafe { b::free_netdev(dev) };
             } else if refs != 1 {
                 // Never registered, and `init` left a reference behind (nothing else could
@@ -559,7 +559,7 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
                 // leaked instead. A driver bug, not reachable from the driver as it is.
                 pr_err!("device left with {refs} references after a failed registration: leaked\n");
             } else {
-                // SAFETY: registration failed before the device was published and nobody
+                // SAFETY: Registration failed before the device was published and nobody
                 // holds a reference: ours to free. Some failure paths already ran the
                 // destructor (`live` tells), the others did not.
                 unsafe {
@@ -570,17 +570,17 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             return Err(Error::from_errno(r));
         }
         let _ = rtnl;
-        // SAFETY: registered, ours; RTNL keeps it alive while we take a reference.
+        // SAFETY: Registered, ours; RTNL keeps it alive while we take a reference.
         Ok(unsafe { Dev::<T>::from_raw(dev) }.to_aref())
     }
 }
 
 impl<T> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: registered by the type invariant; once this returns, the callback runs
+        // SAFETY: Registered by the type invariant; once this returns, the callback runs
         // no more.
         unsafe { b::unregister_netdevice_notifier(self.events.nb.get()) };
-        // SAFETY: registered by the type invariant; this also deletes every device of this
+        // SAFETY: Registered by the type invariant; this also deletes every device of this
         // kind that is left (e.g. persistent ones), running their `uninit`.
         unsafe { b::rtnl_link_unregister(self.inner.get()) }
     }
