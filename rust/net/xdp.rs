@@ -272,13 +272,13 @@ pub(crate) fn frag_fits(len: usize) -> bool {
 }
 
 /// Room on the stack for the descriptor of one XDP buffer a write builds.
-pub(crate) struct XdpSlot(core::mem::MaybeUninit<b::xdp_buff>);
+pub(crate) struct XdpSlot(b::xdp_buff);
 
 impl XdpSlot {
     /// An empty slot, all zero: the fields `xdp_init_buff` and `xdp_prepare_buff` leave
     /// alone (`txq`) read as null.
     pub(crate) fn new() -> Self {
-        Self(core::mem::MaybeUninit::zeroed())
+        Self(pin_init::zeroed())
     }
 }
 
@@ -314,7 +314,7 @@ impl<'a> XdpBuff<'a, TaskFrag> {
                 (*f).offset,
             )
         };
-        let raw = slot.0.as_mut_ptr();
+        let raw = &raw mut slot.0;
         // SAFETY: `raw` is valid for writes; `start` is `size` bytes of which the frame
         // takes `len` after `FRAG_PAD`, with the shared info's room after it. No rxq yet:
         // `run` sets it before a program can look.
@@ -322,8 +322,7 @@ impl<'a> XdpBuff<'a, TaskFrag> {
             b::rtun_xdp_init_buff(raw, size, core::ptr::null_mut());
             b::rtun_xdp_prepare_buff(raw, start, FRAG_PAD as i32, len as i32);
         }
-        // SAFETY: Zeroed by `XdpSlot::new`, and its fields set just above.
-        let desc = unsafe { &mut *raw };
+        let desc = &mut slot.0;
         // INVARIANT: The descriptor describes the next `size` bytes of the task's
         // fragment, refilled above to hold them.
         let buf = XdpBuff {
