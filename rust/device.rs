@@ -39,7 +39,7 @@ const MIN_MTU: u32 = 68;
 const MAX_MTU: u32 = 65535;
 
 /// The most `rx-frames` ethtool may set (tun.c: a NAPI poll's weight).
-const RX_BATCHED_MAX: u32 = crate::bindings::rtun_const_RTUN_NAPI_POLL_WEIGHT;
+const RX_BATCHED_MAX: u32 = crate::net::napi::POLL_WEIGHT;
 
 /// The private data of a tun/tap device (tun.c's `struct tun_struct`).
 #[pin_data]

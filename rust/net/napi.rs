@@ -19,6 +19,9 @@ use crate::net::preempt::NoBh;
 use crate::net::rtnl::Rtnl;
 use crate::net::skb::Skb;
 
+/// A NAPI poll's weight (`NAPI_POLL_WEIGHT`): the most packets one poll takes.
+pub(crate) const POLL_WEIGHT: u32 = b::rtun_const_RTUN_NAPI_POLL_WEIGHT;
+
 /// One NAPI instance and its backlog of written packets.
 ///
 /// # Invariants
@@ -129,7 +132,7 @@ impl Napi {
         // SAFETY: Our instance; the backlog takes ownership of the skb. Bottom halves are
         // off (`_bh`), as the backlog's lock needs (the poll takes it in softirq).
         let waiting = unsafe { b::rtun_napi_backlog_add(self.inner.as_ptr(), skb.into_raw()) };
-        if !more || waiting > b::rtun_const_RTUN_NAPI_POLL_WEIGHT {
+        if !more || waiting > POLL_WEIGHT {
             // Added, as checked above.
             self.schedule_raw();
         }
