@@ -9,6 +9,7 @@ use core::marker::PhantomData;
 use kernel::prelude::*;
 
 use crate::bindings as b;
+use crate::net::optional;
 use crate::net::{
     netdev::Dev,
     rtnl::{Rtnl, RtnlLocked},
@@ -283,37 +284,13 @@ impl<T: EthtoolOps> Table<T> {
     /// The table (tun.c's `tun_ethtool_ops`): the link state and timestamping
     /// information are the core's generic ones.
     pub(super) const OPS: b::ethtool_ops = b::ethtool_ops {
-        get_channels: if T::HAS_CHANNELS {
-            Some(Self::get_channels)
-        } else {
-            None
-        },
-        get_sset_count: if T::HAS_QUEUE_STATS {
-            Some(Self::get_sset_count)
-        } else {
-            None
-        },
-        get_strings: if T::HAS_QUEUE_STATS {
-            Some(Self::get_strings)
-        } else {
-            None
-        },
-        get_ethtool_stats: if T::HAS_QUEUE_STATS {
-            Some(Self::get_ethtool_stats)
-        } else {
-            None
-        },
+        get_channels: optional!(T::HAS_CHANNELS, Self::get_channels),
+        get_sset_count: optional!(T::HAS_QUEUE_STATS, Self::get_sset_count),
+        get_strings: optional!(T::HAS_QUEUE_STATS, Self::get_strings),
+        get_ethtool_stats: optional!(T::HAS_QUEUE_STATS, Self::get_ethtool_stats),
         get_drvinfo: Some(Self::get_drvinfo),
-        get_msglevel: if T::HAS_MSGLEVEL {
-            Some(Self::get_msglevel)
-        } else {
-            None
-        },
-        set_msglevel: if T::HAS_SET_MSGLEVEL {
-            Some(Self::set_msglevel)
-        } else {
-            None
-        },
+        get_msglevel: optional!(T::HAS_MSGLEVEL, Self::get_msglevel),
+        set_msglevel: optional!(T::HAS_SET_MSGLEVEL, Self::set_msglevel),
         get_link: Some(b::ethtool_op_get_link),
         get_ts_info: Some(b::ethtool_op_get_ts_info),
         supported_coalesce_params: if T::HAS_RX_COALESCE_FRAMES {
@@ -321,26 +298,10 @@ impl<T: EthtoolOps> Table<T> {
         } else {
             0
         },
-        get_coalesce: if T::HAS_RX_COALESCE_FRAMES {
-            Some(Self::get_coalesce)
-        } else {
-            None
-        },
-        set_coalesce: if T::HAS_SET_RX_COALESCE_FRAMES {
-            Some(Self::set_coalesce)
-        } else {
-            None
-        },
-        get_link_ksettings: if T::HAS_LINK_SETTINGS {
-            Some(Self::get_link_ksettings)
-        } else {
-            None
-        },
-        set_link_ksettings: if T::HAS_LINK_SETTINGS {
-            Some(Self::set_link_ksettings)
-        } else {
-            None
-        },
+        get_coalesce: optional!(T::HAS_RX_COALESCE_FRAMES, Self::get_coalesce),
+        set_coalesce: optional!(T::HAS_SET_RX_COALESCE_FRAMES, Self::set_coalesce),
+        get_link_ksettings: optional!(T::HAS_LINK_SETTINGS, Self::get_link_ksettings),
+        set_link_ksettings: optional!(T::HAS_LINK_SETTINGS, Self::set_link_ksettings),
         // No further callbacks.
         ..pin_init::zeroed()
     };

@@ -28,3 +28,16 @@ pub(crate) mod time;
 pub(crate) mod vnet;
 pub(crate) mod wait;
 pub(crate) mod xdp;
+
+/// The entry of a C table for an optional callback: `Some(f)` when the driver implements
+/// it (`T::HAS_*` of a `#[vtable]` trait), else NULL, so that the core's default applies.
+macro_rules! optional {
+    ($has:expr, $f:expr) => {
+        if $has {
+            Some($f)
+        } else {
+            None
+        }
+    };
+}
+pub(crate) use optional;

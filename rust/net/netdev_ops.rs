@@ -11,6 +11,7 @@ use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
 
 use crate::bindings as b;
+use crate::net::optional;
 use crate::net::{
     bpf::BpfProg,
     netdev::{priv_area, Dev, Priv, Unregistering},
@@ -348,26 +349,14 @@ impl<T: NetDevOps> Tables<T> {
         ndo_open: Some(Self::open),
         ndo_stop: Some(Self::stop),
         ndo_start_xmit: Some(Self::start_xmit),
-        ndo_select_queue: if T::HAS_SELECT_QUEUE {
-            Some(Self::select_queue)
-        } else {
-            None
-        },
-        ndo_fix_features: if T::HAS_FIX_FEATURES {
-            Some(Self::fix_features)
-        } else {
-            None
-        },
+        ndo_select_queue: optional!(T::HAS_SELECT_QUEUE, Self::select_queue),
+        ndo_fix_features: optional!(T::HAS_FIX_FEATURES, Self::fix_features),
         ndo_get_stats64: if T::HAS_RX_FRAME_ERRORS {
             Some(Self::get_stats64)
         } else {
             Some(b::dev_get_tstats64)
         },
-        ndo_change_carrier: if T::HAS_CHANGE_CARRIER {
-            Some(Self::change_carrier)
-        } else {
-            None
-        },
+        ndo_change_carrier: optional!(T::HAS_CHANGE_CARRIER, Self::change_carrier),
         // No further callbacks.
         ..pin_init::zeroed()
     };
@@ -375,16 +364,8 @@ impl<T: NetDevOps> Tables<T> {
     /// The callbacks of an Ethernet device: those of [`Tables::L3`], the Ethernet
     /// helpers, and XDP (tun.c's `tap_netdev_ops`).
     pub(super) const ETHER: b::net_device_ops = b::net_device_ops {
-        ndo_bpf: if T::HAS_XDP_SETUP {
-            Some(Self::bpf)
-        } else {
-            None
-        },
-        ndo_xdp_xmit: if T::HAS_XDP_XMIT {
-            Some(Self::xdp_xmit)
-        } else {
-            None
-        },
+        ndo_bpf: optional!(T::HAS_XDP_SETUP, Self::bpf),
+        ndo_xdp_xmit: optional!(T::HAS_XDP_XMIT, Self::xdp_xmit),
         ndo_set_mac_address: Some(b::eth_mac_addr),
         ndo_validate_addr: Some(b::eth_validate_addr),
         ndo_features_check: Some(b::passthru_features_check),
