@@ -10,11 +10,7 @@ use kernel::{prelude::*, sync::Arc};
 use crate::device::{Device, TunDev, NO_ID};
 use crate::ioctl::{self, IfReq};
 use crate::net::lsm::TunSecurity;
-use crate::net::{
-    netdev::{DevSpec, Kind},
-    rtnl::Rtnl,
-};
-use crate::offload;
+use crate::net::{rtnl::Rtnl, rtnl_link::DevSpec};
 use crate::queue::Queue;
 use crate::queue_set::NapiFlags;
 
@@ -139,9 +135,9 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
                 return Err(EPERM);
             }
             TunSecurity::may_create()?;
-            let (kind, kind_flag, template) = match want_kind {
-                Some(ioctl::IFF_TUN) => (Kind::Tun, ioctl::IFF_TUN, c"tun%d"),
-                Some(_) => (Kind::Tap, ioctl::IFF_TAP, c"tap%d"),
+            let (kind_flag, template) = match want_kind {
+                Some(ioctl::IFF_TUN) => (ioctl::IFF_TUN, c"tun%d"),
+                Some(_) => (ioctl::IFF_TAP, c"tap%d"),
                 None => return Err(EINVAL),
             };
             let name = if ifr.name().is_empty() {
@@ -154,11 +150,8 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
             let sndbuf = q.sock.sndbuf();
             let spec = DevSpec {
                 name,
-                kind,
                 queues,
                 ifindex: q.ifindex.load(Ordering::Relaxed),
-                hw_features: offload::HW_FEATURES,
-                vlan_features: offload::VLAN_FEATURES,
             };
             let napi = NapiFlags::of_request(flags);
             // tun.c's `tun_net_init`: the LSM blob and the first queue come from the

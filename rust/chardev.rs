@@ -254,7 +254,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         Request::SetNoCsum => {}
         Request::SetCarrier => {
             let on = ioctl::read_int(arg)?;
-            <device::Device as crate::net::netdev::NetDevOps>::change_carrier(
+            <device::Device as crate::net::netdev_ops::NetDevOps>::change_carrier(
                 &dev,
                 on != 0,
                 &rtnl,

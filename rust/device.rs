@@ -11,11 +11,14 @@ use crate::ioctl;
 use crate::net::{
     bpf::{BpfProg, BpfSlot, ProgKind},
     creds::ModuleRef,
+    ethtool::{EthtoolOps, LinkSettings},
     lsm::TunSecurity,
-    netdev::{Dev, LinkInfoMsg, LinkSettings, NetDevOps, SkbRef, SysfsAttr, Unregistering, Xmit},
+    netdev::{Dev, Unregistering},
+    netdev_ops::{NetDevOps, SkbRef, Xmit},
     preempt::BhOff,
     rcu::{read_section, RcuSection},
     rtnl::{Rtnl, RtnlLocked},
+    rtnl_link::{DevSetup, LinkInfoMsg, RtnlLinkOps, SysfsAttr},
     skb::Skb,
     xdp::XdpXmitFrames,
 };
@@ -31,8 +34,12 @@ pub(crate) type TunDev = Dev<Device>;
 /// An invalid uid/gid (`INVALID_UID`): no owner, no group.
 pub(crate) const NO_ID: u32 = u32::MAX;
 
+/// The MTU bounds of tun.c.
+const MIN_MTU: u32 = 68;
+const MAX_MTU: u32 = 65535;
+
 /// The most `rx-frames` ethtool may set (tun.c: a NAPI poll's weight).
-const RX_BATCHED_MAX: u32 = crate::bindings::rtun_const_RTUN_NAPI_POLL_WEIGHT;
+const RX_BATCHED_MAX: u32 = crate::net::napi::POLL_WEIGHT;
 
 /// The private data of a tun/tap device (tun.c's `struct tun_struct`).
 #[pin_data]
@@ -330,30 +337,17 @@ impl Device {
     }
 }
 
+#[vtable]
 impl NetDevOps for Device {
     fn start_xmit(dev: &TunDev, skb: Skb, rcu: &RcuSection<'_>, bh: &BhOff<'_>) -> Xmit {
         crate::tx::xmit(dev, skb, rcu, bh)
     }
 
-    fn xdp_setup(dev: &TunDev, prog: Option<BpfProg>, rtnl: &mut Rtnl) {
-        crate::xdp::set_prog(dev, prog, rtnl);
-    }
-
-    fn xdp_xmit(
-        dev: &TunDev,
-        frames: XdpXmitFrames<'_>,
-        flush: bool,
-        rcu: &RcuSection<'_>,
-        bh: &BhOff<'_>,
-    ) -> Result<u32> {
-        crate::xdp::xmit(dev, frames, flush, rcu, bh)
-    }
-
-    fn up(dev: &TunDev, rtnl: &Rtnl) {
-        // tun.c's NETDEV_UP: writers that polled while the device was down get EPOLLOUT.
-        for q in dev.data().queues.read_rtnl(rtnl) {
-            q.write_space();
-        }
+    fn uninit(dev: &TunDev, ctx: &mut Unregistering<'_, Self>) {
+        let d = dev.data();
+        d.queues.delete_all(ctx);
+        // A persistent device gives its module reference back (tun.c's module_put).
+        drop(d.persist_pin.get_mut(ctx.rtnl_mut()).take());
     }
 
     fn stopping(dev: &TunDev, rtnl: &Rtnl) {
@@ -362,21 +356,8 @@ impl NetDevOps for Device {
         }
     }
 
-    fn tx_queue_len_changed(dev: &TunDev, rtnl: &Rtnl) -> Result {
-        // tun.c resizes every ring to the new length; rtun shares it among live queues
-        // (disabled queues are resized when enabled).
-        dev.data().queues.share_budget(dev, rtnl)
-    }
-
     fn rx_frame_errors(dev: &TunDev) -> u64 {
         dev.data().rx_frame_errors.load(Ordering::Relaxed)
-    }
-
-    fn uninit(dev: &TunDev, ctx: &mut Unregistering<'_, Self>) {
-        let d = dev.data();
-        d.queues.delete_all(ctx);
-        // A persistent device gives its module reference back (tun.c's module_put).
-        drop(d.persist_pin.get_mut(ctx.rtnl_mut()).take());
     }
 
     fn change_carrier(dev: &TunDev, on: bool, rtnl: &Rtnl) -> Result {
@@ -394,6 +375,20 @@ impl NetDevOps for Device {
         // Offloads stay off until TUNSETOFFLOAD says the reader handles them.
         let set = dev.data().set_features.load(Ordering::Relaxed);
         (features & set) | (features & !offload::USER_FEATURES)
+    }
+
+    fn xdp_setup(dev: &TunDev, prog: Option<BpfProg>, rtnl: &mut Rtnl) {
+        crate::xdp::set_prog(dev, prog, rtnl);
+    }
+
+    fn xdp_xmit(
+        dev: &TunDev,
+        frames: XdpXmitFrames<'_>,
+        flush: bool,
+        rcu: &RcuSection<'_>,
+        bh: &BhOff<'_>,
+    ) -> Result<u32> {
+        crate::xdp::xmit(dev, frames, flush, rcu, bh)
     }
 
     fn select_queue(dev: &TunDev, skb: &mut SkbRef<'_>) -> u16 {
@@ -415,6 +410,30 @@ impl NetDevOps for Device {
             return 0;
         }
         steering::select(d.flows(), skb.flow_hash_symmetric(), live)
+    }
+}
+
+#[vtable]
+impl RtnlLinkOps for Device {
+    // tun.c's `TUN_READQ_SIZE`.
+    const TX_QUEUE_LEN: u32 = 500;
+
+    fn setup(dev: &mut DevSetup<'_, Self>) {
+        // tun.c's `tun_net_initialize`.
+        if dev.data().is_tap() {
+            dev.ether_setup();
+            dev.set_live_addr_change();
+            dev.random_hw_addr();
+            // As tun.c: only a TAP device does XDP.
+            dev.set_xdp_features(ioctl::TAP_XDP_FEATURES);
+        } else {
+            dev.l3_setup();
+            dev.set_mtu(1500);
+            dev.set_type(ioctl::ARPHRD_NONE);
+            dev.set_flags(ioctl::TUN_DEV_FLAGS);
+        }
+        dev.set_mtu_range(MIN_MTU, MAX_MTU - u32::from(dev.hard_header_len()));
+        dev.set_features(offload::HW_FEATURES, offload::VLAN_FEATURES);
     }
 
     fn fill_info(dev: &TunDev, msg: &mut LinkInfoMsg<'_>) -> Result {
@@ -456,6 +475,19 @@ impl NetDevOps for Device {
     // Four u32 and five u8 attributes, each padded to 8 bytes with its header.
     const INFO_SIZE: usize = 9 * 8;
 
+    fn up(dev: &TunDev, rtnl: &Rtnl) {
+        // tun.c's NETDEV_UP: writers that polled while the device was down get EPOLLOUT.
+        for q in dev.data().queues.read_rtnl(rtnl) {
+            q.write_space();
+        }
+    }
+
+    fn tx_queue_len_changed(dev: &TunDev, rtnl: &Rtnl) -> Result {
+        // tun.c resizes every ring to the new length; rtun shares it among live queues
+        // (disabled queues are resized when enabled).
+        dev.data().queues.share_budget(dev, rtnl)
+    }
+
     fn sysfs_value(dev: &TunDev, attr: SysfsAttr) -> Option<u32> {
         let d = dev.data();
         match attr {
@@ -468,6 +500,12 @@ impl NetDevOps for Device {
             }
         }
     }
+}
+
+#[vtable]
+impl EthtoolOps for Device {
+    // tun.c's `DRV_VERSION`.
+    const VERSION: &'static CStr = c"1.6";
 
     fn bus_info(dev: &TunDev) -> &'static CStr {
         if dev.data().is_tap() {
@@ -475,6 +513,14 @@ impl NetDevOps for Device {
         } else {
             c"tun"
         }
+    }
+
+    fn msglevel(dev: &TunDev) -> u32 {
+        dev.data().msglevel.load(Ordering::Relaxed)
+    }
+
+    fn set_msglevel(dev: &TunDev, level: u32) {
+        dev.data().set_msglevel(level)
     }
 
     fn rx_coalesce_frames(dev: &TunDev) -> u32 {
@@ -490,14 +536,6 @@ impl NetDevOps for Device {
 
     fn link_settings(dev: &TunDev) -> &RtnlLocked<LinkSettings> {
         &dev.data().link_settings
-    }
-
-    fn msglevel(dev: &TunDev) -> u32 {
-        dev.data().msglevel.load(Ordering::Relaxed)
-    }
-
-    fn set_msglevel(dev: &TunDev, level: u32) {
-        dev.data().set_msglevel(level)
     }
 
     fn channels(dev: &TunDev) -> (u32, u32) {

@@ -67,6 +67,15 @@ pub(crate) const ETH_P_IPV6_BE: u16 = (b::ETH_P_IPV6 as u16).to_be();
 /// The Ethernet header length.
 pub(crate) const ETH_HLEN: usize = b::rtun_const_RTUN_ETH_HLEN as usize;
 
+/// The link type and interface flags of a TUN device: no link-layer header, point to
+/// point (`ARPHRD_NONE`; `IFF_POINTOPOINT`, `IFF_NOARP`, `IFF_MULTICAST`).
+pub(crate) const ARPHRD_NONE: u16 = b::ARPHRD_NONE as u16;
+pub(crate) const TUN_DEV_FLAGS: u32 = b::net_device_flags_IFF_POINTOPOINT
+    | b::net_device_flags_IFF_NOARP
+    | b::net_device_flags_IFF_MULTICAST;
+/// The XDP actions a TAP device supports (`NETDEV_XDP_ACT_*`, as tun.c advertises).
+pub(crate) const TAP_XDP_FEATURES: u32 = b::rtun_const_RTUN_TAP_XDP_FEATURES;
+
 /// What `TUNGETFEATURES` reports.
 pub(crate) const FEATURES: u32 = IFF_TUN | IFF_TAP | IFF_NO_CARRIER | TUN_FEATURES;
 

@@ -17,7 +17,8 @@ use crate::device::{Device, TunDev};
 use crate::net::{
     dev_ref::RcuDevRef,
     napi::Napi,
-    netdev::{NetNs, Unregistering},
+    netdev::Unregistering,
+    netns::NetNs,
     preempt::{BhOff, NoBh},
     rcu::RcuSection,
     ring::{Entry, Producer, Ring},

@@ -27,7 +27,7 @@ mod xdp;
 
 use device::Device;
 use kernel::sync::Arc;
-use net::{miscdev, netdev::LinkOps};
+use net::{miscdev, rtnl_link::Registration};
 use queue::Queue;
 
 module! {
@@ -57,7 +57,7 @@ net::sock::export_vhost_backend!(Queue);
 /// Module-wide state shared by every open file.
 pub(crate) struct Driver {
     /// The rtnl link kind our devices carry ("tun", or "rtun" side by side).
-    pub(crate) link: LinkOps<Device>,
+    pub(crate) link: Registration<Device>,
     /// The queues a multiqueue device is allocated with (`max_queues` parameter).
     pub(crate) max_queues: u32,
 }
@@ -96,7 +96,7 @@ impl kernel::Module for RtunModule {
         }
         let driver = Arc::new(
             Driver {
-                link: LinkOps::register(kind)?,
+                link: Registration::register(kind)?,
                 max_queues,
             },
             GFP_KERNEL,

@@ -8,7 +8,7 @@ use kernel::{iov::IovIterDest, prelude::*};
 use crate::backpressure;
 use crate::device::{Device, TunDev};
 use crate::ioctl;
-use crate::net::netdev::Xmit;
+use crate::net::netdev_ops::Xmit;
 use crate::net::preempt::BhOff;
 use crate::net::rcu::RcuSection;
 use crate::net::ring::Entry;

@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 
 use crate::bindings as b;
-use crate::net::{netdev::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb, xdp::XdpProg};
+use crate::net::{netdev_ops::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb, xdp::XdpProg};
 
 /// A reference to a loaded `BPF_PROG_TYPE_SOCKET_FILTER` program, or a classic BPF
 /// program this value owns.
@@ -33,9 +33,9 @@ pub(crate) enum ProgKind {
     Xdp,
 }
 
-// SAFETY: a program reference may be used and released from any thread.
+// SAFETY: A program reference may be used and released from any thread.
 unsafe impl Send for BpfProg {}
-// SAFETY: running a program concurrently is allowed; it has no `&self` mutation.
+// SAFETY: Running a program concurrently is allowed; it has no `&self` mutation.
 unsafe impl Sync for BpfProg {}
 
 impl BpfProg {
@@ -46,7 +46,7 @@ impl BpfProg {
         // SAFETY: `ptr` is a valid out-pointer; on success it holds a new reference.
         kernel::error::to_result(unsafe { b::rtun_bpf_prog_get_socket_filter(fd, &mut ptr) })?;
         let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
-        // INVARIANT: the shim succeeded, so we hold a reference to `ptr`.
+        // INVARIANT: The shim succeeded, so we hold a reference to `ptr`.
         Ok(Self {
             ptr,
             kind: ProgKind::Filter,
@@ -59,7 +59,7 @@ impl BpfProg {
     ///
     /// `ptr` is a valid program and the caller gives its reference to the value.
     pub(crate) unsafe fn from_owned_xdp(ptr: NonNull<b::bpf_prog>) -> Self {
-        // INVARIANT: per the caller.
+        // INVARIANT: Per the caller.
         Self {
             ptr,
             kind: ProgKind::Xdp,
@@ -77,7 +77,7 @@ impl BpfProg {
     /// `p` comes from [`BpfProg::into_raw`] of a program of `kind`, and its reference is
     /// not used elsewhere.
     unsafe fn from_raw(p: *mut b::bpf_prog, kind: ProgKind) -> Self {
-        // SAFETY: the caller passes a non-null pointer from `into_raw`.
+        // SAFETY: The caller passes a non-null pointer from `into_raw`.
         let ptr = unsafe { NonNull::new_unchecked(p) };
         Self { ptr, kind }
     }
@@ -85,7 +85,7 @@ impl BpfProg {
 
 impl Drop for BpfProg {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant we hold a reference, given up here the way its
+        // SAFETY: By the type invariant we hold a reference, given up here the way its
         // kind is released.
         unsafe {
             match self.kind {
@@ -130,7 +130,7 @@ impl BpfSlot {
         // Release pairs with the Acquire in `run_raw` (rcu_assign_pointer's role).
         let old = self.ptr.swap(new, Ordering::AcqRel);
         if !old.is_null() {
-            // SAFETY: process context holding RTNL, where synchronize_net may sleep.
+            // SAFETY: Process context holding RTNL, where synchronize_net may sleep.
             unsafe { b::synchronize_net() };
             // SAFETY: `old` came from `into_raw` (type invariant) and the grace period
             // above ended every read section that could run it.

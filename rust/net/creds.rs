@@ -7,39 +7,40 @@ use crate::bindings as b;
 
 /// Whether the caller's effective uid is the kernel uid `uid`.
 pub(crate) fn euid_is(uid: u32) -> bool {
-    // SAFETY: no precondition: reads the current task's credentials, which every
+    // SAFETY: No precondition: reads the current task's credentials, which every
     // process-context caller has.
     unsafe { b::rtun_current_euid_is(b::kuid_t { val: uid }) }
 }
 
 /// Whether the kernel gid `gid` is among the caller's (effective) groups.
 pub(crate) fn in_egroup(gid: u32) -> bool {
-    // SAFETY: no precondition: reads the current task's credentials.
+    // SAFETY: No precondition: reads the current task's credentials.
     unsafe { b::in_egroup_p(b::kgid_t { val: gid }) != 0 }
 }
 
 /// A user-namespace uid of the caller mapped to a kernel uid (`u32::MAX`: unmapped).
 pub(crate) fn uid_from_user(uid: u32) -> u32 {
-    // SAFETY: no precondition: maps through the current task's user namespace.
+    // SAFETY: No precondition: maps through the current task's user namespace.
     unsafe { b::rtun_make_kuid_current(uid).val }
 }
 
 /// A user-namespace gid of the caller mapped to a kernel gid (`u32::MAX`: unmapped).
 pub(crate) fn gid_from_user(gid: u32) -> u32 {
-    // SAFETY: no precondition: maps through the current task's user namespace.
+    // SAFETY: No precondition: maps through the current task's user namespace.
     unsafe { b::rtun_make_kgid_current(gid).val }
 }
 
 /// A kernel uid as the caller's user namespace sees it (overflow uid when unmapped).
 pub(crate) fn uid_to_user(uid: u32) -> u32 {
-    // SAFETY: no precondition: maps through the current task's user namespace; any value
+    // SAFETY: No precondition: maps through the current task's user namespace; any value
     // is accepted (unmapped ids become the overflow id).
     unsafe { b::rtun_from_kuid_current(b::kuid_t { val: uid }) }
 }
 
 /// A kernel gid as the caller's user namespace sees it.
 pub(crate) fn gid_to_user(gid: u32) -> u32 {
-    // SAFETY: as in `uid_to_user`.
+    // SAFETY: No precondition: maps through the current task's user namespace; any value
+    // is accepted (unmapped ids become the overflow id).
     unsafe { b::rtun_from_kgid_current(b::kgid_t { val: gid }) }
 }
 
@@ -52,7 +53,7 @@ pub(crate) struct ModuleRef {
 impl ModuleRef {
     /// Takes a reference on this module.
     pub(crate) fn new() -> Self {
-        // SAFETY: this runs module code on behalf of an open file or a registered device,
+        // SAFETY: This runs module code on behalf of an open file or a registered device,
         // either of which already holds the module live, as `__module_get` requires.
         unsafe { b::rtun_module_get() };
         Self { _private: () }
@@ -74,6 +75,6 @@ pub(crate) fn fasync_setown(file: &kernel::fs::File) -> kernel::error::Result {
 
 /// Whether the caller has `CAP_NET_ADMIN` in the initial user namespace (`capable()`).
 pub(crate) fn capable_net_admin() -> bool {
-    // SAFETY: reads the current task's credentials.
+    // SAFETY: Reads the current task's credentials.
     unsafe { b::rtun_capable_net_admin() }
 }

@@ -9,7 +9,8 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::sync::aref::ARef;
 
 use crate::bindings as b;
-use crate::net::netdev::{Dev, NetDevOps, Unregistering};
+use crate::net::netdev::{Dev, Unregistering};
+use crate::net::netdev_ops::NetDevOps;
 use crate::net::rcu::RcuSection;
 use crate::net::rtnl::Rtnl;
 
@@ -28,9 +29,9 @@ pub(crate) struct RcuDevRef<T: NetDevOps> {
     _p: PhantomData<ARef<Dev<T>>>,
 }
 
-// SAFETY: the slot only holds a device reference, which may move between threads.
+// SAFETY: The slot only holds a device reference, which may move between threads.
 unsafe impl<T: NetDevOps> Send for RcuDevRef<T> {}
-// SAFETY: readers only load the pointer and take their own reference; writers are
+// SAFETY: Readers only load the pointer and take their own reference; writers are
 // serialised by RTNL.
 unsafe impl<T: NetDevOps> Sync for RcuDevRef<T> {}
 
@@ -50,7 +51,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
         // SAFETY: `ptr` is a `struct net_device *` slot written only by the swaps below;
         // by the type invariant the device stays valid through the shim's read section.
         let p = unsafe { b::rtun_dev_get_rcu(self.ptr.as_ptr()) };
-        // SAFETY: the shim returned a device of ours with a reference we now own.
+        // SAFETY: The shim returned a device of ours with a reference we now own.
         NonNull::new(p).map(|p| unsafe { ARef::from_raw(p.cast::<Dev<T>>()) })
     }
 
@@ -105,7 +106,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
         // Under RTNL, a registered device cannot start unregistering before we are done,
         // and unregistering waits for a grace period before dropping its reference.
         if !old.is_registered() {
-            // SAFETY: process context (RTNL holders may sleep).
+            // SAFETY: Process context (RTNL holders may sleep).
             unsafe { b::synchronize_net() };
         }
         drop(old);

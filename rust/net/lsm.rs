@@ -23,15 +23,16 @@ pub(crate) struct TunSecurity {
 /// `0` is what the hook returned (null without an LSM that keeps one), owned by this value.
 struct Blob(*mut c_void);
 
-// SAFETY: the blob is only handed to the hooks, which (as tun.c's) run under RTNL: every
+// SAFETY: The blob is only handed to the hooks, which (as tun.c's) run under RTNL: every
 // method below that passes it takes `&Rtnl`. The free has exclusive access (`drop`).
 unsafe impl Send for Blob {}
-// SAFETY: as above.
+// SAFETY: `&Blob` only passes the blob to hooks that run under RTNL (`&Rtnl`), so shared
+// references on several threads never use it at once.
 unsafe impl Sync for Blob {}
 
 impl Drop for Blob {
     fn drop(&mut self) {
-        // SAFETY: our blob (type invariant), freed once.
+        // SAFETY: Our blob (type invariant), freed once.
         unsafe { b::rtun_security_tun_dev_free_security(self.0) };
     }
 }
@@ -53,7 +54,7 @@ impl TunSecurity {
         let mut blob = core::ptr::null_mut();
         // SAFETY: `blob` is valid for the write; on success we own what it points to.
         to_result(unsafe { b::rtun_security_tun_dev_alloc_security(&mut blob) })?;
-        // INVARIANT: the hook's result, ours; RTNL serialises the check and the populate,
+        // INVARIANT: The hook's result, ours; RTNL serialises the check and the populate,
         // so it cannot fail (were it to, `Blob`'s drop would free the blob).
         self.blob.populate(Blob(blob));
         Ok(())
@@ -67,21 +68,21 @@ impl TunSecurity {
 
     /// Whether the caller may create a device (`TUNSETIFF` of a new name).
     pub(crate) fn may_create() -> Result {
-        // SAFETY: checks the current task's credentials.
+        // SAFETY: Checks the current task's credentials.
         to_result(unsafe { b::rtun_security_tun_dev_create() })
     }
 
     /// Whether the caller may open this existing device (`TUNSETIFF` of its name).
     pub(crate) fn may_open(&self, _rtnl: &Rtnl) -> Result {
         let blob = self.blob()?;
-        // SAFETY: the device's blob, alive while `self` is.
+        // SAFETY: The device's blob, alive while `self` is.
         to_result(unsafe { b::rtun_security_tun_dev_open(blob) })
     }
 
     /// Whether the caller may enable a disabled queue (`TUNSETQUEUE`).
     pub(crate) fn may_attach_queue(&self, _rtnl: &Rtnl) -> Result {
         let blob = self.blob()?;
-        // SAFETY: the device's blob, alive while `self` is.
+        // SAFETY: The device's blob, alive while `self` is.
         to_result(unsafe { b::rtun_security_tun_dev_attach_queue(blob) })
     }
 
@@ -89,7 +90,7 @@ impl TunSecurity {
     /// the LSM labels the socket).
     pub(crate) fn may_attach(&self, sock: &QueueSock, _rtnl: &Rtnl) -> Result {
         let blob = self.blob()?;
-        // SAFETY: the device's blob, alive while `self` is, and a valid, initialised sock.
+        // SAFETY: The device's blob, alive while `self` is, and a valid, initialised sock.
         to_result(unsafe { b::rtun_security_tun_dev_attach(sock.raw_sock(), blob) })
     }
 }

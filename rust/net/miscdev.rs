@@ -131,7 +131,7 @@ impl<T: FileOps> Registration<T> {
                 // Every file opened through the device gets this very pointer as `f_op`
                 // (misc_open's replace_fops): how `try_file_state` recognises them.
                 REGISTERED_FOPS.store(misc.fops.cast_mut(), Ordering::Release);
-                // SAFETY: the initialiser may write to `slot`.
+                // SAFETY: The initialiser may write to `slot`.
                 unsafe { slot.write(misc) };
                 // SAFETY: `slot` holds a valid `struct miscdevice` whose strings and fops are
                 // `'static`; it is pinned in its box and deregistered before the box is freed.
@@ -149,14 +149,14 @@ impl<T: FileOps> Registration<T> {
 
     /// The minor number the device got.
     pub(crate) fn minor(&self) -> i32 {
-        // SAFETY: the structure is registered and `minor` is not changed after registration.
+        // SAFETY: The structure is registered and `minor` is not changed after registration.
         unsafe { (*self.inner.misc.get()).minor }
     }
 }
 
 impl<T: FileOps> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant the device is registered.
+        // SAFETY: By the type invariant the device is registered.
         unsafe { bindings::misc_deregister(self.inner.misc.get()) };
     }
 }
@@ -172,7 +172,8 @@ static REGISTERED_FOPS: AtomicPtr<bindings::file_operations> = AtomicPtr::new(nu
 /// `file` must be a file of that device, between a successful `open` and `release`, for
 /// the returned lifetime.
 pub(crate) unsafe fn file_state<'a, T: FileOps>(file: *mut bindings::file) -> ArcBorrow<'a, T> {
-    // SAFETY: per the caller.
+    // SAFETY: The caller passes a file of this device between a successful `open` and
+    // `release`, for `'a`.
     unsafe { VTable::<T>::borrow(file) }
 }
 
@@ -191,7 +192,7 @@ pub(crate) unsafe fn try_file_state<'a, T: FileOps>(
     if ours.is_null() || unsafe { (*file).f_op } != ours.cast_const() {
         return None;
     }
-    // SAFETY: a file with our `f_op` is a file of our device; a held reference means it is
+    // SAFETY: A file with our `f_op` is a file of our device; a held reference means it is
     // open (between `open` and `release`).
     Some(unsafe { VTable::<T>::borrow(file) })
 }
@@ -217,7 +218,7 @@ impl<T: FileOps> VTable<T> {
 
     /// Whether a read or write must not sleep: `O_NONBLOCK` file or `IOCB_NOWAIT` call.
     fn nonblock(kiocb: &Kiocb<'_, Arc<T>>) -> bool {
-        // SAFETY: a valid kiocb with a valid file, for the duration of the call.
+        // SAFETY: A valid kiocb with a valid file, for the duration of the call.
         unsafe {
             let k = kiocb.as_raw();
             ((*(*k).ki_filp).f_flags & rb::rtun_const_RTUN_O_NONBLOCK) != 0
@@ -231,7 +232,7 @@ impl<T: FileOps> VTable<T> {
     ///
     /// `file` must be a file of this device, between a successful `open` and `release`.
     unsafe fn borrow<'a>(file: *mut bindings::file) -> ArcBorrow<'a, T> {
-        // SAFETY: per the caller, `private_data` came from `Arc::into_foreign` in `open` and
+        // SAFETY: Per the caller, `private_data` came from `Arc::into_foreign` in `open` and
         // `release` has not run yet.
         unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) }
     }
@@ -265,7 +266,7 @@ impl<T: FileOps> VTable<T> {
     ///
     /// `raw` must be a file of this device on its final release.
     unsafe extern "C" fn release(_inode: *mut bindings::inode, raw: *mut bindings::file) -> c_int {
-        // SAFETY: release owns `private_data`, set by `open` with `into_foreign`.
+        // SAFETY: Release owns `private_data`, set by `open` with `into_foreign`.
         let this = unsafe { <Arc<T> as ForeignOwnable>::from_foreign((*raw).private_data) };
         // SAFETY: `raw` is valid for the duration of the call.
         T::release(this, unsafe { File::from_raw_file(raw) });
@@ -279,10 +280,10 @@ impl<T: FileOps> VTable<T> {
         kiocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
     ) -> isize {
-        // SAFETY: the caller passes a valid kiocb of an open file of this device.
+        // SAFETY: The caller passes a valid kiocb of an open file of this device.
         let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
         let nonblock = Self::nonblock(&kiocb);
-        // SAFETY: the caller passes an iterator valid for writing.
+        // SAFETY: The caller passes an iterator valid for writing.
         let dest = unsafe { IovIterDest::from_raw(iter) };
         match T::read_iter(kiocb.file(), dest, nonblock) {
             Ok(n) => n as isize,
@@ -297,10 +298,10 @@ impl<T: FileOps> VTable<T> {
         kiocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
     ) -> isize {
-        // SAFETY: the caller passes a valid kiocb of an open file of this device.
+        // SAFETY: The caller passes a valid kiocb of an open file of this device.
         let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
         let nonblock = Self::nonblock(&kiocb);
-        // SAFETY: the caller passes an iterator valid for reading.
+        // SAFETY: The caller passes an iterator valid for reading.
         let src = unsafe { IovIterSource::from_raw(iter) };
         match T::write_iter(kiocb.file(), src, nonblock) {
             Ok(n) => n as isize,
@@ -319,7 +320,7 @@ impl<T: FileOps> VTable<T> {
         let this = unsafe { Self::borrow(raw) };
         // SAFETY: `raw` is valid for the duration of the call.
         let file = unsafe { File::from_raw_file(raw) };
-        // SAFETY: the VFS passes a valid poll table (or null, which `PollTable` accepts) that
+        // SAFETY: The VFS passes a valid poll table (or null, which `PollTable` accepts) that
         // outlives this call.
         let table = unsafe { PollTable::from_raw(wait.cast()) };
         T::poll(this, file, table)
@@ -377,7 +378,7 @@ impl<T: FileOps> VTable<T> {
     unsafe extern "C" fn show_fdinfo(m: *mut bindings::seq_file, raw: *mut bindings::file) {
         // SAFETY: `raw` is an open file of this device.
         let this = unsafe { Self::borrow(raw) };
-        // SAFETY: the caller passes a seq_file that is valid and exclusive for this call.
+        // SAFETY: The caller passes a seq_file that is valid and exclusive for this call.
         let m = unsafe { SeqFile::from_raw(m) };
         T::show_fdinfo(this, m);
     }

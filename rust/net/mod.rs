@@ -8,19 +8,36 @@
 pub(crate) mod bpf;
 pub(crate) mod creds;
 pub(crate) mod dev_ref;
+pub(crate) mod ethtool;
 pub(crate) mod features;
 pub(crate) mod lsm;
 pub(crate) mod miscdev;
 pub(crate) mod napi;
 pub(crate) mod netdev;
+pub(crate) mod netdev_ops;
+pub(crate) mod netns;
 pub(crate) mod preempt;
 pub(crate) mod rcu;
 pub(crate) mod rcu_array;
 pub(crate) mod ring;
 pub(crate) mod rtnl;
+pub(crate) mod rtnl_link;
 pub(crate) mod skb;
 pub(crate) mod sock;
 pub(crate) mod time;
 pub(crate) mod vnet;
 pub(crate) mod wait;
 pub(crate) mod xdp;
+
+/// The entry of a C table for an optional callback: `Some(f)` when the driver implements
+/// it (`T::HAS_*` of a `#[vtable]` trait), else NULL, so that the core's default applies.
+macro_rules! optional {
+    ($has:expr, $f:expr) => {
+        if $has {
+            Some($f)
+        } else {
+            None
+        }
+    };
+}
+pub(crate) use optional;

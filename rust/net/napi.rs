@@ -19,6 +19,9 @@ use crate::net::preempt::NoBh;
 use crate::net::rtnl::Rtnl;
 use crate::net::skb::Skb;
 
+/// A NAPI poll's weight (`NAPI_POLL_WEIGHT`): the most packets one poll takes.
+pub(crate) const POLL_WEIGHT: u32 = b::rtun_const_RTUN_NAPI_POLL_WEIGHT;
+
 /// One NAPI instance and its backlog of written packets.
 ///
 /// # Invariants
@@ -34,18 +37,19 @@ pub(crate) struct Napi {
     frags: AtomicBool,
 }
 
-// SAFETY: the instance and its lists are used under their own locks or under RTNL; the
+// SAFETY: The instance and its lists are used under their own locks or under RTNL; the
 // device reference is not tied to a thread.
 unsafe impl Send for Napi {}
-// SAFETY: as above: `&self` methods either take the backlog's lock or require RTNL.
+// SAFETY: `&Napi` methods either take the backlog's lock or require RTNL, and the flags
+// are atomics.
 unsafe impl Sync for Napi {}
 
 impl Napi {
     /// A new instance, added to no device.
     pub(crate) fn new() -> Result<Self> {
-        // SAFETY: allocates and initialises a `rtun_napi` (zeroed instance, empty lists).
+        // SAFETY: Allocates and initialises a `rtun_napi` (zeroed instance, empty lists).
         let inner = NonNull::new(unsafe { b::rtun_napi_alloc() }).ok_or(ENOMEM)?;
-        // INVARIANT: a new, owned instance on no device.
+        // INVARIANT: A new, owned instance on no device.
         Ok(Self {
             inner,
             dev: AtomicPtr::new(core::ptr::null_mut()),
@@ -74,12 +78,12 @@ impl Napi {
             return;
         }
         self.frags.store(frags, Ordering::Relaxed);
-        // SAFETY: a valid device; the reference is dropped in `del`.
+        // SAFETY: A valid device; the reference is dropped in `del`.
         unsafe { b::rtun_dev_hold(dev.as_raw()) };
-        // SAFETY: our instance, on no device; RTNL held. The poll callback only reaches
+        // SAFETY: Our instance, on no device; RTNL held. The poll callback only reaches
         // this instance, which stays allocated until `del` took it off the device.
         unsafe { b::rtun_napi_add_tx(dev.as_raw(), self.inner.as_ptr(), Some(poll)) };
-        // INVARIANT: added, with the reference taken above.
+        // INVARIANT: Added, with the reference taken above.
         self.dev.store(dev.as_raw(), Ordering::Release);
         self.enable(_rtnl);
     }
@@ -87,7 +91,7 @@ impl Napi {
     /// Lets the instance be polled again (a disabled queue enabled).
     pub(crate) fn enable(&self, _rtnl: &Rtnl) {
         if self.is_added() && !self.enabled.swap(true, Ordering::Relaxed) {
-            // SAFETY: an added, disabled instance; RTNL held (process context).
+            // SAFETY: An added, disabled instance; RTNL held (process context).
             unsafe { b::rtun_napi_enable(self.inner.as_ptr()) };
         }
     }
@@ -95,7 +99,7 @@ impl Napi {
     /// Stops polling, waiting for a poll that runs (a queue disabled). The backlog stays.
     pub(crate) fn disable(&self, _rtnl: &Rtnl) {
         if self.enabled.swap(false, Ordering::Relaxed) {
-            // SAFETY: an added, enabled instance; RTNL held (process context may sleep).
+            // SAFETY: An added, enabled instance; RTNL held (process context may sleep).
             unsafe { b::rtun_napi_disable(self.inner.as_ptr()) };
         }
     }
@@ -109,7 +113,7 @@ impl Napi {
         if dev.is_null() {
             return;
         }
-        // SAFETY: our disabled instance, added to `dev`, which our reference keeps valid.
+        // SAFETY: Our disabled instance, added to `dev`, which our reference keeps valid.
         unsafe {
             b::rtun_napi_del(self.inner.as_ptr());
             b::rtun_napi_purge(self.inner.as_ptr());
@@ -125,10 +129,10 @@ impl Napi {
         if !self.is_added() {
             return Some(skb);
         }
-        // SAFETY: our instance; the backlog takes ownership of the skb. Bottom halves are
+        // SAFETY: Our instance; the backlog takes ownership of the skb. Bottom halves are
         // off (`_bh`), as the backlog's lock needs (the poll takes it in softirq).
         let waiting = unsafe { b::rtun_napi_backlog_add(self.inner.as_ptr(), skb.into_raw()) };
-        if !more || waiting > b::rtun_const_RTUN_NAPI_POLL_WEIGHT {
+        if !more || waiting > POLL_WEIGHT {
             // Added, as checked above.
             self.schedule_raw();
         }
@@ -150,7 +154,7 @@ impl Napi {
     #[inline(always)]
     fn schedule_raw(&self) {
         let napi = self.napi_struct();
-        // SAFETY: a `napi_struct` that lives as long as `self` and was added to a device
+        // SAFETY: A `napi_struct` that lives as long as `self` and was added to a device
         // (the callers' check), so it has a poll function. `netif_napi_add` leaves
         // `NAPI_STATE_SCHED` set until `napi_enable`, and `napi_disable` (which deletion
         // requires) sets it again after waiting for the poll, so `napi_schedule_prep`
@@ -166,13 +170,13 @@ impl Napi {
     /// Drops the packets waiting on the backlog (the queue leaves or joins a device: none
     /// may reach the stack with another device's pointer).
     pub(crate) fn purge(&self) {
-        // SAFETY: our instance; the purge takes the backlog's lock.
+        // SAFETY: Our instance; the purge takes the backlog's lock.
         unsafe { b::rtun_napi_purge(self.inner.as_ptr()) };
     }
 
     /// Whether no packet waits on the backlog (unlocked: a hint that may be stale).
     pub(crate) fn backlog_is_empty(&self) -> bool {
-        // SAFETY: our instance; a lockless read of the list's length.
+        // SAFETY: Our instance; a lockless read of the list's length.
         unsafe { b::rtun_napi_backlog_empty(self.inner.as_ptr()) }
     }
 
@@ -180,7 +184,7 @@ impl Napi {
     /// `rx_batched`, on a queue without NAPI). Bottom halves are off (`_bh`), as the
     /// poll takes the same lock in softirq.
     pub(crate) fn lock_backlog<'a>(&'a self, _bh: &'a NoBh) -> Backlog<'a> {
-        // SAFETY: our instance; the guard unlocks.
+        // SAFETY: Our instance; the guard unlocks.
         unsafe { b::rtun_napi_backlog_lock(self.inner.as_ptr()) };
         Backlog {
             napi: self,
@@ -221,20 +225,21 @@ impl Napi {
         if segs > b::rtun_const_RTUN_MAX_SKB_FRAGS as usize + 1 || len > MAX_LEN {
             return Err(EMSGSIZE);
         }
-        // SAFETY: our instance; the skb returned is ours.
+        // SAFETY: Our instance; the skb returned is ours.
         let raw = NonNull::new(unsafe { b::rtun_napi_alloc_frags_skb(self.inner.as_ptr()) })
             .ok_or(ENOMEM)?;
-        // SAFETY: a new skb we own.
+        // SAFETY: A new skb we own.
         let skb = unsafe { Skb::from_raw(raw) };
         // SAFETY: `it` is a valid iterator.
         let linear = (unsafe { b::rtun_iov_single_seg_count(it) } as u32).min(len);
-        // SAFETY: the skb is ours to lay out; `__skb_grow` fails cleanly.
+        // SAFETY: The skb is ours to lay out; `__skb_grow` fails cleanly.
         to_result(unsafe { b::rtun_skb_grow(raw.as_ptr(), linear) })?;
-        // SAFETY: as above: the lengths say `len - linear` bytes of fragments come.
+        // SAFETY: The skb is ours to lay out, and the lengths say `len - linear` bytes of
+        // fragments come.
         unsafe { b::rtun_skb_set_paged(raw.as_ptr(), len, linear) };
         let mut left = len - linear;
         for seg in 1..segs {
-            // SAFETY: an iovec-shaped iterator (checked) and `seg` below its segment count.
+            // SAFETY: An iovec-shaped iterator (checked) and `seg` below its segment count.
             let size = unsafe { b::rtun_iov_seg_len(it, seg) };
             if size == 0 || size > b::rtun_const_RTUN_PAGE_SIZE as usize {
                 return Err(EINVAL);
@@ -242,7 +247,7 @@ impl Napi {
             // Never more fragment than the packet has left.
             let size = (size as u32).min(left);
             left -= size;
-            // SAFETY: fragment `seg - 1` of our skb, below MAX_SKB_FRAGS (checked).
+            // SAFETY: Fragment `seg - 1` of our skb, below MAX_SKB_FRAGS (checked).
             to_result(unsafe { b::rtun_skb_add_page_frag(raw.as_ptr(), (seg - 1) as i32, size) })?;
         }
         Ok(skb)
@@ -256,11 +261,11 @@ impl Napi {
     /// queue still serves `dev`: deleting the instance waits for it.
     pub(crate) fn receive_frags(&self, skb: Skb, dev: &NetDev, _bh: &NoBh) -> Result {
         let raw = skb.as_raw();
-        // SAFETY: our skb, of `dev`.
+        // SAFETY: Our skb, of `dev`.
         if !unsafe { b::rtun_skb_push_eth_headers_in_head(raw, dev.as_raw()) } {
             return Err(ENOMEM);
         }
-        // SAFETY: our instance, added to `dev` for the section; GRO takes the skb when
+        // SAFETY: Our instance, added to `dev` for the section; GRO takes the skb when
         // the call succeeds.
         if !unsafe { b::rtun_napi_gro_frags(self.inner.as_ptr(), raw) } {
             return Err(EBUSY);
@@ -279,19 +284,19 @@ pub(crate) struct Backlog<'a> {
 impl Backlog<'_> {
     /// How many packets wait.
     pub(crate) fn len(&self) -> u32 {
-        // SAFETY: our instance, its backlog locked.
+        // SAFETY: Our instance, its backlog locked.
         unsafe { b::rtun_napi_backlog_len_locked(self.napi.inner.as_ptr()) }
     }
 
     /// Adds a packet at the end.
     pub(crate) fn push(&self, skb: Skb) {
-        // SAFETY: our instance, its backlog locked; the list takes the skb.
+        // SAFETY: Our instance, its backlog locked; the list takes the skb.
         unsafe { b::rtun_napi_backlog_push_locked(self.napi.inner.as_ptr(), skb.into_raw()) };
     }
 
     /// Takes every waiting packet, in order.
     pub(crate) fn take_all(&self) -> SkbChain {
-        // SAFETY: our instance, its backlog locked; the chain's skbs pass to us.
+        // SAFETY: Our instance, its backlog locked; the chain's skbs pass to us.
         SkbChain(unsafe { b::rtun_napi_backlog_detach_locked(self.napi.inner.as_ptr()) })
     }
 }
@@ -316,9 +321,9 @@ impl Iterator for SkbChain {
 
     fn next(&mut self) -> Option<Skb> {
         let first = NonNull::new(self.0)?;
-        // SAFETY: the first skb of our chain; unlinking it leaves the rest ours.
+        // SAFETY: The first skb of our chain; unlinking it leaves the rest ours.
         self.0 = unsafe { b::rtun_skb_chain_unlink(first.as_ptr()) };
-        // SAFETY: an owned skb, off the chain.
+        // SAFETY: An owned skb, off the chain.
         Some(unsafe { Skb::from_raw(first) })
     }
 }
@@ -339,7 +344,7 @@ impl Drop for Napi {
             pr_err!("rtun: NAPI instance dropped while added; leaking it\n");
             return;
         }
-        // SAFETY: our instance, on no device, so nothing else reaches it; the purge
+        // SAFETY: Our instance, on no device, so nothing else reaches it; the purge
         // frees packets a writer queued after `del`.
         unsafe {
             b::rtun_napi_purge(self.inner.as_ptr());
@@ -355,25 +360,27 @@ impl Drop for Napi {
 /// Called by the core, in softirq context, for an instance `Napi::add` added: the
 /// `napi_struct` of a live `rtun_napi`.
 unsafe extern "C" fn poll(napi: *mut b::napi_struct, budget: core::ffi::c_int) -> core::ffi::c_int {
-    // SAFETY: per the caller, `napi` is the `napi` field of a `rtun_napi`.
+    // SAFETY: Per the caller, `napi` is the `napi` field of a `rtun_napi`.
     let n = unsafe { kernel::container_of!(napi, b::rtun_napi, napi) };
-    // SAFETY: as above; polls of one instance never overlap, so its private `polling`
-    // list is ours: the backlog moves there (the count: what the list holds now).
+    // SAFETY: `n` is a live `rtun_napi` (per the caller), and polls of one instance never
+    // overlap, so its private `polling` list is ours: the backlog moves there (the count:
+    // what the list holds now).
     let taken = unsafe { b::rtun_napi_backlog_take(n) };
     let budget_left = budget.max(0) as u32;
     let received = taken.min(budget_left);
     for _ in 0..received {
-        // SAFETY: as above; `received` is at most what `polling` holds, so there is a
-        // packet to dequeue, and GRO takes ownership of it.
+        // SAFETY: `n` is live and its `polling` list ours; `received` is at most what the
+        // list holds, so there is a packet to dequeue, and GRO takes ownership of it.
         unsafe { b::rtun_napi_gro_receive_next(n) };
     }
     if taken > received {
-        // SAFETY: as above: what the budget left goes back in front of the backlog (the
-        // lock taken only then, as tun.c's `tun_napi_receive`).
+        // SAFETY: `n` is live and its `polling` list ours: what the budget left goes back
+        // in front of the backlog (the lock taken only then, as tun.c's
+        // `tun_napi_receive`).
         unsafe { b::rtun_napi_backlog_return(n) };
     }
     if received < budget_left {
-        // SAFETY: in the instance's own poll, with less work done than the budget.
+        // SAFETY: In the instance's own poll, with less work done than the budget.
         unsafe { b::napi_complete_done(napi, received as core::ffi::c_int) };
     }
     received as core::ffi::c_int

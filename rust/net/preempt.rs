@@ -26,7 +26,7 @@ pub(crate) struct NoPreempt {
 impl NoPreempt {
     /// Disables preemption until the value is dropped.
     pub(crate) fn new() -> Self {
-        // SAFETY: always callable; paired with the `preempt_enable` in `drop`.
+        // SAFETY: Always callable; paired with the `preempt_enable` in `drop`.
         unsafe { b::rtun_preempt_disable() };
         Self {
             _not_send: NotThreadSafe,
@@ -52,7 +52,7 @@ pub(crate) struct NoBh {
 impl NoBh {
     /// Disables bottom halves until the value is dropped.
     pub(crate) fn new() -> Self {
-        // SAFETY: callable from process context, where the write path runs; paired with
+        // SAFETY: Callable from process context, where the write path runs; paired with
         // the `local_bh_enable` in `drop`.
         unsafe { b::rtun_local_bh_disable() };
         Self {
@@ -79,7 +79,7 @@ pub(crate) struct BhOff<'a> {
 impl BhOff<'_> {
     /// The CPU this runs on (which cannot change while bottom halves are off).
     pub(crate) fn cpu(&self) -> u32 {
-        // SAFETY: bottom halves or interrupts are off (type invariant): no migration.
+        // SAFETY: Bottom halves or interrupts are off (type invariant): no migration.
         unsafe { b::rtun_smp_processor_id() }
     }
 
@@ -96,14 +96,14 @@ impl BhOff<'_> {
 impl NoBh {
     /// The proof that bottom halves are off, for as long as this section lasts.
     pub(crate) fn bh_off(&self) -> BhOff<'_> {
-        // SAFETY: bottom halves stay off while `self` lives.
+        // SAFETY: Bottom halves stay off while `self` lives.
         unsafe { BhOff::assume() }
     }
 
     /// The RCU read-side section this section is (bottom halves off is one, since the
     /// RCU flavours were consolidated).
     pub(crate) fn rcu(&self) -> RcuSection<'_> {
-        // SAFETY: bottom halves stay off while `self` lives.
+        // SAFETY: Bottom halves stay off while `self` lives.
         unsafe { RcuSection::assume() }
     }
 }

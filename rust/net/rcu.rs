@@ -32,7 +32,7 @@ impl<'a> RcuSection<'a> {
     /// For `'a` the caller stays in `rcu_read_lock()`, or with bottom halves, preemption
     /// or interrupts disabled.
     pub(crate) unsafe fn assume() -> Self {
-        // INVARIANT: per the caller.
+        // INVARIANT: Per the caller.
         Self { _p: PhantomData }
     }
 }

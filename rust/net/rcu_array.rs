@@ -52,9 +52,10 @@ struct Writer<T> {
 /// How many replaced snapshots may wait before a writer waits for a grace period.
 const MAX_RETIRED: usize = 64;
 
-// SAFETY: the array hands out `&Arc<T>` to any thread, which needs `T: Send + Sync`.
+// SAFETY: The array hands out `&Arc<T>` to any thread, which needs `T: Send + Sync`.
 unsafe impl<T: Send + Sync> Send for RcuArray<T> {}
-// SAFETY: as above; `writer` is guarded by RTNL, and snapshots are published atomically.
+// SAFETY: Readers only get `&Arc<T>` (`T: Send + Sync`), `writer` is guarded by RTNL,
+// and snapshots are published atomically.
 unsafe impl<T: Send + Sync> Sync for RcuArray<T> {}
 
 impl<T> RcuArray<T> {
@@ -76,7 +77,7 @@ impl<T> RcuArray<T> {
         if p.is_null() {
             return &[];
         }
-        // SAFETY: by the type invariant, `p` stays valid until a grace period after it is
+        // SAFETY: By the type invariant, `p` stays valid until a grace period after it is
         // replaced, and `_section` keeps this read section (and so that grace period) open.
         unsafe { &*p }
     }
@@ -87,7 +88,7 @@ impl<T> RcuArray<T> {
         if p.is_null() {
             return &[];
         }
-        // SAFETY: only writers replace or free the snapshot, and every writer needs
+        // SAFETY: Only writers replace or free the snapshot, and every writer needs
         // `&mut Rtnl`: while the returned slice keeps `_rtnl` borrowed, no writer runs on
         // this thread, and RTNL keeps the other threads' writers out.
         unsafe { &*p }
@@ -124,7 +125,7 @@ impl<T> RcuArray<T> {
         // Room to retire the old snapshot, reserved before it is unpublished: when there is
         // none, this writer waits for the readers instead.
         let can_retire = w.retired.len() < MAX_RETIRED && w.retired.reserve(1, GFP_KERNEL).is_ok();
-        // INVARIANT: the spare has room for `n - 1` elements.
+        // INVARIANT: The spare has room for `n - 1` elements.
         let old = self.replace(Some(next));
         match old {
             Some(old) if can_retire => {
@@ -168,7 +169,7 @@ impl<T> RcuArray<T> {
         old.swap(index, last);
         let removed = old.pop();
         old.clear();
-        // INVARIANT: the old snapshot held `last + 1` elements, so it has room for `last`,
+        // INVARIANT: The old snapshot held `last + 1` elements, so it has room for `last`,
         // more than the `last - 1` a removal from the new array needs.
         w.spare = Some(old);
         removed
@@ -226,7 +227,7 @@ impl<T> RcuArray<T> {
 
     /// Waits until no reader can see a replaced snapshot, then frees the retired ones.
     fn grace_period(w: &mut Writer<T>) {
-        // SAFETY: writers run in process context (RTNL is a mutex), where waiting is allowed.
+        // SAFETY: Writers run in process context (RTNL is a mutex), where waiting is allowed.
         unsafe { b::synchronize_net() };
         w.retired.clear();
     }

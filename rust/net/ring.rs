@@ -49,11 +49,11 @@ impl Entry {
     pub(crate) unsafe fn from_raw(ptr: *mut c_void) -> Option<Self> {
         let addr = ptr as usize;
         if addr & TUN_XDP_FLAG != 0 {
-            // SAFETY: per the caller, an owned XDP frame, untagged here.
+            // SAFETY: Per the caller, an owned XDP frame, untagged here.
             let frame = unsafe { XdpFrame::from_raw((addr & !TUN_XDP_FLAG) as *mut b::xdp_frame) };
             return Some(Entry::Frame(frame));
         }
-        // SAFETY: per the caller, an untagged entry is an owned skb.
+        // SAFETY: Per the caller, an untagged entry is an owned skb.
         NonNull::new(ptr.cast()).map(|p| Entry::Skb(unsafe { Skb::from_raw(p) }))
     }
 
@@ -80,7 +80,7 @@ impl Entry {
 ///
 /// `ptr` must be null or a ring entry the caller owns.
 pub(crate) unsafe fn free_ring_entry(ptr: *mut c_void) {
-    // SAFETY: per the caller; dropping the entry frees it.
+    // SAFETY: Per the caller; dropping the entry frees it.
     drop(unsafe { Entry::from_raw(ptr) });
 }
 
@@ -90,7 +90,7 @@ pub(crate) unsafe fn free_ring_entry(ptr: *mut c_void) {
 ///
 /// `ptr` is an entry the ring gives up, now the callee's.
 unsafe extern "C" fn destroy_entry(ptr: *mut c_void) {
-    // SAFETY: per the caller.
+    // SAFETY: The ring gives up `ptr`, an entry it held, so it is ours to free.
     unsafe { free_ring_entry(ptr) };
 }
 
@@ -108,10 +108,11 @@ pub(crate) struct Ring {
     size: AtomicU32,
 }
 
-// SAFETY: ptr_ring serialises producers and consumers with its own spinlocks, and skbs
+// SAFETY: `ptr_ring` serialises producers and consumers with its own spinlocks, and skbs
 // and XDP frames may be sent between threads.
 unsafe impl Send for Ring {}
-// SAFETY: as above; every `&self` method takes the ring's locks.
+// SAFETY: Every `&Ring` method takes the ring's own locks (or reads an atomic), so shared
+// references may be used from several threads at once.
 unsafe impl Sync for Ring {}
 
 impl Ring {
@@ -129,26 +130,26 @@ impl Ring {
     /// Queues `skb`; hands it back when the ring is full.
     pub(crate) fn produce(&self, skb: Skb) -> Result<(), Skb> {
         let raw = skb.into_raw();
-        // SAFETY: the ring is initialised; on success it owns `raw`, an untagged skb.
+        // SAFETY: The ring is initialised; on success it owns `raw`, an untagged skb.
         if unsafe { b::rtun_ring_produce(self.inner.get(), raw.cast()) } == 0 {
             return Ok(());
         }
-        // SAFETY: the ring refused `raw`, so ownership stays with us.
+        // SAFETY: The ring refused `raw`, so ownership stays with us.
         Err(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
     }
 
     /// Takes the oldest entry, if any.
     pub(crate) fn consume(&self) -> Option<Entry> {
-        // SAFETY: the ring is initialised; a returned entry is ours now.
+        // SAFETY: The ring is initialised; a returned entry is ours now.
         let raw = unsafe { b::rtun_ring_consume(self.inner.get()) };
-        // SAFETY: every entry of the ring came from `Entry::into_raw` (type invariant).
+        // SAFETY: Every entry of the ring came from `Entry::into_raw` (type invariant).
         unsafe { Entry::from_raw(raw) }
     }
 
     /// Locks the producer side, for a producer that must look at the room left under the
     /// same lock. Bottom halves are off (`_bh`), as for every other holder of this lock.
     pub(crate) fn lock_producer<'a>(&'a self, _bh: &'a BhOff<'_>) -> Producer<'a> {
-        // SAFETY: the ring is initialised; the guard unlocks.
+        // SAFETY: The ring is initialised; the guard unlocks.
         unsafe { b::rtun_ring_lock_producer(self.inner.get()) };
         Producer {
             ring: self,
@@ -159,7 +160,7 @@ impl Ring {
     /// Locks the consumer side, for a reader in process context that must act on what
     /// it took under the same lock.
     pub(crate) fn lock_consumer(&self) -> Consumer<'_> {
-        // SAFETY: the ring is initialised; the guard unlocks.
+        // SAFETY: The ring is initialised; the guard unlocks.
         unsafe { b::rtun_ring_lock_consumer(self.inner.get()) };
         Consumer {
             ring: self,
@@ -175,7 +176,7 @@ impl Ring {
     ///
     /// The caller holds this ring's consumer lock for the guard's lifetime.
     pub(crate) unsafe fn assume_consumer_locked(&self) -> Consumer<'_> {
-        // SAFETY: the ring is initialised; lockdep checks the caller's claim.
+        // SAFETY: The ring is initialised; lockdep checks the caller's claim.
         unsafe { b::rtun_ring_assert_consumer_held(self.inner.get()) };
         Consumer {
             ring: self,
@@ -187,7 +188,7 @@ impl Ring {
     /// Locks both sides, bottom halves off (consumer, then producer, as a resize does):
     /// for changes that neither side may see half done.
     pub(crate) fn lock_both(&self) -> BothLocked<'_> {
-        // SAFETY: the ring is initialised; the guard unlocks in the reverse order.
+        // SAFETY: The ring is initialised; the guard unlocks in the reverse order.
         unsafe {
             b::rtun_ring_lock_consumer_bh(self.inner.get());
             b::rtun_ring_lock_producer(self.inner.get());
@@ -228,7 +229,7 @@ impl Ring {
             return Ok(0);
         }
         let before = OVERFLOW_DROPS.load(Ordering::Relaxed);
-        // SAFETY: every pointer is an initialised ring, pinned inside a `Ring` that `rings`
+        // SAFETY: Every pointer is an initialised ring, pinned inside a `Ring` that `rings`
         // borrows for the call; the resize takes each ring's locks with bottom halves off
         // and hands the packets that no longer fit to `drop_overflow`.
         to_result(unsafe {
@@ -249,10 +250,10 @@ impl Ring {
     /// data; 0 when the ring is empty.
     pub(crate) fn peek_len(&self) -> usize {
         let consumer = self.lock_consumer();
-        // SAFETY: the ring is initialised and its consumer lock held, so the entry stays
+        // SAFETY: The ring is initialised and its consumer lock held, so the entry stays
         // in the ring (and alive) until the guard drops.
         let raw = unsafe { b::rtun_ring_peek_locked(self.inner.get()) };
-        // SAFETY: an entry of the ring (type invariant); borrowed, never freed here.
+        // SAFETY: An entry of the ring (type invariant); borrowed, never freed here.
         let entry = core::mem::ManuallyDrop::new(unsafe { Entry::from_raw(raw) });
         let len = entry.as_ref().map_or(0, Entry::len_with_tag);
         drop(consumer);
@@ -268,7 +269,7 @@ impl Ring {
 
     /// Whether the ring holds no packet.
     pub(crate) fn is_empty(&self) -> bool {
-        // SAFETY: the ring is initialised.
+        // SAFETY: The ring is initialised.
         unsafe { b::rtun_ring_empty(self.inner.get()) }
     }
 
@@ -290,24 +291,24 @@ impl Producer<'_> {
     /// Queues `skb`; hands it back when the ring is full.
     pub(crate) fn produce(&self, skb: Skb) -> Result<(), Skb> {
         let raw = skb.into_raw();
-        // SAFETY: the ring is initialised and its producer lock held; on success it owns
+        // SAFETY: The ring is initialised and its producer lock held; on success it owns
         // `raw`, an untagged skb.
         if unsafe { b::rtun_ring_produce_locked(self.ring.inner.get(), raw.cast()) } == 0 {
             return Ok(());
         }
-        // SAFETY: the ring refused `raw`, so ownership stays with us.
+        // SAFETY: The ring refused `raw`, so ownership stays with us.
         Err(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
     }
 
     /// Queues an XDP frame; hands it back when the ring is full.
     pub(crate) fn produce_frame(&self, frame: XdpFrame) -> Result<(), XdpFrame> {
         let raw = Entry::Frame(frame).into_raw();
-        // SAFETY: the ring is initialised and its producer lock held; on success it owns
+        // SAFETY: The ring is initialised and its producer lock held; on success it owns
         // `raw`, a tagged frame.
         if unsafe { b::rtun_ring_produce_locked(self.ring.inner.get(), raw) } == 0 {
             return Ok(());
         }
-        // SAFETY: the ring refused `raw`, which `into_raw` made from a frame just now.
+        // SAFETY: The ring refused `raw`, which `into_raw` made from a frame just now.
         match unsafe { Entry::from_raw(raw) } {
             Some(Entry::Frame(frame)) => Err(frame),
             _ => unreachable!(),
@@ -317,7 +318,7 @@ impl Producer<'_> {
     /// Whether the ring has no free slot (the next produce would fail). A consumer may
     /// free one at any time: a full ring can stop being full, never the reverse.
     pub(crate) fn is_full(&self) -> bool {
-        // SAFETY: the ring is initialised and its producer lock held.
+        // SAFETY: The ring is initialised and its producer lock held.
         unsafe { b::rtun_ring_full_locked(self.ring.inner.get()) }
     }
 }
@@ -340,22 +341,22 @@ pub(crate) struct Consumer<'a> {
 impl Consumer<'_> {
     /// Takes the oldest entry, if any.
     pub(crate) fn consume(&self) -> Option<Entry> {
-        // SAFETY: the ring is initialised and its consumer lock held; a returned entry is
+        // SAFETY: The ring is initialised and its consumer lock held; a returned entry is
         // ours now.
         let raw = unsafe { b::rtun_ring_consume_locked(self.ring.inner.get()) };
-        // SAFETY: every entry of the ring came from `Entry::into_raw` (type invariant).
+        // SAFETY: Every entry of the ring came from `Entry::into_raw` (type invariant).
         unsafe { Entry::from_raw(raw) }
     }
 
     /// Whether the ring is empty. A producer may add a packet at any time.
     pub(crate) fn is_empty(&self) -> bool {
-        // SAFETY: the ring is initialised and its consumer lock held.
+        // SAFETY: The ring is initialised and its consumer lock held.
         unsafe { b::rtun_ring_empty_locked(self.ring.inner.get()) }
     }
 
     /// The ring's size in slots (resizes take the consumer lock, so it holds meanwhile).
     pub(crate) fn size(&self) -> u32 {
-        // SAFETY: the ring is initialised and its consumer lock held.
+        // SAFETY: The ring is initialised and its consumer lock held.
         unsafe { b::rtun_ring_size_locked(self.ring.inner.get()) }.max(0) as u32
     }
 }
@@ -378,13 +379,13 @@ pub(crate) struct BothLocked<'a> {
 impl BothLocked<'_> {
     /// Whether the ring is empty; nobody can change that while the guard lives.
     pub(crate) fn is_empty(&self) -> bool {
-        // SAFETY: the ring is initialised and both its locks held.
+        // SAFETY: The ring is initialised and both its locks held.
         unsafe { b::rtun_ring_empty_locked(self.ring.inner.get()) }
     }
 
     /// Whether the ring is full; nobody can change that while the guard lives.
     pub(crate) fn is_full(&self) -> bool {
-        // SAFETY: the ring is initialised and both its locks held.
+        // SAFETY: The ring is initialised and both its locks held.
         unsafe { b::rtun_ring_full_locked(self.ring.inner.get()) }
     }
 }
@@ -409,7 +410,7 @@ static OVERFLOW_DROPS: AtomicUsize = AtomicUsize::new(0);
 ///
 /// `ptr` is an entry the ring gives up, which it owned (type invariant of [`Ring`]).
 unsafe extern "C" fn drop_overflow(ptr: *mut c_void) {
-    // SAFETY: per the caller, an entry whose ownership passes to us.
+    // SAFETY: Per the caller, an entry whose ownership passes to us.
     if let Some(entry) = unsafe { Entry::from_raw(ptr) } {
         OVERFLOW_DROPS.fetch_add(1, Ordering::Relaxed);
         entry.drop_reason(skb::DROP_FULL_RING);
@@ -419,7 +420,7 @@ unsafe extern "C" fn drop_overflow(ptr: *mut c_void) {
 #[pinned_drop]
 impl PinnedDrop for Ring {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: the ring is initialised and nobody else can reach it any more; cleanup
+        // SAFETY: The ring is initialised and nobody else can reach it any more; cleanup
         // frees the remaining entries (each with the destroy callback meant for them)
         // and the slot array.
         unsafe { b::rtun_ring_cleanup(self.inner.get(), Some(destroy_entry)) };

@@ -35,7 +35,7 @@ impl Rtnl {
         // SAFETY: `rtnl_lock` may sleep: callers are in process context (file operations).
         // A second call while holding a token would deadlock, which is not unsound.
         unsafe { b::rtnl_lock() };
-        // INVARIANT: we just took the lock.
+        // INVARIANT: We just took the lock.
         Self {
             owned: true,
             _not_send: NotThreadSafe,
@@ -50,7 +50,7 @@ impl Rtnl {
     ///
     /// The caller holds RTNL for the whole call.
     pub(crate) unsafe fn with_held<R>(f: impl FnOnce(&Rtnl) -> R) -> R {
-        // SAFETY: the caller holds RTNL (a shared token borrows nothing exclusively).
+        // SAFETY: The caller holds RTNL (a shared token borrows nothing exclusively).
         f(&unsafe { Self::assume_held() })
     }
 
@@ -62,7 +62,8 @@ impl Rtnl {
     /// from kernel functions it calls with `&mut Rtnl` (or from none), so no borrow made
     /// through another token of this thread is alive.
     pub(crate) unsafe fn with_held_mut<R>(f: impl FnOnce(&mut Rtnl) -> R) -> R {
-        // SAFETY: per the caller.
+        // SAFETY: The caller holds RTNL for the call, and no borrow made through another
+        // token of this thread is alive, so an exclusive token may be lent.
         f(&mut unsafe { Self::assume_held() })
     }
 
@@ -70,9 +71,9 @@ impl Rtnl {
     ///
     /// RTNL is held while the token lives; see the callers for the borrows it may make.
     unsafe fn assume_held() -> Self {
-        // SAFETY: reads the lock's state; no requirement.
+        // SAFETY: Reads the lock's state; no requirement.
         debug_assert!(unsafe { b::rtnl_is_locked() } != 0);
-        // INVARIANT: per the safety requirement; not ours to release.
+        // INVARIANT: Per the safety requirement; not ours to release.
         Self {
             owned: false,
             _not_send: NotThreadSafe,
@@ -83,7 +84,7 @@ impl Rtnl {
 impl Drop for Rtnl {
     fn drop(&mut self) {
         if self.owned {
-            // SAFETY: by the type invariant we took RTNL and still hold it.
+            // SAFETY: By the type invariant we took RTNL and still hold it.
             unsafe { b::rtnl_unlock() };
         }
     }
@@ -98,7 +99,7 @@ pub(crate) struct RtnlLocked<T> {
     data: UnsafeCell<T>,
 }
 
-// SAFETY: the value moves with its owner; `T: Send` lets it be dropped on another thread.
+// SAFETY: The value moves with its owner; `T: Send` lets it be dropped on another thread.
 unsafe impl<T: Send> Send for RtnlLocked<T> {}
 // SAFETY: RTNL serialises access from different threads, as a mutex would, so sharing
 // needs only `T: Send`.

@@ -55,7 +55,7 @@ pub(crate) struct Skb {
     ptr: NonNull<b::sk_buff>,
 }
 
-// SAFETY: an skb is not tied to the thread that allocated it.
+// SAFETY: An skb is not tied to the thread that allocated it.
 unsafe impl Send for Skb {}
 
 // `tail` and `end` are offsets from `head` (`NET_SKBUFF_DATA_USES_OFFSET`, every 64-bit
@@ -69,7 +69,7 @@ impl Skb {
     ///
     /// `ptr` must be a valid skb that the caller owns and gives up.
     pub(crate) unsafe fn from_raw(ptr: NonNull<b::sk_buff>) -> Self {
-        // INVARIANT: per the safety requirement.
+        // INVARIANT: Per the safety requirement.
         Self { ptr }
     }
 
@@ -146,7 +146,7 @@ impl Skb {
     /// The skb is new and linear (nothing reserved or put yet, `data == head`), with room
     /// for `headroom + linear` bytes in its head.
     pub(crate) unsafe fn reserve_put(&mut self, headroom: u32, linear: u32) {
-        // SAFETY: the fields' offsets and types; per the caller, `data + headroom` and
+        // SAFETY: The fields' offsets and types; per the caller, `data + headroom` and
         // `tail + headroom + linear` stay within the head (`skb_put`'s check against
         // `end` cannot fail), and `len` then counts the put bytes.
         unsafe {
@@ -179,7 +179,7 @@ impl Skb {
         linear: u32,
         paged: u32,
     ) {
-        // SAFETY: per the caller; then `data_len` and `len` describe the fragments too.
+        // SAFETY: Per the caller; then `data_len` and `len` describe the fragments too.
         unsafe {
             self.set_dev(dev);
             self.reserve_put(headroom, linear);
@@ -418,20 +418,20 @@ impl Skb {
 
     /// Frees the skb as delivered (not a drop).
     pub(crate) fn consume(self) {
-        // SAFETY: we own the skb and give it up here.
+        // SAFETY: We own the skb and give it up here.
         unsafe { b::rtun_consume_skb(self.into_raw()) }
     }
 
     /// Frees the skb as a drop, for `reason`.
     pub(crate) fn drop_reason(self, reason: DropReason) {
-        // SAFETY: we own the skb and give it up here.
+        // SAFETY: We own the skb and give it up here.
         unsafe { b::rtun_kfree_skb_reason(self.into_raw(), reason) }
     }
 }
 
 impl Drop for Skb {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant we own the skb; nothing uses it after this.
+        // SAFETY: By the type invariant we own the skb; nothing uses it after this.
         unsafe { b::rtun_kfree_skb_reason(self.ptr.as_ptr(), DROP_NOT_SPECIFIED) }
     }
 }
@@ -469,13 +469,13 @@ impl ZeroCopy {
     /// A non-null `ptr` must be a valid `ubuf_info` that is not completed yet, lent for
     /// the duration of one send.
     pub(crate) unsafe fn from_raw(ptr: *mut core::ffi::c_void) -> Option<Self> {
-        // INVARIANT: per the safety requirement.
+        // INVARIANT: Per the safety requirement.
         NonNull::new(ptr.cast()).map(|ptr| Self { ptr })
     }
 
     /// Completes the send now: the frame was copied, so the sender may reuse its pages.
     pub(crate) fn copied(self) {
-        // SAFETY: a live, uncompleted completion (type invariant), completed once: `self`
+        // SAFETY: A live, uncompleted completion (type invariant), completed once: `self`
         // is consumed.
         unsafe { b::rtun_ubuf_complete_copied(self.ptr.as_ptr()) };
     }

@@ -26,7 +26,8 @@ use kernel::{
 
 use crate::bindings as b;
 use crate::net::miscdev::{self, FileOps};
-use crate::net::netdev::{NetDev, NetNs};
+use crate::net::netdev::NetDev;
+use crate::net::netns::NetNs;
 use crate::net::ring::{Consumer, Entry, Ring};
 use crate::net::skb::{DropReason, Skb, ZeroCopy};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
@@ -98,7 +99,7 @@ impl<T: SockOps> SockVTable<T> {
     /// returned lifetime. Callers of a socket's ops hold its file: vhost-net got the socket
     /// from the file (`tun_get_socket`) and keeps the file until it lets the socket go.
     unsafe fn owner<'a>(sock: *mut b::socket) -> ArcBorrow<'a, T> {
-        // SAFETY: per the caller, `socket.file` is an open file of T's misc device, whose
+        // SAFETY: Per the caller, `socket.file` is an open file of T's misc device, whose
         // `private_data` is the `Arc<T>` its `open` returned.
         unsafe { miscdev::file_state::<T>(b::rtun_socket_file(sock).cast()) }
     }
@@ -107,7 +108,7 @@ impl<T: SockOps> SockVTable<T> {
     ///
     /// Called through our `proto_ops` only, with a valid message (see [`Self::owner`]).
     unsafe extern "C" fn sendmsg(sock: *mut b::socket, m: *mut b::msghdr, len: usize) -> c_int {
-        // SAFETY: per the contract of `proto_ops.sendmsg`.
+        // SAFETY: Per the contract of `proto_ops.sendmsg`.
         let this = unsafe { Self::owner(sock) };
         // SAFETY: `m` is a valid message for the call; `msg_control` is the kernel pointer
         // (sendmsg from the kernel never sets `msg_control_is_user`).
@@ -120,14 +121,14 @@ impl<T: SockOps> SockVTable<T> {
         };
         // A `tun_msg_ctl` (vhost-net's only control) says what the message carries.
         let ctl_type = if ctl_len == core::mem::size_of::<b::tun_msg_ctl>() && !ctl.is_null() {
-            // SAFETY: a non-null control of the right size is a `tun_msg_ctl`.
+            // SAFETY: A non-null control of the right size is a `tun_msg_ctl`.
             Some(unsafe { (*ctl).type_ })
         } else {
             None
         };
         // TUN_MSG_PTR: a batch of frames in XDP buffers.
         if ctl_type == Some(b::rtun_const_RTUN_TUN_MSG_PTR as u16) {
-            // SAFETY: per vhost-net's contract, `ptr` points to `num` XDP buffers whose
+            // SAFETY: Per vhost-net's contract, `ptr` points to `num` XDP buffers whose
             // pages pass to us, unless we refuse the batch with an error (then vhost-net
             // frees them: `vhost_tx_batch`).
             let batch = unsafe { XdpBatch::from_raw((*ctl).ptr.cast(), (*ctl).num.into()) };
@@ -136,7 +137,7 @@ impl<T: SockOps> SockVTable<T> {
                 Err(refused) => refused.error().to_errno(),
             };
         }
-        // SAFETY: the message's iterator is a valid source for the call.
+        // SAFETY: The message's iterator is a valid source for the call.
         let src = unsafe { IovIterSource::from_raw(addr_of_mut!((*m).msg_iter).cast()) };
         let send_flags = SendFlags {
             nonblock: flags & b::rtun_const_RTUN_MSG_DONTWAIT != 0,
@@ -145,7 +146,7 @@ impl<T: SockOps> SockVTable<T> {
         // TUN_MSG_UBUF: one frame, with the completion of a zero-copy send (vhost-net sends
         // them because the socket is marked SOCK_ZEROCOPY, as tun.c marks its own).
         let zero_copy = if ctl_type == Some(b::rtun_const_RTUN_TUN_MSG_UBUF as u16) {
-            // SAFETY: per vhost-net's contract, `ptr` is a `ubuf_info` lent for this send,
+            // SAFETY: Per vhost-net's contract, `ptr` is a `ubuf_info` lent for this send,
             // not completed yet.
             unsafe { ZeroCopy::from_raw((*ctl).ptr) }
         } else {
@@ -166,7 +167,7 @@ impl<T: SockOps> SockVTable<T> {
         len: usize,
         flags: c_int,
     ) -> c_int {
-        // SAFETY: per the contract of `proto_ops.recvmsg`.
+        // SAFETY: Per the contract of `proto_ops.recvmsg`.
         let this = unsafe { Self::owner(sock) };
         let flags = flags as u32;
         // SAFETY: `m` is valid; vhost-net passes the ring entry it consumed (or none) as
@@ -181,7 +182,7 @@ impl<T: SockOps> SockVTable<T> {
                 nonblock: flags & MSG_DONTWAIT != 0,
             }
         };
-        // SAFETY: the message's iterator is a valid destination for the call.
+        // SAFETY: The message's iterator is a valid destination for the call.
         let dest = unsafe { IovIterDest::from_raw(addr_of_mut!((*m).msg_iter).cast()) };
         match T::recv(this, dest, mode, entry) {
             Ok(n) if n > len => {
@@ -198,7 +199,7 @@ impl<T: SockOps> SockVTable<T> {
     ///
     /// Called through our `proto_ops` only (see [`Self::owner`]).
     unsafe extern "C" fn peek_len(sock: *mut b::socket) -> c_int {
-        // SAFETY: per the contract of `proto_ops.peek_len`.
+        // SAFETY: Per the contract of `proto_ops.peek_len`.
         let this = unsafe { Self::owner(sock) };
         T::peek_len(this) as c_int
     }
@@ -242,10 +243,11 @@ pub(crate) struct QueueSock {
     sk: NonNull<b::sock>,
 }
 
-// SAFETY: the socket's fields are either set once in `new` or changed with atomics, bit
+// SAFETY: The socket's fields are either set once in `new` or changed with atomics, bit
 // operations and the wait queue's lock, as the socket layer does from any CPU.
 unsafe impl Send for QueueSock {}
-// SAFETY: as above.
+// SAFETY: `&QueueSock` methods change the socket only with atomics, bit operations and
+// the wait queue's lock, so they may run on several CPUs at once.
 unsafe impl Sync for QueueSock {}
 
 impl QueueSock {
@@ -264,7 +266,7 @@ impl QueueSock {
             )
         };
         let sk = NonNull::new(sk).ok_or(ENOMEM)?;
-        // SAFETY: a new `struct rtun_qsock` (the proto's `obj_size`), its socket zeroed.
+        // SAFETY: A new `struct rtun_qsock` (the proto's `obj_size`), its socket zeroed.
         // `socket.file` is not a counted reference, as in tun.c: the ops are reached
         // through the file (`tun_get_socket`), so it is alive whenever they run, and
         // `release` orphans the socket before the file goes. It is a file of T's device,
@@ -278,7 +280,7 @@ impl QueueSock {
                 i32::MAX,
             )
         };
-        // INVARIANT: allocated from the proto and initialised; `sk_alloc`'s reference is
+        // INVARIANT: Allocated from the proto and initialised; `sk_alloc`'s reference is
         // ours.
         Ok(Self { sk })
     }
@@ -293,7 +295,7 @@ impl QueueSock {
     }
 
     fn socket(&self) -> *mut b::socket {
-        // SAFETY: a sock of a `struct rtun_qsock` (type invariant).
+        // SAFETY: A sock of a `struct rtun_qsock` (type invariant).
         unsafe { b::rtun_qsock_socket(self.sk()) }
     }
 
@@ -304,27 +306,27 @@ impl QueueSock {
 
     /// The wait queue of the socket (`sk_sleep`): readers, blocked writers and pollers.
     pub(crate) fn wait(&self) -> &WaitQueue {
-        // SAFETY: the socket's wait queue was initialised in `new` and lives as long as the
+        // SAFETY: The socket's wait queue was initialised in `new` and lives as long as the
         // allocation, which outlives `self`.
         unsafe { WaitQueue::from_raw(b::rtun_socket_wait(self.socket())) }
     }
 
     /// The socket's `fasync` list: who gets `SIGIO`.
     pub(crate) fn fasync(&self) -> &Fasync {
-        // SAFETY: the list pointer is zeroed in `new` (an empty list) and lives as long as
+        // SAFETY: The list pointer is zeroed in `new` (an empty list) and lives as long as
         // the allocation.
         unsafe { Fasync::from_raw(b::rtun_socket_fasync(self.socket())) }
     }
 
     /// The send buffer (`TUNGETSNDBUF`).
     pub(crate) fn sndbuf(&self) -> i32 {
-        // SAFETY: a valid sock.
+        // SAFETY: A valid sock.
         unsafe { b::rtun_sock_sndbuf(self.sk()) }
     }
 
     /// Sets the send buffer (`TUNSETSNDBUF`, and on attach the device's value).
     pub(crate) fn set_sndbuf(&self, v: i32) {
-        // SAFETY: a valid sock.
+        // SAFETY: A valid sock.
         unsafe { b::rtun_sock_set_sndbuf(self.sk(), v) }
     }
 
@@ -335,7 +337,7 @@ impl QueueSock {
             len,
             filter: filter as *mut b::sock_filter,
         };
-        // SAFETY: a valid sock, locked around the change as the socket layer requires;
+        // SAFETY: A valid sock, locked around the change as the socket layer requires;
         // `fprog` is valid for the call, and its `filter` only read with copy_from_user.
         to_result(unsafe {
             b::lock_sock_nested(self.sk(), 0);
@@ -347,7 +349,7 @@ impl QueueSock {
 
     /// Detaches the classic filter, if any.
     pub(crate) fn detach_filter(&self) {
-        // SAFETY: a valid sock, locked around the change. Without a filter the call only
+        // SAFETY: A valid sock, locked around the change. Without a filter the call only
         // answers ENOENT, which changes nothing.
         unsafe {
             b::lock_sock_nested(self.sk(), 0);
@@ -358,7 +360,7 @@ impl QueueSock {
 
     /// Whether a classic filter is attached.
     pub(crate) fn has_filter(&self) -> bool {
-        // SAFETY: a valid sock; the shim only tests the RCU pointer for null.
+        // SAFETY: A valid sock; the shim only tests the RCU pointer for null.
         unsafe { b::rtun_sock_has_filter(self.sk()) }
     }
 
@@ -368,7 +370,7 @@ impl QueueSock {
         if !self.has_filter() {
             return Ok(());
         }
-        // SAFETY: a valid sock and an skb we own; callers run in the transmit path (BHs
+        // SAFETY: A valid sock and an skb we own; callers run in the transmit path (BHs
         // off), where the filter's RCU read section is allowed.
         match unsafe { b::sk_filter_trim_cap(self.sk(), skb.as_raw(), 1) } {
             0 => Ok(()),
@@ -380,48 +382,48 @@ impl QueueSock {
     /// still reaches the socket through a charged packet (netfilter's owner match, for
     /// one) finds a file that is gone. Writers and pollers are gone by now.
     pub(crate) fn orphan(&self) {
-        // SAFETY: a valid sock; the socket layer serialises this with sk_callback_lock.
+        // SAFETY: A valid sock; the socket layer serialises this with sk_callback_lock.
         unsafe { b::rtun_sock_orphan(self.sk()) }
     }
 
     /// The device is gone: a writer waiting for send-buffer room stops waiting
     /// (`SEND_SHUTDOWN`, `EPIPE`) instead of holding the device until room comes.
     pub(crate) fn shut_down(&self) {
-        // SAFETY: a valid sock.
+        // SAFETY: A valid sock.
         unsafe { b::rtun_sock_set_send_shutdown(self.sk(), true) };
         self.wait().wake_poll(EPOLLOUT | EPOLLWRNORM);
     }
 
     /// Attached to a device again: writes may wait for room again.
     pub(crate) fn reopen(&self) {
-        // SAFETY: a valid sock.
+        // SAFETY: A valid sock.
         unsafe { b::rtun_sock_set_send_shutdown(self.sk(), false) };
     }
 
     /// Whether a writer has room: less than half the send buffer in flight
     /// (`sock_writeable`).
     pub(crate) fn writeable(&self) -> bool {
-        // SAFETY: a valid, initialised sock.
+        // SAFETY: A valid, initialised sock.
         unsafe { b::rtun_sock_writeable(self.sk()) }
     }
 
     /// Marks a wakeup owed to a poller that found no room (`SOCKWQ_ASYNC_NOSPACE`).
     /// Returns whether it was already marked.
     pub(crate) fn set_nospace(&self) -> bool {
-        // SAFETY: a valid, initialised socket.
+        // SAFETY: A valid, initialised socket.
         unsafe { b::rtun_sock_test_and_set_nospace(self.socket()) }
     }
 
     /// Room came (or the device came up): wakes the pollers owed it, as `sk_write_space`.
     pub(crate) fn write_space(&self) {
-        // SAFETY: a valid, initialised sock of ours.
+        // SAFETY: A valid, initialised sock of ours.
         unsafe { write_space(self.sk()) }
     }
 
     /// Charges `skb` to the socket's send buffer until it is freed (`skb_set_owner_w`),
     /// as an skb from [`QueueSock::alloc_send_skb`] is.
     pub(crate) fn charge(&self, skb: &mut Skb) {
-        // SAFETY: a valid sock, which the skb's destructor may reach until it is freed:
+        // SAFETY: A valid sock, which the skb's destructor may reach until it is freed:
         // the charge holds a reference to the sock; the skb is ours and has no owner.
         unsafe { b::rtun_skb_set_owner_w(skb.as_raw(), self.sk()) }
     }
@@ -430,7 +432,7 @@ impl QueueSock {
     /// vhost-net reads to leave XDP's headroom in the buffers it sends. Callers hold RTNL
     /// (the queue set's changes and `ndo_bpf`), which serialises them.
     pub(crate) fn set_xdp(&self, on: bool) {
-        // SAFETY: a valid sock; the flag word is written non-atomically, and every
+        // SAFETY: A valid sock; the flag word is written non-atomically, and every
         // writer of `SOCK_XDP` holds RTNL (attach and `ndo_bpf`), so none races another.
         unsafe { b::rtun_sock_set_xdp(self.sk(), on) }
     }
@@ -448,7 +450,7 @@ impl QueueSock {
         nonblock: bool,
     ) -> Result<Skb> {
         let mut err = 0;
-        // SAFETY: a valid sock; process context (write), which may sleep unless
+        // SAFETY: A valid sock; process context (write), which may sleep unless
         // `nonblock`; `err` is written when the call fails.
         let skb = unsafe {
             b::sock_alloc_send_pskb(
@@ -467,9 +469,9 @@ impl QueueSock {
                 ENOBUFS
             });
         };
-        // SAFETY: a new skb, which we own.
+        // SAFETY: A new skb, which we own.
         let mut skb = unsafe { Skb::from_raw(skb) };
-        // SAFETY: it has `headroom + head` linear bytes (unwritten) and `len - head` bytes
+        // SAFETY: It has `headroom + head` linear bytes (unwritten) and `len - head` bytes
         // of fragments, as allocated above; the caller's device reference (`dev`) covers
         // the write that hands the skb to the stack.
         unsafe { skb.lay_out_new(dev, headroom, head, len - head) };
@@ -494,7 +496,7 @@ impl QueueSock {
         nonblock: bool,
     ) -> Result<Skb> {
         let mut skb = self.alloc_send_skb(dev, headroom, head, head, nonblock)?;
-        // SAFETY: a new skb of this socket with no fragments.
+        // SAFETY: A new skb of this socket with no fragments.
         match unsafe { skb.fill_zero_copy_from_iter(src) } {
             Ok(()) => Ok(skb),
             Err(e) => {
@@ -509,7 +511,7 @@ impl Drop for QueueSock {
     fn drop(&mut self) {
         // Packets still charged to the socket keep the allocation (not the reference) alive;
         // `sk_free` then frees it when the last one is gone.
-        // SAFETY: this value owns one reference (type invariant).
+        // SAFETY: This value owns one reference (type invariant).
         unsafe { b::rtun_sock_put(self.sk()) }
     }
 }
@@ -560,7 +562,7 @@ macro_rules! export_vhost_backend {
         unsafe extern "C" fn rtun_get_socket(
             file: *mut kernel::bindings::file,
         ) -> *mut $crate::bindings::socket {
-            // SAFETY: per the caller, a valid, held file.
+            // SAFETY: Per the caller, a valid, held file.
             match unsafe { $crate::net::miscdev::try_file_state::<$t>(file) } {
                 Some(q) => $crate::net::sock::SockOps::sock(&*q).as_raw_socket(),
                 None => $crate::net::sock::err_ptr(kernel::error::code::EINVAL),
@@ -576,7 +578,7 @@ macro_rules! export_vhost_backend {
         unsafe extern "C" fn rtun_get_tx_ring(
             file: *mut kernel::bindings::file,
         ) -> *mut $crate::bindings::ptr_ring {
-            // SAFETY: per the caller, a valid, held file.
+            // SAFETY: Per the caller, a valid, held file.
             match unsafe { $crate::net::miscdev::try_file_state::<$t>(file) } {
                 Some(q) => $crate::net::sock::SockOps::tx_ring(&*q).as_raw(),
                 None => $crate::net::sock::err_ptr(kernel::error::code::EINVAL),
@@ -590,7 +592,8 @@ macro_rules! export_vhost_backend {
         /// `ptr` must be null or a ring entry the caller owns.
         #[no_mangle]
         unsafe extern "C" fn rtun_ptr_free(ptr: *mut core::ffi::c_void) {
-            // SAFETY: per the caller.
+            // SAFETY: The caller passes null or a ring entry it owns, which is what
+            // `free_ring_entry` takes.
             unsafe { $crate::net::ring::free_ring_entry(ptr) }
         }
 
@@ -607,12 +610,12 @@ macro_rules! export_vhost_backend {
             file: *mut kernel::bindings::file,
             n: core::ffi::c_int,
         ) {
-            // SAFETY: per the caller, a valid, held file.
+            // SAFETY: Per the caller, a valid, held file.
             let Some(q) = (unsafe { $crate::net::miscdev::try_file_state::<$t>(file) }) else {
                 return;
             };
             let ring = $crate::net::sock::SockOps::tx_ring(&*q);
-            // SAFETY: per the caller, the consumer lock of this queue's ring is held.
+            // SAFETY: Per the caller, the consumer lock of this queue's ring is held.
             let locked = unsafe { ring.assume_consumer_locked() };
             <$t as $crate::net::sock::SockOps>::consumed(q, &locked, n.max(0) as u32);
         }

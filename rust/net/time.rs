@@ -6,12 +6,12 @@ use crate::bindings as b;
 
 /// The current jiffies.
 pub(crate) fn jiffies() -> usize {
-    // SAFETY: no precondition: a `READ_ONCE` of the jiffies counter.
+    // SAFETY: No precondition: a `READ_ONCE` of the jiffies counter.
     unsafe { b::rtun_jiffies() as usize }
 }
 
 /// `ms` milliseconds in jiffies.
 pub(crate) fn msecs_to_jiffies(ms: u32) -> usize {
-    // SAFETY: no precondition: arithmetic on its argument.
+    // SAFETY: No precondition: arithmetic on its argument.
     unsafe { b::__msecs_to_jiffies(ms) as usize }
 }

@@ -57,7 +57,7 @@ pub(crate) fn write(
     skb: &Skb,
     dest: &mut IovIterDest<'_>,
 ) -> Result {
-    // SAFETY: all pointers are valid for the call; the shim builds the header on its stack.
+    // SAFETY: All pointers are valid for the call; the shim builds the header on its stack.
     to_result(unsafe {
         b::rtun_vnet_hdr_put(sz, flags, dev.as_raw(), skb.as_raw(), dest.as_raw().cast())
     })

@@ -36,7 +36,7 @@ impl PollTable<'_> {
     ///
     /// `table` must be null or valid for the returned lifetime.
     pub(crate) unsafe fn from_raw(table: *mut b::poll_table) -> Self {
-        // INVARIANT: per the safety requirement.
+        // INVARIANT: Per the safety requirement.
         Self {
             table,
             _lifetime: PhantomData,
@@ -56,9 +56,10 @@ pub(crate) struct WaitQueue {
     inner: Opaque<b::wait_queue_head>,
 }
 
-// SAFETY: a wait queue head is protected by its own spinlock.
+// SAFETY: A wait queue head is protected by its own spinlock.
 unsafe impl Send for WaitQueue {}
-// SAFETY: as above.
+// SAFETY: Every `&WaitQueue` method goes through the kernel's wait queue functions, which
+// take the head's spinlock.
 unsafe impl Sync for WaitQueue {}
 
 impl WaitQueue {
@@ -76,7 +77,7 @@ impl WaitQueue {
 
     /// Wakes the sleepers and pollers, telling them `mask` (`EPOLL*`) is ready.
     pub(crate) fn wake_poll(&self, mask: u32) {
-        // SAFETY: the head is initialised.
+        // SAFETY: The head is initialised.
         unsafe { b::rtun_wake_up_poll(self.inner.get(), mask) }
     }
 
@@ -97,7 +98,7 @@ impl WaitQueue {
         // SAFETY: `entry` is valid for writes and stays at this address until `finish_wait`.
         unsafe { b::rtun_init_wait_entry(entry.get()) };
         let result = loop {
-            // SAFETY: head and entry are valid; this queues the entry (if not yet) and sets
+            // SAFETY: Head and entry are valid; this queues the entry (if not yet) and sets
             // the task state; a pending signal gives a non-zero return instead.
             let ret = unsafe {
                 b::prepare_to_wait_event(
@@ -135,7 +136,8 @@ pub(crate) struct Fasync {
 // SAFETY: `fasync_helper` and `kill_fasync` synchronise the list themselves (a spinlock
 // for changes, RCU for the walk).
 unsafe impl Send for Fasync {}
-// SAFETY: as above.
+// SAFETY: `&Fasync` methods only call `fasync_helper` and `kill_fasync`, which synchronise
+// the list themselves.
 unsafe impl Sync for Fasync {}
 
 impl Fasync {
@@ -164,7 +166,7 @@ impl Fasync {
 
     /// Sends SIGIO with `POLL_OUT` to everyone on the list.
     pub(crate) fn notify_writable(&self) {
-        // SAFETY: the list is valid; kill_fasync tolerates an empty (null) list.
+        // SAFETY: The list is valid; kill_fasync tolerates an empty (null) list.
         unsafe {
             b::kill_fasync(
                 self.inner.get(),
@@ -176,7 +178,7 @@ impl Fasync {
 
     /// Sends SIGIO with `POLL_IN` to everyone on the list.
     pub(crate) fn notify_readable(&self) {
-        // SAFETY: the list is valid; kill_fasync tolerates an empty (null) list.
+        // SAFETY: The list is valid; kill_fasync tolerates an empty (null) list.
         unsafe {
             b::kill_fasync(
                 self.inner.get(),

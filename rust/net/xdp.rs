@@ -22,7 +22,8 @@ use kernel::{error::to_result, prelude::*, types::Opaque};
 use crate::bindings as b;
 use crate::net::bpf::BpfSlot;
 use crate::net::dev_ref::RcuDevRef;
-use crate::net::netdev::{Dev, NetDev, NetDevOps};
+use crate::net::netdev::{Dev, NetDev};
+use crate::net::netdev_ops::NetDevOps;
 use crate::net::preempt::{BhOff, NoBh};
 use crate::net::rcu::RcuSection;
 use crate::net::rtnl::Rtnl;
@@ -60,7 +61,7 @@ impl XdpBatch<'_> {
     /// `bufs` must point to `len` valid XDP buffers built as vhost-net builds them, valid
     /// for the batch's lifetime, whose page references pass to the batch.
     pub(crate) unsafe fn from_raw(bufs: *mut b::xdp_buff, len: usize) -> Self {
-        // INVARIANT: per the safety requirement.
+        // INVARIANT: Per the safety requirement.
         Self {
             bufs,
             next: 0,
@@ -103,7 +104,7 @@ impl<'a> Iterator for XdpBatchIter<'a> {
         // SAFETY: `next < len`: a valid buffer (type invariant), handed out once.
         let buf = unsafe { &mut *batch.bufs.add(batch.next) };
         batch.next += 1;
-        // INVARIANT: the reference passes from the batch to the buffer.
+        // INVARIANT: The reference passes from the batch to the buffer.
         Some(XdpBuff {
             buf,
             owner: PageRef,
@@ -172,7 +173,7 @@ impl BufBytes for PageRef {
 
     #[inline(always)]
     unsafe fn release(&mut self, data: *mut core::ffi::c_void) {
-        // SAFETY: per the caller, `data` points into the page we hold a reference to.
+        // SAFETY: Per the caller, `data` points into the page we hold a reference to.
         unsafe { b::rtun_put_page_of(data) };
     }
 }
@@ -190,7 +191,7 @@ struct TaskFrag {
 impl BufBytes for TaskFrag {
     fn keep(&mut self) {
         if let Some((frag, page, start, size)) = self.pending.take() {
-            // SAFETY: the task's fragment, whose bytes `start..start + size` on `page`
+            // SAFETY: The task's fragment, whose bytes `start..start + size` on `page`
             // are this buffer and which nothing used since (type invariant): the page is
             // still the fragment's, referenced by it; the reference taken is the
             // buffer's from now on. Should the invariant ever break, the reference is
@@ -207,7 +208,7 @@ impl BufBytes for TaskFrag {
 
     unsafe fn release(&mut self, data: *mut core::ffi::c_void) {
         if self.pending.is_none() {
-            // SAFETY: kept: per the caller, `data` points into the page we hold a
+            // SAFETY: Kept: per the caller, `data` points into the page we hold a
             // reference to.
             unsafe { b::rtun_put_page_of(data) };
         }
@@ -229,7 +230,7 @@ impl XdpBuff<'_> {
     pub(crate) fn into_skb(self, dev: &NetDev, sz: i32, flags: u32) -> Result<Skb> {
         let hdr = self.buf.data_hard_start;
         let mut skb = self.build_skb()?;
-        // SAFETY: the virtio-net header at the buffer's start, which the skb keeps alive;
+        // SAFETY: The virtio-net header at the buffer's start, which the skb keeps alive;
         // the skb is ours.
         unsafe {
             skb.set_dev(dev);
@@ -242,7 +243,7 @@ impl XdpBuff<'_> {
 
 impl<O: BufBytes> Drop for XdpBuff<'_, O> {
     fn drop(&mut self) {
-        // SAFETY: the buffer drops once; its page reference is ours (type invariant) and
+        // SAFETY: The buffer drops once; its page reference is ours (type invariant) and
         // `data` points into that page.
         unsafe { self.owner.release(self.buf.data) };
     }
@@ -271,13 +272,13 @@ pub(crate) fn frag_fits(len: usize) -> bool {
 }
 
 /// Room on the stack for the descriptor of one XDP buffer a write builds.
-pub(crate) struct XdpSlot(core::mem::MaybeUninit<b::xdp_buff>);
+pub(crate) struct XdpSlot(b::xdp_buff);
 
 impl XdpSlot {
     /// An empty slot, all zero: the fields `xdp_init_buff` and `xdp_prepare_buff` leave
     /// alone (`txq`) read as null.
     pub(crate) fn new() -> Self {
-        Self(core::mem::MaybeUninit::zeroed())
+        Self(pin_init::zeroed())
     }
 }
 
@@ -298,7 +299,7 @@ impl<'a> XdpBuff<'a, TaskFrag> {
         // SAFETY: `current` is valid in the writer's process context.
         let frag = NonNull::new(unsafe { b::rtun_task_frag() }).ok_or(ENOMEM)?;
         let f = frag.as_ptr();
-        // SAFETY: the task's fragment, used only by the task in process context, and by
+        // SAFETY: The task's fragment, used only by the task in process context, and by
         // nothing but this buffer until it is kept or dropped (`TaskFrag`); `size` fits
         // a page (`frag_fits`). Aligned as tun.c's.
         let (start, page, offset) = unsafe {
@@ -313,7 +314,7 @@ impl<'a> XdpBuff<'a, TaskFrag> {
                 (*f).offset,
             )
         };
-        let raw = slot.0.as_mut_ptr();
+        let raw = &raw mut slot.0;
         // SAFETY: `raw` is valid for writes; `start` is `size` bytes of which the frame
         // takes `len` after `FRAG_PAD`, with the shared info's room after it. No rxq yet:
         // `run` sets it before a program can look.
@@ -321,9 +322,8 @@ impl<'a> XdpBuff<'a, TaskFrag> {
             b::rtun_xdp_init_buff(raw, size, core::ptr::null_mut());
             b::rtun_xdp_prepare_buff(raw, start, FRAG_PAD as i32, len as i32);
         }
-        // SAFETY: zeroed by `XdpSlot::new`, and its fields set just above.
-        let desc = unsafe { &mut *raw };
-        // INVARIANT: the descriptor describes the next `size` bytes of the task's
+        let desc = &mut slot.0;
+        // INVARIANT: The descriptor describes the next `size` bytes of the task's
         // fragment, refilled above to hold them.
         let buf = XdpBuff {
             buf: desc,
@@ -331,7 +331,7 @@ impl<'a> XdpBuff<'a, TaskFrag> {
                 pending: Some((frag, page, offset, size)),
             },
         };
-        // SAFETY: the frame's `len` bytes lie in the fragment's room, which nothing else
+        // SAFETY: The frame's `len` bytes lie in the fragment's room, which nothing else
         // uses meanwhile; possibly never written yet, hence `MaybeUninit`.
         let data = unsafe {
             core::slice::from_raw_parts_mut(
@@ -353,7 +353,7 @@ impl XdpBuff<'_> {
     /// (vhost-net puts the header at the buffer's start): such frames go to the program
     /// as skbs, through generic XDP, as in tun.c.
     pub(crate) fn has_gso(&self) -> bool {
-        // SAFETY: vhost-net's buffers start with a `virtio_net_hdr` (module doc).
+        // SAFETY: Vhost-net's buffers start with a `virtio_net_hdr` (module doc).
         unsafe { (*self.buf.data_hard_start.cast::<b::virtio_net_hdr>()).gso_type != 0 }
     }
 }
@@ -372,7 +372,7 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
         tx: impl FnOnce(XdpFrame) -> Result,
     ) -> XdpVerdict<'a, O> {
         let buf: *mut b::xdp_buff = &mut *self.buf;
-        // SAFETY: the buffer is valid and ours; `rxq` outlives the call, and nothing of
+        // SAFETY: The buffer is valid and ours; `rxq` outlives the call, and nothing of
         // `buf` keeps pointing at it once we return (a frame copies what it needs).
         let act = unsafe {
             b::rtun_xdp_init_buff(buf, self.frame_sz(), rxq.as_raw());
@@ -383,7 +383,7 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
             b::rtun_const_RTUN_XDP_PASS => XdpVerdict::Pass(self),
             b::rtun_const_RTUN_XDP_REDIRECT => {
                 self.owner.keep();
-                // SAFETY: a buffer we own, in a BH-off section with a BPF net context
+                // SAFETY: A buffer we own, in a BH-off section with a BPF net context
                 // (`_ctx`), as the program that asked for the redirect ran; on success
                 // the buffer is the target's.
                 let r = unsafe { b::xdp_do_redirect(dev.as_raw(), buf, prog.as_raw()) };
@@ -396,14 +396,14 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
             }
             b::rtun_const_RTUN_XDP_TX => {
                 self.owner.keep();
-                // SAFETY: a buffer we own; the frame is built in its headroom and takes
+                // SAFETY: A buffer we own; the frame is built in its headroom and takes
                 // the buffer's page reference.
                 let frame = unsafe { b::rtun_xdp_convert_buff_to_frame(buf) };
                 if frame.is_null() {
                     return XdpVerdict::Transmitted(Err(EOVERFLOW));
                 }
                 core::mem::forget(self);
-                // SAFETY: a new frame that owns the buffer.
+                // SAFETY: A new frame that owns the buffer.
                 let frame = unsafe { XdpFrame::from_raw(frame) };
                 // A frame a full ring refused still counts as received (tun.c); only a
                 // device without a queue makes it an error.
@@ -412,10 +412,10 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
             act => {
                 if act != b::rtun_const_RTUN_XDP_DROP {
                     if act != b::rtun_const_RTUN_XDP_ABORTED {
-                        // SAFETY: valid device and program.
+                        // SAFETY: Valid device and program.
                         unsafe { b::bpf_warn_invalid_xdp_action(dev.as_raw(), prog.as_raw(), act) };
                     }
-                    // SAFETY: valid device and program.
+                    // SAFETY: Valid device and program.
                     unsafe { b::rtun_trace_xdp_exception(dev.as_raw(), prog.as_raw(), act) };
                 }
                 XdpVerdict::Dropped
@@ -424,7 +424,7 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
     }
 
     fn frame_sz(&self) -> u32 {
-        // SAFETY: an XDP buffer's union holds `frame_sz`.
+        // SAFETY: An XDP buffer's union holds `frame_sz`.
         unsafe { self.buf.__bindgen_anon_1.__bindgen_anon_1.frame_sz }
     }
 
@@ -442,13 +442,13 @@ impl<'a, O: BufBytes> XdpBuff<'a, O> {
             return Err(ENOMEM); // `self` drops: the page is put back.
         };
         core::mem::forget(self);
-        // SAFETY: a new skb we own, whose buffer starts at `start`.
+        // SAFETY: A new skb we own, whose buffer starts at `start`.
         let mut skb = unsafe { Skb::from_raw(raw) };
         let headroom = data as usize - start as usize;
         // A buffer built without metadata has `data_meta` at `data + 1`: only a positive
         // size is metadata (as tun.c).
         let metasize = data as isize - meta as isize;
-        // SAFETY: the frame lies at `headroom..headroom + len` of the skb's buffer; the
+        // SAFETY: The frame lies at `headroom..headroom + len` of the skb's buffer; the
         // metadata, if any, right before it; the skb is ours.
         unsafe {
             skb.reserve_put(headroom as u32, (end as usize - data as usize) as u32);
@@ -466,7 +466,7 @@ impl XdpBuff<'_, TaskFrag> {
     fn into_written_skb(self, dev: &NetDev, sk: &QueueSock) -> Result<Skb> {
         let mut skb = self.build_skb()?;
         sk.charge(&mut skb);
-        // SAFETY: our skb; the writer holds the device while it hands the skb on.
+        // SAFETY: Our skb; the writer holds the device while it hands the skb on.
         unsafe { skb.set_dev(dev) };
         Ok(skb)
     }
@@ -553,7 +553,7 @@ pub(crate) enum XdpVerdict<'a, O: BufBytes = PageRef> {
 
 /// Sends the frames `XDP_REDIRECT` left in this CPU's queues (`xdp_do_flush`).
 pub(crate) fn flush(_ctx: &BpfNetCtx<'_>) {
-    // SAFETY: in the BH-off section with the BPF net context the redirects ran in.
+    // SAFETY: In the BH-off section with the BPF net context the redirects ran in.
     unsafe { b::xdp_do_flush() };
 }
 
@@ -606,13 +606,13 @@ impl XdpProg<'_> {
     /// `None` (the core dropped, transmitted or redirected it).
     pub(crate) fn run_generic(&self, skb: Skb, _bh: &NoBh) -> Option<Skb> {
         let mut raw = skb.into_raw();
-        // SAFETY: a valid program and an skb we own, with bottom halves off (an RCU
+        // SAFETY: A valid program and an skb we own, with bottom halves off (an RCU
         // section); the core may replace the skb (a copy), and owns it unless it passes.
         let act = unsafe { b::do_xdp_generic(self.as_raw(), &mut raw) };
         if act != b::rtun_const_RTUN_XDP_PASS as i32 {
             return None;
         }
-        // SAFETY: passed: `raw` is the (possibly new) skb, ours again.
+        // SAFETY: Passed: `raw` is the (possibly new) skb, ours again.
         Some(unsafe { Skb::from_raw(NonNull::new_unchecked(raw)) })
     }
 }
@@ -626,7 +626,7 @@ pub(crate) struct XdpFrame {
     ptr: NonNull<b::xdp_frame>,
 }
 
-// SAFETY: a frame may be freed and read from any thread.
+// SAFETY: A frame may be freed and read from any thread.
 unsafe impl Send for XdpFrame {}
 
 impl XdpFrame {
@@ -634,9 +634,9 @@ impl XdpFrame {
     ///
     /// `ptr` is a valid frame whose ownership passes to the value.
     pub(crate) unsafe fn from_raw(ptr: *mut b::xdp_frame) -> Self {
-        // SAFETY: per the caller, a valid frame: not null.
+        // SAFETY: Per the caller, a valid frame: not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        // INVARIANT: per the caller, the frame is ours.
+        // INVARIANT: Per the caller, the frame is ours.
         Self { ptr }
     }
 
@@ -649,13 +649,13 @@ impl XdpFrame {
 
     /// The frame's length.
     pub(crate) fn len(&self) -> usize {
-        // SAFETY: a valid frame (type invariant).
+        // SAFETY: A valid frame (type invariant).
         unsafe { (*self.ptr.as_ptr()).len as usize }
     }
 
     /// The frame's bytes.
     pub(crate) fn data(&self) -> &[u8] {
-        // SAFETY: a valid frame's `data` holds `len` bytes, alive as long as the frame.
+        // SAFETY: A valid frame's `data` holds `len` bytes, alive as long as the frame.
         unsafe {
             let f = &*self.ptr.as_ptr();
             core::slice::from_raw_parts(f.data.cast::<u8>(), f.len as usize)
@@ -665,7 +665,7 @@ impl XdpFrame {
 
 impl Drop for XdpFrame {
     fn drop(&mut self) {
-        // SAFETY: we own the frame (type invariant).
+        // SAFETY: We own the frame (type invariant).
         unsafe { b::xdp_return_frame(self.ptr.as_ptr()) };
     }
 }
@@ -685,7 +685,7 @@ impl<'a> XdpXmitFrames<'a> {
     ///
     /// `frames` holds `n` valid frames, each of which passes to the callee if taken.
     pub(crate) unsafe fn from_raw(frames: *mut *mut b::xdp_frame, n: usize) -> Self {
-        // SAFETY: per the caller, `n` valid frame pointers, lent for the call.
+        // SAFETY: Per the caller, `n` valid frame pointers, lent for the call.
         let frames = unsafe { core::slice::from_raw_parts(frames, n) };
         Self { frames }
     }
@@ -700,7 +700,7 @@ impl<'a> XdpXmitFrames<'a> {
     pub(crate) fn take_while(self, mut take: impl FnMut(XdpFrame) -> Result<(), XdpFrame>) -> u32 {
         let mut n = 0;
         for &f in self.frames {
-            // SAFETY: a valid frame of the caller's, which is ours once taken.
+            // SAFETY: A valid frame of the caller's, which is ours once taken.
             let frame = unsafe { XdpFrame::from_raw(f) };
             if let Err(frame) = take(frame) {
                 // Refused: it stays the caller's, to free.
@@ -727,9 +727,9 @@ pub(crate) struct XdpRxq {
     inner: Opaque<b::xdp_rxq_info>,
 }
 
-// SAFETY: changed only under RTNL; read by programs as described above.
+// SAFETY: Changed only under RTNL; read by programs as described above.
 unsafe impl Send for XdpRxq {}
-// SAFETY: as above.
+// SAFETY: `&XdpRxq` methods only read the registration, which changes only under RTNL.
 unsafe impl Sync for XdpRxq {}
 
 impl XdpRxq {
@@ -750,7 +750,7 @@ impl XdpRxq {
         // unregistered whenever the queue leaves a device); `dev` outlives the
         // registration, which ends before the queue leaves it.
         to_result(unsafe { b::rtun_xdp_rxq_info_reg(self.as_raw(), dev.as_raw(), index) })?;
-        // SAFETY: registered above; the page-shared model needs no allocator.
+        // SAFETY: Registered above; the page-shared model needs no allocator.
         let r = unsafe {
             b::xdp_rxq_info_reg_mem_model(
                 self.as_raw(),
@@ -759,7 +759,7 @@ impl XdpRxq {
             )
         };
         if r < 0 {
-            // SAFETY: registered above.
+            // SAFETY: Registered above.
             unsafe { b::xdp_rxq_info_unreg(self.as_raw()) };
             return Err(Error::from_errno(r));
         }
@@ -768,7 +768,7 @@ impl XdpRxq {
 
     /// The queue's new index (a queue moved into a freed slot, or re-enabled).
     pub(crate) fn set_queue_index(&self, index: u32, _rtnl: &Rtnl) {
-        // SAFETY: a plain `u32` that programs may read concurrently (tun.c writes it the
+        // SAFETY: A plain `u32` that programs may read concurrently (tun.c writes it the
         // same way); RTNL serialises writers.
         unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).queue_index, index) };
     }
