@@ -267,6 +267,10 @@ fn alloc_and_fill(
             nonblock,
         ),
     }
+    // `EPIPE`: the device was deleted while this writer held it, and its queues were
+    // shut down (`SEND_SHUTDOWN`, which wakes a writer waiting for room). tun.c's writer
+    // gets its skb and then finds the device down: `EIO`, as here.
+    .map_err(|e| if e == EPIPE { EIO } else { e })
     .inspect_err(|&e| {
         // A full send buffer is not a drop (tun.c).
         if e != EAGAIN {

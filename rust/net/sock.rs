@@ -387,7 +387,8 @@ impl QueueSock {
     }
 
     /// The device is gone: a writer waiting for send-buffer room stops waiting
-    /// (`SEND_SHUTDOWN`, `EPIPE`) instead of holding the device until room comes.
+    /// (`SEND_SHUTDOWN`: the allocation fails with `EPIPE`) instead of holding the device
+    /// until room comes.
     pub(crate) fn shut_down(&self) {
         // SAFETY: A valid sock.
         unsafe { b::rtun_sock_set_send_shutdown(self.sk(), true) };
