@@ -122,10 +122,11 @@ FUZZ_ROUNDS ?= 240
 FUZZ_PROGRAMS ?= 2
 FUZZ_THREADS ?= 4
 FUZZ_CALLS ?= 100
+FUZZ_JOBS ?= 1
 FUZZ_SECONDS ?= 0
 FUZZ_TUN_ROUNDS ?= 3
 FUZZ_ARGS = --seed $(FUZZ_SEED) --programs $(FUZZ_PROGRAMS) --threads $(FUZZ_THREADS) \
-	--calls $(FUZZ_CALLS) --seconds $(FUZZ_SECONDS)
+	--calls $(FUZZ_CALLS) --jobs $(FUZZ_JOBS) --seconds $(FUZZ_SECONDS)
 
 fuzz:
 	$(MAKE) fuzz-run DEBUG=1

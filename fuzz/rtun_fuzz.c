@@ -25,7 +25,7 @@
  * distinct errnos), and a verdict line.
  *
  *   rtun_fuzz [-d DEV] [-s SEED] [-n PROGRAMS] [-f FIRST] [-t THREADS] [-c CALLS]
- *             [-T SECONDS] [-H HANG_SECONDS] [-k] [-v]
+ *             [-j JOBS] [-T SECONDS] [-H HANG_SECONDS] [-k] [-v]
  */
 #include <poll.h>
 #include <signal.h>
@@ -55,7 +55,7 @@
 static const char *dev = "/dev/net/tun";
 static uint64_t seed0 = 1;
 static long nprogs = 10, first_prog;
-static int nthreads = 4, ncalls = 300, hang_secs = 600, check_kmsg, verbose;
+static int nthreads = 4, ncalls = 300, jobs = 1, hang_secs = 600, check_kmsg, verbose;
 static long max_secs;
 
 /* ---- PRNG: xorshift64* ---- */
@@ -1679,19 +1679,26 @@ static void dump_stacks(pid_t pid)
 static void usage(void)
 {
 	fprintf(stderr, "usage: rtun_fuzz [-d DEV] [-s SEED] [-n PROGRAMS] [-f FIRST] [-t THREADS]\n"
-			"                 [-c CALLS_PER_THREAD] [-T MAX_SECONDS] [-H HANG_SECONDS] [-k] [-v]\n");
+			"                 [-c CALLS_PER_THREAD] [-j PARALLEL_PROGRAMS] [-T MAX_SECONDS] [-H HANG_SECONDS] [-k] [-v]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	long p, done = 0, hangs = 0, splats = 0, crashes = 0;
+	struct job {
+		long prog;
+		uint64_t pseed;
+		long long start;
+		pid_t pid;
+	} job[16];
+	int nrun = 0;
 	long long t0 = now_ms();
 	int opt, kfd = -1, i, covered = 0, errpaths = 0;
 	static char cov[MAX_CALLS][1100];
 	struct sigaction sa;
 
-	while ((opt = getopt(argc, argv, "d:s:n:f:t:c:T:H:kv")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:n:f:t:c:j:T:H:kv")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 's': seed0 = strtoull(optarg, NULL, 0); break;
@@ -1699,6 +1706,7 @@ int main(int argc, char **argv)
 		case 'f': first_prog = atol(optarg); break;
 		case 't': nthreads = atoi(optarg); break;
 		case 'c': ncalls = atoi(optarg); break;
+		case 'j': jobs = atoi(optarg); break;
 		case 'T': max_secs = atol(optarg); break;
 		case 'H': hang_secs = atoi(optarg); break;
 		case 'k': check_kmsg = 1; break;
@@ -1706,7 +1714,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (nthreads < 1 || nthreads > 64 || ncalls < 1)
+	if (nthreads < 1 || nthreads > 64 || ncalls < 1 || jobs < 1 || jobs > 16)
 		usage();
 	for (i = 0; i < NCALLS; i++) {
 		total_weight += calls[i].weight;
@@ -1731,78 +1739,101 @@ int main(int argc, char **argv)
 		if (kfd >= 0)
 			lseek(kfd, 0, SEEK_END);
 	}
-	printf("# rtun_fuzz: dev %s seed %#llx programs %ld..%ld threads %d calls/thread %d\n",
-	       dev, (unsigned long long)seed0, first_prog, first_prog + nprogs - 1, nthreads,
+	printf("# rtun_fuzz: dev %s seed %#llx programs %ld..%ld (%d at a time) threads %d calls/thread %d\n",
+	       dev, (unsigned long long)seed0, first_prog, first_prog + nprogs - 1, jobs, nthreads,
 	       ncalls);
 
-	for (p = first_prog; p < first_prog + nprogs; p++) {
-		uint64_t pseed = mix(seed0 ^ mix(p));
-		long long start = now_ms();
-		int status = 0, reaped = 0;
-		pid_t pid;
+	/*
+	 * Up to `jobs` programs at a time, each a child in namespaces of its own: most of a
+	 * program's time is spent waiting (RTNL, RCU grace periods, netns teardown), so
+	 * programs side by side make more calls per second, and race each other on RTNL,
+	 * the module and the netns machinery too. A program that ends is replaced at once.
+	 */
+	for (p = first_prog; p < first_prog + nprogs || nrun > 0;) {
+		int status = 0, j;
 
+		while (nrun < jobs && p < first_prog + nprogs &&
+		       !(max_secs && now_ms() - t0 > max_secs * 1000)) {
+			struct job *jb = &job[nrun];
+
+			jb->prog = p;
+			jb->pseed = mix(seed0 ^ mix(p));
+			jb->start = now_ms();
+			if (verbose)
+				printf("# program %ld seed %#llx\n", p, (unsigned long long)jb->pseed);
+			jb->pid = fork();
+			if (jb->pid < 0) {
+				perror("fork");
+				return 2;
+			}
+			if (jb->pid == 0)
+				run_program(p, jb->pseed);
+			nrun++;
+			p++;
+		}
 		if (max_secs && now_ms() - t0 > max_secs * 1000)
+			p = first_prog + nprogs;	/* no new program; let the running ones end */
+		if (!nrun)
 			break;
-		if (verbose)
-			printf("# program %ld seed %#llx\n", p, (unsigned long long)pseed);
-		pid = fork();
-		if (pid < 0) {
-			perror("fork");
-			return 2;
-		}
-		if (pid == 0)
-			run_program(p, pseed);
-		while (!reaped) {
-			pid_t w = waitpid(pid, &status, WNOHANG);
+		usleep(20000);
+		for (j = 0; j < nrun; j++) {
+			struct job *jb = &job[j];
+			pid_t w = waitpid(jb->pid, &status, WNOHANG);
+			int reaped = w == jb->pid;
 
-			if (w == pid) {
-				reaped = 1;
-				break;
-			}
-			if (now_ms() - start > hang_secs * 1000LL)
-				break;
-			usleep(20000);
-		}
-		if (!reaped) {
-			printf("HANG: program %ld (seed %#llx, run: rtun_fuzz -s %#llx -f %ld -n 1 -t %d -c %d) "
-			       "not done after %d s; its threads' kernel stacks:\n", p,
-			       (unsigned long long)pseed, (unsigned long long)seed0, p, nthreads,
-			       ncalls, hang_secs);
-			dump_stacks(pid);
-			hangs++;
-			kill(pid, SIGKILL);
-			/* Its exit closes every fd and releases its devices, which can take
-			 * minutes under TCG on a loaded host: give it five. */
-			start = now_ms();
-			while (now_ms() - start < 300000) {
-				if (waitpid(pid, &status, WNOHANG) == pid) {
-					reaped = 1;
-					break;
-				}
-				usleep(50000);
-			}
+			if (!reaped && now_ms() - jb->start <= hang_secs * 1000LL)
+				continue;
 			if (!reaped) {
-				printf("HANG: program %ld does not die on SIGKILL (a task stuck in the kernel)\n", p);
-				dump_stacks(pid);
-				break;
+				printf("HANG: program %ld (seed %#llx, run: rtun_fuzz -s %#llx -f %ld -n 1 -t %d -c %d) "
+				       "not done after %d s; its threads' kernel stacks:\n", jb->prog,
+				       (unsigned long long)jb->pseed, (unsigned long long)seed0, jb->prog,
+				       nthreads, ncalls, hang_secs);
+				dump_stacks(jb->pid);
+				hangs++;
+				kill(jb->pid, SIGKILL);
+				/* Its exit closes every fd and releases its devices, which can take
+				 * minutes under TCG on a loaded host: give it five. */
+				jb->start = now_ms();
+				while (now_ms() - jb->start < 300000) {
+					if (waitpid(jb->pid, &status, WNOHANG) == jb->pid) {
+						reaped = 1;
+						break;
+					}
+					usleep(50000);
+				}
+				if (!reaped) {
+					printf("HANG: program %ld does not die on SIGKILL (a task stuck in the kernel)\n",
+					       jb->prog);
+					dump_stacks(jb->pid);
+					goto out;
+				}
+				printf("HANG: program %ld gone %.1f s after SIGKILL\n", jb->prog,
+				       (now_ms() - jb->start) / 1000.0);
+			} else if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status))) {
+				printf("CRASH: program %ld (seed %#llx) ended with %s %d\n", jb->prog,
+				       (unsigned long long)jb->pseed,
+				       WIFSIGNALED(status) ? "signal" : "status",
+				       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+				crashes++;
 			}
-			printf("HANG: program %ld gone %.1f s after SIGKILL\n", p,
-			       (now_ms() - start) / 1000.0);
-		} else if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status))) {
-			printf("CRASH: program %ld (seed %#llx) ended with %s %d\n", p,
-			       (unsigned long long)pseed,
-			       WIFSIGNALED(status) ? "signal" : "status",
-			       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-			crashes++;
-		}
-		done++;
-		if (kmsg_check(kfd, p, pseed)) {
-			printf("SPLAT: rerun with rtun_fuzz -s %#llx -f %ld -n 1 -t %d -c %d\n",
-			       (unsigned long long)seed0, p, nthreads, ncalls);
-			splats++;
+			done++;
+			if (kmsg_check(kfd, jb->prog, jb->pseed)) {
+				int k;
+
+				printf("SPLAT: rerun with rtun_fuzz -s %#llx -f %ld -n 1 -t %d -c %d",
+				       (unsigned long long)seed0, jb->prog, nthreads, ncalls);
+				/* Side by side, the splat may belong to a program still running. */
+				for (k = 0; k < nrun; k++)
+					if (k != j)
+						printf(" (or -f %ld)", job[k].prog);
+				printf("\n");
+				splats++;
+			}
+			job[j] = job[--nrun];
+			j--;
 		}
 	}
-
+out:
 	printf("# %-28s %9s %9s %7s  %s\n", "call", "calls", "ok", "us/call", "errnos seen");
 	for (i = 0; i < NCALLS; i++) {
 		struct stat_call *c = &st->c[i];

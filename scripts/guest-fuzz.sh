@@ -8,8 +8,9 @@
 # one TAP line per driver to $RTUN_RESULTS/fuzz.<driver>.tap.
 #
 #   guest-fuzz.sh FUZZER [--drivers "rtun tun"] [--rounds N] [--programs P] [--seed S]
-#                 [--threads T] [--calls C] [--seconds S] [--no-kmemleak]
+#                 [--threads T] [--calls C] [--jobs J] [--seconds S] [--no-kmemleak]
 #
+# --jobs: programs run side by side (rtun_fuzz -j).
 # --seconds: start no new round after S seconds per driver (0: all rounds).
 # --no-kmemleak: leave the scan to the caller (guest-check.sh scans once at its end).
 set -u
@@ -17,7 +18,7 @@ R=$RTUN_RESULTS
 TUN_KO=$RTUN_KDIR/drivers/net/tun.ko RTUN_KO=$RTUN_MODULE
 fuzzer=$1
 shift
-drivers="rtun tun" rounds=1 programs=10 seed=1 threads=4 calls=300 seconds=0 kmemleak=1
+drivers="rtun tun" rounds=1 programs=10 seed=1 threads=4 calls=300 jobs=1 seconds=0 kmemleak=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--drivers) drivers=$2; shift ;;
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--seed) seed=$2; shift ;;
 	--threads) threads=$2; shift ;;
 	--calls) calls=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
 	--seconds) seconds=$2; shift ;;
 	--no-kmemleak) kmemleak=0 ;;
 	*) echo "guest-fuzz.sh: unknown argument $1" >&2; exit 2 ;;
@@ -79,7 +81,7 @@ for driver in $drivers; do
 			bad=1 why="$why insmod(round $r)"
 			break
 		fi
-		"$fuzzer" -d /dev/net/tun -s "$s" -n "$programs" -t "$threads" -c "$calls" -k \
+		"$fuzzer" -d /dev/net/tun -s "$s" -n "$programs" -t "$threads" -c "$calls" -j "$jobs" -k \
 			>"$R/fuzz.$driver.round$r.txt" 2>&1
 		rc=$?
 		cat "$R/fuzz.$driver.round$r.txt" >>"$log"
