@@ -3,6 +3,7 @@
 //! Userspace → stack: `write` turns one buffer into one packet of the device and hands it
 //! to the stack of the device's network namespace (tun.c's `tun_get_user`).
 
+use core::sync::atomic::Ordering;
 use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
@@ -267,10 +268,16 @@ fn alloc_and_fill(
             nonblock,
         ),
     }
-    // `EPIPE`: the device was deleted while this writer held it, and its queues were
-    // shut down (`SEND_SHUTDOWN`, which wakes a writer waiting for room). tun.c's writer
-    // gets its skb and then finds the device down: `EIO`, as here.
-    .map_err(|e| if e == EPIPE { EIO } else { e })
+    // `EPIPE` from a shut-down queue: the device was deleted while this writer held it
+    // (`SEND_SHUTDOWN`, which wakes a writer waiting for room). tun.c's writer gets its
+    // skb and then finds the device down: `EIO`, as here.
+    .map_err(|e| {
+        if e == EPIPE && q.shutdown.load(Ordering::Acquire) {
+            EIO
+        } else {
+            e
+        }
+    })
     .inspect_err(|&e| {
         // A full send buffer is not a drop (tun.c).
         if e != EAGAIN {

@@ -171,6 +171,10 @@ enum rtun_const {
 	RTUN_MEM_TYPE_PAGE_SHARED = MEM_TYPE_PAGE_SHARED,
 	RTUN_TAP_XDP_FEATURES = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
 				NETDEV_XDP_ACT_NDO_XMIT,
+	/* What a device may advertise with ndo_bpf, and with ndo_xdp_xmit. */
+	RTUN_XDP_ACT_PROG = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
+			    NETDEV_XDP_ACT_RX_SG,
+	RTUN_XDP_ACT_XMIT = NETDEV_XDP_ACT_NDO_XMIT | NETDEV_XDP_ACT_NDO_XMIT_SG,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */

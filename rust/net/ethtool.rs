@@ -285,9 +285,15 @@ impl<T: EthtoolOps> Table<T> {
     /// information are the core's generic ones.
     pub(super) const OPS: b::ethtool_ops = b::ethtool_ops {
         get_channels: optional!(T::HAS_CHANNELS, Self::get_channels),
-        get_sset_count: optional!(T::HAS_QUEUE_STATS, Self::get_sset_count),
-        get_strings: optional!(T::HAS_QUEUE_STATS, Self::get_strings),
-        get_ethtool_stats: optional!(T::HAS_QUEUE_STATS, Self::get_ethtool_stats),
+        get_sset_count: optional!(
+            T::HAS_STAT_QUEUES && T::HAS_QUEUE_STATS,
+            Self::get_sset_count
+        ),
+        get_strings: optional!(T::HAS_STAT_QUEUES && T::HAS_QUEUE_STATS, Self::get_strings),
+        get_ethtool_stats: optional!(
+            T::HAS_STAT_QUEUES && T::HAS_QUEUE_STATS,
+            Self::get_ethtool_stats
+        ),
         get_drvinfo: Some(Self::get_drvinfo),
         get_msglevel: optional!(T::HAS_MSGLEVEL, Self::get_msglevel),
         set_msglevel: optional!(T::HAS_SET_MSGLEVEL, Self::set_msglevel),

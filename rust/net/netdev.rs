@@ -486,10 +486,31 @@ impl<T> Dev<T> {
 /// reference until a grace period after `ndo_uninit` returns
 /// (`unregister_netdevice_many_notify`).
 pub(crate) struct Unregistering<'a, T> {
-    pub(super) dev: &'a Dev<T>,
-    pub(super) rtnl: &'a mut Rtnl,
+    dev: &'a Dev<T>,
+    rtnl: &'a mut Rtnl,
     /// False when `register_netdevice` failed after `ndo_init`: no grace period follows.
-    pub(super) holds_registration: bool,
+    holds_registration: bool,
+}
+
+impl<'a, T> Unregistering<'a, T> {
+    /// The proof for `dev`'s `ndo_uninit`. Whether the core holds the registration
+    /// reference is read from the device itself, not taken from the caller.
+    ///
+    /// # Safety
+    ///
+    /// Called only from `dev`'s `ndo_uninit` (with RTNL held, as `rtnl` proves), for the
+    /// duration of that call.
+    pub(super) unsafe fn new(dev: &'a Dev<T>, rtnl: &'a mut Rtnl) -> Self {
+        // SAFETY: `dev` is a valid device (a reference). `ndo_uninit` runs from
+        // `unregister_netdevice_many_notify` on a device marked unregistering, or from a
+        // failed `register_netdevice` on one never registered: the state tells them apart.
+        let holds_registration = unsafe { b::rtun_dev_unregistering(dev.as_raw()) };
+        Self {
+            dev,
+            rtnl,
+            holds_registration,
+        }
+    }
 }
 
 impl<T> Unregistering<'_, T> {

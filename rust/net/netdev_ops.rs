@@ -176,26 +176,13 @@ impl<T: NetDevOps> Tables<T> {
     unsafe extern "C" fn uninit(dev: *mut b::net_device) {
         // SAFETY: The table is only on our devices, and the core passes one valid for the call.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
-        // `register_netdevice` also calls ndo_uninit when it fails, with no
-        // registration reference taken: the proof holds only when unregistering.
-        // SAFETY: `dev` is valid.
-        let holds_registration = unsafe { b::rtun_dev_unregistering(dev.as_raw()) };
         // SAFETY: The core calls ndo_uninit with RTNL held, from `unregister_netdevice*`
         // or a failed `register_netdevice`, which this layer calls only with `&mut Rtnl`
         // (`NetDev::unregister`, `Registration::create`), and from `rtnl_link_unregister` and
-        // netns teardown, which hold no token of ours.
-        unsafe {
-            Rtnl::with_held_mut(|rtnl| {
-                T::uninit(
-                    dev,
-                    &mut Unregistering {
-                        dev,
-                        rtnl,
-                        holds_registration,
-                    },
-                )
-            })
-        };
+        // netns teardown, which hold no token of ours. The proof is made here, in
+        // `dev`'s ndo_uninit, and lives only for the call (`register_netdevice` also calls
+        // ndo_uninit when it fails: `Unregistering::new` tells the two apart).
+        unsafe { Rtnl::with_held_mut(|rtnl| T::uninit(dev, &mut Unregistering::new(dev, rtnl))) };
     }
 
     /// # Safety

@@ -113,6 +113,8 @@ pub(crate) struct DevSpec<'a> {
 /// that is not registered and that nobody else knows about for `'a`.
 pub(crate) struct DevSetup<'a, T> {
     dev: NonNull<b::net_device>,
+    /// [`DevSetup::ether_setup`] ran: the device has the Ethernet ops table.
+    ether: bool,
     _p: PhantomData<&'a mut T>,
 }
 
@@ -149,6 +151,7 @@ impl<T: NetDevOps> DevSetup<'_, T> {
             (*dev).netdev_ops = &Tables::<T>::ETHER;
             b::ether_setup(dev);
         }
+        self.ether = true;
     }
 
     /// Sets the `ARPHRD_*` link type.
@@ -200,10 +203,20 @@ impl<T: NetDevOps> DevSetup<'_, T> {
         unsafe { b::rtun_eth_hw_addr_random(self.dev.as_ptr()) };
     }
 
-    /// Sets the XDP features the device advertises (`NETDEV_XDP_ACT_*`).
+    /// Sets the XDP features the device advertises (`NETDEV_XDP_ACT_*`), less those its
+    /// ops table cannot back: the core trusts them (a devmap redirect into a device that
+    /// advertises `NDO_XMIT` calls its `ndo_xdp_xmit`), and only the Ethernet table has
+    /// the XDP callbacks the driver implements.
     pub(crate) fn set_xdp_features(&mut self, features: u32) {
+        let mut backed = 0;
+        if self.ether && T::HAS_XDP_SETUP {
+            backed |= b::rtun_const_RTUN_XDP_ACT_PROG;
+        }
+        if self.ether && T::HAS_XDP_XMIT {
+            backed |= b::rtun_const_RTUN_XDP_ACT_XMIT;
+        }
         // SAFETY: The device is not registered and only we know it (type invariant).
-        unsafe { b::rtun_netdev_set_xdp_features(self.dev.as_ptr(), features) };
+        unsafe { b::rtun_netdev_set_xdp_features(self.dev.as_ptr(), features & backed) };
     }
 
     /// Sets what the device can do (`hw_features`, `hw_enc_features`, and `features`
@@ -374,10 +387,12 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
     }
 }
 
-// SAFETY: The registration may be dropped on any thread.
-unsafe impl<T> Send for Registration<T> {}
-// SAFETY: `&self` only compares addresses and calls RTNL-serialised kernel functions.
-unsafe impl<T> Sync for Registration<T> {}
+// SAFETY: The registration may be dropped on any thread; the devices' private data it
+// hands out and drops is `Send + Sync`.
+unsafe impl<T: Send + Sync> Send for Registration<T> {}
+// SAFETY: `&self` only compares addresses and calls RTNL-serialised kernel functions, and
+// the private data it hands out (`&Dev<T>`) is `Sync`.
+unsafe impl<T: Send + Sync> Sync for Registration<T> {}
 
 impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
     /// Registers the link kind `kind`.
@@ -512,10 +527,15 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             }
             (*dev).ifindex = ifindex;
         }
+        // Without a link-layer header unless `setup` makes it Ethernet: the core needs an
+        // ops table whatever `setup` does.
+        // SAFETY: The device is not registered and only we know it; the table is `'static`.
+        unsafe { (*dev).netdev_ops = &Tables::<T>::L3 };
         // INVARIANT: Allocated above, private data initialised, not registered.
         T::setup(&mut DevSetup {
             // SAFETY: Checked for NULL above.
             dev: unsafe { NonNull::new_unchecked(dev) },
+            ether: false,
             _p: PhantomData,
         });
         // Register with one queue of each kind, as tun.c does by attaching first:

@@ -246,8 +246,11 @@ pub(crate) struct QueueSock {
 // SAFETY: The socket's fields are either set once in `new` or changed with atomics, bit
 // operations and the wait queue's lock, as the socket layer does from any CPU.
 unsafe impl Send for QueueSock {}
-// SAFETY: `&QueueSock` methods change the socket only with atomics, bit operations and
-// the wait queue's lock, so they may run on several CPUs at once.
+// SAFETY: `&QueueSock` methods change the socket with atomics and atomic bit operations,
+// under the socket's own locks (`lock_sock` for the filter, `sk_callback_lock` to orphan
+// it, the wait queue's lock), or, for the few plain writes (`set_xdp`'s flag bit and
+// `sk_shutdown` in `shut_down`/`reopen`), only from their callers under RTNL, which
+// serialises them as tun.c's callers are; so they may run on several CPUs at once.
 unsafe impl Sync for QueueSock {}
 
 impl QueueSock {
@@ -441,7 +444,7 @@ impl QueueSock {
     /// Allocates an skb of `len` bytes for a packet written to `dev`, charged to this
     /// socket: `head` bytes in the linear part, the rest in page fragments, `headroom`
     /// reserved in front. Waits for send-buffer room unless `nonblock` (then `EAGAIN`);
-    /// a signal while waiting gives `ERESTARTSYS`.
+    /// a signal while waiting gives `ERESTARTSYS`, a shut-down socket `EPIPE`.
     pub(crate) fn alloc_send_skb(
         &self,
         dev: &NetDev,
