@@ -142,6 +142,11 @@ fn prepare(dev: &TunDev, skb: &mut Skb, h: &Headers) -> Result<(), Refusal> {
             };
         }
         skb.set_network_header(0);
+        // No link-layer header: the mac header is where the network header is (tun.c sets
+        // it in `virtio_net_hdr_to_skb`, which it runs even without a virtio-net header;
+        // a TAP's is set by `eth_type_trans`). Left unset, generic XDP reads 64K past the
+        // head.
+        skb.reset_mac_header();
         skb.set_protocol_be(proto);
     }
     if let Some((sz, hdr, _)) = &h.vnet {

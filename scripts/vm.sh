@@ -82,7 +82,10 @@ splat=$splat'possible circular locking|possible recursive locking|inconsistent l
 splat=$splat'suspicious RCU usage|lock held when returning|sleeping function called from|'
 splat=$splat'scheduling while atomic|blocked for more than|self-detected stall|'
 splat=$splat'unreferenced object|suspected memory leak|refcount_t:|list_add corruption|list_del corruption'
-if grep -E "$splat" "$results/dmesg.txt" "$results"/kmemleak.txt 2>/dev/null >"$results/splats.txt"; then
+# Only the logs that exist: grep exits 2 when a file is missing, even if a line matched.
+logs=("$results/dmesg.txt")
+[ -e "$results/kmemleak.txt" ] && logs+=("$results/kmemleak.txt")
+if grep -HE "$splat" "${logs[@]}" >"$results/splats.txt"; then
 	echo "vm: kernel log shows problems:" >&2
 	cat "$results/splats.txt" >&2
 	echo splat >"$results/splat"

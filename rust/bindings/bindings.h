@@ -98,6 +98,7 @@ enum rtun_const {
 	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
 	RTUN_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol),
 	RTUN_SKB_NETWORK_HEADER_OFFSET = offsetof(struct sk_buff, network_header),
+	RTUN_SKB_MAC_HEADER_OFFSET = offsetof(struct sk_buff, mac_header),
 	RTUN_SKB_HEAD_OFFSET = offsetof(struct sk_buff, head),
 	RTUN_SKB_DATA_OFFSET = offsetof(struct sk_buff, data),
 	RTUN_SKB_TAIL_OFFSET = offsetof(struct sk_buff, tail),

@@ -345,17 +345,30 @@ impl Skb {
     /// Sets the network header `offset` bytes after `skb->data` (`skb_set_network_header`:
     /// kept as an offset from `skb->head`, in 16 bits, as the kernel keeps it).
     pub(crate) fn set_network_header(&mut self, offset: i32) {
+        let from_head = self.offset_from_head(offset);
+        // SAFETY: `network_header` is a `__u16` offset from `head`, stored as
+        // `skb_set_network_header` stores it.
+        unsafe { self.set_field::<u16>(b::rtun_const_RTUN_SKB_NETWORK_HEADER_OFFSET, from_head) }
+    }
+
+    /// Sets the mac header at `skb->data` (`skb_reset_mac_header`), as a packet without a
+    /// link-layer header (TUN) needs: the stack takes `data - mac header` for the length
+    /// of that header (generic XDP shows the program the packet from there), and an unset
+    /// mac header would be `head + 0xffff`.
+    pub(crate) fn reset_mac_header(&mut self) {
+        let from_head = self.offset_from_head(0);
+        // SAFETY: `mac_header` is a `__u16` offset from `head`, stored as
+        // `skb_reset_mac_header` stores it.
+        unsafe { self.set_field::<u16>(b::rtun_const_RTUN_SKB_MAC_HEADER_OFFSET, from_head) }
+    }
+
+    /// `offset` bytes after `skb->data`, as the 16-bit offset from `skb->head` the kernel
+    /// keeps its header positions in; the truncation is the kernel's own
+    /// (`skb_reset_network_header` stores `data - head` the same way).
+    fn offset_from_head(&self, offset: i32) -> u16 {
         // SAFETY: `head` is an `unsigned char *`.
         let head = unsafe { self.field::<*mut u8>(b::rtun_const_RTUN_SKB_HEAD_OFFSET) };
-        let from_head = (self.data_ptr() as isize).wrapping_sub(head as isize) + offset as isize;
-        // SAFETY: `network_header` is a `__u16` offset from `head`; the truncation is the
-        // kernel's own (`skb_reset_network_header` stores `data - head` the same way).
-        unsafe {
-            self.set_field::<u16>(
-                b::rtun_const_RTUN_SKB_NETWORK_HEADER_OFFSET,
-                from_head as u16,
-            )
-        }
+        ((self.data_ptr() as isize).wrapping_sub(head as isize) + offset as isize) as u16
     }
 
     /// Lets the flow dissector find the transport header.
