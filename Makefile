@@ -126,6 +126,8 @@ FUZZ_CALLS ?= 100
 FUZZ_JOBS ?= 2
 FUZZ_SECONDS ?= 0
 FUZZ_TUN_ROUNDS ?= 1
+# More kernel parameters for the fuzzing boots (say, rcupdate.rcu_expedited=1).
+FUZZ_APPEND ?=
 FUZZ_ARGS = --seed $(FUZZ_SEED) --programs $(FUZZ_PROGRAMS) --threads $(FUZZ_THREADS) \
 	--calls $(FUZZ_CALLS) --jobs $(FUZZ_JOBS) --seconds $(FUZZ_SECONDS)
 
@@ -138,13 +140,13 @@ fuzzer: kernel
 fuzz-run: module fuzzer
 	@[ "$(DEBUG)" = 1 ] || { echo "fuzz-run: use make fuzz" >&2; exit 2; }
 	@rc=0; \
-	RTUN_VM_TIMEOUT=$${RTUN_VM_TIMEOUT:-28800} $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" \
+	RTUN_VM_APPEND="$(FUZZ_APPEND)" RTUN_VM_TIMEOUT=$${RTUN_VM_TIMEOUT:-28800} $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" \
 		--results $(BUILD)/fuzz --module $(PWD_)/rtun.ko --tap \
 		--exec "$(SCRIPTS)/guest-fuzz.sh $(BUILD)/fuzzer/rtun_fuzz --drivers rtun \
 		--rounds $(FUZZ_ROUNDS) $(FUZZ_ARGS)" || rc=$$?; \
 	if [ "$(FUZZ_TUN_ROUNDS)" != 0 ]; then \
 		echo "== tun.ko, for comparison (its result does not count)"; \
-		RTUN_VM_TIMEOUT=$${RTUN_VM_TIMEOUT:-14400} $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" \
+		RTUN_VM_APPEND="$(FUZZ_APPEND)" RTUN_VM_TIMEOUT=$${RTUN_VM_TIMEOUT:-14400} $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" \
 			--results $(BUILD)/fuzz-tun --module $(PWD_)/rtun.ko --raw \
 			--exec "$(SCRIPTS)/guest-fuzz.sh $(BUILD)/fuzzer/rtun_fuzz --drivers tun \
 			--rounds $(FUZZ_TUN_ROUNDS) $(FUZZ_ARGS)" >$(BUILD)/fuzz-tun.console 2>&1; \

@@ -43,8 +43,9 @@ genv="$genv RTUN_SCRIPTS=$here RTUN_SAMPLES=${RTUN_SAMPLES:-} PATH=/usr/sbin:/us
 # no5lvl: TCG offers 5-level paging, and identify_cpu() clears the CPU feature bits (LA57 among
 # them) while interrupts can arrive; KASAN then takes a direct-map address for one without shadow
 # and reports a wild-memory-access at boot, which also turns lockdep off for the whole run.
+# RTUN_VM_APPEND: more kernel parameters (make fuzz passes its FUZZ_APPEND).
 vng_args=(--run "$kernel" --force-9p --cpus "${RTUN_VM_CPUS:-2}" --memory "${RTUN_VM_MEM:-2G}"
-	--rwdir "$results" --verbose --append "kunit.enable=1 kunit.autorun=1 no5lvl")
+	--rwdir "$results" --verbose --append "kunit.enable=1 kunit.autorun=1 no5lvl${RTUN_VM_APPEND:+ $RTUN_VM_APPEND}")
 if [ "${RTUN_KVM:-0}" = 1 ]; then
 	vng_args+=(--qemu-opts="-cpu host,-arch-capabilities")
 else
