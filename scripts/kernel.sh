@@ -28,8 +28,13 @@ frags="$here/config/rtun.config"
 [ $debug = 1 ] && frags="$frags $here/config/debug.config"
 [ $upstream = 1 ] && frags="$frags $here/config/upstream.config"
 
-# pahole is part of this variant's key: install it before the key is taken.
-[ $upstream = 0 ] || [ $print = 1 ] || "$here/install-deps.sh" --upstream
+# The toolchain's versions (and pahole's, for --upstream) are part of the key: install
+# them before the key is taken, or a first call on a fresh machine builds under a key no
+# later call computes (install-deps.sh returns at once when all is there).
+if [ $print = 0 ]; then
+	"$here/install-deps.sh"
+	[ $upstream = 0 ] || "$here/install-deps.sh" --upstream
+fi
 srcver=$(dpkg-query -W -f='${Version}' linux-source-7.3 2>/dev/null || echo none)
 key=$( {
 	echo "$srcver"
