@@ -170,26 +170,6 @@ static void *toggle_queue(void *arg)
 	return NULL;
 }
 
-/* Whether the kernel log from KMSG (opened at the start) mentions TEXT. */
-static int kmsg_has(int kmsg, const char *text)
-{
-	char rec[1024];
-	ssize_t n;
-	int found = 0;
-
-	while ((n = read(kmsg, rec, sizeof(rec) - 1)) != 0) {
-		if (n < 0) {
-			if (errno == EPIPE)
-				continue;
-			break;
-		}
-		rec[n] = 0;
-		if (strstr(rec, text))
-			found = 1;
-	}
-	return found;
-}
-
 /*
  * The last queue of a multiqueue TAP is disabled and enabled again and again while
  * its file writes: each disable shrinks the stack's receive queue count below the
@@ -218,9 +198,8 @@ TEST_F(qs, rx_queue_index_within_count_under_detach)
 			 self->name, i);
 		ASSERT_EQ(0, write_file(attr, "1"));
 	}
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
-	lseek(kmsg, 0, SEEK_END);
 
 	/* A broadcast frame of a local experimental EtherType: the stack drops it. */
 	memset(frame, 0, sizeof(frame));

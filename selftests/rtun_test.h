@@ -604,6 +604,37 @@ static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 	return 0;
 }
 
+/* /dev/kmsg from its end on: an fd or -errno. */
+static inline int kmsg_open(void)
+{
+	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (kmsg < 0)
+		return -errno;
+	lseek(kmsg, 0, SEEK_END);
+	return kmsg;
+}
+
+/* Whether the kernel log read from KMSG (see kmsg_open()) mentions TEXT. */
+static inline int kmsg_has(int kmsg, const char *text)
+{
+	char rec[1024];
+	ssize_t n;
+	int found = 0;
+
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EPIPE) /* records overwritten meanwhile */
+				continue;
+			break;
+		}
+		rec[n] = 0;
+		if (strstr(rec, text))
+			found = 1;
+	}
+	return found;
+}
+
 /* ---- time bounds ---- */
 
 static inline long long now_ms(void)

@@ -1239,37 +1239,6 @@ static int xdp_l3_checker(int map, int len)
 
 /* ---- 11: a UFO frame sent back out by generic XDP ---- */
 
-/* /dev/kmsg from its end on: an fd or -errno. */
-static int kmsg_open(void)
-{
-	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (kmsg < 0)
-		return -errno;
-	lseek(kmsg, 0, SEEK_END);
-	return kmsg;
-}
-
-/* Whether the kernel log from KMSG (see kmsg_open()) mentions TEXT (as queue_state.c). */
-static int kmsg_has(int kmsg, const char *text)
-{
-	char rec[1024];
-	ssize_t n;
-	int found = 0;
-
-	while ((n = read(kmsg, rec, sizeof(rec) - 1)) != 0) {
-		if (n < 0) {
-			if (errno == EPIPE)
-				continue;
-			break;
-		}
-		rec[n] = 0;
-		if (strstr(rec, text))
-			found = 1;
-	}
-	return found;
-}
-
 /* Writes FRAME (LEN bytes) behind virtio-net header VH on FD: 0 or -errno. */
 static int write_vnet(int fd, const struct virtio_net_hdr *vh, const uint8_t *frame, size_t len)
 {
