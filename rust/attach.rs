@@ -7,7 +7,7 @@
 use core::sync::atomic::Ordering;
 use kernel::{prelude::*, sync::Arc};
 
-use crate::device::{Device, TunDev, NO_ID};
+use crate::device::{Device, TunDev};
 use crate::ioctl::{self, IfReq};
 use crate::net::lsm::TunSecurity;
 use crate::net::{rtnl::Rtnl, rtnl_link::DevSpec};
@@ -19,9 +19,9 @@ fn permitted(dev: &TunDev) -> bool {
     let d = dev.data();
     let (owner, group) = (d.owner(), d.group());
     // If both uid and gid are set, *both* must match.
-    if (owner != NO_ID || group != NO_ID)
-        && (owner == NO_ID || crate::net::creds::euid_is(owner))
-        && (group == NO_ID || crate::net::creds::in_egroup(group))
+    if (owner.is_some() || group.is_some())
+        && owner.is_none_or(crate::net::creds::euid_is)
+        && group.is_none_or(|g| g.is_caller_group())
     {
         return true;
     }

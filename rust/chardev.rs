@@ -17,7 +17,7 @@ use kernel::{
 
 use crate::attach;
 use crate::backpressure;
-use crate::device::{self, NO_ID};
+use crate::device;
 use crate::ioctl::{self, IfReq, Request};
 use crate::net::{
     creds,
@@ -226,18 +226,12 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             }
         }
         Request::SetOwner(uid) => {
-            let kuid = creds::uid_from_user(uid);
-            if kuid == NO_ID {
-                return Err(EINVAL);
-            }
+            let kuid = creds::kuid_from_user(uid).ok_or(EINVAL)?;
             d.set_owner(kuid, &rtnl);
             dev.state_change(&rtnl);
         }
         Request::SetGroup(gid) => {
-            let kgid = creds::gid_from_user(gid);
-            if kgid == NO_ID {
-                return Err(EINVAL);
-            }
+            let kgid = creds::Kgid::from_user(gid).ok_or(EINVAL)?;
             d.set_group(kgid, &rtnl);
             dev.state_change(&rtnl);
         }

@@ -10,7 +10,7 @@ use crate::backpressure;
 use crate::ioctl;
 use crate::net::{
     bpf::{BpfProg, BpfSlot, ProgKind},
-    creds::ModuleRef,
+    creds::{self, AtomicId, Kgid, Kuid, ModuleRef},
     ethtool::{EthtoolOps, LinkSettings},
     lsm::TunSecurity,
     netdev::{Dev, Unregistering},
@@ -31,9 +31,6 @@ use crate::txfilter::TxFilter;
 /// One of rtun's devices.
 pub(crate) type TunDev = Dev<Device>;
 
-/// An invalid uid/gid (`INVALID_UID`): no owner, no group.
-pub(crate) const NO_ID: u32 = u32::MAX;
-
 /// The MTU bounds of tun.c.
 const MIN_MTU: u32 = 68;
 const MAX_MTU: u32 = 65535;
@@ -46,9 +43,9 @@ const RX_BATCHED_MAX: u32 = crate::net::napi::POLL_WEIGHT;
 pub(crate) struct Device {
     /// `IFF_TUN`/`IFF_TAP`, `IFF_PERSIST` and the `TUN_FEATURES` flags.
     flags: AtomicU32,
-    /// Owner uid and group gid (kernel ids), or `NO_ID`.
-    owner: AtomicU32,
-    group: AtomicU32,
+    /// Owner uid and group gid, if set (`TUNSETOWNER`, `TUNSETGROUP`).
+    owner: AtomicId<Kuid>,
+    group: AtomicId<Kgid>,
     /// The queues, live and disabled.
     #[pin]
     pub(crate) queues: QueueSet,
@@ -99,8 +96,8 @@ impl Device {
         let multi = initial_flags & ioctl::IFF_MULTI_QUEUE != 0;
         try_pin_init!(Self {
             flags: AtomicU32::new(initial_flags),
-            owner: AtomicU32::new(NO_ID),
-            group: AtomicU32::new(NO_ID),
+            owner: AtomicId::none(),
+            group: AtomicId::none(),
             queues <- QueueSet::new(),
             flows: if multi { Some(FlowTable::new()?) } else { None },
             sndbuf: AtomicI32::new(sndbuf),
@@ -162,20 +159,20 @@ impl Device {
         true
     }
 
-    pub(crate) fn owner(&self) -> u32 {
-        self.owner.load(Ordering::Relaxed)
+    pub(crate) fn owner(&self) -> Option<Kuid> {
+        self.owner.get()
     }
 
-    pub(crate) fn group(&self) -> u32 {
-        self.group.load(Ordering::Relaxed)
+    pub(crate) fn group(&self) -> Option<Kgid> {
+        self.group.get()
     }
 
-    pub(crate) fn set_owner(&self, uid: u32, _rtnl: &Rtnl) {
-        self.owner.store(uid, Ordering::Relaxed)
+    pub(crate) fn set_owner(&self, uid: Kuid, _rtnl: &Rtnl) {
+        self.owner.set(uid)
     }
 
-    pub(crate) fn set_group(&self, gid: u32, _rtnl: &Rtnl) {
-        self.group.store(gid, Ordering::Relaxed)
+    pub(crate) fn set_group(&self, gid: Kgid, _rtnl: &Rtnl) {
+        self.group.set(gid)
     }
 
     pub(crate) fn sndbuf(&self) -> i32 {
@@ -440,17 +437,11 @@ impl RtnlLinkOps for Device {
         let d = dev.data();
         let flags = d.flags();
         msg.put_u8(ioctl::IFLA_TUN_TYPE, (flags & ioctl::TUN_TYPE_MASK) as u8)?;
-        if d.owner() != NO_ID {
-            msg.put_u32(
-                ioctl::IFLA_TUN_OWNER,
-                crate::net::creds::uid_to_user(d.owner()),
-            )?;
+        if let Some(uid) = d.owner() {
+            msg.put_u32(ioctl::IFLA_TUN_OWNER, creds::kuid_to_user(uid))?;
         }
-        if d.group() != NO_ID {
-            msg.put_u32(
-                ioctl::IFLA_TUN_GROUP,
-                crate::net::creds::gid_to_user(d.group()),
-            )?;
+        if let Some(gid) = d.group() {
+            msg.put_u32(ioctl::IFLA_TUN_GROUP, gid.to_user())?;
         }
         msg.put_u8(ioctl::IFLA_TUN_PI, u8::from(flags & ioctl::IFF_NO_PI == 0))?;
         msg.put_u8(
@@ -492,12 +483,8 @@ impl RtnlLinkOps for Device {
         let d = dev.data();
         match attr {
             SysfsAttr::TunFlags => Some(d.flags() & REPORTED_FLAGS),
-            SysfsAttr::Owner => {
-                (d.owner() != NO_ID).then(|| crate::net::creds::uid_to_user(d.owner()))
-            }
-            SysfsAttr::Group => {
-                (d.group() != NO_ID).then(|| crate::net::creds::gid_to_user(d.group()))
-            }
+            SysfsAttr::Owner => d.owner().map(creds::kuid_to_user),
+            SysfsAttr::Group => d.group().map(Kgid::to_user),
         }
     }
 }

@@ -31,6 +31,7 @@
 #include <net/rtnetlink.h>
 #include <net/sock.h>
 #include <net/xdp.h>
+#include <net/gro.h>
 #include <linux/filter.h>
 #include <linux/bpf.h>
 #include <linux/skb_array.h>
@@ -90,20 +91,18 @@ enum rtun_const {
 	RTUN_TSTATS_RX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, rx_bytes),
 	RTUN_TSTATS_TX_PACKETS_OFFSET = offsetof(struct pcpu_sw_netstats, tx_packets),
 	RTUN_TSTATS_TX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, tx_bytes),
-	/* sk_buff fields the datapath reads per packet, without a call. */
-	RTUN_SKB_LEN_OFFSET = offsetof(struct sk_buff, len),
-	RTUN_SKB_DATA_LEN_OFFSET = offsetof(struct sk_buff, data_len),
-	RTUN_SKB_QUEUE_MAPPING_OFFSET = offsetof(struct sk_buff, queue_mapping),
+	/*
+	 * sk_buff fields the datapath reads per packet, without a call, that sit in
+	 * anonymous unions (bindgen's names for those depend on the config).
+	 */
 	RTUN_SKB_VLAN_PROTO_OFFSET = offsetof(struct sk_buff, vlan_proto),
 	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
 	RTUN_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol),
 	RTUN_SKB_NETWORK_HEADER_OFFSET = offsetof(struct sk_buff, network_header),
 	RTUN_SKB_MAC_HEADER_OFFSET = offsetof(struct sk_buff, mac_header),
-	RTUN_SKB_HEAD_OFFSET = offsetof(struct sk_buff, head),
-	RTUN_SKB_DATA_OFFSET = offsetof(struct sk_buff, data),
-	RTUN_SKB_TAIL_OFFSET = offsetof(struct sk_buff, tail),
-	RTUN_SKB_END_OFFSET = offsetof(struct sk_buff, end),
 	RTUN_SKB_DEV_OFFSET = offsetof(struct sk_buff, dev),
+	/* napi_get_frags()'s head room. */
+	RTUN_GRO_MAX_HEAD = GRO_MAX_HEAD,
 	RTUN_EPOLLIN = EPOLLIN,
 	RTUN_EPOLLOUT = EPOLLOUT,
 	RTUN_EPOLLRDNORM = EPOLLRDNORM,
@@ -221,18 +220,21 @@ struct rtun_napi {
 	struct sk_buff_head polling;
 };
 
-struct rtun_napi *rtun_napi_alloc(void);
-void rtun_napi_free(struct rtun_napi *n);
 void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
 		      int (*poll)(struct napi_struct *, int));
 void rtun_napi_del(struct rtun_napi *n);
 void rtun_napi_enable(struct rtun_napi *n);
 void rtun_napi_disable(struct rtun_napi *n);
-unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb);
-unsigned int rtun_napi_backlog_take(struct rtun_napi *n);
-void rtun_napi_backlog_return(struct rtun_napi *n);
-void rtun_napi_gro_receive_next(struct rtun_napi *n);
 void rtun_napi_purge(struct rtun_napi *n);
+void rtun_skb_queue_head_init(struct sk_buff_head *list);
+void rtun___skb_queue_head_init(struct sk_buff_head *list);
+unsigned int rtun_skb_queue_len(const struct sk_buff_head *list);
+void rtun_skb_queue_splice_init(struct sk_buff_head *list, struct sk_buff_head *head);
+void rtun_skb_queue_splice_tail_init(struct sk_buff_head *list, struct sk_buff_head *head);
+struct sk_buff *rtun___skb_dequeue(struct sk_buff_head *list);
+void rtun_napi_gro_receive(struct napi_struct *napi, struct sk_buff *skb);
+void rtun_skb_mark_napi_id(struct sk_buff *skb, struct napi_struct *napi);
+void rtun_napi_free_frags(struct napi_struct *napi);
 bool rtun_napi_backlog_empty(struct rtun_napi *n);
 void rtun_napi_backlog_lock(struct rtun_napi *n);
 void rtun_napi_backlog_unlock(struct rtun_napi *n);
@@ -240,13 +242,9 @@ void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb);
 unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n);
 struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n);
 struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb);
-struct sk_buff *rtun_napi_alloc_frags_skb(struct rtun_napi *n);
-bool rtun_napi_gro_frags(struct rtun_napi *n, struct sk_buff *skb);
 bool rtun_iov_is_user_or_kvec(const struct iov_iter *i);
 int rtun_skb_grow(struct sk_buff *skb, unsigned int len);
-void rtun_skb_set_paged(struct sk_buff *skb, unsigned int len, unsigned int linear);
 int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size);
-bool rtun_skb_push_eth_headers_in_head(struct sk_buff *skb, const struct net_device *dev);
 unsigned long rtun_iov_nr_segs(const struct iov_iter *i);
 size_t rtun_iov_seg_len(const struct iov_iter *i, unsigned long seg);
 size_t rtun_iov_single_seg_count(const struct iov_iter *i);
@@ -317,7 +315,10 @@ int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
 long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp);
 bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 void rtun_skb_probe_transport_header(struct sk_buff *skb);
-int rtun_skb_tx_prepare(struct sk_buff *skb);
+int rtun_skb_orphan_frags_rx(struct sk_buff *skb);
+void rtun_skb_tx_timestamp(struct sk_buff *skb);
+void rtun_skb_orphan(struct sk_buff *skb);
+void rtun_nf_reset_ct(struct sk_buff *skb);
 
 int rtun_ring_init(struct ptr_ring *r, int size);
 void rtun_ring_lock_producer(struct ptr_ring *r);
@@ -387,14 +388,5 @@ int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 
 void rtun_sock_set_xdp(struct sock *sk, bool on);
 unsigned int rtun_smp_processor_id(void);
 void rtun_netdev_set_xdp_features(struct net_device *dev, u32 features);
-
-/*
- * sysfs attributes tun_flags, owner and group (DEVICE_ATTR_RO is a macro):
- * the values come from a Rust callback, -1 meaning "unset".
- */
-enum rtun_sysfs_attr { RTUN_SYSFS_TUN_FLAGS, RTUN_SYSFS_OWNER, RTUN_SYSFS_GROUP };
-typedef long long (*rtun_sysfs_value_fn)(struct net_device *dev, enum rtun_sysfs_attr attr);
-void rtun_set_sysfs_value_fn(rtun_sysfs_value_fn fn);
-void rtun_netdev_set_sysfs_group(struct net_device *dev);
 
 #endif /* RTUN_BINDINGS_H */

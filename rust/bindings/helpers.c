@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Thin shims over kernel inline functions and macros that bindgen cannot
- * turn into callable symbols. No logic lives here: each function is one call.
+ * turn into callable symbols. No driver logic lives here: each function is one
+ * call, or one kernel idiom that has no callable form (a lockless waiter check
+ * before a wakeup, a list splice, the socket set-up of tun_chr_open(), the
+ * virtio-net header helpers of tun_vnet.h that tun.c inlines).
  */
 #include "bindings.h"
 #include "../vhost_backend.h"
@@ -162,22 +165,6 @@ gid_t rtun_from_kgid_current(kgid_t gid)
 	return from_kgid_munged(current_user_ns(), gid);
 }
 
-struct rtun_napi *rtun_napi_alloc(void)
-{
-	struct rtun_napi *n = kzalloc(sizeof(*n), GFP_KERNEL);
-
-	if (n) {
-		skb_queue_head_init(&n->backlog);
-		__skb_queue_head_init(&n->polling);
-	}
-	return n;
-}
-
-void rtun_napi_free(struct rtun_napi *n)
-{
-	kfree(n);
-}
-
 void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
 		      int (*poll)(struct napi_struct *, int))
 {
@@ -199,81 +186,56 @@ void rtun_napi_disable(struct rtun_napi *n)
 	napi_disable(&n->napi);
 }
 
-/* Queues a written packet for the poll (bottom halves off): the backlog's length. */
-unsigned int rtun_napi_backlog_add(struct rtun_napi *n, struct sk_buff *skb)
-{
-	unsigned int len;
-
-	spin_lock(&n->backlog.lock);
-	__skb_queue_tail(&n->backlog, skb);
-	len = skb_queue_len(&n->backlog);
-	spin_unlock(&n->backlog.lock);
-	return len;
-}
-
-/*
- * The poll takes the whole backlog at once (tun_napi_receive()): how many packets it
- * holds then...
- */
-unsigned int rtun_napi_backlog_take(struct rtun_napi *n)
-{
-	spin_lock(&n->backlog.lock);
-	skb_queue_splice_tail_init(&n->backlog, &n->polling);
-	spin_unlock(&n->backlog.lock);
-	return skb_queue_len(&n->polling);
-}
-
-/* ... hands them to GRO one by one (the poll knows how many there are)... */
-void rtun_napi_gro_receive_next(struct rtun_napi *n)
-{
-	napi_gro_receive(&n->napi, __skb_dequeue(&n->polling));
-}
-
-/* ... and puts back in front what its budget left. */
-void rtun_napi_backlog_return(struct rtun_napi *n)
-{
-	spin_lock(&n->backlog.lock);
-	skb_queue_splice_init(&n->polling, &n->backlog);
-	spin_unlock(&n->backlog.lock);
-}
-
 void rtun_napi_purge(struct rtun_napi *n)
 {
 	skb_queue_purge(&n->backlog);
 }
 
-/*
- * An skb for a fragmented packet, as napi_get_frags() makes one (bottom halves off),
- * without making it the instance's napi->skb yet.
- */
-struct sk_buff *rtun_napi_alloc_frags_skb(struct rtun_napi *n)
+void rtun_skb_queue_head_init(struct sk_buff_head *list)
 {
-	struct sk_buff *skb;
-
-	local_bh_disable();
-	skb = napi_alloc_skb(&n->napi, GRO_MAX_HEAD);
-	if (skb)
-		skb_mark_napi_id(skb, &n->napi);
-	local_bh_enable();
-	return skb;
+	skb_queue_head_init(list);
 }
 
-/*
- * Hands SKB to GRO at once as the instance's napi->skb, if the instance can be
- * scheduled (enabled and not being polled: then it is ours until napi_complete()):
- * tun_get_user()'s IFF_NAPI_FRAGS tail. Bottom halves are off (the caller's).
- */
-bool rtun_napi_gro_frags(struct rtun_napi *n, struct sk_buff *skb)
+void rtun___skb_queue_head_init(struct sk_buff_head *list)
 {
-	if (!napi_schedule_prep(&n->napi))
-		return false;
-	/* An skb GRO kept for reuse (napi_reuse_skb()): ours replaces it. */
-	napi_free_frags(&n->napi);
-	n->napi.skb = skb;
-	napi_gro_frags(&n->napi);
-	napi_complete(&n->napi);
-	return true;
+	__skb_queue_head_init(list);
 }
+
+unsigned int rtun_skb_queue_len(const struct sk_buff_head *list)
+{
+	return skb_queue_len(list);
+}
+
+void rtun_skb_queue_splice_init(struct sk_buff_head *list, struct sk_buff_head *head)
+{
+	skb_queue_splice_init(list, head);
+}
+
+void rtun_skb_queue_splice_tail_init(struct sk_buff_head *list, struct sk_buff_head *head)
+{
+	skb_queue_splice_tail_init(list, head);
+}
+
+struct sk_buff *rtun___skb_dequeue(struct sk_buff_head *list)
+{
+	return __skb_dequeue(list);
+}
+
+void rtun_napi_gro_receive(struct napi_struct *napi, struct sk_buff *skb)
+{
+	napi_gro_receive(napi, skb);
+}
+
+void rtun_skb_mark_napi_id(struct sk_buff *skb, struct napi_struct *napi)
+{
+	skb_mark_napi_id(skb, napi);
+}
+
+void rtun_napi_free_frags(struct napi_struct *napi)
+{
+	napi_free_frags(napi);
+}
+
 
 bool rtun_iov_is_user_or_kvec(const struct iov_iter *i)
 {
@@ -283,14 +245,6 @@ bool rtun_iov_is_user_or_kvec(const struct iov_iter *i)
 int rtun_skb_grow(struct sk_buff *skb, unsigned int len)
 {
 	return __skb_grow(skb, len);
-}
-
-/* LEN bytes in all, LINEAR of them in the head, the rest in fragments to be added. */
-void rtun_skb_set_paged(struct sk_buff *skb, unsigned int len, unsigned int linear)
-{
-	skb->len = len;
-	skb->data_len = len - linear;
-	skb->truesize += skb->data_len;
 }
 
 /* Fragment I of SKB: SIZE bytes of a new page fragment. 0 or -ENOMEM. */
@@ -304,16 +258,6 @@ int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size)
 	page = virt_to_head_page(frag);
 	skb_fill_page_desc(skb, i, page, frag - page_address(page), size);
 	return 0;
-}
-
-/*
- * Puts back the Ethernet header eth_type_trans() pulled (napi_gro_frags() parses it
- * again): whether the headers the flow dissector finds are all in the head.
- */
-bool rtun_skb_push_eth_headers_in_head(struct sk_buff *skb, const struct net_device *dev)
-{
-	skb_push(skb, ETH_HLEN);
-	return eth_get_headlen(dev, skb->data, skb_headlen(skb)) <= skb_headlen(skb);
 }
 
 unsigned long rtun_iov_nr_segs(const struct iov_iter *i)
@@ -590,19 +534,25 @@ void rtun_skb_probe_transport_header(struct sk_buff *skb)
 	skb_probe_transport_header(skb);
 }
 
-/*
- * What tun_net_xmit does to an skb it will hold for an unbounded time: zerocopy
- * fragments copied (their sender gets them back), timestamp, orphan, conntrack
- * reference dropped. Fails only when the copy cannot be allocated.
- */
-int rtun_skb_tx_prepare(struct sk_buff *skb)
+/* Atomic: ndo_start_xmit runs with bottom halves off. */
+int rtun_skb_orphan_frags_rx(struct sk_buff *skb)
 {
-	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC)))
-		return -ENOMEM;
+	return skb_orphan_frags_rx(skb, GFP_ATOMIC);
+}
+
+void rtun_skb_tx_timestamp(struct sk_buff *skb)
+{
 	skb_tx_timestamp(skb);
+}
+
+void rtun_skb_orphan(struct sk_buff *skb)
+{
 	skb_orphan(skb);
+}
+
+void rtun_nf_reset_ct(struct sk_buff *skb)
+{
 	nf_reset_ct(skb);
-	return 0;
 }
 
 int rtun_ring_init(struct ptr_ring *r, int size)
@@ -798,48 +748,6 @@ void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason)
 int rtun_open_netns(struct net *net)
 {
 	return open_related_ns(&net->ns, get_net_ns);
-}
-
-static rtun_sysfs_value_fn rtun_sysfs_value;
-
-void rtun_set_sysfs_value_fn(rtun_sysfs_value_fn fn)
-{
-	rtun_sysfs_value = fn;
-}
-
-static ssize_t tun_flags_show(struct device *d, struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "0x%llx\n", rtun_sysfs_value(to_net_dev(d), RTUN_SYSFS_TUN_FLAGS));
-}
-
-static ssize_t owner_show(struct device *d, struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n", rtun_sysfs_value(to_net_dev(d), RTUN_SYSFS_OWNER));
-}
-
-static ssize_t group_show(struct device *d, struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n", rtun_sysfs_value(to_net_dev(d), RTUN_SYSFS_GROUP));
-}
-
-static DEVICE_ATTR_RO(tun_flags);
-static DEVICE_ATTR_RO(owner);
-static DEVICE_ATTR_RO(group);
-
-static struct attribute *rtun_dev_attrs[] = {
-	&dev_attr_tun_flags.attr,
-	&dev_attr_owner.attr,
-	&dev_attr_group.attr,
-	NULL
-};
-
-static const struct attribute_group rtun_attr_group = {
-	.attrs = rtun_dev_attrs
-};
-
-void rtun_netdev_set_sysfs_group(struct net_device *dev)
-{
-	dev->sysfs_groups[0] = &rtun_attr_group;
 }
 
 unsigned long rtun_jiffies(void)

@@ -5,43 +5,114 @@
 
 use crate::bindings as b;
 
-/// Whether the caller's effective uid is the kernel uid `uid`.
-pub(crate) fn euid_is(uid: u32) -> bool {
-    // SAFETY: No precondition: reads the current task's credentials, which every
-    // process-context caller has.
-    unsafe { b::rtun_current_euid_is(b::kuid_t { val: uid }) }
+use core::sync::atomic::{AtomicU32, Ordering};
+
+pub(crate) use kernel::task::Kuid;
+
+/// The value of `INVALID_UID` and `INVALID_GID`: what `make_kuid` gives for an id the
+/// namespace does not map (`uid_valid()` is false for it).
+const INVALID_ID: u32 = u32::MAX;
+
+/// A kernel group id (`kgid_t`), as [`Kuid`] is for user ids.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Kgid(u32);
+
+/// A kernel id, the type of an [`AtomicId`].
+pub(crate) trait KernelId: Copy {
+    /// The raw value (never `INVALID_ID`).
+    fn to_raw(self) -> u32;
+    /// From a raw value that is not `INVALID_ID`.
+    fn from_raw(raw: u32) -> Self;
 }
 
-/// Whether the kernel gid `gid` is among the caller's (effective) groups.
-pub(crate) fn in_egroup(gid: u32) -> bool {
-    // SAFETY: No precondition: reads the current task's credentials.
-    unsafe { b::in_egroup_p(b::kgid_t { val: gid }) != 0 }
+impl KernelId for Kuid {
+    fn to_raw(self) -> u32 {
+        self.into_raw().val
+    }
+    fn from_raw(raw: u32) -> Self {
+        Kuid::from_raw(kernel::bindings::kuid_t { val: raw })
+    }
 }
 
-/// A user-namespace uid of the caller mapped to a kernel uid (`u32::MAX`: unmapped).
-pub(crate) fn uid_from_user(uid: u32) -> u32 {
+impl KernelId for Kgid {
+    fn to_raw(self) -> u32 {
+        self.0
+    }
+    fn from_raw(raw: u32) -> Self {
+        Kgid(raw)
+    }
+}
+
+/// A uid of the caller's user namespace as a kernel uid; `None` when the namespace does
+/// not map it (`make_kuid()` and `uid_valid()`).
+pub(crate) fn kuid_from_user(uid: u32) -> Option<Kuid> {
     // SAFETY: No precondition: maps through the current task's user namespace.
-    unsafe { b::rtun_make_kuid_current(uid).val }
+    let raw = unsafe { b::rtun_make_kuid_current(uid).val };
+    (raw != INVALID_ID).then(|| <Kuid as KernelId>::from_raw(raw))
 }
 
-/// A user-namespace gid of the caller mapped to a kernel gid (`u32::MAX`: unmapped).
-pub(crate) fn gid_from_user(gid: u32) -> u32 {
-    // SAFETY: No precondition: maps through the current task's user namespace.
-    unsafe { b::rtun_make_kgid_current(gid).val }
-}
-
-/// A kernel uid as the caller's user namespace sees it (overflow uid when unmapped).
-pub(crate) fn uid_to_user(uid: u32) -> u32 {
+/// A kernel uid as the caller's user namespace sees it (the overflow uid when unmapped:
+/// `from_kuid_munged()`, which tun.c reports).
+pub(crate) fn kuid_to_user(uid: Kuid) -> u32 {
     // SAFETY: No precondition: maps through the current task's user namespace; any value
-    // is accepted (unmapped ids become the overflow id).
-    unsafe { b::rtun_from_kuid_current(b::kuid_t { val: uid }) }
+    // is accepted.
+    unsafe { b::rtun_from_kuid_current(b::kuid_t { val: uid.to_raw() }) }
 }
 
-/// A kernel gid as the caller's user namespace sees it.
-pub(crate) fn gid_to_user(gid: u32) -> u32 {
-    // SAFETY: No precondition: maps through the current task's user namespace; any value
-    // is accepted (unmapped ids become the overflow id).
-    unsafe { b::rtun_from_kgid_current(b::kgid_t { val: gid }) }
+/// Whether the caller's effective uid is `uid`.
+pub(crate) fn euid_is(uid: Kuid) -> bool {
+    Kuid::current_euid() == uid
+}
+
+impl Kgid {
+    /// A gid of the caller's user namespace as a kernel gid; `None` when the namespace
+    /// does not map it.
+    pub(crate) fn from_user(gid: u32) -> Option<Self> {
+        // SAFETY: No precondition: maps through the current task's user namespace.
+        let raw = unsafe { b::rtun_make_kgid_current(gid).val };
+        (raw != INVALID_ID).then_some(Self(raw))
+    }
+
+    /// The gid as the caller's user namespace sees it (the overflow gid when unmapped).
+    pub(crate) fn to_user(self) -> u32 {
+        // SAFETY: No precondition: maps through the current task's user namespace; any
+        // value is accepted.
+        unsafe { b::rtun_from_kgid_current(b::kgid_t { val: self.0 }) }
+    }
+
+    /// Whether the gid is among the caller's effective or supplementary groups.
+    pub(crate) fn is_caller_group(self) -> bool {
+        // SAFETY: No precondition: reads the current task's credentials.
+        unsafe { b::in_egroup_p(b::kgid_t { val: self.0 }) != 0 }
+    }
+}
+
+/// A kernel id that may be unset, read without a lock (a device's owner and group: the
+/// attach check and sysfs read them while RTNL is held elsewhere).
+pub(crate) struct AtomicId<T> {
+    raw: AtomicU32,
+    _t: core::marker::PhantomData<T>,
+}
+
+impl<T: KernelId> AtomicId<T> {
+    /// Unset.
+    pub(crate) const fn none() -> Self {
+        Self {
+            raw: AtomicU32::new(INVALID_ID),
+            _t: core::marker::PhantomData,
+        }
+    }
+
+    /// The id, if set.
+    pub(crate) fn get(&self) -> Option<T> {
+        let raw = self.raw.load(Ordering::Relaxed);
+        (raw != INVALID_ID).then(|| T::from_raw(raw))
+    }
+
+    /// Sets the id.
+    pub(crate) fn set(&self, id: T) {
+        self.raw.store(id.to_raw(), Ordering::Relaxed)
+    }
 }
 
 /// A reference on this module: it stays loaded while one lives (a persistent device holds

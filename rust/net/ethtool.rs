@@ -186,7 +186,7 @@ impl<T: EthtoolOps> Table<T> {
         // driver that is not ops-locked; `cmd` is valid for writes.
         unsafe {
             let dev = Dev::<T>::from_raw(dev);
-            Rtnl::with_held_mut(|rtnl| *cmd = T::link_settings(dev).get_mut(rtnl).0);
+            Rtnl::with_held(|rtnl| *cmd = T::link_settings(dev).get(rtnl).0);
         }
         0
     }

@@ -24,6 +24,7 @@ pub(crate) mod rtnl;
 pub(crate) mod rtnl_link;
 pub(crate) mod skb;
 pub(crate) mod sock;
+pub(crate) mod sysfs;
 pub(crate) mod time;
 pub(crate) mod vnet;
 pub(crate) mod wait;

@@ -47,8 +47,16 @@ unsafe impl Sync for Napi {}
 impl Napi {
     /// A new instance, added to no device.
     pub(crate) fn new() -> Result<Self> {
-        // SAFETY: Allocates and initialises a `rtun_napi` (zeroed instance, empty lists).
-        let inner = NonNull::new(unsafe { b::rtun_napi_alloc() }).ok_or(ENOMEM)?;
+        // Zeroed, as `netif_napi_add` expects the `napi_struct`.
+        let mut napi = KBox::new(pin_init::zeroed::<b::rtun_napi>(), GFP_KERNEL)?;
+        // SAFETY: The lists of a new instance only we know: the backlog, which writers
+        // and the poll share, gets its lock; `polling` is the poll's alone.
+        unsafe {
+            b::rtun_skb_queue_head_init(&raw mut napi.backlog);
+            b::rtun___skb_queue_head_init(&raw mut napi.polling);
+        }
+        // The lists point to themselves: from here on the instance does not move.
+        let inner = NonNull::from(KBox::leak(napi));
         // INVARIANT: A new, owned instance on no device.
         Ok(Self {
             inner,
@@ -129,9 +137,11 @@ impl Napi {
         if !self.is_added() {
             return Some(skb);
         }
-        // SAFETY: Our instance; the backlog takes ownership of the skb. Bottom halves are
-        // off (`_bh`), as the backlog's lock needs (the poll takes it in softirq).
-        let waiting = unsafe { b::rtun_napi_backlog_add(self.inner.as_ptr(), skb.into_raw()) };
+        let waiting = {
+            let backlog = self.lock_backlog(_bh);
+            backlog.push(skb);
+            backlog.len()
+        };
         if !more || waiting > POLL_WEIGHT {
             // Added, as checked above.
             self.schedule_raw();
@@ -225,18 +235,35 @@ impl Napi {
         if segs > b::rtun_const_RTUN_MAX_SKB_FRAGS as usize + 1 || len > MAX_LEN {
             return Err(EMSGSIZE);
         }
-        // SAFETY: Our instance; the skb returned is ours.
-        let raw = NonNull::new(unsafe { b::rtun_napi_alloc_frags_skb(self.inner.as_ptr()) })
-            .ok_or(ENOMEM)?;
+        // As `napi_get_frags()` makes one, without making it the instance's `napi->skb`
+        // yet.
+        let raw = {
+            let napi = self.napi_struct();
+            // The per-CPU caches of `napi_alloc_skb` need bottom halves off.
+            let _bh = NoBh::new();
+            // SAFETY: Our instance's `napi_struct`; the skb returned is ours.
+            let skb =
+                NonNull::new(unsafe { b::napi_alloc_skb(napi, b::rtun_const_RTUN_GRO_MAX_HEAD) })
+                    .ok_or(ENOMEM)?;
+            // SAFETY: Our new skb and our instance.
+            unsafe { b::rtun_skb_mark_napi_id(skb.as_ptr(), napi) };
+            skb
+        };
         // SAFETY: A new skb we own.
         let skb = unsafe { Skb::from_raw(raw) };
         // SAFETY: `it` is a valid iterator.
         let linear = (unsafe { b::rtun_iov_single_seg_count(it) } as u32).min(len);
         // SAFETY: The skb is ours to lay out; `__skb_grow` fails cleanly.
         to_result(unsafe { b::rtun_skb_grow(raw.as_ptr(), linear) })?;
-        // SAFETY: The skb is ours to lay out, and the lengths say `len - linear` bytes of
-        // fragments come.
-        unsafe { b::rtun_skb_set_paged(raw.as_ptr(), len, linear) };
+        // `len` bytes in all, `linear` of them in the head, the rest in fragments added
+        // below (and charged to the skb now, as tun.c does).
+        // SAFETY: The skb is ours to lay out, and the fragments come below.
+        unsafe {
+            let skb = raw.as_ptr();
+            (*skb).len = len;
+            (*skb).data_len = len - linear;
+            (*skb).truesize += len - linear;
+        }
         let mut left = len - linear;
         for seg in 1..segs {
             // SAFETY: An iovec-shaped iterator (checked) and `seg` below its segment count.
@@ -261,15 +288,32 @@ impl Napi {
     /// queue still serves `dev`: deleting the instance waits for it.
     pub(crate) fn receive_frags(&self, skb: Skb, dev: &NetDev, _bh: &NoBh) -> Result {
         let raw = skb.as_raw();
-        // SAFETY: Our skb, of `dev`.
-        if !unsafe { b::rtun_skb_push_eth_headers_in_head(raw, dev.as_raw()) } {
+        // The Ethernet header `eth_type_trans` pulled goes back for `napi_gro_frags` to
+        // parse, and the headers the flow dissector finds must all be in the head.
+        // SAFETY: Our skb, of `dev`, whose head held the header before the pull.
+        let in_head = unsafe {
+            b::skb_push(raw, b::rtun_const_RTUN_ETH_HLEN);
+            let headlen = (*raw).len - (*raw).data_len;
+            b::eth_get_headlen(dev.as_raw(), (*raw).data.cast(), headlen) <= headlen
+        };
+        if !in_head {
             return Err(ENOMEM);
         }
-        // SAFETY: Our instance, added to `dev` for the section; GRO takes the skb when
-        // the call succeeds.
-        if !unsafe { b::rtun_napi_gro_frags(self.inner.as_ptr(), raw) } {
-            return Err(EBUSY);
+        let napi = self.napi_struct();
+        // SAFETY: Our instance, added to `dev` for the section. It is ours until
+        // `napi_complete` once `napi_schedule_prep` grants it (enabled, not being polled),
+        // as in tun.c's `IFF_NAPI_FRAGS` tail; bottom halves are off (`_bh`).
+        unsafe {
+            if !b::napi_schedule_prep(napi) {
+                return Err(EBUSY);
+            }
+            // An skb GRO kept for reuse (`napi_reuse_skb()`): ours replaces it.
+            b::rtun_napi_free_frags(napi);
+            (*napi).skb = raw;
+            b::napi_gro_frags(napi);
+            b::napi_complete_done(napi, 0);
         }
+        // GRO took it.
         core::mem::forget(skb);
         Ok(())
     }
@@ -345,10 +389,10 @@ impl Drop for Napi {
             return;
         }
         // SAFETY: Our instance, on no device, so nothing else reaches it; the purge
-        // frees packets a writer queued after `del`.
+        // frees packets a writer queued after `del`. `new` leaked the box.
         unsafe {
             b::rtun_napi_purge(self.inner.as_ptr());
-            b::rtun_napi_free(self.inner.as_ptr());
+            drop(KBox::from_raw(self.inner.as_ptr()));
         }
     }
 }
@@ -362,22 +406,32 @@ impl Drop for Napi {
 unsafe extern "C" fn poll(napi: *mut b::napi_struct, budget: core::ffi::c_int) -> core::ffi::c_int {
     // SAFETY: Per the caller, `napi` is the `napi` field of a `rtun_napi`.
     let n = unsafe { kernel::container_of!(napi, b::rtun_napi, napi) };
-    // SAFETY: `n` is a live `rtun_napi` (per the caller), and polls of one instance never
-    // overlap, so its private `polling` list is ours: the backlog moves there (the count:
-    // what the list holds now).
-    let taken = unsafe { b::rtun_napi_backlog_take(n) };
+    // SAFETY: `n` is live (per the caller); only the field addresses are taken.
+    let (backlog, polling) = unsafe { (&raw mut (*n).backlog, &raw mut (*n).polling) };
+    // The whole backlog at once, as tun.c's `tun_napi_receive`.
+    // SAFETY: `n` is live, and polls of one instance never overlap, so its `polling` list
+    // is ours; the backlog is spliced under its lock (softirq: bottom halves are off).
+    let taken = unsafe {
+        b::rtun_napi_backlog_lock(n);
+        b::rtun_skb_queue_splice_tail_init(backlog, polling);
+        b::rtun_napi_backlog_unlock(n);
+        b::rtun_skb_queue_len(polling)
+    };
     let budget_left = budget.max(0) as u32;
     let received = taken.min(budget_left);
     for _ in 0..received {
-        // SAFETY: `n` is live and its `polling` list ours; `received` is at most what the
-        // list holds, so there is a packet to dequeue, and GRO takes ownership of it.
-        unsafe { b::rtun_napi_gro_receive_next(n) };
+        // SAFETY: `polling` is ours and `received` is at most what it holds, so there is
+        // a packet to dequeue; GRO takes ownership of it.
+        unsafe { b::rtun_napi_gro_receive(napi, b::rtun___skb_dequeue(polling)) };
     }
     if taken > received {
-        // SAFETY: `n` is live and its `polling` list ours: what the budget left goes back
-        // in front of the backlog (the lock taken only then, as tun.c's
-        // `tun_napi_receive`).
-        unsafe { b::rtun_napi_backlog_return(n) };
+        // SAFETY: As above: what the budget left goes back in front of the backlog (the
+        // lock taken only then, as tun.c does).
+        unsafe {
+            b::rtun_napi_backlog_lock(n);
+            b::rtun_skb_queue_splice_init(polling, backlog);
+            b::rtun_napi_backlog_unlock(n);
+        }
     }
     if received < budget_left {
         // SAFETY: In the instance's own poll, with less work done than the budget.

@@ -113,6 +113,14 @@ impl<T> RtnlLocked<T> {
         }
     }
 
+    /// The value, to read.
+    pub(crate) fn get<'a>(&'a self, _rtnl: &'a Rtnl) -> &'a T {
+        // SAFETY: A change needs an exclusive token of this thread (`get_mut`), and none is
+        // lent while `_rtnl` is borrowed (module documentation); other threads cannot hold
+        // RTNL.
+        unsafe { &*self.data.get() }
+    }
+
     /// The value, for changes.
     #[allow(clippy::mut_from_ref)]
     pub(crate) fn get_mut<'a>(&'a self, _rtnl: &'a mut Rtnl) -> &'a mut T {

@@ -21,6 +21,7 @@ use crate::net::{
     netdev_ops::{NetDevOps, Tables},
     netns::NetNs,
     rtnl::Rtnl,
+    sysfs::AttrGroup,
 };
 
 /// What the device's private data implements: the `rtnl_link_ops` callbacks, the setup
@@ -273,8 +274,7 @@ impl Events {
     }
 }
 
-/// The `rtnl_link_ops` callbacks of one `T`, the netdevice notifier's and the sysfs
-/// attributes'.
+/// The `rtnl_link_ops` callbacks of one `T` and the netdevice notifier's.
 struct Callbacks<T>(PhantomData<T>);
 
 impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
@@ -369,22 +369,6 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
             Err(_) => EMSGSIZE.to_errno(),
         }
     }
-
-    /// # Safety
-    ///
-    /// Called by the kernel only for devices created by `Registration<T>::create`, whose
-    /// ops tables these are, with the arguments the callback's C contract gives.
-    unsafe extern "C" fn sysfs_value(dev: *mut b::net_device, attr: b::rtun_sysfs_attr) -> i64 {
-        // SAFETY: The attribute group is only installed on our devices, and sysfs keeps the
-        // device alive while an attribute is read.
-        let dev = unsafe { Dev::<T>::from_raw(dev) };
-        let attr = match attr {
-            b::rtun_sysfs_attr_RTUN_SYSFS_OWNER => SysfsAttr::Owner,
-            b::rtun_sysfs_attr_RTUN_SYSFS_GROUP => SysfsAttr::Group,
-            _ => SysfsAttr::TunFlags,
-        };
-        T::sysfs_value(dev, attr).map_or(-1, i64::from)
-    }
 }
 
 // SAFETY: The registration may be dropped on any thread; the devices' private data it
@@ -431,11 +415,6 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             // SAFETY: Registered above, and no device of this kind exists yet.
             unsafe { b::rtnl_link_unregister(inner.get()) };
             return Err(Error::from_errno(r));
-        }
-        if T::HAS_SYSFS_VALUE {
-            // SAFETY: The callback is a plain function valid for the module's lifetime; the
-            // attribute group that calls it is only installed on devices of this link kind.
-            unsafe { b::rtun_set_sysfs_value_fn(Some(Callbacks::<T>::sysfs_value)) };
         }
         // INVARIANT: Both registered above.
         Ok(Self {
@@ -523,7 +502,7 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             (*dev).rtnl_link_ops = self.inner.get();
             (*dev).ethtool_ops = &ethtool::Table::<T>::OPS;
             if T::HAS_SYSFS_VALUE {
-                b::rtun_netdev_set_sysfs_group(dev);
+                (*dev).sysfs_groups[0] = &AttrGroup::<T>::GROUP;
             }
             (*dev).ifindex = ifindex;
         }

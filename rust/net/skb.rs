@@ -85,7 +85,11 @@ impl Skb {
         self.ptr.as_ptr()
     }
 
-    /// Reads the `sk_buff` field at `offset`, of type `F`.
+    /// Reads the `sk_buff` field at `offset`, of type `F`: for the fields that sit in
+    /// anonymous unions and struct groups (`dev`, `protocol`, the header offsets, the
+    /// VLAN tag). bindgen names those `__bindgen_anon_N` by position, which a kernel
+    /// config can change; clang's `offsetof` in bindings.h names them stably, at the same
+    /// cost (one load). The other fields are read through the generated struct.
     ///
     /// # Safety
     ///
@@ -122,8 +126,8 @@ impl Skb {
 
     /// `skb->data`: where the packet's linear part starts.
     fn data_ptr(&self) -> *mut u8 {
-        // SAFETY: `data` is an `unsigned char *`.
-        unsafe { self.field::<*mut u8>(b::rtun_const_RTUN_SKB_DATA_OFFSET) }
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { (*self.as_raw()).data }
     }
 
     /// Sets `skb->dev`.
@@ -146,22 +150,17 @@ impl Skb {
     /// The skb is new and linear (nothing reserved or put yet, `data == head`), with room
     /// for `headroom + linear` bytes in its head.
     pub(crate) unsafe fn reserve_put(&mut self, headroom: u32, linear: u32) {
-        // SAFETY: The fields' offsets and types; per the caller, `data + headroom` and
-        // `tail + headroom + linear` stay within the head (`skb_put`'s check against
-        // `end` cannot fail), and `len` then counts the put bytes.
+        let skb = self.as_raw();
+        // SAFETY: `skb` is valid and owned (type invariant); per the caller, `data +
+        // headroom` and `tail + headroom + linear` stay within the head (`skb_put`'s check
+        // against `end` cannot fail), and `len` then counts the put bytes.
         unsafe {
-            let data = self.data_ptr().add(headroom as usize);
-            self.set_field::<*mut u8>(b::rtun_const_RTUN_SKB_DATA_OFFSET, data);
-            let tail = self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET)
-                + headroom
-                + linear;
+            (*skb).data = (*skb).data.add(headroom as usize);
+            let tail = (*skb).tail + headroom + linear;
             // `skb_put`'s check (`skb_over_panic`), which the caller's promise makes moot.
-            debug_assert!(
-                tail <= self.field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_END_OFFSET)
-            );
-            self.set_field::<b::sk_buff_data_t>(b::rtun_const_RTUN_SKB_TAIL_OFFSET, tail);
-            let len = self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET);
-            self.set_field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET, len + linear);
+            debug_assert!(tail <= (*skb).end);
+            (*skb).tail = tail;
+            (*skb).len += linear;
         }
     }
 
@@ -183,16 +182,16 @@ impl Skb {
         unsafe {
             self.set_dev(dev);
             self.reserve_put(headroom, linear);
-            self.set_field::<u32>(b::rtun_const_RTUN_SKB_DATA_LEN_OFFSET, paged);
-            let len = self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET);
-            self.set_field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET, len + paged);
+            let skb = self.as_raw();
+            (*skb).data_len = paged;
+            (*skb).len += paged;
         }
     }
 
     /// Total length of the packet data.
     pub(crate) fn len(&self) -> u32 {
-        // SAFETY: `len` is an `unsigned int`.
-        unsafe { self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET) }
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { (*self.as_raw()).len }
     }
 
     /// The protocol (`skb->protocol`), in network byte order.
@@ -210,8 +209,8 @@ impl Skb {
 
     /// The transmit queue the stack chose for this packet (`skb_get_queue_mapping`).
     pub(crate) fn queue_mapping(&self) -> u16 {
-        // SAFETY: `queue_mapping` is a `__u16`.
-        unsafe { self.field::<u16>(b::rtun_const_RTUN_SKB_QUEUE_MAPPING_OFFSET) }
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { (*self.as_raw()).queue_mapping }
     }
 
     /// The symmetric flow hash (same for both directions of a flow).
@@ -366,8 +365,8 @@ impl Skb {
     /// keeps its header positions in; the truncation is the kernel's own
     /// (`skb_reset_network_header` stores `data - head` the same way).
     fn offset_from_head(&self, offset: i32) -> u16 {
-        // SAFETY: `head` is an `unsigned char *`.
-        let head = unsafe { self.field::<*mut u8>(b::rtun_const_RTUN_SKB_HEAD_OFFSET) };
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        let head = unsafe { (*self.as_raw()).head };
         ((self.data_ptr() as isize).wrapping_sub(head as isize) + offset as isize) as u16
     }
 
@@ -380,11 +379,8 @@ impl Skb {
     /// Ethernet: sets protocol and pkt_type from the header and pulls it (`eth_type_trans`).
     /// Fails, changing nothing, unless the header is in the linear part (`may_pull`).
     pub(crate) fn eth_type_trans(&mut self, dev: &NetDev) -> Result {
-        // SAFETY: `len` and `data_len` are `unsigned int`s.
-        let headlen = unsafe {
-            self.field::<u32>(b::rtun_const_RTUN_SKB_LEN_OFFSET)
-                - self.field::<u32>(b::rtun_const_RTUN_SKB_DATA_LEN_OFFSET)
-        };
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        let headlen = unsafe { (*self.as_raw()).len - (*self.as_raw()).data_len };
         if headlen < b::rtun_const_RTUN_ETH_HLEN {
             return Err(EINVAL);
         }
@@ -398,9 +394,21 @@ impl Skb {
     /// Readies an skb the driver will hold for an unbounded time: zerocopy fragments
     /// copied, timestamp, orphan (so the sending socket is not held back), conntrack
     /// reference dropped. Fails when the copy cannot be allocated.
+    /// tun.c's `tun_net_xmit()` does the same, in the same order.
     pub(crate) fn prepare_to_queue(&mut self) -> Result {
-        // SAFETY: `self.ptr` is valid and owned.
-        kernel::error::to_result(unsafe { b::rtun_skb_tx_prepare(self.as_raw()) })
+        let skb = self.as_raw();
+        // SAFETY: `skb` is valid and owned; the copy is allocated atomically.
+        if unsafe { b::rtun_skb_orphan_frags_rx(skb) } != 0 {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `skb` is valid and owned. The timestamp comes before the orphan, which
+        // drops the socket the timestamp is reported to.
+        unsafe {
+            b::rtun_skb_tx_timestamp(skb);
+            b::rtun_skb_orphan(skb);
+            b::rtun_nf_reset_ct(skb);
+        }
+        Ok(())
     }
 
     /// Frees a packet the device could not transmit: its zerocopy sender is told
@@ -413,14 +421,9 @@ impl Skb {
 
     /// Records the receive queue the packet arrived on (`skb_record_rx_queue`).
     pub(crate) fn record_rx_queue(&mut self, queue: u16) {
-        // SAFETY: `queue_mapping` is a `__u16`; `skb_record_rx_queue` stores the queue
-        // plus one there (0: not recorded), wrapping as this does.
-        unsafe {
-            self.set_field::<u16>(
-                b::rtun_const_RTUN_SKB_QUEUE_MAPPING_OFFSET,
-                queue.wrapping_add(1),
-            )
-        }
+        // SAFETY: `self.ptr` is valid and owned (type invariant); `skb_record_rx_queue`
+        // stores the queue plus one (0: not recorded), wrapping as this does.
+        unsafe { (*self.as_raw()).queue_mapping = queue.wrapping_add(1) }
     }
 
     /// Cuts the packet to its first `len` bytes (nothing if it is not longer).
