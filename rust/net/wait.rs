@@ -21,6 +21,14 @@ pub(crate) const EPOLLERR: u32 = b::rtun_const_RTUN_EPOLLERR;
 
 /// The poll table a `poll` call registers its wait queues on.
 ///
+/// The shape of `kernel::sync::poll::PollTable`, which cannot serve here: it registers
+/// only a `PollCondVar`, and a queue's waiters are on its socket's wait queue
+/// (`sk_sleep()`), which the socket layer and vhost-net wake too. A
+/// `PollTable::register_wait_queue()` there, whose caller promises that the queue
+/// outlives every poller registered on it (here: the queue lives in the file's socket,
+/// and `__fput` removes the file's epoll entries before `release`), would let rtun use
+/// it.
+///
 /// # Invariants
 ///
 /// `table` is null or a valid `poll_table` for `'a`.
