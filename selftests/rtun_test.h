@@ -604,6 +604,53 @@ static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 	return 0;
 }
 
+/*
+ * On a kernel with kmemleak (the debug kernel): scan twice and read the report into
+ * BUF (SIZE bytes). 1 if it names a frame of either driver, 0 if not, -1 without
+ * kmemleak or on an error. Objects are reported when at least 5 s old and seen
+ * unreferenced by two scans; reports stay until cleared, so a leak found earlier is
+ * reported again.
+ */
+static inline int kmemleak_driver_leaks(char *buf, size_t size)
+{
+	const char *km = "/sys/kernel/debug/kmemleak";
+	ssize_t n, len = 0;
+	int fd;
+
+	buf[0] = 0;
+	if (access(km, F_OK))
+		return -1;
+	sleep(5);
+	if (write_file(km, "scan") || write_file(km, "scan"))
+		return -1;
+	fd = open(km, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (len < (ssize_t)size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return strstr(buf, " [tun]") || strstr(buf, " [rtun]");
+}
+
+/*
+ * Whether freed objects stay out of circulation for a while: generic KASAN's
+ * quarantine (up to 1/32 of memory) holds them, so memory counts do not come back
+ * after a teardown. Found by its symbol (the tests run as root).
+ */
+static inline int kasan_quarantine(void)
+{
+	char line[256];
+	int found = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = !!strstr(line, " kasan_quarantine_put\n");
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* /dev/kmsg from its end on: an fd or -errno. */
 static inline int kmsg_open(void)
 {

@@ -171,6 +171,7 @@ void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
 	netif_napi_add_tx(dev, &n->napi, poll);
 }
 
+/* netif_napi_del(), not __netif_napi_del(): its synchronize_net() lets Rust free n. */
 void rtun_napi_del(struct rtun_napi *n)
 {
 	netif_napi_del(&n->napi);

@@ -388,8 +388,10 @@ impl Drop for Napi {
             pr_err!("rtun: NAPI instance dropped while added; leaking it\n");
             return;
         }
-        // SAFETY: Our instance, on no device, so nothing else reaches it; the purge
-        // frees packets a writer queued after `del`. `new` leaked the box.
+        // SAFETY: Our instance, on no device, so nothing else reaches it: `del` took it off
+        // with `netif_napi_del`, whose `synchronize_net()` is the grace period the core's
+        // RCU readers of the list and the NAPI hash need before the memory goes. The
+        // purge frees packets a writer queued after `del`. `new` leaked the box.
         unsafe {
             b::rtun_napi_purge(self.inner.as_ptr());
             drop(KBox::from_raw(self.inner.as_ptr()));

@@ -122,6 +122,10 @@ impl<T> RtnlLocked<T> {
     }
 
     /// The value, for changes.
+    ///
+    /// The borrow must not live across a kernel call that can re-enter the driver
+    /// without the token (a callback under [`Rtnl::with_held`] could then read the value
+    /// through [`RtnlLocked::get`] while it is being changed): change, then call.
     #[allow(clippy::mut_from_ref)]
     pub(crate) fn get_mut<'a>(&'a self, _rtnl: &'a mut Rtnl) -> &'a mut T {
         // SAFETY: `_rtnl` is borrowed exclusively for `'a`, so this thread makes no other

@@ -502,7 +502,7 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             (*dev).rtnl_link_ops = self.inner.get();
             (*dev).ethtool_ops = &ethtool::Table::<T>::OPS;
             if T::HAS_SYSFS_VALUE {
-                (*dev).sysfs_groups[0] = &AttrGroup::<T>::GROUP;
+                (*dev).sysfs_groups[0] = AttrGroup::<T>::GROUP_REF;
             }
             (*dev).ifindex = ifindex;
         }

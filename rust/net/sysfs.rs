@@ -67,13 +67,14 @@ impl<T: RtnlLinkOps> AttrGroup<T> {
             unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
         let mut page = SysfsPage { buf, len: 0 };
         let attr = attr_of(A);
-        // tun.c: "0x%x\n" for the flags, "%u\n" for an id, "%d\n" of -1 for none. A
-        // number always fits the page.
-        let _ = match (attr, T::sysfs_value(dev, attr)) {
+        // tun.c: "0x%x\n" for the flags, "%u\n" for an id, "-1\n" for none.
+        let written = match (attr, T::sysfs_value(dev, attr)) {
             (SysfsAttr::TunFlags, Some(v)) => writeln!(page, "0x{v:x}"),
             (_, Some(v)) => writeln!(page, "{v}"),
             (_, None) => writeln!(page, "-1"),
         };
+        // At most 11 bytes into a page.
+        debug_assert!(written.is_ok());
         page.len as isize
     }
 
@@ -109,8 +110,12 @@ impl<T: RtnlLinkOps> AttrGroup<T> {
         null_mut(),
     ];
 
-    /// The group, for `net_device::sysfs_groups[0]`.
-    pub(super) const GROUP: b::attribute_group = {
+    /// The group, for `net_device::sysfs_groups[0]`: a `'static` reference, so that a
+    /// change that stopped the constant's promotion to a static fails to compile rather
+    /// than hand sysfs a temporary.
+    pub(super) const GROUP_REF: &'static b::attribute_group = &Self::GROUP;
+
+    const GROUP: b::attribute_group = {
         let mut g: b::attribute_group = pin_init::zeroed();
         g.__bindgen_anon_2.attrs = core::ptr::from_ref(&Self::ATTRS).cast_mut().cast();
         g
