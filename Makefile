@@ -113,13 +113,14 @@ samples:
 # FUZZ_THREADS threads with seed FUZZ_SEED+round, FUZZ_JOBS programs at a time, module
 # unloaded), no new round after FUZZ_SECONDS (0: no limit). A program mostly waits (RTNL,
 # RCU grace periods, netns teardown: seconds a call under TCG), so programs side by side
-# make more calls. A round of the defaults made 76,000 to 160,000 syscalls (measured, 23
-# to 33 minutes with three other VMs on the 2-core host, 53 syscalls a second), so the
-# default 10 rounds make about 10^6. A splat, KASAN or kmemleak report, hang or module
+# make more calls. A round of the defaults made 76,000 to 160,000 syscalls (measured: 5
+# minutes alone on the 2-core host, 250 syscalls a second; 23 to 33 minutes with three
+# other VMs), so the default 14 rounds make 10^6 even when every round is on the low side.
+# A splat, KASAN or kmemleak report, hang or module
 # that will not unload fails it. Then tun.ko the same way for FUZZ_TUN_ROUNDS rounds in a
 # second boot, for comparison only (0: skipped).
 FUZZ_SEED ?= 1
-FUZZ_ROUNDS ?= 10
+FUZZ_ROUNDS ?= 14
 FUZZ_PROGRAMS ?= 12
 FUZZ_THREADS ?= 6
 FUZZ_CALLS ?= 100
