@@ -12,7 +12,11 @@ with one line per row:
     bench <row> tun=<value> rtun=<value> ratio=<r> <view>
 
 ratio > 1 always means rtun is better: rtun/tun for rates, tun/rtun for costs, latencies
-and memory. Standard library only.
+and memory.
+
+OUT_DIR/toolchain.txt (key=value, written by scripts/bench.sh) becomes bench.json's
+"toolchain" and the report's first line.
+Standard library only.
 """
 import csv
 import json
@@ -38,6 +42,18 @@ def parse(path):
             if "row" in rec:
                 recs.append(rec)
     return recs
+
+
+def read_kv(path):
+    """A key=value file as a dict (missing file: empty)."""
+    kv = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.rstrip("\n").split("=", 1)
+                    kv[k] = v
+    return kv
 
 
 def metrics(view, row):
@@ -126,7 +142,8 @@ def main():
                         "rtun_spread": None, "round_ratios": [],
                         "notes": "(mem_q256 - mem_q16) / 240"})
 
-    report(out, env, results, errors)
+    toolchain = read_kv(os.path.join(out, "toolchain.txt"))
+    report(out, env, results, errors, toolchain)
     return 1 if errors else 0
 
 
@@ -173,8 +190,13 @@ def notes(name, extra):
     return ""
 
 
-def report(out, env, results, errors):
+def report(out, env, results, errors, toolchain):
     print()
+    if toolchain:
+        # The tools' own --version lines name them; the inlining modes go as key=value.
+        tools = ("rustc", "clang", "bindgen")
+        print("toolchain: " + "; ".join([toolchain[k] for k in tools if k in toolchain] +
+                                        [f"{k}={v}" for k, v in toolchain.items() if k not in tools]))
     print("rtun benchmark: tun.ko against rtun, loaded side by side in one boot per view")
     print("  (vhost_* rows: in the same boot, each driver in turn at /dev/net/tun, vhost_net bound to it)")
     for view, e in sorted(env.items()):
@@ -206,7 +228,8 @@ def report(out, env, results, errors):
             print("  " + e)
 
     with open(os.path.join(out, "bench.json"), "w") as f:
-        json.dump({"views": VIEWS, "env": env, "rows": results, "errors": errors}, f, indent=1)
+        json.dump({"views": VIEWS, "toolchain": toolchain, "env": env, "rows": results,
+                   "errors": errors}, f, indent=1)
     with open(os.path.join(out, "bench.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["row", "view", "unit", "better", "tun", "rtun", "ratio", "tun_spread",

@@ -8,6 +8,12 @@
 #   bench.sh --kdir DIR --module KO --bin DIR --out DIR
 #   bench.sh --kdir DIR --module KO --check-module   (status 0: KO exists and fits DIR)
 #
+# OUT/toolchain.txt (key=value, read by bench-report.py into bench.json's "toolchain"): the
+# rustc, clang (the LLVM= of KMAKE_FLAGS) and bindgen that build the kernel and modules,
+# whether the kernel inlines its Rust helpers (CONFIG_RUST_INLINE_HELPERS) and whether the
+# module's own C helpers are inlined into its Rust (so far never: a Kbuild line
+# "RTUN_INLINE_HELPERS := y" would say so).
+#
 # Boot 1, the wall-clock view: multi-threaded TCG with RTUN_VM_CPUS vCPUs (default 2), all
 #   rows including queue scaling and memory. Absolute rates say little about real hardware
 #   here; the ratio of the two drivers measured in the same boot is the result.
@@ -64,16 +70,57 @@ module_fits() {
 export PATH="$RTUN_VENV/bin:$PATH"
 kernel=$kdir/arch/x86/boot/bzImage
 # The report reads every view's results: none may be left from an earlier run.
-rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv" "$out/bench.svg"
+rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv" "$out/bench.svg" \
+	"$out/toolchain.txt"
 mkdir -p "$out"
-# The module may be rebuilt while we run: measure a copy, the same one in both boots, and
-# take it only once it is a whole module (not caught halfway through a link).
-for try in $(seq 30); do
-	cp "$module" "$out/rtun.ko" && cmp -s "$module" "$out/rtun.ko" &&
-		module_fits "$out/rtun.ko" >/dev/null && break
-	[ "$try" = 30 ] && { module_fits "$out/rtun.ko" >&2; exit 1; }
-	sleep 10
-done
+
+# copy_module KO DEST: a copy of KO at DEST, taken only once it is a whole module that fits
+# the kernel (the module may be rebuilt while we run: not caught halfway through a link).
+copy_module() {
+	local ko=$1 dest=$2 try
+	for try in $(seq 30); do
+		cp "$ko" "$dest" && cmp -s "$ko" "$dest" && module_fits "$dest" >/dev/null && return 0
+		[ "$try" = 30 ] && { module_fits "$dest" >&2; return 1; }
+		sleep 10
+	done
+}
+
+# inlined_helpers KO: whether the C helpers of the module source tree that built KO are
+# inlined into its Rust (a Kbuild line "RTUN_INLINE_HELPERS := y"); no such tree: unknown.
+inlined_helpers() {
+	local kbuild
+	kbuild=$(dirname "$1")/Kbuild
+	if [ ! -f "$kbuild" ]; then
+		echo unknown
+	elif grep -Eq '^[[:space:]]*RTUN_INLINE_HELPERS[[:space:]]*:?=[[:space:]]*y[[:space:]]*$' "$kbuild"; then
+		echo yes
+	else
+		echo no
+	fi
+}
+
+# The toolchain, as the kernel and module builds call it (toolchain.sh's KMAKE_FLAGS).
+llvm=$(sed -n 's/.*\bLLVM=\([^ ]*\).*/\1/p' <<<"$KMAKE_FLAGS")
+case $llvm in
+-*) clang=clang$llvm ;;          # LLVM=-19: clang-19
+*/) clang=${llvm}clang ;;        # LLVM=/usr/lib/llvm-19/bin/: that directory's clang
+*) clang=clang ;;                # LLVM=1
+esac
+inline=absent
+if grep -q '^CONFIG_RUST_INLINE_HELPERS=y$' "$kdir/.config" 2>/dev/null; then
+	inline=y
+elif grep -q '^# CONFIG_RUST_INLINE_HELPERS is not set$' "$kdir/.config" 2>/dev/null; then
+	inline=n
+fi
+{
+	echo "rustc=$(/usr/bin/rustc --version 2>&1 | head -n 1)"
+	echo "clang=$("$clang" --version 2>&1 | head -n 1)"
+	echo "bindgen=$("$BINDGEN" --version 2>&1 | head -n 1)"
+	echo "kernel_rust_inline_helpers=$inline"
+	echo "module_helpers_inlined=$(inlined_helpers "$module")"
+} >"$out/toolchain.txt"
+# Measure a copy, the same one in both boots.
+copy_module "$module" "$out/rtun.ko" || exit 1
 echo "bench: rtun.ko built $(date -r "$module" '+%F %T'), sha256 $(sha256sum "$out/rtun.ko" | cut -c1-12)"
 # Its companion for vhost-net (vhost/rtun_vhost.c), built with it: next to the copy, where
 # guest-bench.sh looks. Without it the vhost-net rows are left out.
@@ -82,6 +129,7 @@ companion=$(dirname "$module")/rtun_vhost.ko
 module_fits "$companion" >/dev/null && cp "$companion" "$out/rtun_vhost.ko" ||
 	echo "bench: no usable $companion: the vhost-net rows are left out"
 module=$out/rtun.ko
+echo "bench: toolchain: $(paste -sd ' ' "$out/toolchain.txt")"
 
 # boot VIEW CPUS [QEMU_OPTS]: one VM running guest-bench.sh; results in $out/VIEW.
 boot() {
