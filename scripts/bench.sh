@@ -148,7 +148,7 @@ if [ -n "$base" ]; then
 		echo "rev=${base_rev:-$base}"
 		echo "sha256=$(sha256sum "$base_module" | cut -c1-12)"
 	} >"$out/base/info.txt"
-	echo "bench: base rtun.ko ${base_rev:+($base_rev) }sha256 $(sha256sum "$base_module" | cut -c1-12)"
+	echo "bench: base rtun.ko ${base_rev:+of $base_rev, }sha256 $(sha256sum "$base_module" | cut -c1-12)"
 	for companion in "$(dirname "$base")/rtun_vhost.ko" "$(dirname "$base")/vhost/rtun_vhost.ko" ""; do
 		[ -n "$companion" ] && module_fits "$companion" >/dev/null && break
 	done
