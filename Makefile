@@ -8,7 +8,8 @@
 #   make demo          boot a VM that shows rtun carrying traffic
 #   make demo-qemu     QEMU in the VM: multiqueue virtio-net with vhost-net, on tun.ko and rtun
 #   make vm CMD='…'    boot the test kernel, run CMD in the guest (no CMD: a shell)
-#   make bench         rtun against tun.ko, measured in one boot
+#   make bench         rtun against tun.ko, measured in one boot (BASE=<commit>: and that
+#                      commit's rtun, in the same boot)
 #   make check-upstream  the kernel's BPF selftests that drive a tun/tap, and the LSM
 #                      hooks, on tun.ko and rtun (a kernel with BTF and BPF LSM, cached)
 #   make intree        the patch series adding rtun to a kernel tree (KSRC=<source tree>)
@@ -193,12 +194,34 @@ vm: kernel
 # tun.ko against rtun in one boot per view (scripts/bench.sh); results in $(BUILD)/bench.
 # rtun.ko is built when missing or built for another kernel, else measured as it is (`make
 # module` first to measure fresh changes); RTUN_KO=<file> measures that module instead.
+# BASE=<commit>: that commit's rtun measured too, in the same boots (the "base" columns):
+# checked out in a temporary worktree, $(BUILD)/bench/base-src, built there by its own
+# Makefile against the same kernel, the worktree removed afterwards, failed or not.
 RTUN_KO ?= $(PWD_)/rtun.ko
+BASE ?=
+BENCH_BASE_SRC := $(BUILD)/bench/base-src
 bench: kernel
 	@$(SCRIPTS)/bench.sh --kdir "$(GET_KDIR)" --module $(RTUN_KO) --check-module || $(MAKE) module
 	$(MAKE) -C bench OUT=$(BUILD)/bench/bin
+ifeq ($(BASE),)
 	$(SCRIPTS)/bench.sh --kdir "$(GET_KDIR)" --module $(RTUN_KO) --bin $(BUILD)/bench/bin \
 		--out $(BUILD)/bench
+else
+	@set -e; kdir="$(GET_KDIR)"; src="$(BENCH_BASE_SRC)"; \
+	drop_base() { \
+		git -C "$(PWD_)" worktree remove --force "$$src" 2>/dev/null || rm -rf "$$src"; \
+		git -C "$(PWD_)" worktree prune; \
+	}; \
+	drop_base; trap drop_base EXIT; trap 'exit 130' INT TERM; \
+	rev=$$(git -C "$(PWD_)" rev-parse --verify --quiet --short "$(BASE)^{commit}") || \
+		{ echo "bench: BASE=$(BASE) is not a commit" >&2; exit 2; }; \
+	label="$(BASE)"; [ "$$label" = "$$rev" ] || label="$$label ($$rev)"; \
+	echo "bench: base $$label, built in $$src"; \
+	git -C "$(PWD_)" worktree add --detach "$$src" "$$rev" >/dev/null; \
+	$(MAKE) -C "$$src" module KDIR="$$kdir"; \
+	$(SCRIPTS)/bench.sh --kdir "$$kdir" --module $(RTUN_KO) --bin $(BUILD)/bench/bin \
+		--out $(BUILD)/bench --base "$$src/rtun.ko" --base-rev "$$label"
+endif
 
 clean:
 	$(MAKE) -C "$(GET_KDIR)" M=$(PWD_) $(KMAKE) clean

@@ -12,7 +12,16 @@ with one line per row:
     bench <row> tun=<value> rtun=<value> ratio=<r> <view>
 
 ratio > 1 always means rtun is better: rtun/tun for rates, tun/rtun for costs, latencies
-and memory. Standard library only.
+and memory.
+
+With an older rtun measured as well (`make bench BASE=<commit>`: driver=base in raw.txt),
+the table has the columns base and "vs base", the ratio of the current rtun against it
+in the same orientation (> 1: the current rtun is better), bench.json and bench.csv have
+base and vs_base, and each of those last lines ends with base=<value> vs_base=<r>.
+
+OUT_DIR/toolchain.txt (key=value, written by scripts/bench.sh) becomes bench.json's
+"toolchain" and the report's first line; OUT_DIR/base/info.txt its "base".
+Standard library only.
 """
 import csv
 import json
@@ -38,6 +47,18 @@ def parse(path):
             if "row" in rec:
                 recs.append(rec)
     return recs
+
+
+def read_kv(path):
+    """A key=value file as a dict (missing file: empty)."""
+    kv = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.rstrip("\n").split("=", 1)
+                    kv[k] = v
+    return kv
 
 
 def metrics(view, row):
@@ -78,6 +99,8 @@ def main():
         return 1
 
     env = {r["view"]: r for r in recs if r["row"] == "env"}
+    base = any(r.get("driver") == "base" for r in recs)
+    drivers = ("tun", "rtun", "base") if base else ("tun", "rtun")
     rows, order, errors = {}, [], []
     for r in recs:
         if r["row"] == "env":
@@ -90,7 +113,8 @@ def main():
             if name not in rows:
                 order.append(name)
                 rows[name] = {"row": name, "view": tag, "unit": unit, "better": better,
-                              "samples": {"tun": [], "rtun": []}, "extra": {"tun": [], "rtun": []}}
+                              "samples": {d: [] for d in drivers},
+                              "extra": {d: [] for d in drivers}}
             if key in r:
                 rows[name]["samples"][r["driver"]].append(float(r[key]))
                 rows[name]["extra"][r["driver"]].append(r)
@@ -100,19 +124,22 @@ def main():
         d = rows[name]
         res = {k: d[k] for k in ("row", "view", "unit", "better")}
         med = {}
-        for drv in ("tun", "rtun"):
+        for drv in drivers:
             s = d["samples"][drv]
             med[drv] = statistics.median(s) if s else None
             res[drv] = med[drv]
             res[f"{drv}_samples"] = s
             res[f"{drv}_spread"] = spread(s)
         res["ratio"] = ratio(med["tun"], med["rtun"], d["better"])
+        if base:
+            # The current rtun against the older one, oriented like ratio.
+            res["vs_base"] = ratio(med["base"], med["rtun"], d["better"])
         # Ratio of each round's pair, measured back to back: how stable the comparison is.
         pairs = zip(d["samples"]["tun"], d["samples"]["rtun"])
         res["round_ratios"] = [ratio(a, b, d["better"]) for a, b in pairs]
         res["notes"] = notes(name, d["extra"])
         # Every other number the load generator printed, as medians (drops, cost split, ...).
-        res["medians"] = {drv: medians(d["extra"][drv]) for drv in ("tun", "rtun")}
+        res["medians"] = {drv: medians(d["extra"][drv]) for drv in drivers}
         results.append(res)
 
     # Per queue: what 240 more queues cost, from the 16- and 256-queue devices.
@@ -120,13 +147,22 @@ def main():
     q16, q256 = byname.get("mem_q16@mem"), byname.get("mem_q256@mem")
     if q16 and q256 and None not in (q16["tun"], q16["rtun"], q256["tun"], q256["rtun"]):
         pq = {drv: (q256[drv] - q16[drv]) / 240 for drv in ("tun", "rtun")}
-        results.append({"row": "mem_per_queue@mem", "view": "mem", "unit": "KiB/queue",
-                        "better": "low", "tun": pq["tun"], "rtun": pq["rtun"],
-                        "ratio": ratio(pq["tun"], pq["rtun"], "low"), "tun_spread": None,
-                        "rtun_spread": None, "round_ratios": [],
-                        "notes": "(mem_q256 - mem_q16) / 240"})
+        res = {"row": "mem_per_queue@mem", "view": "mem", "unit": "KiB/queue",
+               "better": "low", "tun": pq["tun"], "rtun": pq["rtun"],
+               "ratio": ratio(pq["tun"], pq["rtun"], "low"), "tun_spread": None,
+               "rtun_spread": None, "round_ratios": [],
+               "notes": "(mem_q256 - mem_q16) / 240"}
+        if base:
+            pq_base = None
+            if None not in (q16["base"], q256["base"]):
+                pq_base = (q256["base"] - q16["base"]) / 240
+            res.update({"base": pq_base, "base_spread": None,
+                        "vs_base": ratio(pq_base, pq["rtun"], "low")})
+        results.append(res)
 
-    report(out, env, results, errors)
+    toolchain = read_kv(os.path.join(out, "toolchain.txt"))
+    base_info = read_kv(os.path.join(out, "base", "info.txt")) if base else None
+    report(out, env, results, errors, toolchain, base_info)
     return 1 if errors else 0
 
 
@@ -173,9 +209,18 @@ def notes(name, extra):
     return ""
 
 
-def report(out, env, results, errors):
+def report(out, env, results, errors, toolchain, base_info):
     print()
+    if toolchain:
+        # The tools' own --version lines name them; the inlining modes go as key=value.
+        tools = ("rustc", "clang", "bindgen")
+        print("toolchain: " + "; ".join([toolchain[k] for k in tools if k in toolchain] +
+                                        [f"{k}={v}" for k, v in toolchain.items() if k not in tools]))
     print("rtun benchmark: tun.ko against rtun, loaded side by side in one boot per view")
+    if base_info is not None:
+        print(f"  base: rtun.ko of {base_info.get('rev', '?')} (sha256 {base_info.get('sha256', '?')}),"
+              " measured after tun and rtun each time, swapped in for rtun")
+        print("  vs base > 1: the current rtun better than the base (same orientation as ratio)")
     print("  (vhost_* rows: in the same boot, each driver in turn at /dev/net/tun, vhost_net bound to it)")
     for view, e in sorted(env.items()):
         print(f"  {view:6} view: {e.get('cpus')} vCPU, {e.get('kernel')}, "
@@ -186,7 +231,9 @@ def report(out, env, results, errors):
     print("  back to back); spread = (max - min) / median of each driver's rounds;")
     print("  ratio > 1: rtun better (rtun/tun for rates, tun/rtun for costs, latency, memory)")
     print()
-    head = (f"{'row':26} {'unit':9} {'tun':>11} {'rtun':>11} {'ratio':>6}  {'rounds':11}  "
+    base = base_info is not None
+    bcols = f" {'base':>11} {'vs base':>7}" if base else ""
+    head = (f"{'row':26} {'unit':9} {'tun':>11} {'rtun':>11} {'ratio':>6}{bcols}  {'rounds':11}  "
             f"{'spread tun/rtun':15}  notes")
     print(head)
     print("-" * len(head))
@@ -197,8 +244,12 @@ def report(out, env, results, errors):
         rt = f"{r['ratio']:.2f}" if r["ratio"] else "-"
         rr = [x for x in r["round_ratios"] if x]
         rng = f"{min(rr):.2f}-{max(rr):.2f}" if len(rr) > 1 else ""
+        bv = ""
+        if base:
+            vb = f"{r['vs_base']:.2f}" if r.get("vs_base") else "-"
+            bv = f" {fmt(r.get('base'), r['unit']):>11} {vb:>7}"
         print(f"{r['row']:26} {r['unit']:9} {fmt(r['tun'], r['unit']):>11} "
-              f"{fmt(r['rtun'], r['unit']):>11} {rt:>6}  {rng:11}  {sp:15}  {r['notes']}")
+              f"{fmt(r['rtun'], r['unit']):>11} {rt:>6}{bv}  {rng:11}  {sp:15}  {r['notes']}")
     if errors:
         print()
         print("failed measurements (left out of the medians):")
@@ -206,14 +257,19 @@ def report(out, env, results, errors):
             print("  " + e)
 
     with open(os.path.join(out, "bench.json"), "w") as f:
-        json.dump({"views": VIEWS, "env": env, "rows": results, "errors": errors}, f, indent=1)
+        data = {"views": VIEWS, "toolchain": toolchain, "env": env, "rows": results,
+                "errors": errors}
+        if base:
+            data["base"] = base_info
+        json.dump(data, f, indent=1)
     with open(os.path.join(out, "bench.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["row", "view", "unit", "better", "tun", "rtun", "ratio", "tun_spread",
-                    "rtun_spread", "notes"])
+                    "rtun_spread", "notes"] + (["base", "vs_base", "base_spread"] if base else []))
         for r in results:
             w.writerow([r["row"], r["view"], r["unit"], r["better"], r["tun"], r["rtun"],
-                        r["ratio"], r["tun_spread"], r["rtun_spread"], r["notes"]])
+                        r["ratio"], r["tun_spread"], r["rtun_spread"], r["notes"]] +
+                       ([r.get("base"), r.get("vs_base"), r.get("base_spread")] if base else []))
     print()
     print(f"(data: {out}/bench.json, {out}/bench.csv; raw rounds: {out}/<view>/raw.txt)")
     print()
@@ -222,7 +278,12 @@ def report(out, env, results, errors):
         rt = f"{r['ratio']:.3f}" if r["ratio"] else "nan"
         t = "nan" if r["tun"] is None else f"{r['tun']:.6g}"
         v = "nan" if r["rtun"] is None else f"{r['rtun']:.6g}"
-        print(f"bench {r['row']} tun={t} rtun={v} ratio={rt} {label[r['view']]}({r['unit']})")
+        line = f"bench {r['row']} tun={t} rtun={v} ratio={rt} {label[r['view']]}({r['unit']})"
+        if base:
+            b = "nan" if r.get("base") is None else f"{r['base']:.6g}"
+            vb = f"{r['vs_base']:.3f}" if r.get("vs_base") else "nan"
+            line += f" base={b} vs_base={vb}"
+        print(line)
 
 
 if __name__ == "__main__":

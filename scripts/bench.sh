@@ -5,8 +5,19 @@
 # at /dev/net/tun), then print the report (scripts/bench-report.py) and draw it
 # (scripts/bench-plot.py: bench.svg).
 #
-#   bench.sh --kdir DIR --module KO --bin DIR --out DIR
+#   bench.sh --kdir DIR --module KO --bin DIR --out DIR [--base KO [--base-rev REV]]
 #   bench.sh --kdir DIR --module KO --check-module   (status 0: KO exists and fits DIR)
+#
+# --base KO: an older build of rtun (`make bench BASE=<commit>` builds one) measured in the
+# same boots as a third driver, "base": copied with its rtun_vhost.ko to OUT/base/, swapped
+# in for the current rtun around each of its measurements (scripts/guest-bench.sh).
+# REV names it in the report.
+#
+# OUT/toolchain.txt (key=value, read by bench-report.py into bench.json's "toolchain"): the
+# rustc, clang (the LLVM= of KMAKE_FLAGS) and bindgen that build the kernel and modules,
+# whether the kernel inlines its Rust helpers (CONFIG_RUST_INLINE_HELPERS) and whether the
+# module's own C helpers are inlined into its Rust (so far never: a Kbuild line
+# "RTUN_INLINE_HELPERS := y" would say so).
 #
 # Boot 1, the wall-clock view: multi-threaded TCG with RTUN_VM_CPUS vCPUs (default 2), all
 #   rows including queue scaling and memory. Absolute rates say little about real hardware
@@ -22,7 +33,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/toolchain.sh"
 
-kdir= module= bin= out= check=0
+kdir= module= bin= out= check=0 base= base_rev=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift ;;
@@ -30,6 +41,8 @@ while [ $# -gt 0 ]; do
 	--check-module) check=1 ;;
 	--bin) bin=$2; shift ;;
 	--out) out=$2; shift ;;
+	--base) base=$2; shift ;;
+	--base-rev) base_rev=$2; shift ;;
 	*) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -64,16 +77,58 @@ module_fits() {
 export PATH="$RTUN_VENV/bin:$PATH"
 kernel=$kdir/arch/x86/boot/bzImage
 # The report reads every view's results: none may be left from an earlier run.
-rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv" "$out/bench.svg"
+rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv" "$out/bench.svg" \
+	"$out/base" "$out/toolchain.txt"
 mkdir -p "$out"
-# The module may be rebuilt while we run: measure a copy, the same one in both boots, and
-# take it only once it is a whole module (not caught halfway through a link).
-for try in $(seq 30); do
-	cp "$module" "$out/rtun.ko" && cmp -s "$module" "$out/rtun.ko" &&
-		module_fits "$out/rtun.ko" >/dev/null && break
-	[ "$try" = 30 ] && { module_fits "$out/rtun.ko" >&2; exit 1; }
-	sleep 10
-done
+
+# copy_module KO DEST: a copy of KO at DEST, taken only once it is a whole module that fits
+# the kernel (the module may be rebuilt while we run: not caught halfway through a link).
+copy_module() {
+	local ko=$1 dest=$2 try
+	for try in $(seq 30); do
+		cp "$ko" "$dest" && cmp -s "$ko" "$dest" && module_fits "$dest" >/dev/null && return 0
+		[ "$try" = 30 ] && { module_fits "$dest" >&2; return 1; }
+		sleep 10
+	done
+}
+
+# inlined_helpers KO: whether the C helpers of the module source tree that built KO are
+# inlined into its Rust (a Kbuild line "RTUN_INLINE_HELPERS := y"); no such tree: unknown.
+inlined_helpers() {
+	local kbuild
+	kbuild=$(dirname "$1")/Kbuild
+	if [ ! -f "$kbuild" ]; then
+		echo unknown
+	elif grep -Eq '^[[:space:]]*RTUN_INLINE_HELPERS[[:space:]]*:?=[[:space:]]*y[[:space:]]*$' "$kbuild"; then
+		echo yes
+	else
+		echo no
+	fi
+}
+
+# The toolchain, as the kernel and module builds call it (toolchain.sh's KMAKE_FLAGS).
+llvm=$(sed -n 's/.*\bLLVM=\([^ ]*\).*/\1/p' <<<"$KMAKE_FLAGS")
+case $llvm in
+-*) clang=clang$llvm ;;          # LLVM=-19: clang-19
+*/) clang=${llvm}clang ;;        # LLVM=/usr/lib/llvm-19/bin/: that directory's clang
+*) clang=clang ;;                # LLVM=1
+esac
+inline=absent
+if grep -q '^CONFIG_RUST_INLINE_HELPERS=y$' "$kdir/.config" 2>/dev/null; then
+	inline=y
+elif grep -q '^# CONFIG_RUST_INLINE_HELPERS is not set$' "$kdir/.config" 2>/dev/null; then
+	inline=n
+fi
+{
+	echo "rustc=$(/usr/bin/rustc --version 2>&1 | head -n 1)"
+	echo "clang=$("$clang" --version 2>&1 | head -n 1)"
+	echo "bindgen=$("$BINDGEN" --version 2>&1 | head -n 1)"
+	echo "kernel_rust_inline_helpers=$inline"
+	echo "module_helpers_inlined=$(inlined_helpers "$module")"
+	[ -n "$base" ] && echo "base_helpers_inlined=$(inlined_helpers "$base")"
+} >"$out/toolchain.txt"
+# Measure a copy, the same one in both boots.
+copy_module "$module" "$out/rtun.ko" || exit 1
 echo "bench: rtun.ko built $(date -r "$module" '+%F %T'), sha256 $(sha256sum "$out/rtun.ko" | cut -c1-12)"
 # Its companion for vhost-net (vhost/rtun_vhost.c), built with it: next to the copy, where
 # guest-bench.sh looks. Without it the vhost-net rows are left out.
@@ -82,6 +137,31 @@ companion=$(dirname "$module")/rtun_vhost.ko
 module_fits "$companion" >/dev/null && cp "$companion" "$out/rtun_vhost.ko" ||
 	echo "bench: no usable $companion: the vhost-net rows are left out"
 module=$out/rtun.ko
+# The base module, as OUT/base/rtun.ko with its companion (next to it, or in vhost/ as an
+# older tree may have built it); without a companion, base has no vhost-net rows.
+base_module=
+if [ -n "$base" ]; then
+	mkdir -p "$out/base"
+	copy_module "$base" "$out/base/rtun.ko" || exit 1
+	base_module=$out/base/rtun.ko
+	{
+		echo "rev=${base_rev:-$base}"
+		echo "sha256=$(sha256sum "$base_module" | cut -c1-12)"
+	} >"$out/base/info.txt"
+	echo "bench: base rtun.ko ${base_rev:+of $base_rev, }sha256 $(sha256sum "$base_module" | cut -c1-12)"
+	for companion in "$(dirname "$base")/rtun_vhost.ko" "$(dirname "$base")/vhost/rtun_vhost.ko" ""; do
+		[ -n "$companion" ] && module_fits "$companion" >/dev/null && break
+	done
+	if [ -n "$companion" ]; then
+		cp "$companion" "$out/base/rtun_vhost.ko"
+	else
+		echo "bench: no usable rtun_vhost.ko for the base: it has no vhost-net rows"
+	fi
+fi
+echo "bench: toolchain: $(paste -sd ' ' "$out/toolchain.txt")"
+
+# A base adds a third driver to every measurement: half as much time again.
+vm_timeout=${RTUN_VM_TIMEOUT:-$([ -n "$base" ] && echo 1800 || echo 1200)}
 
 # boot VIEW CPUS [QEMU_OPTS]: one VM running guest-bench.sh; results in $out/VIEW.
 boot() {
@@ -89,6 +169,7 @@ boot() {
 	rm -rf "$res"
 	mkdir -p "$res"
 	genv="RTUN_KDIR=$kdir RTUN_RESULTS=$res RTUN_MODULE=$module RTUN_SCRIPTS=$here"
+	[ -n "$base_module" ] && genv="$genv RTUN_BASE_MODULE=$base_module"
 	genv="$genv BENCH_BIN=$bin BENCH_VIEW=$view BENCH_ROUNDS=${BENCH_ROUNDS:-5}"
 	genv="$genv BENCH_SECS=${BENCH_SECS:-2} PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "$here/guest-bench.sh" >"$res/cmd.sh"
@@ -103,7 +184,7 @@ boot() {
 	: >"$res/guest.log"
 	tail -n +1 -F "$res/guest.log" 2>/dev/null > >(grep --line-buffered '^#') &
 	tailpid=$!
-	timeout --foreground -k 10 "${RTUN_VM_TIMEOUT:-1200}" vng "${args[@]}" </dev/null \
+	timeout --foreground -k 10 "$vm_timeout" vng "${args[@]}" </dev/null \
 		>"$res/console.txt" 2>&1
 	sleep 1
 	kill "$tailpid" 2>/dev/null

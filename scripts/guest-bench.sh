@@ -14,6 +14,13 @@
 # (tun.ko, or rtun through rtun_vhost.ko), so there each driver in turn serves
 # /dev/net/tun (as in guest-check.sh's drop-in phase) with vhost_net loaded after it and
 # removed again, tun then rtun, round after round, still in this one boot.
+#
+# RTUN_BASE_MODULE=<older rtun.ko> (`make bench BASE=<commit>`): a third driver, "base",
+# measured after tun and rtun each time. Two modules named rtun cannot be loaded at once,
+# so for each of its measurements the current rtun is removed, the base loaded in its
+# place (side_by_side=1, at /dev/net/rtun), and afterwards the current one loaded again.
+# In the vhost-net phase the base serves /dev/net/tun with its own rtun_vhost.ko (next to
+# it), if it has one.
 set -u
 R=$RTUN_RESULTS
 BIN=${BENCH_BIN:?}
@@ -22,6 +29,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-2}
 WARMUP=${BENCH_WARMUP:-0.3}
 OUT=$R/raw.txt
+BASE_MODULE=${RTUN_BASE_MODULE:-}
 : >"$OUT"
 
 insmod "$RTUN_KDIR/drivers/net/tun.ko" || exit 1
@@ -30,7 +38,9 @@ insmod "$RTUN_KDIR/net/core/pktgen.ko" || exit 1
 # No IPv6 on the devices: router solicitations and DAD would be packets nobody asked for.
 sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
 
-declare -A DEV=([tun]=/dev/net/tun [rtun]=/dev/net/rtun)
+declare -A DEV=([tun]=/dev/net/tun [rtun]=/dev/net/rtun [base]=/dev/net/rtun)
+DRIVERS=(tun rtun)
+[ -n "$BASE_MODULE" ] && DRIVERS+=(base)
 ncpu=$(nproc)
 env="view=$VIEW row=env cpus=$ncpu kernel=$(uname -r) $("$BIN/icount_check")"
 echo "$env" >>"$OUT"
@@ -48,18 +58,27 @@ record() {
 	echo "view=$VIEW row=$row driver=$drv round=$round $line" | tee -a "$OUT"
 }
 
+# swap_rtun FROM TO: replace the loaded rtun (FROM) by the module file TO, side by side
+# with tun.ko; either failing ends the run (what follows would measure the wrong module).
+swap_rtun() {
+	rmmod rtun || { echo "# cannot remove rtun ($1)"; exit 1; }
+	insmod "$2" side_by_side=1 || { echo "# cannot load $2"; exit 1; }
+}
+
 # measure ROW ROUND CMD...: run CMD once per driver, tun first; {dev} and {name} in CMD
 # become the driver's character device and a device name of its own.
 measure() {
 	local row=$1 round=$2 drv
 	shift 2
-	for drv in tun rtun; do
+	for drv in "${DRIVERS[@]}"; do
 		local args=() a
 		for a in "$@"; do
 			a=${a//\{dev\}/${DEV[$drv]}}
 			args+=("${a//\{name\}/b$drv}")
 		done
+		[ "$drv" = base ] && swap_rtun current "$BASE_MODULE"
 		record "$row" "$drv" "$round" "${args[@]}"
+		[ "$drv" = base ] && swap_rtun base "$RTUN_MODULE"
 	done
 }
 
@@ -154,16 +173,29 @@ if [ ! -f "$RTUN_VHOST_KO" ] || [ ! -f "$RTUN_KDIR/drivers/vhost/vhost_net.ko" ]
 	echo "# vhost-net rows skipped: no $RTUN_VHOST_KO or no vhost_net.ko in $RTUN_KDIR"
 	exit 0
 fi
+VHOST_DRIVERS=(tun rtun)
+if [ -n "$BASE_MODULE" ]; then
+	BASE_VHOST_KO=$(dirname "$BASE_MODULE")/rtun_vhost.ko
+	if [ -f "$BASE_VHOST_KO" ]; then
+		VHOST_DRIVERS+=(base)
+	else
+		echo "# vhost-net rows without base: no $BASE_VHOST_KO"
+	fi
+fi
 for ((round = 1; round <= ROUNDS; round++)); do
 	echo "# $VIEW view: vhost-net round $round of $ROUNDS"
-	for drv in tun rtun; do
-		ko=$TUN_KO backend=tun
-		[ $drv = rtun ] && ko=$RTUN_MODULE backend=rtun_vhost
+	for drv in "${VHOST_DRIVERS[@]}"; do
+		# The module files, and the name the kernel knows the driver by (base: rtun too).
+		ko=$TUN_KO vko= backend=tun mod=tun
+		case $drv in
+		rtun) ko=$RTUN_MODULE vko=$RTUN_VHOST_KO backend=rtun_vhost mod=rtun ;;
+		base) ko=$BASE_MODULE vko=$BASE_VHOST_KO backend=rtun_vhost mod=rtun ;;
+		esac
 		insmod "$ko" || exit 1
-		[ $drv = rtun ] && { insmod "$RTUN_VHOST_KO" || exit 1; }
+		[ -n "$vko" ] && { insmod "$vko" || exit 1; }
 		vhost_rows $drv $round || exit 1
-		[ $drv = rtun ] && { rmmod rtun_vhost || exit 1; }
-		rmmod $drv || exit 1
+		[ -n "$vko" ] && { rmmod rtun_vhost || exit 1; }
+		rmmod $mod || exit 1
 	done
 done
 exit 0
