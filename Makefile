@@ -32,9 +32,14 @@ KERNEL_FLAGS := $(strip $(if $(filter 1,$(DEBUG)),--debug) $(if $(filter 1,$(UPS
 RTUN_CACHE ?= $(HOME)/.cache/rtun
 export RTUN_CACHE
 BINDGEN ?= $(HOME)/.cargo/bin/bindgen
-KMAKE := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$(BINDGEN) \
+# INLINE=1: the kernels and the module built with LLVM 22 and the C helpers inlined into
+# Rust (see scripts/toolchain.sh, which the scripts read; the two must agree).
+INLINE ?= 0
+export RTUN_INLINE := $(INLINE)
+LLVM_SUFFIX := $(if $(filter 1,$(INLINE)),-22,-19)
+KMAKE := LLVM=$(LLVM_SUFFIX) RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$(BINDGEN) \
 	CLIPPY_DRIVER=/usr/bin/clippy-driver RUSTFMT=/usr/bin/rustfmt \
-	LIBCLANG_PATH=/usr/lib/llvm-19/lib
+	LIBCLANG_PATH=/usr/lib/llvm$(LLVM_SUFFIX)/lib
 
 # The kernel build tree: given as KDIR=, or the cached test kernel for this configuration.
 # Evaluated in the recipes, after `deps` has installed the toolchain the cache key hashes.
@@ -196,7 +201,8 @@ vm: kernel
 # module` first to measure fresh changes); RTUN_KO=<file> measures that module instead.
 # BASE=<commit>: that commit's rtun measured too, in the same boots (the "base" columns):
 # checked out in a temporary worktree, $(BUILD)/bench/base-src, built there by its own
-# Makefile against the same kernel, the worktree removed afterwards, failed or not.
+# Makefile against the same kernel with this tree's toolchain (KMAKE: an older tree may
+# name another LLVM), the worktree removed afterwards, failed or not.
 RTUN_KO ?= $(PWD_)/rtun.ko
 BASE ?=
 BENCH_BASE_SRC := $(BUILD)/bench/base-src
@@ -218,7 +224,7 @@ else
 	label="$(BASE)"; [ "$$label" = "$$rev" ] || label="$$label ($$rev)"; \
 	echo "bench: base $$label, built in $$src"; \
 	git -C "$(PWD_)" worktree add --detach "$$src" "$$rev" >/dev/null; \
-	$(MAKE) -C "$$src" module KDIR="$$kdir"; \
+	$(MAKE) -C "$$src" module KDIR="$$kdir" KMAKE="$(KMAKE)"; \
 	$(SCRIPTS)/bench.sh --kdir "$$kdir" --module $(RTUN_KO) --bin $(BUILD)/bench/bin \
 		--out $(BUILD)/bench --base "$$src/rtun.ko" --base-rev "$$label"
 endif

@@ -16,8 +16,7 @@
 # OUT/toolchain.txt (key=value, read by bench-report.py into bench.json's "toolchain"): the
 # rustc, clang (the LLVM= of KMAKE_FLAGS) and bindgen that build the kernel and modules,
 # whether the kernel inlines its Rust helpers (CONFIG_RUST_INLINE_HELPERS) and whether the
-# module's own C helpers are inlined into its Rust (so far never: a Kbuild line
-# "RTUN_INLINE_HELPERS := y" would say so).
+# module's own C helpers are inlined into its Rust (make INLINE=1).
 #
 # Boot 1, the wall-clock view: multi-threaded TCG with RTUN_VM_CPUS vCPUs (default 2), all
 #   rows including queue scaling and memory. Absolute rates say little about real hardware
@@ -92,17 +91,16 @@ copy_module() {
 	done
 }
 
-# inlined_helpers KO: whether the C helpers of the module source tree that built KO are
-# inlined into its Rust (a Kbuild line "RTUN_INLINE_HELPERS := y"); no such tree: unknown.
+# inlined_helpers KO: whether the module's own C helpers (rust/bindings/helpers.c) were
+# linked into its Rust object as bitcode (Kbuild, with CONFIG_RUST_INLINE_HELPERS): then
+# they are internal to it, and a global helper such as rtun_dev_hold is gone.
 inlined_helpers() {
-	local kbuild
-	kbuild=$(dirname "$1")/Kbuild
-	if [ ! -f "$kbuild" ]; then
+	if ! nm "$1" >/dev/null 2>&1; then
 		echo unknown
-	elif grep -Eq '^[[:space:]]*RTUN_INLINE_HELPERS[[:space:]]*:?=[[:space:]]*y[[:space:]]*$' "$kbuild"; then
-		echo yes
-	else
+	elif nm "$1" | grep -q ' T rtun_dev_hold$'; then
 		echo no
+	else
+		echo yes
 	fi
 }
 

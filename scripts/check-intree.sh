@@ -47,7 +47,7 @@ key=$( {
 	echo "$srcver"
 	cat $frags
 	/usr/bin/rustc --version
-	clang-19 --version | head -1
+	clang$RTUN_LLVM --version | head -1
 	"$BINDGEN" --version
 	echo "recipe intree 2: from the test kernel build; allnoconfig + fragments + CONFIG_RTUN=m; bzImage modules headers"
 } 2>/dev/null | sha256sum | cut -c1-16)

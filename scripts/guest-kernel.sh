@@ -27,7 +27,7 @@ srcver=$(dpkg-query -W -f='${Version}' linux-source-7.3 2>/dev/null || echo none
 key=$( {
 	echo "$srcver"
 	cat "$frag"
-	clang-19 --version | head -1
+	clang$RTUN_LLVM --version | head -1
 	echo "recipe 1: allnoconfig + fragment; vmlinux bzImage"
 } 2>/dev/null | sha256sum | cut -c1-16)
 name=qemu-guest-$key

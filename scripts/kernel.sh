@@ -27,6 +27,7 @@ done
 frags="$here/config/rtun.config"
 [ $debug = 1 ] && frags="$frags $here/config/debug.config"
 [ $upstream = 1 ] && frags="$frags $here/config/upstream.config"
+[ "$RTUN_INLINE" = 1 ] && frags="$frags $here/config/inline.config"
 
 # The toolchain's versions (and pahole's, for --upstream) are part of the key: install
 # them before the key is taken, or a first call on a fresh machine builds under a key no
@@ -40,7 +41,7 @@ key=$( {
 	echo "$srcver"
 	cat $frags
 	/usr/bin/rustc --version
-	clang-19 --version | head -1
+	clang$RTUN_LLVM --version | head -1
 	"$BINDGEN" --version
 	[ $upstream = 0 ] || pahole --version
 	echo "recipe 1: allnoconfig + fragments; bzImage modules headers"

@@ -3,8 +3,14 @@
 RTUN_CACHE=${RTUN_CACHE:-$HOME/.cache/rtun}
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 RTUN_VENV=${RTUN_VENV:-$RTUN_CACHE/venv}
-KMAKE_FLAGS="LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$BINDGEN \
-LIBCLANG_PATH=/usr/lib/llvm-19/lib"
+# RTUN_INLINE=1 (make INLINE=1): clang, lld and libclang 22, the LLVM rustc-web is built
+# on, and kernels with CONFIG_RUST_INLINE_HELPERS (scripts/config/inline.config), whose C
+# helpers are linked into Rust code as bitcode so that they inline. Otherwise LLVM 19.
+RTUN_INLINE=${RTUN_INLINE:-0}
+RTUN_LLVM=-19
+[ "$RTUN_INLINE" = 1 ] && RTUN_LLVM=-22
+KMAKE_FLAGS="LLVM=$RTUN_LLVM RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$BINDGEN \
+LIBCLANG_PATH=/usr/lib/llvm$RTUN_LLVM/lib"
 # The rustup toolchain in ~/.cargo/bin has no rust-src: keep it off the kernel's PATH
 # lookups (rustfmt/clippy are taken from Debian's rustc-web set as well).
 export RUSTC_BOOTSTRAP=

@@ -14,16 +14,27 @@
 #include <trace/events/xdp.h>
 #include "tun_vnet.h"
 
+/*
+ * Built as bitcode and linked into the Rust object (Kbuild, CONFIG_RUST_INLINE_HELPERS):
+ * always inline, as rust/helpers/helpers.c's __rust_helper, which says why LLVM would
+ * otherwise refuse (the attributes of C and Rust code differ, harmlessly).
+ */
+#ifdef RTUN_INLINE_HELPERS
+#define RTUN_HELPER __always_inline
+#else
+#define RTUN_HELPER
+#endif
+
 /* netif_get_mac_address() lives there, as for tun.c. */
 MODULE_IMPORT_NS("NETDEV_INTERNAL");
 
-void rtun_dev_hold(struct net_device *dev)
+RTUN_HELPER void rtun_dev_hold(struct net_device *dev)
 {
 	dev_hold(dev);
 }
 
 /* tun_get(): the device a file is bound to, with a reference, or NULL. */
-struct net_device *rtun_dev_get_rcu(struct net_device **slot)
+RTUN_HELPER struct net_device *rtun_dev_get_rcu(struct net_device **slot)
 {
 	struct net_device *dev;
 
@@ -35,221 +46,221 @@ struct net_device *rtun_dev_get_rcu(struct net_device **slot)
 	return dev;
 }
 
-void rtun_dev_put(struct net_device *dev)
+RTUN_HELPER void rtun_dev_put(struct net_device *dev)
 {
 	dev_put(dev);
 }
 
-bool rtun_dev_registered(const struct net_device *dev)
+RTUN_HELPER bool rtun_dev_registered(const struct net_device *dev)
 {
 	return READ_ONCE(dev->reg_state) == NETREG_REGISTERED;
 }
 
-bool rtun_dev_unregistering(const struct net_device *dev)
+RTUN_HELPER bool rtun_dev_unregistering(const struct net_device *dev)
 {
 	return READ_ONCE(dev->reg_state) == NETREG_UNREGISTERING;
 }
 
-void rtun_dev_net_set(struct net_device *dev, struct net *net)
+RTUN_HELPER void rtun_dev_net_set(struct net_device *dev, struct net *net)
 {
 	dev_net_set(dev, net);
 }
 
-struct net *rtun_dev_net(const struct net_device *dev)
+RTUN_HELPER struct net *rtun_dev_net(const struct net_device *dev)
 {
 	return dev_net(dev);
 }
 
-void rtun_netif_tx_start_all_queues(struct net_device *dev)
+RTUN_HELPER void rtun_netif_tx_start_all_queues(struct net_device *dev)
 {
 	netif_tx_start_all_queues(dev);
 }
 
-void rtun_netif_tx_stop_all_queues(struct net_device *dev)
+RTUN_HELPER void rtun_netif_tx_stop_all_queues(struct net_device *dev)
 {
 	netif_tx_stop_all_queues(dev);
 }
 
-bool rtun_netif_running(const struct net_device *dev)
+RTUN_HELPER bool rtun_netif_running(const struct net_device *dev)
 {
 	return netif_running(dev);
 }
 
-struct netdev_queue *rtun_netdev_get_tx_queue(const struct net_device *dev, unsigned int index)
+RTUN_HELPER struct netdev_queue *rtun_netdev_get_tx_queue(const struct net_device *dev, unsigned int index)
 {
 	return netdev_get_tx_queue(dev, index);
 }
 
-void rtun_netif_tx_stop_queue(struct netdev_queue *txq)
+RTUN_HELPER void rtun_netif_tx_stop_queue(struct netdev_queue *txq)
 {
 	netif_tx_stop_queue(txq);
 }
 
-void rtun_netif_tx_wake_queue(struct netdev_queue *txq)
+RTUN_HELPER void rtun_netif_tx_wake_queue(struct netdev_queue *txq)
 {
 	netif_tx_wake_queue(txq);
 }
 
-bool rtun_netif_tx_queue_stopped(const struct netdev_queue *txq)
+RTUN_HELPER bool rtun_netif_tx_queue_stopped(const struct netdev_queue *txq)
 {
 	return netif_tx_queue_stopped(txq);
 }
 
-bool rtun_qdisc_txq_has_no_queue(const struct netdev_queue *txq)
+RTUN_HELPER bool rtun_qdisc_txq_has_no_queue(const struct netdev_queue *txq)
 {
 	return qdisc_txq_has_no_queue(txq);
 }
 
-void rtun_eth_hw_addr_random(struct net_device *dev)
+RTUN_HELPER void rtun_eth_hw_addr_random(struct net_device *dev)
 {
 	eth_hw_addr_random(dev);
 }
 
-void rtun_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len)
+RTUN_HELPER void rtun_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len)
 {
 	dev_sw_netstats_rx_add(dev, len);
 }
 
-void rtun_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int len)
+RTUN_HELPER void rtun_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int len)
 {
 	dev_sw_netstats_tx_add(dev, 1, len);
 }
 
-void rtun_dev_core_stats_rx_dropped_inc(struct net_device *dev)
+RTUN_HELPER void rtun_dev_core_stats_rx_dropped_inc(struct net_device *dev)
 {
 	dev_core_stats_rx_dropped_inc(dev);
 }
 
-void rtun_dev_core_stats_tx_dropped_inc(struct net_device *dev)
+RTUN_HELPER void rtun_dev_core_stats_tx_dropped_inc(struct net_device *dev)
 {
 	dev_core_stats_tx_dropped_inc(dev);
 }
 
-struct net *rtun_get_current_net(void)
+RTUN_HELPER struct net *rtun_get_current_net(void)
 {
 	return get_net(current->nsproxy->net_ns);
 }
 
-void rtun_put_net(struct net *net)
+RTUN_HELPER void rtun_put_net(struct net *net)
 {
 	put_net(net);
 }
 
-bool rtun_ns_capable_net_admin(const struct net *net)
+RTUN_HELPER bool rtun_ns_capable_net_admin(const struct net *net)
 {
 	return ns_capable(net->user_ns, CAP_NET_ADMIN);
 }
 
-bool rtun_current_euid_is(kuid_t uid)
+RTUN_HELPER bool rtun_current_euid_is(kuid_t uid)
 {
 	return uid_eq(current_euid(), uid);
 }
 
-kuid_t rtun_make_kuid_current(uid_t uid)
+RTUN_HELPER kuid_t rtun_make_kuid_current(uid_t uid)
 {
 	return make_kuid(current_user_ns(), uid);
 }
 
-kgid_t rtun_make_kgid_current(gid_t gid)
+RTUN_HELPER kgid_t rtun_make_kgid_current(gid_t gid)
 {
 	return make_kgid(current_user_ns(), gid);
 }
 
-uid_t rtun_from_kuid_current(kuid_t uid)
+RTUN_HELPER uid_t rtun_from_kuid_current(kuid_t uid)
 {
 	return from_kuid_munged(current_user_ns(), uid);
 }
 
-gid_t rtun_from_kgid_current(kgid_t gid)
+RTUN_HELPER gid_t rtun_from_kgid_current(kgid_t gid)
 {
 	return from_kgid_munged(current_user_ns(), gid);
 }
 
-void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
+RTUN_HELPER void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
 		      int (*poll)(struct napi_struct *, int))
 {
 	netif_napi_add_tx(dev, &n->napi, poll);
 }
 
 /* netif_napi_del(), not __netif_napi_del(): its synchronize_net() lets Rust free n. */
-void rtun_napi_del(struct rtun_napi *n)
+RTUN_HELPER void rtun_napi_del(struct rtun_napi *n)
 {
 	netif_napi_del(&n->napi);
 }
 
-void rtun_napi_enable(struct rtun_napi *n)
+RTUN_HELPER void rtun_napi_enable(struct rtun_napi *n)
 {
 	napi_enable(&n->napi);
 }
 
-void rtun_napi_disable(struct rtun_napi *n)
+RTUN_HELPER void rtun_napi_disable(struct rtun_napi *n)
 {
 	napi_disable(&n->napi);
 }
 
-void rtun_napi_purge(struct rtun_napi *n)
+RTUN_HELPER void rtun_napi_purge(struct rtun_napi *n)
 {
 	skb_queue_purge(&n->backlog);
 }
 
-void rtun_skb_queue_head_init(struct sk_buff_head *list)
+RTUN_HELPER void rtun_skb_queue_head_init(struct sk_buff_head *list)
 {
 	skb_queue_head_init(list);
 }
 
-void rtun___skb_queue_head_init(struct sk_buff_head *list)
+RTUN_HELPER void rtun___skb_queue_head_init(struct sk_buff_head *list)
 {
 	__skb_queue_head_init(list);
 }
 
-unsigned int rtun_skb_queue_len(const struct sk_buff_head *list)
+RTUN_HELPER unsigned int rtun_skb_queue_len(const struct sk_buff_head *list)
 {
 	return skb_queue_len(list);
 }
 
-void rtun_skb_queue_splice_init(struct sk_buff_head *list, struct sk_buff_head *head)
+RTUN_HELPER void rtun_skb_queue_splice_init(struct sk_buff_head *list, struct sk_buff_head *head)
 {
 	skb_queue_splice_init(list, head);
 }
 
-void rtun_skb_queue_splice_tail_init(struct sk_buff_head *list, struct sk_buff_head *head)
+RTUN_HELPER void rtun_skb_queue_splice_tail_init(struct sk_buff_head *list, struct sk_buff_head *head)
 {
 	skb_queue_splice_tail_init(list, head);
 }
 
-struct sk_buff *rtun___skb_dequeue(struct sk_buff_head *list)
+RTUN_HELPER struct sk_buff *rtun___skb_dequeue(struct sk_buff_head *list)
 {
 	return __skb_dequeue(list);
 }
 
-void rtun_napi_gro_receive(struct napi_struct *napi, struct sk_buff *skb)
+RTUN_HELPER void rtun_napi_gro_receive(struct napi_struct *napi, struct sk_buff *skb)
 {
 	napi_gro_receive(napi, skb);
 }
 
-void rtun_skb_mark_napi_id(struct sk_buff *skb, struct napi_struct *napi)
+RTUN_HELPER void rtun_skb_mark_napi_id(struct sk_buff *skb, struct napi_struct *napi)
 {
 	skb_mark_napi_id(skb, napi);
 }
 
-void rtun_napi_free_frags(struct napi_struct *napi)
+RTUN_HELPER void rtun_napi_free_frags(struct napi_struct *napi)
 {
 	napi_free_frags(napi);
 }
 
 
-bool rtun_iov_is_user_or_kvec(const struct iov_iter *i)
+RTUN_HELPER bool rtun_iov_is_user_or_kvec(const struct iov_iter *i)
 {
 	return iter_is_iovec(i) || iter_is_ubuf(i) || iov_iter_is_kvec(i);
 }
 
-int rtun_skb_grow(struct sk_buff *skb, unsigned int len)
+RTUN_HELPER int rtun_skb_grow(struct sk_buff *skb, unsigned int len)
 {
 	return __skb_grow(skb, len);
 }
 
 /* Fragment I of SKB: SIZE bytes of a new page fragment. 0 or -ENOMEM. */
-int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size)
+RTUN_HELPER int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size)
 {
 	void *frag = netdev_alloc_frag(size);
 	struct page *page;
@@ -261,78 +272,78 @@ int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size)
 	return 0;
 }
 
-unsigned long rtun_iov_nr_segs(const struct iov_iter *i)
+RTUN_HELPER unsigned long rtun_iov_nr_segs(const struct iov_iter *i)
 {
 	return i->nr_segs;
 }
 
 /* The length of segment SEG of an iovec (or user buffer) iterator, from where it is. */
-size_t rtun_iov_seg_len(const struct iov_iter *i, unsigned long seg)
+RTUN_HELPER size_t rtun_iov_seg_len(const struct iov_iter *i, unsigned long seg)
 {
 	return iter_iov(i)[seg].iov_len;
 }
 
-size_t rtun_iov_single_seg_count(const struct iov_iter *i)
+RTUN_HELPER size_t rtun_iov_single_seg_count(const struct iov_iter *i)
 {
 	return iov_iter_single_seg_count(i);
 }
 
-bool rtun_capable_net_admin(void)
+RTUN_HELPER bool rtun_capable_net_admin(void)
 {
 	return capable(CAP_NET_ADMIN);
 }
 
-int rtun_security_tun_dev_alloc_security(void **security)
+RTUN_HELPER int rtun_security_tun_dev_alloc_security(void **security)
 {
 	return security_tun_dev_alloc_security(security);
 }
 
-void rtun_security_tun_dev_free_security(void *security)
+RTUN_HELPER void rtun_security_tun_dev_free_security(void *security)
 {
 	security_tun_dev_free_security(security);
 }
 
-int rtun_security_tun_dev_create(void)
+RTUN_HELPER int rtun_security_tun_dev_create(void)
 {
 	return security_tun_dev_create();
 }
 
-int rtun_security_tun_dev_open(void *security)
+RTUN_HELPER int rtun_security_tun_dev_open(void *security)
 {
 	return security_tun_dev_open(security);
 }
 
-int rtun_security_tun_dev_attach_queue(void *security)
+RTUN_HELPER int rtun_security_tun_dev_attach_queue(void *security)
 {
 	return security_tun_dev_attach_queue(security);
 }
 
-int rtun_security_tun_dev_attach(struct sock *sk, void *security)
+RTUN_HELPER int rtun_security_tun_dev_attach(struct sock *sk, void *security)
 {
 	return security_tun_dev_attach(sk, security);
 }
 
-bool rtun_napi_backlog_empty(struct rtun_napi *n)
+RTUN_HELPER bool rtun_napi_backlog_empty(struct rtun_napi *n)
 {
 	return skb_queue_empty_lockless(&n->backlog);
 }
 
-void rtun_napi_backlog_lock(struct rtun_napi *n)
+RTUN_HELPER void rtun_napi_backlog_lock(struct rtun_napi *n)
 {
 	spin_lock(&n->backlog.lock);
 }
 
-void rtun_napi_backlog_unlock(struct rtun_napi *n)
+RTUN_HELPER void rtun_napi_backlog_unlock(struct rtun_napi *n)
 {
 	spin_unlock(&n->backlog.lock);
 }
 
-void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb)
+RTUN_HELPER void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb)
 {
 	__skb_queue_tail(&n->backlog, skb);
 }
 
-unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n)
+RTUN_HELPER unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n)
 {
 	return skb_queue_len(&n->backlog);
 }
@@ -341,7 +352,7 @@ unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n)
  * Empties the backlog (its lock held) into a chain of skbs linked by ->next and ended
  * by NULL: its first skb, or NULL.
  */
-struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n)
+RTUN_HELPER struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n)
 {
 	struct sk_buff *first;
 
@@ -354,7 +365,7 @@ struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n)
 }
 
 /* Takes SKB off the front of such a chain: the next one. */
-struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
+RTUN_HELPER struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
 {
 	struct sk_buff *next = skb->next;
 
@@ -368,7 +379,7 @@ struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
  * tun_get_user() pins them only if they fit the fragments. Counted on a copy,
  * so FROM does not move.
  */
-int rtun_iov_npages_after(const struct iov_iter *from, size_t skip)
+RTUN_HELPER int rtun_iov_npages_after(const struct iov_iter *from, size_t skip)
 {
 	struct iov_iter i = *from;
 
@@ -376,30 +387,30 @@ int rtun_iov_npages_after(const struct iov_iter *from, size_t skip)
 	return iov_iter_npages(&i, INT_MAX);
 }
 
-void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg)
+RTUN_HELPER void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg)
 {
 	skb_zcopy_init(skb, uarg);
 }
 
 /* The sender's buffers were copied: it may reuse them now (tun_get_user()). */
-void rtun_ubuf_complete_copied(struct ubuf_info *uarg)
+RTUN_HELPER void rtun_ubuf_complete_copied(struct ubuf_info *uarg)
 {
 	uarg->ops->complete(NULL, uarg, false);
 }
 
-void rtun_skb_metadata_set(struct sk_buff *skb, u8 len)
+RTUN_HELPER void rtun_skb_metadata_set(struct sk_buff *skb, u8 len)
 {
 	skb_metadata_set(skb, len);
 }
 
 /* Drops the page reference of a page-fragment buffer (vhost-net's XDP buffers). */
-void rtun_put_page_of(void *addr)
+RTUN_HELPER void rtun_put_page_of(void *addr)
 {
 	put_page(virt_to_head_page(addr));
 }
 
 /* tun_peek_len(): the next packet's length with its VLAN tag, 0 when none. */
-void *rtun_ring_peek_locked(struct ptr_ring *r)
+RTUN_HELPER void *rtun_ring_peek_locked(struct ptr_ring *r)
 {
 	return __ptr_ring_peek(r);
 }
@@ -421,13 +432,13 @@ static struct proto rtun_qsock_proto_ = {
 	.obj_size = sizeof(struct rtun_qsock),
 };
 
-struct proto *rtun_qsock_proto(void)
+RTUN_HELPER struct proto *rtun_qsock_proto(void)
 {
 	return &rtun_qsock_proto_;
 }
 
 /* tun_chr_open()'s set-up of the socket: the opener's fsuid owns it. */
-void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
+RTUN_HELPER void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
 		     void (*write_space)(struct sock *sk), int sndbuf)
 {
 	struct rtun_qsock *q = container_of(sk, struct rtun_qsock, sk);
@@ -442,80 +453,80 @@ void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops 
 	sock_set_flag(sk, SOCK_ZEROCOPY);
 }
 
-struct socket *rtun_qsock_socket(struct sock *sk)
+RTUN_HELPER struct socket *rtun_qsock_socket(struct sock *sk)
 {
 	return &container_of(sk, struct rtun_qsock, sk)->socket;
 }
 
-struct wait_queue_head *rtun_socket_wait(struct socket *sock)
+RTUN_HELPER struct wait_queue_head *rtun_socket_wait(struct socket *sock)
 {
 	return &sock->wq.wait;
 }
 
-struct fasync_struct **rtun_socket_fasync(struct socket *sock)
+RTUN_HELPER struct fasync_struct **rtun_socket_fasync(struct socket *sock)
 {
 	return &sock->wq.fasync_list;
 }
 
-struct file *rtun_socket_file(struct socket *sock)
+RTUN_HELPER struct file *rtun_socket_file(struct socket *sock)
 {
 	return sock->file;
 }
 
-int rtun_sock_sndbuf(const struct sock *sk)
+RTUN_HELPER int rtun_sock_sndbuf(const struct sock *sk)
 {
 	return READ_ONCE(sk->sk_sndbuf);
 }
 
-void rtun_sock_set_sndbuf(struct sock *sk, int sndbuf)
+RTUN_HELPER void rtun_sock_set_sndbuf(struct sock *sk, int sndbuf)
 {
 	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
 }
 
-bool rtun_sock_has_filter(const struct sock *sk)
+RTUN_HELPER bool rtun_sock_has_filter(const struct sock *sk)
 {
 	return rcu_access_pointer(sk->sk_filter);
 }
 
-void rtun_sock_set_send_shutdown(struct sock *sk, bool on)
+RTUN_HELPER void rtun_sock_set_send_shutdown(struct sock *sk, bool on)
 {
 	WRITE_ONCE(sk->sk_shutdown, on ? sk->sk_shutdown | SEND_SHUTDOWN :
 				   sk->sk_shutdown & ~SEND_SHUTDOWN);
 }
 
-void rtun_sock_put(struct sock *sk)
+RTUN_HELPER void rtun_sock_put(struct sock *sk)
 {
 	sock_put(sk);
 }
 
-bool rtun_sock_writeable(const struct sock *sk)
+RTUN_HELPER bool rtun_sock_writeable(const struct sock *sk)
 {
 	return sock_writeable(sk);
 }
 
-bool rtun_sock_test_and_set_nospace(struct socket *sock)
+RTUN_HELPER bool rtun_sock_test_and_set_nospace(struct socket *sock)
 {
 	return test_and_set_bit(SOCKWQ_ASYNC_NOSPACE, &sock->flags);
 }
 
-bool rtun_sock_test_and_clear_nospace(struct socket *sock)
+RTUN_HELPER bool rtun_sock_test_and_clear_nospace(struct socket *sock)
 {
 	return test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &sock->flags);
 }
 
 /* A writer sleeps in sock_wait_for_wmem() with SOCK_NOSPACE set. */
-bool rtun_sock_test_and_clear_writer_nospace(struct socket *sock)
+RTUN_HELPER bool rtun_sock_test_and_clear_writer_nospace(struct socket *sock)
 {
 	return test_and_clear_bit(SOCK_NOSPACE, &sock->flags);
 }
 
-void rtun_sock_orphan(struct sock *sk)
+RTUN_HELPER void rtun_sock_orphan(struct sock *sk)
 {
 	sock_orphan(sk);
 }
 
 /* tun_sock_write_space(): no lock taken when nobody waits. */
-void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
+RTUN_HELPER void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
 {
 	/*
 	 * Unlocked, as in tun_sock_write_space(): the caller's
@@ -525,124 +536,124 @@ void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
 		wake_up_interruptible_sync_poll(wq, mask);
 }
 
-bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len)
+RTUN_HELPER bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len)
 {
 	return pskb_may_pull(skb, len);
 }
 
-void rtun_skb_probe_transport_header(struct sk_buff *skb)
+RTUN_HELPER void rtun_skb_probe_transport_header(struct sk_buff *skb)
 {
 	skb_probe_transport_header(skb);
 }
 
 /* Atomic: ndo_start_xmit runs with bottom halves off. */
-int rtun_skb_orphan_frags_rx(struct sk_buff *skb)
+RTUN_HELPER int rtun_skb_orphan_frags_rx(struct sk_buff *skb)
 {
 	return skb_orphan_frags_rx(skb, GFP_ATOMIC);
 }
 
-void rtun_skb_tx_timestamp(struct sk_buff *skb)
+RTUN_HELPER void rtun_skb_tx_timestamp(struct sk_buff *skb)
 {
 	skb_tx_timestamp(skb);
 }
 
-void rtun_skb_orphan(struct sk_buff *skb)
+RTUN_HELPER void rtun_skb_orphan(struct sk_buff *skb)
 {
 	skb_orphan(skb);
 }
 
-void rtun_nf_reset_ct(struct sk_buff *skb)
+RTUN_HELPER void rtun_nf_reset_ct(struct sk_buff *skb)
 {
 	nf_reset_ct(skb);
 }
 
-int rtun_ring_init(struct ptr_ring *r, int size)
+RTUN_HELPER int rtun_ring_init(struct ptr_ring *r, int size)
 {
 	return ptr_ring_init(r, size, GFP_KERNEL);
 }
 
 /* The ring's locks, for what must happen under them (IFF_BACKPRESSURE's stop and wake). */
-void rtun_ring_lock_producer(struct ptr_ring *r)
+RTUN_HELPER void rtun_ring_lock_producer(struct ptr_ring *r)
 {
 	spin_lock(&r->producer_lock);
 }
 
-void rtun_ring_unlock_producer(struct ptr_ring *r)
+RTUN_HELPER void rtun_ring_unlock_producer(struct ptr_ring *r)
 {
 	spin_unlock(&r->producer_lock);
 }
 
-void rtun_ring_lock_consumer(struct ptr_ring *r)
+RTUN_HELPER void rtun_ring_lock_consumer(struct ptr_ring *r)
 {
 	spin_lock(&r->consumer_lock);
 }
 
-void rtun_ring_unlock_consumer(struct ptr_ring *r)
+RTUN_HELPER void rtun_ring_unlock_consumer(struct ptr_ring *r)
 {
 	spin_unlock(&r->consumer_lock);
 }
 
-void rtun_ring_lock_consumer_bh(struct ptr_ring *r)
+RTUN_HELPER void rtun_ring_lock_consumer_bh(struct ptr_ring *r)
 {
 	spin_lock_bh(&r->consumer_lock);
 }
 
-void rtun_ring_unlock_consumer_bh(struct ptr_ring *r)
+RTUN_HELPER void rtun_ring_unlock_consumer_bh(struct ptr_ring *r)
 {
 	spin_unlock_bh(&r->consumer_lock);
 }
 
-int rtun_ring_produce_locked(struct ptr_ring *r, void *entry)
+RTUN_HELPER int rtun_ring_produce_locked(struct ptr_ring *r, void *entry)
 {
 	return __ptr_ring_produce(r, entry);
 }
 
-bool rtun_ring_full_locked(struct ptr_ring *r)
+RTUN_HELPER bool rtun_ring_full_locked(struct ptr_ring *r)
 {
 	return __ptr_ring_check_produce(r) == -ENOSPC;
 }
 
-void *rtun_ring_consume_locked(struct ptr_ring *r)
+RTUN_HELPER void *rtun_ring_consume_locked(struct ptr_ring *r)
 {
 	return __ptr_ring_consume(r);
 }
 
-bool rtun_ring_empty_locked(struct ptr_ring *r)
+RTUN_HELPER bool rtun_ring_empty_locked(struct ptr_ring *r)
 {
 	return __ptr_ring_empty(r);
 }
 
-int rtun_ring_size_locked(struct ptr_ring *r)
+RTUN_HELPER int rtun_ring_size_locked(struct ptr_ring *r)
 {
 	return r->size;
 }
 
-void rtun_ring_assert_consumer_held(struct ptr_ring *r)
+RTUN_HELPER void rtun_ring_assert_consumer_held(struct ptr_ring *r)
 {
 	lockdep_assert_held(&r->consumer_lock);
 }
 
-int rtun_ring_produce(struct ptr_ring *r, void *entry)
+RTUN_HELPER int rtun_ring_produce(struct ptr_ring *r, void *entry)
 {
 	return ptr_ring_produce(r, entry);
 }
 
-void *rtun_ring_consume(struct ptr_ring *r)
+RTUN_HELPER void *rtun_ring_consume(struct ptr_ring *r)
 {
 	return ptr_ring_consume(r);
 }
 
-bool rtun_ring_empty(struct ptr_ring *r)
+RTUN_HELPER bool rtun_ring_empty(struct ptr_ring *r)
 {
 	return ptr_ring_empty(r);
 }
 
-void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *))
+RTUN_HELPER void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *))
 {
 	ptr_ring_cleanup(r, destroy);
 }
 
-void rtun_init_waitqueue_head(struct wait_queue_head *wq)
+RTUN_HELPER void rtun_init_waitqueue_head(struct wait_queue_head *wq)
 {
 	init_waitqueue_head(wq);
 }
@@ -652,81 +663,81 @@ void rtun_init_waitqueue_head(struct wait_queue_head *wq)
  * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event() (a
  * blocking reader) and with the smp_mb() after poll_wait() below (a poller).
  */
-void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask)
+RTUN_HELPER void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask)
 {
 	if (wq_has_sleeper(wq))
 		wake_up_interruptible_poll(wq, mask);
 }
 
 /* sock_poll_wait(): registered before the caller looks at the ring. */
-void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt)
+RTUN_HELPER void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt)
 {
 	poll_wait(file, wq, pt);
 	/* Pairs with the barrier of wq_has_sleeper() in rtun_wake_up_poll(). */
 	smp_mb();
 }
 
-void rtun_init_wait_entry(struct wait_queue_entry *entry)
+RTUN_HELPER void rtun_init_wait_entry(struct wait_queue_entry *entry)
 {
 	init_wait_entry(entry, 0);
 }
 
-void rtun_netdev_set_lltx(struct net_device *dev)
+RTUN_HELPER void rtun_netdev_set_lltx(struct net_device *dev)
 {
 	dev->lltx = true;
 }
 
 /* tun_net_initialize() for TAP: no shared skbs, MAC changes while up. */
-void rtun_netdev_tap_priv_flags(struct net_device *dev)
+RTUN_HELPER void rtun_netdev_tap_priv_flags(struct net_device *dev)
 {
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
 }
 
-int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value)
+RTUN_HELPER int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value)
 {
 	return nla_put_u8(skb, attr, value);
 }
 
-int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value)
+RTUN_HELPER int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value)
 {
 	return nla_put_u32(skb, attr, value);
 }
 
 /* tun_queue_resize(): all rings or none, bottom halves off, never interrupts. */
-int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,
+RTUN_HELPER int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,
 				 void (*destroy)(void *))
 {
 	return ptr_ring_resize_multiple_bh(rings, n, size, GFP_KERNEL, destroy);
 }
 
-void rtun_preempt_disable(void)
+RTUN_HELPER void rtun_preempt_disable(void)
 {
 	preempt_disable();
 }
 
-void rtun_preempt_enable(void)
+RTUN_HELPER void rtun_preempt_enable(void)
 {
 	preempt_enable();
 }
 
-struct net_device *rtun_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info)
+RTUN_HELPER struct net_device *rtun_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info)
 {
 	return netdev_notifier_info_to_dev(info);
 }
 
-void rtun_module_get(void)
+RTUN_HELPER void rtun_module_get(void)
 {
 	__module_get(THIS_MODULE);
 }
 
-void rtun_module_put(void)
+RTUN_HELPER void rtun_module_put(void)
 {
 	module_put(THIS_MODULE);
 }
 
 /* tun_chr_fasync(): SIGIO goes to the process that turned O_ASYNC on. */
-int rtun_fasync_setown(struct file *file)
+RTUN_HELPER int rtun_fasync_setown(struct file *file)
 {
 	int ret = file_f_owner_allocate(file);
 
@@ -736,37 +747,37 @@ int rtun_fasync_setown(struct file *file)
 }
 
 /* consume_skb() is an inline kfree_skb() without CONFIG_TRACEPOINTS. */
-void rtun_consume_skb(struct sk_buff *skb)
+RTUN_HELPER void rtun_consume_skb(struct sk_buff *skb)
 {
 	consume_skb(skb);
 }
 
-void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason)
+RTUN_HELPER void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason)
 {
 	kfree_skb_reason(skb, reason);
 }
 
-int rtun_open_netns(struct net *net)
+RTUN_HELPER int rtun_open_netns(struct net *net)
 {
 	return open_related_ns(&net->ns, get_net_ns);
 }
 
-unsigned long rtun_jiffies(void)
+RTUN_HELPER unsigned long rtun_jiffies(void)
 {
 	return READ_ONCE(jiffies);
 }
 
-u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb)
+RTUN_HELPER u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb)
 {
 	return __skb_get_hash_symmetric(skb);
 }
 
-int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr)
+RTUN_HELPER int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr)
 {
 	return __tun_vnet_hdr_get(sz, flags, tun_vnet_hdr_guest_features(sz), from, hdr);
 }
 
-int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr)
+RTUN_HELPER int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr)
 {
 	return tun_vnet_hdr_tnl_to_skb(flags, tun_vnet_hdr_guest_features(sz), skb, hdr);
 }
@@ -798,7 +809,7 @@ static int rtun_vnet_hdr_from_skb(unsigned int flags, const struct net_device *d
 	return 0;
 }
 
-int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
+RTUN_HELPER int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
 		      const struct sk_buff *skb, struct iov_iter *iter)
 {
 	struct virtio_net_hdr_v1_hash_tunnel hdr;
@@ -811,23 +822,23 @@ int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
 	return __tun_vnet_hdr_put(sz, dev->features, iter, (struct virtio_net_hdr *)&hdr);
 }
 
-long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp)
+RTUN_HELPER long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp)
 {
 	return tun_vnet_ioctl(sz, flags, cmd, argp);
 }
 
-void rtun_local_bh_disable(void)
+RTUN_HELPER void rtun_local_bh_disable(void)
 {
 	local_bh_disable();
 }
 
-void rtun_local_bh_enable(void)
+RTUN_HELPER void rtun_local_bh_enable(void)
 {
 	local_bh_enable();
 }
 
 /* tun_set_ebpf(): a socket-filter program by fd, or its ERR_PTR as an errno. */
-int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
+RTUN_HELPER int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
 {
 	struct bpf_prog *p = bpf_prog_get_type(fd, BPF_PROG_TYPE_SOCKET_FILTER);
 
@@ -839,106 +850,106 @@ int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
 
 /* sk_attach_filter() without a socket: check and translate a classic program. */
 /* tun_prog_free(): release a program, from bpf_prog_get_type or the one above. */
-void rtun_bpf_prog_put(struct bpf_prog *prog)
+RTUN_HELPER void rtun_bpf_prog_put(struct bpf_prog *prog)
 {
 	bpf_prog_destroy(prog);
 }
 
-u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb)
+RTUN_HELPER u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb)
 {
 	return bpf_prog_run_clear_cb(prog, skb);
 }
 
-int rtun_pskb_trim(struct sk_buff *skb, unsigned int len)
+RTUN_HELPER int rtun_pskb_trim(struct sk_buff *skb, unsigned int len)
 {
 	return pskb_trim(skb, len);
 }
 
 /* Native XDP (net/xdp.rs). */
-struct bpf_net_context *rtun_bpf_net_ctx_set(struct bpf_net_context *ctx)
+RTUN_HELPER struct bpf_net_context *rtun_bpf_net_ctx_set(struct bpf_net_context *ctx)
 {
 	return bpf_net_ctx_set(ctx);
 }
 
-void rtun_bpf_net_ctx_clear(struct bpf_net_context *ctx)
+RTUN_HELPER void rtun_bpf_net_ctx_clear(struct bpf_net_context *ctx)
 {
 	bpf_net_ctx_clear(ctx);
 }
 
-void rtun_xdp_init_buff(struct xdp_buff *xdp, u32 frame_sz, struct xdp_rxq_info *rxq)
+RTUN_HELPER void rtun_xdp_init_buff(struct xdp_buff *xdp, u32 frame_sz, struct xdp_rxq_info *rxq)
 {
 	xdp_init_buff(xdp, frame_sz, rxq);
 }
 
 /* With metadata support, as tun.c's tun_build_skb(). */
-void rtun_xdp_prepare_buff(struct xdp_buff *xdp, unsigned char *hard_start, int headroom,
+RTUN_HELPER void rtun_xdp_prepare_buff(struct xdp_buff *xdp, unsigned char *hard_start, int headroom,
 			   int data_len)
 {
 	xdp_prepare_buff(xdp, hard_start, headroom, data_len, true);
 }
 
-u32 rtun_bpf_prog_run_xdp(const struct bpf_prog *prog, struct xdp_buff *xdp)
+RTUN_HELPER u32 rtun_bpf_prog_run_xdp(const struct bpf_prog *prog, struct xdp_buff *xdp)
 {
 	return bpf_prog_run_xdp(prog, xdp);
 }
 
-struct xdp_frame *rtun_xdp_convert_buff_to_frame(struct xdp_buff *xdp)
+RTUN_HELPER struct xdp_frame *rtun_xdp_convert_buff_to_frame(struct xdp_buff *xdp)
 {
 	return xdp_convert_buff_to_frame(xdp);
 }
 
-void rtun_trace_xdp_exception(const struct net_device *dev, const struct bpf_prog *prog,
+RTUN_HELPER void rtun_trace_xdp_exception(const struct net_device *dev, const struct bpf_prog *prog,
 			      u32 act)
 {
 	trace_xdp_exception(dev, prog, act);
 }
 
-struct page_frag *rtun_task_frag(void)
+RTUN_HELPER struct page_frag *rtun_task_frag(void)
 {
 	return &current->task_frag;
 }
 
-void *rtun_page_frag_data(struct page_frag *pfrag)
+RTUN_HELPER void *rtun_page_frag_data(struct page_frag *pfrag)
 {
 	return page_address(pfrag->page) + pfrag->offset;
 }
 
-void rtun_get_page(struct page *page)
+RTUN_HELPER void rtun_get_page(struct page *page)
 {
 	get_page(page);
 }
 
-void rtun_put_page(struct page *page)
+RTUN_HELPER void rtun_put_page(struct page *page)
 {
 	put_page(page);
 }
 
-void rtun_skb_free_frag(void *addr)
+RTUN_HELPER void rtun_skb_free_frag(void *addr)
 {
 	skb_free_frag(addr);
 }
 
-void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk)
+RTUN_HELPER void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk)
 {
 	skb_set_owner_w(skb, sk);
 }
 
-int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 index)
+RTUN_HELPER int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 index)
 {
 	return xdp_rxq_info_reg(rxq, dev, index, 0);
 }
 
-void rtun_sock_set_xdp(struct sock *sk, bool on)
+RTUN_HELPER void rtun_sock_set_xdp(struct sock *sk, bool on)
 {
 	sock_valbool_flag(sk, SOCK_XDP, on);
 }
 
-unsigned int rtun_smp_processor_id(void)
+RTUN_HELPER unsigned int rtun_smp_processor_id(void)
 {
 	return smp_processor_id();
 }
 
-void rtun_netdev_set_xdp_features(struct net_device *dev, u32 features)
+RTUN_HELPER void rtun_netdev_set_xdp_features(struct net_device *dev, u32 features)
 {
 	dev->xdp_features = features;
 }
