@@ -121,12 +121,15 @@ samples:
 # RCU grace periods, netns teardown: seconds a call under TCG), so programs side by side
 # make more calls. A round of the defaults made 76,000 to 160,000 syscalls (measured: 5
 # minutes alone on the 2-core host, 250 syscalls a second; 23 to 33 minutes with three
-# other VMs), so the default 14 rounds make 10^6 even when every round is on the low side.
+# other VMs), so the default 14 rounds make about 10^6, and FUZZ_SYSCALLS adds rounds
+# until they have.
 # A splat, KASAN or kmemleak report, hang or module
 # that will not unload fails it. Then tun.ko the same way for FUZZ_TUN_ROUNDS rounds in a
 # second boot, for comparison only (0: skipped).
 FUZZ_SEED ?= 1
 FUZZ_ROUNDS ?= 14
+# ... and then more rounds (at most FUZZ_ROUNDS more) until this many syscalls (0: none).
+FUZZ_SYSCALLS ?= 1000000
 FUZZ_PROGRAMS ?= 12
 FUZZ_THREADS ?= 6
 FUZZ_CALLS ?= 100
@@ -150,7 +153,7 @@ fuzz-run: module fuzzer
 	RTUN_VM_APPEND="$(FUZZ_APPEND)" RTUN_VM_TIMEOUT=$${RTUN_VM_TIMEOUT:-28800} $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" \
 		--results $(BUILD)/fuzz --module $(PWD_)/rtun.ko --tap \
 		--exec "$(SCRIPTS)/guest-fuzz.sh $(BUILD)/fuzzer/rtun_fuzz --drivers rtun \
-		--rounds $(FUZZ_ROUNDS) $(FUZZ_ARGS)" || rc=$$?; \
+		--rounds $(FUZZ_ROUNDS) --min-syscalls $(FUZZ_SYSCALLS) $(FUZZ_ARGS)" || rc=$$?; \
 	if [ "$(FUZZ_TUN_ROUNDS)" != 0 ]; then \
 		echo "== tun.ko, for comparison (its result does not count)"; \
 		RTUN_VM_APPEND="$(FUZZ_APPEND)" RTUN_VM_TIMEOUT=$${RTUN_VM_TIMEOUT:-14400} $(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" \

@@ -8,10 +8,12 @@
 # one TAP line per driver to $RTUN_RESULTS/fuzz.<driver>.tap.
 #
 #   guest-fuzz.sh FUZZER [--drivers "rtun tun"] [--rounds N] [--programs P] [--seed S]
-#                 [--threads T] [--calls C] [--jobs J] [--seconds S] [--no-kmemleak]
+#                 [--threads T] [--calls C] [--jobs J] [--seconds S] [--min-syscalls N]
+#                 [--no-kmemleak]
 #
 # --jobs: programs run side by side (rtun_fuzz -j).
 # --seconds: start no new round after S seconds per driver (0: all rounds).
+# --min-syscalls: after the rounds, more rounds until N syscalls (at most as many again).
 # --no-kmemleak: leave the scan to the caller (guest-check.sh scans once at its end).
 set -u
 R=$RTUN_RESULTS
@@ -19,6 +21,7 @@ TUN_KO=$RTUN_KDIR/drivers/net/tun.ko RTUN_KO=$RTUN_MODULE
 fuzzer=$1
 shift
 drivers="rtun tun" rounds=1 programs=10 seed=1 threads=4 calls=300 jobs=1 seconds=0 kmemleak=1
+min_syscalls=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--drivers) drivers=$2; shift ;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--calls) calls=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
 	--seconds) seconds=$2; shift ;;
+	--min-syscalls) min_syscalls=$2; shift ;;
 	--no-kmemleak) kmemleak=0 ;;
 	*) echo "guest-fuzz.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -70,7 +74,11 @@ for driver in $drivers; do
 	printf '# %-6s %5s %-12s %9s %10s %8s %8s  %s\n' driver round seed programs syscalls \
 		pkts_in pkts_out verdict
 	last=0
-	for r in $(seq 1 "$rounds"); do
+	# Rounds make different numbers of syscalls (the programs' calls fail or succeed as
+	# the threads race): with --min-syscalls, more rounds (next seeds) until that many,
+	# up to twice the rounds asked for.
+	for ((r = 1; r <= 2 * rounds; r++)); do
+		[ "$r" -gt "$rounds" ] && [ "$tot_sys" -ge "$min_syscalls" ] && break
 		if [ "$seconds" != 0 ] && [ $(($(date +%s) - start)) -ge "$seconds" ]; then
 			echo "# $driver: $seconds s reached, no round $r"
 			break
