@@ -32,9 +32,10 @@ KERNEL_FLAGS := $(strip $(if $(filter 1,$(DEBUG)),--debug) $(if $(filter 1,$(UPS
 RTUN_CACHE ?= $(HOME)/.cache/rtun
 export RTUN_CACHE
 BINDGEN ?= $(HOME)/.cargo/bin/bindgen
-# INLINE=1: the kernels and the module built with LLVM 22 and the C helpers inlined into
-# Rust (see scripts/toolchain.sh, which the scripts read; the two must agree).
-INLINE ?= 0
+# INLINE=1 (the default): the kernels and the module built with LLVM 22 and the C helpers
+# inlined into Rust; INLINE=0: LLVM 19, no inlining (see scripts/toolchain.sh, which the
+# scripts read; the two must agree).
+INLINE ?= 1
 export RTUN_INLINE := $(INLINE)
 LLVM_SUFFIX := $(if $(filter 1,$(INLINE)),-22,-19)
 KMAKE := LLVM=$(LLVM_SUFFIX) RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$(BINDGEN) \

@@ -13,8 +13,9 @@ STAMP_PKGS="rustc-web rust-web-src rust-web-clippy rustfmt-web clang-19 libclang
 libelf-dev libssl-dev cpio qemu-system-x86 linux-source-7.3 socat iproute2 ethtool \
 iputils-ping python3-venv busybox-static kmod procps libmnl-dev python3-yaml \
 python3-jsonschema gcc-multilib python3-matplotlib python3-docutils"
-# make INLINE=1 (scripts/toolchain.sh): the LLVM 22 toolchain the kernel is built with.
-[ "${RTUN_INLINE:-0}" = 1 ] && STAMP_PKGS="$STAMP_PKGS clang-22 libclang-22-dev llvm-22 lld-22"
+# The LLVM 22 toolchain the kernels are built with by default (scripts/toolchain.sh;
+# make INLINE=0 uses LLVM 19 alone).
+[ "${RTUN_INLINE:-1}" = 1 ] && STAMP_PKGS="$STAMP_PKGS clang-22 libclang-22-dev llvm-22 lld-22"
 [ "${1:-}" = --upstream ] && STAMP_PKGS="$STAMP_PKGS dwarves zlib1g-dev libzstd-dev libcap-dev clang-22 llvm-22 lld-22 rsync"
 
 SUDO=

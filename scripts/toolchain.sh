@@ -3,10 +3,11 @@
 RTUN_CACHE=${RTUN_CACHE:-$HOME/.cache/rtun}
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 RTUN_VENV=${RTUN_VENV:-$RTUN_CACHE/venv}
-# RTUN_INLINE=1 (make INLINE=1): clang, lld and libclang 22, the LLVM rustc-web is built
-# on, and kernels with CONFIG_RUST_INLINE_HELPERS (scripts/config/inline.config), whose C
-# helpers are linked into Rust code as bitcode so that they inline. Otherwise LLVM 19.
-RTUN_INLINE=${RTUN_INLINE:-0}
+# RTUN_INLINE=1 (the default; make INLINE=0 turns it off): clang, lld and libclang 22, the
+# LLVM rustc-web is built on, and kernels with CONFIG_RUST_INLINE_HELPERS
+# (scripts/config/inline.config), whose C helpers are linked into Rust code as bitcode so
+# that they inline, as rtun's own are (Kbuild). RTUN_INLINE=0: LLVM 19, nothing inlined.
+RTUN_INLINE=${RTUN_INLINE:-1}
 RTUN_LLVM=-19
 [ "$RTUN_INLINE" = 1 ] && RTUN_LLVM=-22
 KMAKE_FLAGS="LLVM=$RTUN_LLVM RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$BINDGEN \
