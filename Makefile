@@ -38,6 +38,13 @@ BINDGEN ?= $(HOME)/.cargo/bin/bindgen
 INLINE ?= 1
 export RTUN_INLINE := $(INLINE)
 LLVM_SUFFIX := $(if $(filter 1,$(INLINE)),-22,-19)
+# KDIR=<tree>: the LLVM that tree was built with, whatever INLINE says (a module's compiler
+# must be its kernel's; with the tree's CONFIG_RUST_INLINE_HELPERS, the bitcode's too).
+KDIR_CLANG := $(if $(KDIR),$(shell sed -n 's/^CONFIG_CLANG_VERSION=\([0-9]*\)$$/\1/p' \
+	$(KDIR)/.config 2>/dev/null))
+ifneq ($(KDIR_CLANG),)
+LLVM_SUFFIX := -$(shell expr $(KDIR_CLANG) / 10000)
+endif
 KMAKE := LLVM=$(LLVM_SUFFIX) RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$(BINDGEN) \
 	CLIPPY_DRIVER=/usr/bin/clippy-driver RUSTFMT=/usr/bin/rustfmt \
 	LIBCLANG_PATH=/usr/lib/llvm$(LLVM_SUFFIX)/lib

@@ -92,16 +92,22 @@ copy_module() {
 }
 
 # inlined_helpers KO: whether the module's own C helpers (rust/bindings/helpers.c) were
-# linked into its Rust object as bitcode (Kbuild, with CONFIG_RUST_INLINE_HELPERS): then
-# they are internal to it, and a global helper such as rtun_dev_hold is gone.
+# linked into its Rust object as bitcode and inlined (Kbuild, with
+# CONFIG_RUST_INLINE_HELPERS), told by one of them, rtun_dev_hold: a global function
+# (linked as an object), a local one (linked as bitcode, not inlined everywhere), or gone.
 inlined_helpers() {
+	local sym
 	if ! nm "$1" >/dev/null 2>&1; then
 		echo unknown
-	elif nm "$1" | grep -q ' T rtun_dev_hold$'; then
-		echo no
-	else
-		echo yes
+		return
 	fi
+	sym=$(nm "$1" | awk '$3 == "rtun_dev_hold" { print $2 }')
+	case $sym in
+	T) echo no ;;
+	t) echo "linked, not inlined" ;;
+	"") echo yes ;;
+	*) echo unknown ;;
+	esac
 }
 
 # The toolchain, as the kernel and module builds call it (toolchain.sh's KMAKE_FLAGS).

@@ -42,6 +42,8 @@ out=$(cd "$out" && pwd)
 pristine=$RTUN_CACHE/src/linux-source-7.3
 [ -e "$pristine/Makefile" ] || "$here/kernel.sh"
 frags="$here/config/rtun.config"
+# As kernel.sh: the kernel this one is copied from inlines its helpers by default.
+[ "$RTUN_INLINE" = 1 ] && frags="$frags $here/config/inline.config"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-7.3 2>/dev/null || echo none)
 key=$( {
 	echo "$srcver"
