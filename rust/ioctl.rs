@@ -224,7 +224,13 @@ pub(crate) fn read_tx_filter(arg: usize) -> Result<Option<NewFilter>> {
 }
 
 /// Bytes in a MAC address.
-const ETH_ALEN: usize = 6;
+pub(crate) const ETH_ALEN: usize = b::rtun_const_RTUN_ETH_ALEN as usize;
+
+/// Bytes of the `struct tun_pi` in front of a packet without `IFF_NO_PI`.
+pub(crate) const PI_LEN: usize = b::rtun_const_RTUN_TUN_PI_LEN as usize;
+
+/// Bytes of the 802.1Q tag put back into packets read from a TAP device.
+pub(crate) const VLAN_HLEN: usize = b::rtun_const_RTUN_VLAN_HLEN as usize;
 
 /// Reads an `int` argument.
 pub(crate) fn read_int(arg: usize) -> Result<i32> {

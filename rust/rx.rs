@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
-use crate::ioctl;
+use crate::ioctl::{self, PI_LEN};
 use crate::net::preempt::NoBh;
 use crate::net::skb::{self, DropReason, Skb, ZeroCopy};
 use crate::net::vnet::VnetHdr;
@@ -63,7 +63,6 @@ fn read_headers(dev: &TunDev, src: &mut IovIterSource<'_>) -> Result<Headers> {
     let mut proto = ETH_P_IP_BE;
 
     if flags & ioctl::IFF_NO_PI == 0 {
-        const PI_LEN: usize = 4;
         if len < PI_LEN {
             return Err(EINVAL);
         }

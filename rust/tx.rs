@@ -7,7 +7,7 @@ use kernel::{iov::IovIterDest, prelude::*};
 
 use crate::backpressure;
 use crate::device::{Device, TunDev};
-use crate::ioctl;
+use crate::ioctl::{self, PI_LEN, VLAN_HLEN};
 use crate::net::netdev_ops::Xmit;
 use crate::net::preempt::BhOff;
 use crate::net::rcu::RcuSection;
@@ -156,7 +156,6 @@ fn put_user(q: &Queue, dev: &TunDev, skb: &Skb, dest: &mut IovIterDest<'_>) -> R
     let len = skb.len() as usize;
     let mut total = len + vlan_hlen + vnet_sz.unwrap_or(0) as usize;
     if d.flags() & ioctl::IFF_NO_PI == 0 {
-        const PI_LEN: usize = 4;
         if dest.len() < PI_LEN {
             return Err(EINVAL);
         }
@@ -208,6 +207,3 @@ fn copy_packet(skb: &Skb, vlan: Option<(u16, u16)>, dest: &mut IovIterDest<'_>) 
     // A fault here is not the reader's error (tun.c ignores it too).
     let _ = skb.copy_to_iter(offset as u32, dest, n as u32);
 }
-
-/// `VLAN_HLEN`: the 802.1Q tag put back into packets read from a TAP device.
-const VLAN_HLEN: usize = 4;

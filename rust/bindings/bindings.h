@@ -111,11 +111,10 @@ enum rtun_const {
 	RTUN_SIGIO = SIGIO,
 	RTUN_POLL_IN = POLL_IN,
 	RTUN_TASK_INTERRUPTIBLE = TASK_INTERRUPTIBLE,
-	RTUN_CAP_NET_ADMIN = CAP_NET_ADMIN,
 	RTUN_ETH_HLEN = ETH_HLEN,
 	RTUN_ETH_ALEN = ETH_ALEN,
-	RTUN_IFNAMSIZ = IFNAMSIZ,
-	RTUN_NETREG_REGISTERED = NETREG_REGISTERED,
+	RTUN_VLAN_HLEN = VLAN_HLEN,
+	RTUN_TUN_PI_LEN = sizeof(struct tun_pi),
 	RTUN_FMODE_NOWAIT = FMODE_NOWAIT,
 	RTUN_IOCB_NOWAIT = IOCB_NOWAIT,
 	RTUN_O_NONBLOCK = O_NONBLOCK,
@@ -156,7 +155,6 @@ enum rtun_const {
 	RTUN_MSG_MORE = MSG_MORE,
 	RTUN_MSG_TRUNC = MSG_TRUNC,
 	RTUN_MSG_ERRQUEUE = MSG_ERRQUEUE,
-	RTUN_SEND_SHUTDOWN = SEND_SHUTDOWN,
 	/* Native XDP (net/xdp.rs): tun.c's headroom and verdicts. */
 	RTUN_XDP_PACKET_HEADROOM = XDP_PACKET_HEADROOM,
 	RTUN_SMP_CACHE_BYTES = SMP_CACHE_BYTES,
@@ -202,12 +200,10 @@ void rtun_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 struct net *rtun_get_current_net(void);
 void rtun_put_net(struct net *net);
 bool rtun_ns_capable_net_admin(const struct net *net);
-bool rtun_current_euid_is(kuid_t uid);
 kuid_t rtun_make_kuid_current(uid_t uid);
 kgid_t rtun_make_kgid_current(gid_t gid);
 uid_t rtun_from_kuid_current(kuid_t uid);
 gid_t rtun_from_kgid_current(kgid_t gid);
-
 
 /*
  * NAPI for a queue (net/napi.rs): the instance, the written packets waiting for its
@@ -338,7 +334,6 @@ void *rtun_ring_consume(struct ptr_ring *r);
 bool rtun_ring_empty(struct ptr_ring *r);
 void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *));
 
-void rtun_init_waitqueue_head(struct wait_queue_head *wq);
 void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt);
 void rtun_init_wait_entry(struct wait_queue_entry *entry);
@@ -381,8 +376,6 @@ void rtun_trace_xdp_exception(const struct net_device *dev, const struct bpf_pro
 struct page_frag *rtun_task_frag(void);
 void *rtun_page_frag_data(struct page_frag *pfrag);
 void rtun_get_page(struct page *page);
-void rtun_put_page(struct page *page);
-void rtun_skb_free_frag(void *addr);
 void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk);
 int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 index);
 void rtun_sock_set_xdp(struct sock *sk, bool on);

@@ -151,11 +151,6 @@ RTUN_HELPER bool rtun_ns_capable_net_admin(const struct net *net)
 	return ns_capable(net->user_ns, CAP_NET_ADMIN);
 }
 
-RTUN_HELPER bool rtun_current_euid_is(kuid_t uid)
-{
-	return uid_eq(current_euid(), uid);
-}
-
 RTUN_HELPER kuid_t rtun_make_kuid_current(uid_t uid)
 {
 	return make_kuid(current_user_ns(), uid);
@@ -247,7 +242,6 @@ RTUN_HELPER void rtun_napi_free_frags(struct napi_struct *napi)
 {
 	napi_free_frags(napi);
 }
-
 
 RTUN_HELPER bool rtun_iov_is_user_or_kvec(const struct iov_iter *i)
 {
@@ -409,7 +403,7 @@ RTUN_HELPER void rtun_put_page_of(void *addr)
 	put_page(virt_to_head_page(addr));
 }
 
-/* tun_peek_len(): the next packet's length with its VLAN tag, 0 when none. */
+/* The next entry, left in the ring (tun_peek_len() looks at its length). */
 RTUN_HELPER void *rtun_ring_peek_locked(struct ptr_ring *r)
 {
 	return __ptr_ring_peek(r);
@@ -653,11 +647,6 @@ RTUN_HELPER void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *))
 	ptr_ring_cleanup(r, destroy);
 }
 
-RTUN_HELPER void rtun_init_waitqueue_head(struct wait_queue_head *wq)
-{
-	init_waitqueue_head(wq);
-}
-
 /*
  * No lock taken when nobody waits, as sock_def_readable() does for tun.c: the full
  * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event() (a
@@ -848,7 +837,6 @@ RTUN_HELPER int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
 	return 0;
 }
 
-/* sk_attach_filter() without a socket: check and translate a classic program. */
 /* tun_prog_free(): release a program, from bpf_prog_get_type or the one above. */
 RTUN_HELPER void rtun_bpf_prog_put(struct bpf_prog *prog)
 {
@@ -917,16 +905,6 @@ RTUN_HELPER void *rtun_page_frag_data(struct page_frag *pfrag)
 RTUN_HELPER void rtun_get_page(struct page *page)
 {
 	get_page(page);
-}
-
-RTUN_HELPER void rtun_put_page(struct page *page)
-{
-	put_page(page);
-}
-
-RTUN_HELPER void rtun_skb_free_frag(void *addr)
-{
-	skb_free_frag(addr);
 }
 
 RTUN_HELPER void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk)

@@ -200,7 +200,9 @@ impl<T: EthtoolOps> Table<T> {
         cmd: *const b::ethtool_link_ksettings,
     ) -> i32 {
         // SAFETY: One of our devices; the core holds RTNL for ethtool callbacks of a
-        // driver that is not ops-locked; `cmd` is valid for reads.
+        // driver that is not ops-locked, and the driver never calls into ethtool, so no
+        // borrow made through another token of this thread is alive; `cmd` is valid for
+        // reads.
         unsafe {
             let dev = Dev::<T>::from_raw(dev);
             Rtnl::with_held_mut(|rtnl| T::link_settings(dev).get_mut(rtnl).0 = *cmd);

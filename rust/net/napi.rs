@@ -427,8 +427,9 @@ unsafe extern "C" fn poll(napi: *mut b::napi_struct, budget: core::ffi::c_int) -
         unsafe { b::rtun_napi_gro_receive(napi, b::rtun___skb_dequeue(polling)) };
     }
     if taken > received {
-        // SAFETY: As above: what the budget left goes back in front of the backlog (the
-        // lock taken only then, as tun.c does).
+        // SAFETY: `polling` is ours and `backlog` is `n`'s, spliced under its lock (softirq:
+        // bottom halves are off); what the budget left goes back in front of the backlog
+        // (the lock taken only then, as tun.c does).
         unsafe {
             b::rtun_napi_backlog_lock(n);
             b::rtun_skb_queue_splice_init(polling, backlog);

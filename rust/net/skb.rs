@@ -236,7 +236,7 @@ impl Skb {
     /// The length a reader gets: the data, and the VLAN tag put back if the stack kept
     /// it out of the data (`__skb_array_len_with_tag`).
     pub(crate) fn len_with_vlan_tag(&self) -> u32 {
-        const VLAN_HLEN: u32 = 4;
+        const VLAN_HLEN: u32 = b::rtun_const_RTUN_VLAN_HLEN;
         self.len()
             + if self.vlan_tag().is_some() {
                 VLAN_HLEN

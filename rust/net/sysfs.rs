@@ -62,7 +62,7 @@ impl<T: RtnlLinkOps> AttrGroup<T> {
         // SAFETY: The group is only on devices created by `Registration<T>::create`, whose
         // private data is a `T`; sysfs keeps the device alive during the call.
         let dev = unsafe { Dev::<T>::from_raw(dev) };
-        // SAFETY: sysfs passes a zeroed page that is ours for the call.
+        // SAFETY: The sysfs core passes a zeroed page that is ours for the call.
         let buf =
             unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
         let mut page = SysfsPage { buf, len: 0 };

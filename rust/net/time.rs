@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The jiffies clock.
+//! The jiffies clock. The kernel crate converts milliseconds (`kernel::time`) but has no
+//! reader of the counter itself.
 
 use crate::bindings as b;
 
@@ -10,8 +11,7 @@ pub(crate) fn jiffies() -> usize {
     unsafe { b::rtun_jiffies() as usize }
 }
 
-/// `ms` milliseconds in jiffies.
+/// `ms` milliseconds in jiffies, in the type [`jiffies`] returns.
 pub(crate) fn msecs_to_jiffies(ms: u32) -> usize {
-    // SAFETY: No precondition: arithmetic on its argument.
-    unsafe { b::__msecs_to_jiffies(ms) as usize }
+    kernel::time::msecs_to_jiffies(ms) as usize
 }
