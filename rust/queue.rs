@@ -308,10 +308,20 @@ impl Queue {
     }
 
     /// Waits for a packet of `dev` (or not, with `nonblock`).
+    ///
+    /// Inlined into the read paths: a packet that is there costs no call, and the wait
+    /// (with its stack frame) is out of line.
+    #[inline(always)]
     pub(crate) fn dequeue(&self, dev: &TunDev, nonblock: bool) -> Result<Entry> {
         if let Some(skb) = self.take(dev) {
             return Ok(skb);
         }
+        self.dequeue_slow(dev, nonblock)
+    }
+
+    /// [`Queue::dequeue`] when the ring was empty: `EAGAIN`, or wait.
+    #[inline(never)]
+    fn dequeue_slow(&self, dev: &TunDev, nonblock: bool) -> Result<Entry> {
         if nonblock {
             return Err(EAGAIN);
         }
