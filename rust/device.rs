@@ -3,6 +3,7 @@
 //! The device: private data of a tun/tap `net_device` (tun.c's `tun_struct`), its
 //! per-device ioctls, and the netdev callbacks. Attaching files is in `attach.rs`.
 
+use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
@@ -18,8 +19,9 @@ use crate::net::{
     preempt::BhOff,
     rcu::{read_section, RcuSection},
     rtnl::{Rtnl, RtnlLocked},
-    rtnl_link::{DevSetup, LinkInfoMsg, RtnlLinkOps, SysfsAttr},
+    rtnl_link::{DevSetup, LinkInfoMsg, RtnlLinkOps},
     skb::Skb,
+    sysfs::SysfsPage,
     xdp::XdpXmitFrames,
 };
 use crate::offload;
@@ -92,6 +94,8 @@ pub(crate) struct Device {
 }
 
 impl Device {
+    /// The device state for a `TUNSETIFF` with `initial_flags`, and a send buffer of
+    /// `sndbuf` bytes for its queues.
     pub(crate) fn new(initial_flags: u32, sndbuf: i32) -> impl PinInit<Self, Error> {
         let multi = initial_flags & ioctl::IFF_MULTI_QUEUE != 0;
         try_pin_init!(Self {
@@ -159,22 +163,27 @@ impl Device {
         true
     }
 
+    /// The user that may attach besides `CAP_NET_ADMIN` (`TUNSETOWNER`), if set.
     pub(crate) fn owner(&self) -> Option<Kuid> {
         self.owner.get()
     }
 
+    /// The group that may attach besides `CAP_NET_ADMIN` (`TUNSETGROUP`), if set.
     pub(crate) fn group(&self) -> Option<Kgid> {
         self.group.get()
     }
 
+    /// `TUNSETOWNER`.
     pub(crate) fn set_owner(&self, uid: Kuid, _rtnl: &Rtnl) {
         self.owner.set(uid)
     }
 
+    /// `TUNSETGROUP`.
     pub(crate) fn set_group(&self, gid: Kgid, _rtnl: &Rtnl) {
         self.group.set(gid)
     }
 
+    /// The send buffer a queue attaching now gets (`TUNSETSNDBUF`).
     pub(crate) fn sndbuf(&self) -> i32 {
         self.sndbuf.load(Ordering::Relaxed)
     }
@@ -479,12 +488,19 @@ impl RtnlLinkOps for Device {
         dev.data().queues.share_budget(dev, rtnl)
     }
 
-    fn sysfs_value(dev: &TunDev, attr: SysfsAttr) -> Option<u32> {
+    const SYSFS_ATTRS: &'static [&'static CStr] = &[c"tun_flags", c"owner", c"group"];
+
+    /// tun.c: "0x%x\n" for the flags, "%u\n" for an id, "-1\n" for none.
+    fn sysfs_show(dev: &TunDev, index: usize, out: &mut SysfsPage<'_>) -> fmt::Result {
         let d = dev.data();
-        match attr {
-            SysfsAttr::TunFlags => Some(d.flags() & REPORTED_FLAGS),
-            SysfsAttr::Owner => d.owner().map(creds::kuid_to_user),
-            SysfsAttr::Group => d.group().map(Kgid::to_user),
+        let id = match index {
+            0 => return writeln!(out, "0x{:x}", d.flags() & REPORTED_FLAGS),
+            1 => d.owner().map(creds::kuid_to_user),
+            _ => d.group().map(Kgid::to_user),
+        };
+        match id {
+            Some(id) => writeln!(out, "{id}"),
+            None => writeln!(out, "-1"),
         }
     }
 }

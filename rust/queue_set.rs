@@ -45,7 +45,9 @@ pub(crate) fn ring_size(tx_queue_len: u32, live: u32) -> u32 {
 /// `IFF_NAPI_FRAGS` with it).
 #[derive(Clone, Copy)]
 pub(crate) struct NapiFlags {
+    /// `IFF_NAPI`: written packets go through a NAPI instance and GRO.
     pub(crate) napi: bool,
+    /// `IFF_NAPI_FRAGS`: written packets are built as page fragments (`napi_get_frags`).
     pub(crate) frags: bool,
 }
 

@@ -428,6 +428,7 @@ pub(super) struct Priv<T> {
     /// The first steps of the device, which `ndo_init` runs: set by
     /// `Registration::create` for the length of its `register_netdevice` call only.
     pub(super) init: Option<PendingInit<T>>,
+    /// The driver's device state.
     #[pin]
     pub(super) data: T,
 }

@@ -39,6 +39,7 @@ impl NetNs {
         unsafe { b::rtun_ns_capable_net_admin(self.ptr.as_ptr()) }
     }
 
+    /// The `struct net`, for the calls of this layer that take one.
     pub(crate) fn as_raw(&self) -> *mut b::net {
         self.ptr.as_ptr()
     }

@@ -10,7 +10,7 @@
 //! What a device looks like is the driver's: [`RtnlLinkOps::setup`] shapes a new device
 //! through a [`DevSetup`] before it is registered, as wireguard's `wg_setup` does.
 
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{fmt, marker::PhantomData, ptr::NonNull};
 use kernel::{error::to_result, prelude::*, sync::aref::ARef, types::Opaque};
 
 use crate::bindings as b;
@@ -21,7 +21,7 @@ use crate::net::{
     netdev_ops::{NetDevOps, Tables},
     netns::NetNs,
     rtnl::Rtnl,
-    sysfs::AttrGroup,
+    sysfs::{AttrGroup, SysfsPage},
 };
 
 /// What the device's private data implements: the `rtnl_link_ops` callbacks, the setup
@@ -55,22 +55,16 @@ pub(crate) trait RtnlLinkOps: Sized + Send + Sync + 'static {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// A sysfs attribute's value (`None`: unset, shown as -1). With it, devices carry
-    /// the attribute group of `SysfsAttr`.
-    fn sysfs_value(_dev: &Dev<Self>, _attr: SysfsAttr) -> Option<u32> {
+    /// The names of the devices' read-only sysfs attributes (`/sys/class/net/DEV/NAME`),
+    /// at most [`MAX_ATTRS`](crate::net::sysfs::MAX_ATTRS). With
+    /// [`RtnlLinkOps::sysfs_show`], devices carry them as one attribute group.
+    const SYSFS_ATTRS: &'static [&'static CStr] = &[];
+
+    /// Writes the value of attribute `index` of [`RtnlLinkOps::SYSFS_ATTRS`] (with its
+    /// newline) into `out`, the page a sysfs read returns.
+    fn sysfs_show(_dev: &Dev<Self>, _index: usize, _out: &mut SysfsPage<'_>) -> fmt::Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
-}
-
-/// The sysfs attributes of a device (`tun_flags`, `owner`, `group`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SysfsAttr {
-    /// `tun_flags`, shown in hex.
-    TunFlags,
-    /// `owner`, a uid in the reader's user namespace.
-    Owner,
-    /// `group`, a gid in the reader's user namespace.
-    Group,
 }
 
 /// A netlink message being filled with `IFLA_TUN_*` attributes.
@@ -501,7 +495,7 @@ impl<T: NetDevOps + EthtoolOps + RtnlLinkOps> Registration<T> {
             b::rtun_dev_net_set(dev, net.as_raw());
             (*dev).rtnl_link_ops = self.inner.get();
             (*dev).ethtool_ops = &ethtool::Table::<T>::OPS;
-            if T::HAS_SYSFS_VALUE {
+            if T::HAS_SYSFS_SHOW {
                 (*dev).sysfs_groups[0] = AttrGroup::<T>::GROUP_REF;
             }
             (*dev).ifindex = ifindex;

@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The sysfs attributes of a link kind's devices (`/sys/class/net/DEV/tun_flags`, `owner`,
-//! `group`), as one `attribute_group` per driver type.
+//! The sysfs attributes of a link kind's devices (`/sys/class/net/DEV/NAME`), as one
+//! `attribute_group` per driver type.
 //!
-//! tun.c declares them with `DEVICE_ATTR_RO` and prints them with `sysfs_emit`; here each
-//! attribute's `show` calls [`RtnlLinkOps::sysfs_value`] of the device's own type and
-//! formats the value into sysfs's page, so no global callback pointer is needed and a
-//! second link kind gets a group of its own.
+//! The driver names them ([`RtnlLinkOps::SYSFS_ATTRS`]) and writes their values
+//! ([`RtnlLinkOps::sysfs_show`]), as tun.c's `DEVICE_ATTR_RO` and `sysfs_emit` do; each
+//! attribute's `show` here calls the device's own type, so no global callback pointer is
+//! needed and a second link kind gets a group of its own.
 
 use core::{fmt::Write, marker::PhantomData, mem::offset_of, ptr::null_mut};
 
 use crate::bindings as b;
-use crate::net::{
-    netdev::Dev,
-    rtnl_link::{RtnlLinkOps, SysfsAttr},
-};
+use crate::net::{netdev::Dev, rtnl_link::RtnlLinkOps};
+
+/// How many attributes a link kind's devices can have.
+pub(crate) const MAX_ATTRS: usize = 4;
 
 /// The buffer sysfs hands a `show` callback: one page (`sysfs_emit`'s bound).
-struct SysfsPage<'a> {
+pub(crate) struct SysfsPage<'a> {
     buf: &'a mut [u8],
     len: usize,
 }
@@ -34,15 +34,6 @@ impl Write for SysfsPage<'_> {
     }
 }
 
-/// The attribute of index `A`.
-const fn attr_of(a: u8) -> SysfsAttr {
-    match a {
-        0 => SysfsAttr::TunFlags,
-        1 => SysfsAttr::Owner,
-        _ => SysfsAttr::Group,
-    }
-}
-
 /// The attribute group of the devices of `T`.
 pub(super) struct AttrGroup<T>(PhantomData<T>);
 
@@ -52,7 +43,7 @@ impl<T: RtnlLinkOps> AttrGroup<T> {
     /// Called by sysfs only for an attribute of [`Self::GROUP`], which
     /// `Registration<T>::create` installs only on its devices, with `d` the device's
     /// embedded `struct device` (kept alive for the call) and `buf` a page.
-    unsafe extern "C" fn show<const A: u8>(
+    unsafe extern "C" fn show<const A: usize>(
         d: *mut b::device,
         _attr: *mut b::device_attribute,
         buf: *mut kernel::ffi::c_char,
@@ -66,15 +57,8 @@ impl<T: RtnlLinkOps> AttrGroup<T> {
         let buf =
             unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
         let mut page = SysfsPage { buf, len: 0 };
-        let attr = attr_of(A);
-        // tun.c: "0x%x\n" for the flags, "%u\n" for an id, "-1\n" for none.
-        let written = match (attr, T::sysfs_value(dev, attr)) {
-            (SysfsAttr::TunFlags, Some(v)) => writeln!(page, "0x{v:x}"),
-            (_, Some(v)) => writeln!(page, "{v}"),
-            (_, None) => writeln!(page, "-1"),
-        };
-        // At most 11 bytes into a page.
-        debug_assert!(written.is_ok());
+        // What does not fit in the page is cut, as `sysfs_emit` does.
+        let _ = T::sysfs_show(dev, A, &mut page);
         page.len as isize
     }
 
@@ -97,18 +81,43 @@ impl<T: RtnlLinkOps> AttrGroup<T> {
         a
     }
 
-    const TUN_FLAGS: b::device_attribute = Self::attr(c"tun_flags", Self::show::<0>);
-    const OWNER: b::device_attribute = Self::attr(c"owner", Self::show::<1>);
-    const GROUP_ATTR: b::device_attribute = Self::attr(c"group", Self::show::<2>);
+    /// Attribute `A` of `T::SYSFS_ATTRS` (a placeholder past its end, never listed).
+    const fn attr_at<const A: usize>() -> b::device_attribute {
+        let name = if A < T::SYSFS_ATTRS.len() {
+            T::SYSFS_ATTRS[A]
+        } else {
+            c""
+        };
+        Self::attr(name, Self::show::<A>)
+    }
 
-    /// The NULL-terminated array `attribute_group::attrs` points to. sysfs only reads it
-    /// and the attributes (the `*mut` is C's missing `const`).
-    const ATTRS: [*mut b::attribute; 4] = [
-        core::ptr::from_ref(&Self::TUN_FLAGS.attr).cast_mut(),
-        core::ptr::from_ref(&Self::OWNER.attr).cast_mut(),
-        core::ptr::from_ref(&Self::GROUP_ATTR.attr).cast_mut(),
-        null_mut(),
-    ];
+    const ATTR_0: b::device_attribute = Self::attr_at::<0>();
+    const ATTR_1: b::device_attribute = Self::attr_at::<1>();
+    const ATTR_2: b::device_attribute = Self::attr_at::<2>();
+    const ATTR_3: b::device_attribute = Self::attr_at::<3>();
+
+    /// The NULL-terminated array `attribute_group::attrs` points to: the driver's
+    /// attributes, then NULLs. sysfs only reads it and the attributes (the `*mut` is C's
+    /// missing `const`).
+    const ATTRS: [*mut b::attribute; MAX_ATTRS + 1] = {
+        let all = [
+            core::ptr::from_ref(&Self::ATTR_0.attr).cast_mut(),
+            core::ptr::from_ref(&Self::ATTR_1.attr).cast_mut(),
+            core::ptr::from_ref(&Self::ATTR_2.attr).cast_mut(),
+            core::ptr::from_ref(&Self::ATTR_3.attr).cast_mut(),
+        ];
+        assert!(
+            T::SYSFS_ATTRS.len() <= MAX_ATTRS,
+            "too many sysfs attributes"
+        );
+        let mut attrs = [null_mut(); MAX_ATTRS + 1];
+        let mut i = 0;
+        while i < T::SYSFS_ATTRS.len() {
+            attrs[i] = all[i];
+            i += 1;
+        }
+        attrs
+    };
 
     /// The group, for `net_device::sysfs_groups[0]`: a `'static` reference, so that a
     /// change that stopped the constant's promotion to a static fails to compile rather

@@ -159,6 +159,7 @@ pub(crate) trait BufBytes: private::Sealed {
 }
 
 mod private {
+    /// Keeps the buffer kinds to this module's.
     pub(crate) trait Sealed {}
     impl Sealed for super::PageRef {}
     impl Sealed for super::TaskFrag {}
