@@ -27,7 +27,7 @@
 #   clock is an instruction count per packet, independent of the host's load.
 #
 # The memory view (BENCH_VIEWS=mem, not in the default): only the memory rows (mem_q1,
-#   mem_q16, mem_q256, and the same with rtun loaded with max_queues=256: *_max256), in a
+#   mem_q16, mem_q256, and the same with rtun loaded with max_queues=1024: *_max1024), in a
 #   boot like the wall view's (RTUN_VM_CPUS vCPUs: per-cpu memory depends on the count),
 #   without the wall view's long wall-clock rows. The wall view runs the same rows unless
 #   the mem view runs too (BENCH_MEM=0 for it then), so each row is measured in one boot.

@@ -13,11 +13,12 @@
 #                    single-queue rows, as instructions per packet.
 # BENCH_VIEW=mem     the memory rows alone (no clock involved), no vhost-net phase.
 #
-# The memory rows: mem_q1, mem_q16, mem_q256 with rtun's default max_queues, then the same
-# as mem_q1_max256, mem_q16_max256, mem_q256_max256 with rtun (and the base) reloaded with
-# max_queues=256, tun.c's MAX_TAP_QUEUES, tun.ko measured again beside it; afterwards the
-# current rtun is reloaded with its defaults. (A base without the parameter ignores it, with
-# a warning in the kernel log, and is measured with its own maximum.)
+# The memory rows: mem_q1, mem_q16, mem_q256 with rtun's default max_queues (256, tun.c's
+# MAX_TAP_QUEUES), then the same as mem_q1_max1024, mem_q16_max1024, mem_q256_max1024 with
+# rtun (and the base) reloaded with max_queues=1024, its highest, tun.ko measured again
+# beside it; afterwards the current rtun is reloaded with its defaults. (A base without the
+# parameter ignores it, with a warning in the kernel log, and is measured with its own
+# maximum; a base from before the default was 256 has 1024 in both.)
 #
 # The vhost-net rows come last, in a second phase: vhost_net binds at load to one driver
 # (tun.ko, or rtun through rtun_vhost.ko), so there each driver in turn serves
@@ -43,7 +44,7 @@ BASE_MODULE=${RTUN_BASE_MODULE:-}
 : >"$OUT"
 
 insmod "$RTUN_KDIR/drivers/net/tun.ko" || exit 1
-# The parameters rtun (the current one and the base) is loaded with; the max256 memory
+# The parameters rtun (the current one and the base) is loaded with; the max1024 memory
 # rows change them for their measurements.
 RTUN_PARAMS=(side_by_side=1)
 insmod "$RTUN_MODULE" "${RTUN_PARAMS[@]}" || exit 1
@@ -96,13 +97,13 @@ measure() {
 	done
 }
 
-# mem_rows ROUND: the memory rows, with the default max_queues and with max_queues=256.
+# mem_rows ROUND: the memory rows, with the default max_queues and with max_queues=1024.
 # Enough devices per measurement that slab page granularity averages out.
 mem_rows() {
 	local round=$1 sfx
-	for sfx in "" _max256; do
+	for sfx in "" _max1024; do
 		if [ -n "$sfx" ]; then
-			RTUN_PARAMS=(side_by_side=1 max_queues=256)
+			RTUN_PARAMS=(side_by_side=1 max_queues=1024)
 			swap_rtun current "$RTUN_MODULE"
 		fi
 		measure "mem_q1$sfx" "$round" "$BIN/bench_mem" -d {dev} -n {name} -q 1 -D 64
@@ -110,7 +111,7 @@ mem_rows() {
 		measure "mem_q256$sfx" "$round" "$BIN/bench_mem" -d {dev} -n {name} -q 256 -D 2
 	done
 	RTUN_PARAMS=(side_by_side=1)
-	swap_rtun max_queues=256 "$RTUN_MODULE"
+	swap_rtun max_queues=1024 "$RTUN_MODULE"
 }
 
 # Queue counts: 1, 2, 4, ... up to twice the vCPU count (the last ones oversubscribe).
