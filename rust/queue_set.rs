@@ -23,8 +23,9 @@ use crate::net::{
 };
 use crate::queue::Queue;
 
-/// The most queues one device can have: four times tun.c's 256 (see Documentation).
-/// The `max_queues` module parameter may lower it.
+/// The most queues one device can have: four times tun.c's 256 (see Documentation), with
+/// the `max_queues` module parameter (default 256, tun.c's, as the kernel allocates its
+/// per-queue structures for the maximum when a multiqueue device is created).
 pub(crate) const MAX_QUEUES: u32 = 1024;
 
 /// The fewest packets a live queue's ring holds when `tx_queue_len` is shared: one

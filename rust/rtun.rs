@@ -44,9 +44,9 @@ module! {
             description: "Register /dev/net/rtun (dynamic minor) instead of /dev/net/tun",
         },
         max_queues: u32 {
-            default: 1024,
-            description: "Queues per multiqueue device, 1 to 1024 (the kernel allocates \
-                          448 bytes per queue up front)",
+            default: 256,
+            description: "Queues per multiqueue device, 1 to 1024, default 256 as tun.c (the \
+                          kernel allocates its per-queue structures for all of them up front)",
         },
     },
 }

@@ -92,7 +92,7 @@ def spread(vals):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "build/bench"
     recs = []
-    for view in ("wall", "icount"):
+    for view in ("wall", "icount", "mem"):
         recs += parse(os.path.join(out, view, "raw.txt"))
     if not recs:
         print(f"bench-report: no results under {out}", file=sys.stderr)

@@ -26,8 +26,14 @@
 #   guest instruction and idle time is skipped, so a rate measured with the guest's own
 #   clock is an instruction count per packet, independent of the host's load.
 #
+# The memory view (BENCH_VIEWS=mem, not in the default): only the memory rows (mem_q1,
+#   mem_q16, mem_q256, and the same with rtun loaded with max_queues=1024: *_max1024), in a
+#   boot like the wall view's (RTUN_VM_CPUS vCPUs: per-cpu memory depends on the count),
+#   without the wall view's long wall-clock rows. The wall view runs the same rows unless
+#   the mem view runs too (BENCH_MEM=0 for it then), so each row is measured in one boot.
+#
 # Modeled on vm.sh (same guest environment), which takes no extra QEMU options.
-# BENCH_ROUNDS (5), BENCH_SECS (2), BENCH_VIEWS ("wall icount") tune the run.
+# BENCH_ROUNDS (5), BENCH_SECS (2), BENCH_VIEWS ("wall icount"; also "mem") tune the run.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/toolchain.sh"
@@ -76,7 +82,7 @@ module_fits() {
 export PATH="$RTUN_VENV/bin:$PATH"
 kernel=$kdir/arch/x86/boot/bzImage
 # The report reads every view's results: none may be left from an earlier run.
-rm -rf "$out/wall" "$out/icount" "$out/bench.json" "$out/bench.csv" "$out/bench.svg" \
+rm -rf "$out/wall" "$out/icount" "$out/mem" "$out/bench.json" "$out/bench.csv" "$out/bench.svg" \
 	"$out/base" "$out/toolchain.txt"
 mkdir -p "$out"
 
@@ -175,7 +181,8 @@ boot() {
 	genv="RTUN_KDIR=$kdir RTUN_RESULTS=$res RTUN_MODULE=$module RTUN_SCRIPTS=$here"
 	[ -n "$base_module" ] && genv="$genv RTUN_BASE_MODULE=$base_module"
 	genv="$genv BENCH_BIN=$bin BENCH_VIEW=$view BENCH_ROUNDS=${BENCH_ROUNDS:-5}"
-	genv="$genv BENCH_SECS=${BENCH_SECS:-2} PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+	genv="$genv BENCH_SECS=${BENCH_SECS:-2} BENCH_MEM=$bench_mem"
+	genv="$genv PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "$here/guest-bench.sh" >"$res/cmd.sh"
 	wrapped="env $genv bash $res/cmd.sh >$res/guest.log 2>&1; echo \$? > $res/status;"
 	wrapped="$wrapped dmesg > $res/dmesg.txt"
@@ -210,9 +217,14 @@ boot() {
 }
 
 rc=0
-for view in ${BENCH_VIEWS:-wall icount}; do
+views=${BENCH_VIEWS:-wall icount}
+# The memory rows in the wall view only when the mem view does not run them.
+bench_mem=1
+[[ " $views " = *" mem "* ]] && bench_mem=0
+for view in $views; do
 	case $view in
 	wall) boot wall "${RTUN_VM_CPUS:-2}" || rc=1 ;;
+	mem) boot mem "${RTUN_VM_CPUS:-2}" || rc=1 ;;
 	icount)
 		# icount needs one TCG thread for all vCPUs (the count is global).
 		boot icount "${RTUN_BENCH_ICOUNT_CPUS:-1}" '-icount shift=0,sleep=off -accel tcg,thread=single' ||

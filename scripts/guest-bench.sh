@@ -6,9 +6,19 @@
 #   view=V row=R driver=D round=N <key=value pairs printed by the load generator>
 # scripts/bench-report.py turns them into the table.
 #
-# BENCH_VIEW=wall    the wall-clock view (multi-threaded TCG): all rows, queue scaling, memory.
+# BENCH_VIEW=wall    the wall-clock view (multi-threaded TCG): all rows, queue scaling, and
+#                    the memory rows (those unless BENCH_MEM=0: bench.sh says so when the
+#                    mem view runs as well).
 # BENCH_VIEW=icount  the deterministic view (-icount shift=0: 1 ns = 1 instruction): the
 #                    single-queue rows, as instructions per packet.
+# BENCH_VIEW=mem     the memory rows alone (no clock involved), no vhost-net phase.
+#
+# The memory rows: mem_q1, mem_q16, mem_q256 with rtun's default max_queues (256, tun.c's
+# MAX_TAP_QUEUES), then the same as mem_q1_max1024, mem_q16_max1024, mem_q256_max1024 with
+# rtun (and the base) reloaded with max_queues=1024, its highest, tun.ko measured again
+# beside it; afterwards the current rtun is reloaded with its defaults. (A base without the
+# parameter ignores it, with a warning in the kernel log, and is measured with its own
+# maximum; a base from before the default was 256 has 1024 in both.)
 #
 # The vhost-net rows come last, in a second phase: vhost_net binds at load to one driver
 # (tun.ko, or rtun through rtun_vhost.ko), so there each driver in turn serves
@@ -25,6 +35,7 @@ set -u
 R=$RTUN_RESULTS
 BIN=${BENCH_BIN:?}
 VIEW=${BENCH_VIEW:-wall}
+MEM=${BENCH_MEM:-1}
 ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-2}
 WARMUP=${BENCH_WARMUP:-0.3}
@@ -33,7 +44,10 @@ BASE_MODULE=${RTUN_BASE_MODULE:-}
 : >"$OUT"
 
 insmod "$RTUN_KDIR/drivers/net/tun.ko" || exit 1
-insmod "$RTUN_MODULE" side_by_side=1 || exit 1
+# The parameters rtun (the current one and the base) is loaded with; the max1024 memory
+# rows change them for their measurements.
+RTUN_PARAMS=(side_by_side=1)
+insmod "$RTUN_MODULE" "${RTUN_PARAMS[@]}" || exit 1
 insmod "$RTUN_KDIR/net/core/pktgen.ko" || exit 1
 # No IPv6 on the devices: router solicitations and DAD would be packets nobody asked for.
 sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
@@ -59,10 +73,11 @@ record() {
 }
 
 # swap_rtun FROM TO: replace the loaded rtun (FROM) by the module file TO, side by side
-# with tun.ko; either failing ends the run (what follows would measure the wrong module).
+# with tun.ko, with RTUN_PARAMS; either failing ends the run (what follows would measure
+# the wrong module).
 swap_rtun() {
 	rmmod rtun || { echo "# cannot remove rtun ($1)"; exit 1; }
-	insmod "$2" side_by_side=1 || { echo "# cannot load $2"; exit 1; }
+	insmod "$2" "${RTUN_PARAMS[@]}" || { echo "# cannot load $2 ${RTUN_PARAMS[*]}"; exit 1; }
 }
 
 # measure ROW ROUND CMD...: run CMD once per driver, tun first; {dev} and {name} in CMD
@@ -82,12 +97,33 @@ measure() {
 	done
 }
 
+# mem_rows ROUND: the memory rows, with the default max_queues and with max_queues=1024.
+# Enough devices per measurement that slab page granularity averages out.
+mem_rows() {
+	local round=$1 sfx
+	for sfx in "" _max1024; do
+		if [ -n "$sfx" ]; then
+			RTUN_PARAMS=(side_by_side=1 max_queues=1024)
+			swap_rtun current "$RTUN_MODULE"
+		fi
+		measure "mem_q1$sfx" "$round" "$BIN/bench_mem" -d {dev} -n {name} -q 1 -D 64
+		measure "mem_q16$sfx" "$round" "$BIN/bench_mem" -d {dev} -n {name} -q 16 -D 8
+		measure "mem_q256$sfx" "$round" "$BIN/bench_mem" -d {dev} -n {name} -q 256 -D 2
+	done
+	RTUN_PARAMS=(side_by_side=1)
+	swap_rtun max_queues=1024 "$RTUN_MODULE"
+}
+
 # Queue counts: 1, 2, 4, ... up to twice the vCPU count (the last ones oversubscribe).
 queues=()
 for ((q = 1; q <= 2 * ncpu; q *= 2)); do queues+=("$q"); done
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	echo "# $VIEW view: round $round of $ROUNDS"
+	if [ "$VIEW" = mem ]; then
+		mem_rows $round
+		continue
+	fi
 	if [ "$VIEW" = icount ]; then
 		# Single queue, one thread busy: guest ns per packet = instructions per packet.
 		for size in 64 1500; do
@@ -116,15 +152,14 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	done
 	# Enough round trips to span ~0.2 s, so one descheduled host thread moves the median little.
 	measure rtt $round "$BIN/bench_rtt" -d {dev} -n {name} -i 20000 -w 1000
-	# Memory: enough devices per measurement that slab page granularity averages out.
-	measure mem_q1 $round "$BIN/bench_mem" -d {dev} -n {name} -q 1 -D 64
-	measure mem_q16 $round "$BIN/bench_mem" -d {dev} -n {name} -q 16 -D 8
-	measure mem_q256 $round "$BIN/bench_mem" -d {dev} -n {name} -q 256 -D 2
+	[ "$MEM" = 1 ] && mem_rows $round
 done
 
 rmmod pktgen
 rmmod rtun || exit 1
 rmmod tun || exit 1
+# The memory view has no vhost-net rows.
+[ "$VIEW" = mem ] && exit 0
 
 # ---- vhost-net: each driver in turn at /dev/net/tun ----
 

@@ -27,8 +27,11 @@ run() {
 
 run module_load "$T/module_load.sh" "$TUN_KO" "$RTUN_KO"
 
+# rtun with max_queues=1024 (the default is tun.c's 256): the tests check the extension,
+# a multiqueue device of 1024 queues (multiqueue's queue_limit, load, iproute's numtxqueues).
+RTUN_PARAMS=(max_queues=1024)
 insmod "$TUN_KO" || exit 1
-insmod "$RTUN_KO" side_by_side=1 || exit 1
+insmod "$RTUN_KO" side_by_side=1 "${RTUN_PARAMS[@]}" || exit 1
 # rtun's KUnit suites ran at this load; each one's KTAP is in debugfs until the module
 # goes (CONFIG_KUNIT_DEBUGFS). Keep their cases, named suite.case: the indented result
 # lines of each suite's log.
@@ -57,9 +60,9 @@ rmmod tun || exit 1
 # is loaded.
 # rtun's names for vhost-net come from its companion rtun_vhost.ko, loaded right after it.
 for driver in tun rtun; do
-	ko=$TUN_KO backend=tun
-	[ $driver = rtun ] && ko=$RTUN_KO backend=rtun_vhost
-	insmod "$ko" || exit 1
+	ko=$TUN_KO backend=tun params=()
+	[ $driver = rtun ] && ko=$RTUN_KO backend=rtun_vhost params=("${RTUN_PARAMS[@]}")
+	insmod "$ko" "${params[@]}" || exit 1
 	[ $driver = rtun ] && { insmod "$(dirname "$RTUN_KO")/rtun_vhost.ko" || exit 1; }
 	for t in "$T"/clients/*.sh; do
 		[ -x "$t" ] || continue

@@ -12,13 +12,13 @@
  * by a quarter each: close the fd; `ip tuntap del` of a closed persistent device;
  * TUNSETPERSIST 0 then close; link delete with the fd open, then close.
  *
- * queues: a multiqueue TAP with LOAD_QUEUES queues (default: 1024 on rtun, its
- * max_queues default; 256 on tun.ko, tun.c's MAX_TAP_QUEUES), a frame written on every
- * queue and the answers of every flow sent back by the stack (all must be read, from
- * whichever queues the driver steered them to: rtun's direct-mapped flow table keeps
- * fewer of 1024 flows than tun.c's hash chains). Teardown rotates by round: every fd
- * closed, every queue detached (TUNSETQUEUE) then closed, link delete with every queue
- * open.
+ * queues: a multiqueue TAP with LOAD_QUEUES queues (default: 1024 on rtun, which the
+ * harness loads with max_queues=1024; 256 on tun.ko, tun.c's MAX_TAP_QUEUES), a frame
+ * written on every queue and the answers of every flow sent back by the stack (all must
+ * be read, from whichever queues the driver steered them to: rtun's direct-mapped flow
+ * table keeps fewer of 1024 flows than tun.c's hash chains). Teardown rotates by round:
+ * every fd closed, every queue detached (TUNSETQUEUE) then closed, link delete with
+ * every queue open.
  *
  * Each test runs a warm-up round (caches, per-cpu chunks, sysfs and slab pages reach
  * their working size), reads memory, then LOAD_ROUNDS rounds (default 3), reading it
@@ -56,7 +56,7 @@
 #define GROWTH_KERNEL_KIB 192
 #define GROWTH_USED_KIB 4096
 
-/* tun.c's MAX_TAP_QUEUES; rtun's default max_queues. */
+/* tun.c's MAX_TAP_QUEUES; rtun's highest max_queues (the harness loads it with that). */
 #define TUN_KO_MAX_QUEUES 256
 #define RTUN_MAX_QUEUES 1024
 

@@ -490,7 +490,10 @@ TEST(ebpf_ioctl_errors)
 	close(fd);
 }
 
-/* tun.c stops at 256 queues; rtun goes to 1024 (an rtun extension). */
+/*
+ * tun.c stops at 256 queues; rtun goes to 1024 (an rtun extension) when loaded with
+ * max_queues=1024, as scripts/guest-check.sh does (its default is tun.c's 256).
+ */
 /*
  * Attaching the most queues a device takes: 1024 on rtun, each attach a few
  * allocations and sysfs objects, which the debug kernel (KASAN, lockdep) makes slow.

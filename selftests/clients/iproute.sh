@@ -55,7 +55,8 @@ details_tap() {
 details_mq() {
 	$TO ip -d link show dev $mq >"$out/d" || return 1
 	has "$out/d" "^ +tun type tun pi off vnet_hdr off multi_queue numqueues 0 numdisabled 0 persist on " &&
-		# tun.c allocates 256 queues; rtun 1024 (an rtun extension).
+		# tun.c allocates 256 queues; rtun 1024 (an rtun extension), as guest-check.sh
+		# loads it with max_queues=1024 (its default is tun.c's 256).
 		if [ "$TUN_DRIVER" = rtun ]; then
 			has "$out/d" "numtxqueues 1024 numrxqueues 1024"
 		else
