@@ -10,6 +10,9 @@
 #   make vm CMD='…'    boot the test kernel, run CMD in the guest (no CMD: a shell)
 #   make bench         rtun against tun.ko, measured in one boot (BASE=<commit>: and that
 #                      commit's rtun, in the same boot)
+#   make profile       instructions per packet per function, tun.ko against rtun, exact
+#                      (a QEMU plugin under -icount; PROFILE_MODES, PROFILE_READ_RUNS,
+#                      PROFILE_RUNS)
 #   make check-upstream  the kernel's BPF selftests that drive a tun/tap, and the LSM
 #                      hooks, on tun.ko and rtun (a kernel with BTF and BPF LSM, cached)
 #   make intree        the patch series adding rtun to a kernel tree (KSRC=<source tree>)
@@ -56,7 +59,7 @@ KSRC := $(RTUN_CACHE)/src/linux-source-7.3
 BUILD := $(PWD_)/build$(if $(filter 1,$(DEBUG)),/debug)$(if $(filter 1,$(UPSTREAM)),/upstream)
 
 .PHONY: all module kernel deps samples selftests check check-upstream check-upstream-run demo \
-	demo-qemu vm bench fmt clippy clean intree intree-ci check-intree fuzz fuzz-run fuzzer \
+	demo-qemu vm bench profile fmt clippy clean intree intree-ci check-intree fuzz fuzz-run fuzzer \
 	load
 
 all: module
@@ -239,6 +242,24 @@ else
 	$(SCRIPTS)/bench.sh --kdir "$$kdir" --module $(RTUN_KO) --bin $(BUILD)/bench/bin \
 		--out $(BUILD)/bench --base "$$src/rtun.ko" --base-rev "$$label"
 endif
+
+# Where the instructions of make bench's -icount rows go (scripts/profile.sh): the test kernel
+# booted once under -icount shift=0 with the insnprof QEMU plugin (tools/insnprof/, built
+# with gcc), which counts every guest instruction's executions and writes a snapshot at
+# each `sync` the guest runs; each benchmark of PROFILE_MODES runs small and big on both
+# drivers (scripts/guest-profile.sh), and scripts/profile-report.py prints per function
+# the instructions per packet of each, the differences and the totals:
+# $(BUILD)/profile/<mode>/report.txt, summary.txt, the raw snapshots in raw/. read runs
+# PROFILE_READ_RUNS times (medians: its window holds pktgen's polling noise), write and
+# rtt PROFILE_RUNS times.
+PROFILE_MODES ?= read write rtt
+PROFILE_READ_RUNS ?= 3
+PROFILE_RUNS ?= 1
+profile: module
+	$(MAKE) -C bench OUT=$(BUILD)/bench/bin
+	$(SCRIPTS)/profile.sh --kdir "$(GET_KDIR)" --module $(RTUN_KO) --bin $(BUILD)/bench/bin \
+		--out $(BUILD)/profile --modes "$(PROFILE_MODES)" --read-runs $(PROFILE_READ_RUNS) \
+		--runs $(PROFILE_RUNS)
 
 clean:
 	$(MAKE) -C "$(GET_KDIR)" M=$(PWD_) $(KMAKE) clean

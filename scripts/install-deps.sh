@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Install everything the rtun build, VM and tests need on a Debian 12 host.
+# (gcc: the bench programs, the selftests, and make profile's QEMU plugin.)
 # Idempotent: a second run with everything present returns in well under a second.
 #
 #   install-deps.sh [--upstream]
@@ -12,7 +13,7 @@ set -eu
 STAMP_PKGS="rustc-web rust-web-src rust-web-clippy rustfmt-web clang-19 libclang-19-dev llvm-19 lld-19 flex bison bc \
 libelf-dev libssl-dev cpio qemu-system-x86 linux-source-7.3 socat iproute2 ethtool \
 iputils-ping python3-venv busybox-static kmod procps libmnl-dev python3-yaml \
-python3-jsonschema gcc-multilib python3-matplotlib python3-docutils"
+python3-jsonschema gcc gcc-multilib python3-matplotlib python3-docutils"
 # The LLVM 22 toolchain the kernels are built with by default (scripts/toolchain.sh;
 # make INLINE=0 uses LLVM 19 alone).
 [ "${RTUN_INLINE:-1}" = 1 ] && STAMP_PKGS="$STAMP_PKGS clang-22 libclang-22-dev llvm-22 lld-22"
