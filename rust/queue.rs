@@ -263,6 +263,7 @@ impl Queue {
     }
 
     /// Tells the readers (and SIGIO subscribers) that packets came.
+    #[inline]
     pub(crate) fn notify_readable(&self) {
         if self.fasync_on.load(Relaxed) {
             self.sock.fasync().notify_readable();
