@@ -4,7 +4,7 @@
 //! permission rules), `TUNSETQUEUE` (disable or re-enable a queue) and close (leave the
 //! device, deleting it when it is left without queues and not persistent).
 
-use core::sync::atomic::Ordering;
+use kernel::sync::atomic::Relaxed;
 use kernel::{prelude::*, sync::Arc};
 
 use crate::device::{Device, TunDev};
@@ -151,7 +151,7 @@ pub(crate) fn set_iff(q: &Arc<Queue>, ifr: &mut IfReq, rtnl: &mut Rtnl) -> Resul
             let spec = DevSpec {
                 name,
                 queues,
-                ifindex: q.ifindex.load(Ordering::Relaxed),
+                ifindex: q.ifindex.load(Relaxed),
             };
             let napi = NapiFlags::of_request(flags);
             // tun.c's `tun_net_init`: the LSM blob and the first queue come from the

@@ -11,7 +11,7 @@
 //! another slot, attached, or a device brought back all get their transmit queue woken
 //! under both locks, which no stop or wake can overlap.
 
-use core::sync::atomic::Ordering;
+use kernel::sync::atomic::Relaxed;
 use kernel::sync::barrier::{smp_mb, Full};
 
 use crate::device::TunDev;
@@ -76,7 +76,7 @@ pub(crate) fn consumed(dev: &TunDev, q: &Queue, ring: &Consumer<'_>, consumed: u
     if !enabled(dev) || !dev.is_running() {
         return;
     }
-    let index = q.index.load(Ordering::Relaxed);
+    let index = q.index.load(Relaxed);
     // Only the queue in that slot owns its transmit queue (a queue just moved out of
     // it must not wake the one that moved in).
     let owner = rcu::read_section(|rcu: &RcuSection<'_>| {
@@ -93,12 +93,12 @@ pub(crate) fn consumed(dev: &TunDev, q: &Queue, ring: &Consumer<'_>, consumed: u
     smp_mb(Full);
     if txq.is_stopped() {
         // Only touched under the consumer lock.
-        let n = q.consumed_since_stop.load(Ordering::Relaxed) + consumed;
+        let n = q.consumed_since_stop.load(Relaxed) + consumed;
         if n >= ring.size() / 2 || ring.is_empty() {
             txq.wake();
-            q.consumed_since_stop.store(0, Ordering::Relaxed);
+            q.consumed_since_stop.store(0, Relaxed);
         } else {
-            q.consumed_since_stop.store(n, Ordering::Relaxed);
+            q.consumed_since_stop.store(n, Relaxed);
         }
     }
 }
@@ -108,10 +108,10 @@ pub(crate) fn consumed(dev: &TunDev, q: &Queue, ring: &Consumer<'_>, consumed: u
 /// queue stays stopped with nobody owing it a wake.
 pub(crate) fn force_wake(dev: &TunDev, q: &Queue) {
     let _both = q.ring.lock_both();
-    q.consumed_since_stop.store(0, Ordering::Relaxed);
+    q.consumed_since_stop.store(0, Relaxed);
     // Under the locks `ndo_stop`'s reset takes, so this cannot undo its stop.
     if dev.is_running() {
-        if let Some(txq) = dev.tx_queue(q.index.load(Ordering::Relaxed)) {
+        if let Some(txq) = dev.tx_queue(q.index.load(Relaxed)) {
             txq.wake();
         }
     }
@@ -123,8 +123,8 @@ pub(crate) fn force_wake(dev: &TunDev, q: &Queue) {
 pub(crate) fn wake_if_room(dev: &TunDev, q: &Queue) {
     let both = q.ring.lock_both();
     if dev.is_running() && !both.is_full() {
-        q.consumed_since_stop.store(0, Ordering::Relaxed);
-        if let Some(txq) = dev.tx_queue(q.index.load(Ordering::Relaxed)) {
+        q.consumed_since_stop.store(0, Relaxed);
+        if let Some(txq) = dev.tx_queue(q.index.load(Relaxed)) {
             txq.wake();
         }
     }
@@ -135,9 +135,9 @@ pub(crate) fn wake_if_room(dev: &TunDev, q: &Queue) {
 /// (else the next reads wake it).
 pub(crate) fn moved(dev: &TunDev, q: &Queue) {
     let both = q.ring.lock_both();
-    q.consumed_since_stop.store(0, Ordering::Relaxed);
+    q.consumed_since_stop.store(0, Relaxed);
     if dev.is_running() && both.is_empty() {
-        if let Some(txq) = dev.tx_queue(q.index.load(Ordering::Relaxed)) {
+        if let Some(txq) = dev.tx_queue(q.index.load(Relaxed)) {
             txq.wake();
         }
     }
@@ -146,5 +146,5 @@ pub(crate) fn moved(dev: &TunDev, q: &Queue) {
 /// `ndo_stop`: the counts restart, so that a device brought back up does not wake early.
 pub(crate) fn forget_consumed(q: &Queue) {
     let _both = q.ring.lock_both();
-    q.consumed_since_stop.store(0, Ordering::Relaxed);
+    q.consumed_since_stop.store(0, Relaxed);
 }

@@ -5,7 +5,7 @@
 //! Mirrors `tun_chr_*` in tun.c: a freshly opened file is attached to nothing; reads,
 //! writes and most ioctls on it fail with `EBADFD` until `TUNSETIFF` attaches it.
 
-use core::sync::atomic::Ordering;
+use kernel::sync::atomic::Relaxed;
 use kernel::{
     fs::File,
     iov::{IovIterDest, IovIterSource},
@@ -91,7 +91,7 @@ impl FileOps for Queue {
             creds::fasync_setown(file)?;
         }
         this.sock.fasync().helper(fd, file, on)?;
-        this.fasync_on.store(on, Ordering::Relaxed);
+        this.fasync_on.store(on, Relaxed);
         Ok(())
     }
 
@@ -201,7 +201,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             if index < 0 {
                 return Err(EINVAL);
             }
-            q.ifindex.store(index, Ordering::Relaxed);
+            q.ifindex.store(index, Relaxed);
             return Ok(0);
         }
         _ => {}

@@ -4,7 +4,7 @@
 //! per-device ioctls, and the netdev callbacks. Attaching files is in `attach.rs`.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::backpressure;
@@ -43,8 +43,8 @@ const RX_BATCHED_MAX: u32 = crate::net::napi::POLL_WEIGHT;
 /// The private data of a tun/tap device (tun.c's `struct tun_struct`).
 #[pin_data]
 pub(crate) struct Device {
-    /// `IFF_TUN`/`IFF_TAP`, `IFF_PERSIST` and the `TUN_FEATURES` flags.
-    flags: AtomicU32,
+    /// `IFF_TUN`/`IFF_TAP`, `IFF_PERSIST` and the `TUN_FEATURES` flags. Changed under RTNL.
+    flags: Atomic<u32>,
     /// Owner uid and group gid, if set (`TUNSETOWNER`, `TUNSETGROUP`).
     owner: AtomicId<Kuid>,
     group: AtomicId<Kgid>,
@@ -54,13 +54,13 @@ pub(crate) struct Device {
     /// Flow → queue memory for multiqueue devices (see steering.rs).
     flows: Option<FlowTable>,
     /// `TUNSETSNDBUF` value applied to queues attached later.
-    sndbuf: AtomicI32,
+    sndbuf: Atomic<i32>,
     /// `TUNSETDEBUG` / ethtool message level.
-    msglevel: AtomicU32,
+    msglevel: Atomic<u32>,
     /// Size of the virtio-net header in front of packets (`TUNSETVNETHDRSZ`).
-    vnet_hdr_sz: AtomicI32,
+    vnet_hdr_sz: Atomic<i32>,
     /// The offloads userspace accepts (`TUNSETOFFLOAD`), as netdev features.
-    set_features: AtomicU64,
+    set_features: Atomic<u64>,
     /// `TUNSETSTEERINGEBPF`: when set, its result (modulo the live queues) picks the
     /// transmit queue instead of the flow table.
     pub(crate) steering_prog: BpfSlot,
@@ -71,19 +71,19 @@ pub(crate) struct Device {
     pub(crate) xdp_prog: BpfSlot,
     /// `TUNATTACHFILTER` succeeded and no `TUNDETACHFILTER` came since: queues attached
     /// from now on get the filter too (tun.c's `filter_attached`). Changed under RTNL.
-    filter_attached: AtomicBool,
+    filter_attached: Atomic<bool>,
     /// The `struct sock_fprog` last given to `TUNATTACHFILTER`, for `TUNGETFILTER` and
     /// for queues attached later (the program is read from the user pointer each time,
     /// as tun.c does). Changed under RTNL.
-    socket_fprog_len: AtomicU32,
-    socket_fprog_ptr: AtomicUsize,
+    socket_fprog_len: Atomic<u32>,
+    socket_fprog_ptr: Atomic<usize>,
     /// `TUNSETTXFILTER`: the destination addresses a TAP device's reader wants.
     pub(crate) tx_filter: TxFilter,
     /// Writes refused for a malformed virtio-net header (tun.c's `rx_frame_errors`).
-    rx_frame_errors: AtomicU64,
+    rx_frame_errors: Atomic<u64>,
     /// ethtool's `rx-frames`: written packets held for one batch while vhost-net says
     /// more come (tun.c's `rx_batched`), at most a NAPI poll's weight.
-    rx_batched: AtomicU32,
+    rx_batched: Atomic<u32>,
     /// ethtool link settings, as userspace set them.
     link_settings: RtnlLocked<LinkSettings>,
     /// The device's LSM blob and hooks.
@@ -99,24 +99,24 @@ impl Device {
     pub(crate) fn new(initial_flags: u32, sndbuf: i32) -> impl PinInit<Self, Error> {
         let multi = initial_flags & ioctl::IFF_MULTI_QUEUE != 0;
         try_pin_init!(Self {
-            flags: AtomicU32::new(initial_flags),
+            flags: Atomic::new(initial_flags),
             owner: AtomicId::none(),
             group: AtomicId::none(),
             queues <- QueueSet::new(),
             flows: if multi { Some(FlowTable::new()?) } else { None },
-            sndbuf: AtomicI32::new(sndbuf),
-            msglevel: AtomicU32::new(0),
-            vnet_hdr_sz: AtomicI32::new(ioctl::VNET_HDR_LEN),
-            set_features: AtomicU64::new(0),
+            sndbuf: Atomic::new(sndbuf),
+            msglevel: Atomic::new(0),
+            vnet_hdr_sz: Atomic::new(ioctl::VNET_HDR_LEN),
+            set_features: Atomic::new(0),
             steering_prog: BpfSlot::new(ProgKind::Filter),
             filter_prog: BpfSlot::new(ProgKind::Filter),
             xdp_prog: BpfSlot::new(ProgKind::Xdp),
-            filter_attached: AtomicBool::new(false),
-            socket_fprog_len: AtomicU32::new(0),
-            socket_fprog_ptr: AtomicUsize::new(0),
+            filter_attached: Atomic::new(false),
+            socket_fprog_len: Atomic::new(0),
+            socket_fprog_ptr: Atomic::new(0),
             tx_filter: TxFilter::new(),
-            rx_frame_errors: AtomicU64::new(0),
-            rx_batched: AtomicU32::new(0),
+            rx_frame_errors: Atomic::new(0),
+            rx_batched: Atomic::new(0),
             link_settings: RtnlLocked::new(LinkSettings::tun_default()),
             security: TunSecurity::new(),
             persist_pin: RtnlLocked::new(None),
@@ -125,7 +125,7 @@ impl Device {
 
     /// The device flags as `TUNGETIFF` reports them.
     pub(crate) fn flags(&self) -> u32 {
-        self.flags.load(Ordering::Relaxed)
+        self.flags.load(Relaxed)
     }
 
     /// Takes the `TUN_FEATURES` flags of a `TUNSETIFF` request (the first queue's, or
@@ -133,13 +133,13 @@ impl Device {
     pub(crate) fn set_features_from(&self, request: u32, _rtnl: &Rtnl) {
         self.flags.store(
             (self.flags() & !ioctl::TUN_FEATURES) | (request & ioctl::TUN_FEATURES),
-            Ordering::Relaxed,
+            Relaxed,
         );
     }
 
     /// ethtool's `rx-frames` (see `rx_batched`).
     pub(crate) fn rx_batched(&self) -> u32 {
-        self.rx_batched.load(Ordering::Relaxed)
+        self.rx_batched.load(Relaxed)
     }
 
     /// Whether the device is TAP (Ethernet).
@@ -155,11 +155,18 @@ impl Device {
             return false;
         }
         *pin = on.then(ModuleRef::new);
-        if on {
-            self.flags.fetch_or(ioctl::IFF_PERSIST, Ordering::Relaxed);
-        } else {
-            self.flags.fetch_and(!ioctl::IFF_PERSIST, Ordering::Relaxed);
-        }
+        // A load and a store, not a read-modify-write (the kernel crate's `Atomic` has no
+        // `fetch_or`/`fetch_and`): every writer of `flags` holds RTNL, as `rtnl` here, so
+        // no change can come between them; lockless readers see the old or the new word.
+        let flags = self.flags();
+        self.flags.store(
+            if on {
+                flags | ioctl::IFF_PERSIST
+            } else {
+                flags & !ioctl::IFF_PERSIST
+            },
+            Relaxed,
+        );
         true
     }
 
@@ -185,13 +192,13 @@ impl Device {
 
     /// The send buffer a queue attaching now gets (`TUNSETSNDBUF`).
     pub(crate) fn sndbuf(&self) -> i32 {
-        self.sndbuf.load(Ordering::Relaxed)
+        self.sndbuf.load(Relaxed)
     }
 
     /// `TUNSETSNDBUF`: the device value, every attached queue's, and (by `attach`) the
     /// value of queues attached later.
     pub(crate) fn set_sndbuf(&self, v: i32, rtnl: &Rtnl) {
-        self.sndbuf.store(v, Ordering::Relaxed);
+        self.sndbuf.store(v, Relaxed);
         for q in self.queues.read_rtnl(rtnl) {
             q.sock.set_sndbuf(v);
         }
@@ -241,9 +248,8 @@ impl Device {
     pub(crate) fn attach_filter(&self, arg: usize, rtnl: &Rtnl) -> Result {
         self.tap_only()?;
         let fprog = ioctl::SockFprog::read(arg)?;
-        self.socket_fprog_len
-            .store(u32::from(fprog.len), Ordering::Relaxed);
-        self.socket_fprog_ptr.store(fprog.filter, Ordering::Relaxed);
+        self.socket_fprog_len.store(u32::from(fprog.len), Relaxed);
+        self.socket_fprog_ptr.store(fprog.filter, Relaxed);
         let queues = self.queues.read_rtnl(rtnl);
         for (i, q) in queues.iter().enumerate() {
             if let Err(e) = q.sock.attach_filter(fprog.len, fprog.filter) {
@@ -251,7 +257,7 @@ impl Device {
                 return Err(e);
             }
         }
-        self.filter_attached.store(true, Ordering::Relaxed);
+        self.filter_attached.store(true, Relaxed);
         Ok(())
     }
 
@@ -266,7 +272,7 @@ impl Device {
         for q in queues {
             q.sock.detach_filter();
         }
-        self.filter_attached.store(false, Ordering::Relaxed);
+        self.filter_attached.store(false, Relaxed);
     }
 
     /// A queue joins the live ones: the device's send buffer and, unless `skip_filter`
@@ -274,10 +280,10 @@ impl Device {
     /// socket (tun.c's `tun_attach`). A program that is refused now refuses the attach.
     pub(crate) fn prepare_queue(&self, q: &Queue, skip_filter: bool, _rtnl: &Rtnl) -> Result {
         q.sock.set_sndbuf(self.sndbuf());
-        if !skip_filter && self.filter_attached.load(Ordering::Relaxed) {
+        if !skip_filter && self.filter_attached.load(Relaxed) {
             q.sock.attach_filter(
-                self.socket_fprog_len.load(Ordering::Relaxed) as u16,
-                self.socket_fprog_ptr.load(Ordering::Relaxed),
+                self.socket_fprog_len.load(Relaxed) as u16,
+                self.socket_fprog_ptr.load(Relaxed),
             )?;
         }
         Ok(())
@@ -287,49 +293,49 @@ impl Device {
     pub(crate) fn get_filter(&self, arg: usize) -> Result {
         self.tap_only()?;
         ioctl::SockFprog {
-            len: self.socket_fprog_len.load(Ordering::Relaxed) as u16,
-            filter: self.socket_fprog_ptr.load(Ordering::Relaxed),
+            len: self.socket_fprog_len.load(Relaxed) as u16,
+            filter: self.socket_fprog_ptr.load(Relaxed),
         }
         .write(arg)
     }
 
     /// Sets the message level (`TUNSETDEBUG`).
     pub(crate) fn set_msglevel(&self, level: u32) {
-        self.msglevel.store(level, Ordering::Relaxed)
+        self.msglevel.store(level, Relaxed)
     }
 
     /// The virtio-net header size, whether `IFF_VNET_HDR` is on or not (vhost-net's
     /// batches carry a header either way).
     pub(crate) fn vnet_hdr_size(&self) -> i32 {
-        self.vnet_hdr_sz.load(Ordering::Relaxed)
+        self.vnet_hdr_sz.load(Relaxed)
     }
 
     /// The virtio-net header size, when `IFF_VNET_HDR` is on.
     pub(crate) fn vnet_hdr_sz(&self) -> Option<i32> {
-        (self.flags() & ioctl::IFF_VNET_HDR != 0).then(|| self.vnet_hdr_sz.load(Ordering::Relaxed))
+        (self.flags() & ioctl::IFF_VNET_HDR != 0).then(|| self.vnet_hdr_sz.load(Relaxed))
     }
 
     /// The vnet ioctls: header size and endianness (flags `TUN_VNET_LE`/`_BE`).
     pub(crate) fn vnet_ioctl(&self, cmd: u32, arg: usize, _rtnl: &Rtnl) -> Result {
-        let mut sz = self.vnet_hdr_sz.load(Ordering::Relaxed);
+        let mut sz = self.vnet_hdr_sz.load(Relaxed);
         let mut flags = self.flags();
         let r = crate::net::vnet::ioctl(&mut sz, &mut flags, cmd, arg);
-        self.vnet_hdr_sz.store(sz, Ordering::Relaxed);
-        self.flags.store(flags, Ordering::Relaxed);
+        self.vnet_hdr_sz.store(sz, Relaxed);
+        self.flags.store(flags, Relaxed);
         r
     }
 
     /// `TUNSETOFFLOAD`: which offloads the reader can take.
     pub(crate) fn set_offload(dev: &TunDev, arg: usize, rtnl: &Rtnl) -> Result {
         let features = offload::features_of(arg)?;
-        dev.data().set_features.store(features, Ordering::Relaxed);
+        dev.data().set_features.store(features, Relaxed);
         dev.set_wanted_features(offload::USER_FEATURES, features, rtnl);
         Ok(())
     }
 
     /// Counts a write refused for its malformed virtio-net header.
     pub(crate) fn count_rx_frame_error(&self) {
-        self.rx_frame_errors.fetch_add(1, Ordering::Relaxed);
+        self.rx_frame_errors.add(1, Relaxed);
     }
 
     /// The flow table, on multiqueue devices.
@@ -363,7 +369,7 @@ impl NetDevOps for Device {
     }
 
     fn rx_frame_errors(dev: &TunDev) -> u64 {
-        dev.data().rx_frame_errors.load(Ordering::Relaxed)
+        dev.data().rx_frame_errors.load(Relaxed)
     }
 
     fn change_carrier(dev: &TunDev, on: bool, rtnl: &Rtnl) -> Result {
@@ -379,7 +385,7 @@ impl NetDevOps for Device {
 
     fn fix_features(dev: &TunDev, features: u64) -> u64 {
         // Offloads stay off until TUNSETOFFLOAD says the reader handles them.
-        let set = dev.data().set_features.load(Ordering::Relaxed);
+        let set = dev.data().set_features.load(Relaxed);
         (features & set) | (features & !offload::USER_FEATURES)
     }
 
@@ -519,7 +525,7 @@ impl EthtoolOps for Device {
     }
 
     fn msglevel(dev: &TunDev) -> u32 {
-        dev.data().msglevel.load(Ordering::Relaxed)
+        dev.data().msglevel.load(Relaxed)
     }
 
     fn set_msglevel(dev: &TunDev, level: u32) {
@@ -534,7 +540,7 @@ impl EthtoolOps for Device {
         // tun.c: at most a NAPI poll's weight.
         dev.data()
             .rx_batched
-            .store(frames.min(RX_BATCHED_MAX), Ordering::Relaxed);
+            .store(frames.min(RX_BATCHED_MAX), Relaxed);
     }
 
     fn link_settings(dev: &TunDev) -> &RtnlLocked<LinkSettings> {

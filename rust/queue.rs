@@ -5,7 +5,7 @@
 //! A queue is owned by its file. While attached, the device's RCU queue array holds a
 //! second reference; the datapath reaches the queue only through that array, under RCU.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::{
     fs::File,
     prelude::*,
@@ -47,19 +47,19 @@ pub(crate) struct Queue {
     /// pollers, and the SIGIO subscribers.
     pub(crate) sock: QueueSock,
     /// Whether SIGIO is on (tun.c's `TUN_FASYNC`).
-    pub(crate) fasync_on: AtomicBool,
+    pub(crate) fasync_on: Atomic<bool>,
     /// The device, while attached or disabled; set and cleared under RTNL, read
     /// locklessly by every operation on the file.
     dev: RcuDevRef<Device>,
     /// Disabled (`TUNSETQUEUE` detach): still bound to `dev`, but not in its queue
     /// array. Changed under RTNL.
-    detached: AtomicBool,
+    detached: Atomic<bool>,
     /// Set when the device goes away under a reader (tun.c's `RCV_SHUTDOWN`).
-    pub(crate) shutdown: AtomicBool,
+    pub(crate) shutdown: Atomic<bool>,
     /// Index in the device's queue array.
-    pub(crate) index: AtomicU32,
+    pub(crate) index: Atomic<u32>,
     /// `TUNSETIFINDEX`: the ifindex for a device this file creates.
-    pub(crate) ifindex: AtomicI32,
+    pub(crate) ifindex: Atomic<i32>,
     /// Per-queue counters (`ethtool -S`).
     pub(crate) stats: QueueStats,
     /// The NAPI instance written packets go through when the queue attached with
@@ -68,23 +68,33 @@ pub(crate) struct Queue {
     /// Packets consumed since the transmit queue was stopped for a full ring
     /// (`IFF_BACKPRESSURE`, tun.c's `cons_cnt`); only touched under the ring's consumer
     /// lock.
-    pub(crate) consumed_since_stop: AtomicU32,
+    pub(crate) consumed_since_stop: Atomic<u32>,
 }
 
 /// Packet counters of one queue. Relaxed atomics: each is exact, the set is not a snapshot.
-#[derive(Default)]
 pub(crate) struct QueueStats {
     /// Packets and bytes written by userspace into the stack.
-    pub(crate) rx_packets: AtomicU64,
-    pub(crate) rx_bytes: AtomicU64,
+    pub(crate) rx_packets: Atomic<u64>,
+    pub(crate) rx_bytes: Atomic<u64>,
     /// Packets and bytes read by userspace from the stack.
-    pub(crate) tx_packets: AtomicU64,
-    pub(crate) tx_bytes: AtomicU64,
+    pub(crate) tx_packets: Atomic<u64>,
+    pub(crate) tx_bytes: Atomic<u64>,
     /// Packets the stack sent that were dropped because the ring was full.
-    pub(crate) tx_dropped: AtomicU64,
+    pub(crate) tx_dropped: Atomic<u64>,
 }
 
 impl QueueStats {
+    /// Every counter at zero (by hand: the kernel crate's `Atomic` has no `Default`).
+    pub(crate) const fn new() -> Self {
+        Self {
+            rx_packets: Atomic::new(0),
+            rx_bytes: Atomic::new(0),
+            tx_packets: Atomic::new(0),
+            tx_bytes: Atomic::new(0),
+            tx_dropped: Atomic::new(0),
+        }
+    }
+
     /// Every counter back to zero.
     pub(crate) fn reset(&self) {
         for c in [
@@ -94,18 +104,18 @@ impl QueueStats {
             &self.tx_bytes,
             &self.tx_dropped,
         ] {
-            c.store(0, Ordering::Relaxed);
+            c.store(0, Relaxed);
         }
     }
 
     /// The counters in `ethtool -S` order (see `STAT_NAMES`).
     pub(crate) fn values(&self) -> [u64; 5] {
         [
-            self.rx_packets.load(Ordering::Relaxed),
-            self.rx_bytes.load(Ordering::Relaxed),
-            self.tx_packets.load(Ordering::Relaxed),
-            self.tx_bytes.load(Ordering::Relaxed),
-            self.tx_dropped.load(Ordering::Relaxed),
+            self.rx_packets.load(Relaxed),
+            self.rx_bytes.load(Relaxed),
+            self.tx_packets.load(Relaxed),
+            self.tx_bytes.load(Relaxed),
+            self.tx_dropped.load(Relaxed),
         ]
     }
 }
@@ -132,14 +142,14 @@ impl Queue {
                 sock,
                 ring <- Ring::new(1),
                 xdp_rxq <- XdpRxq::new(),
-                fasync_on: AtomicBool::new(false),
+                fasync_on: Atomic::new(false),
                 dev: RcuDevRef::new(),
-                detached: AtomicBool::new(false),
-                shutdown: AtomicBool::new(false),
-                index: AtomicU32::new(0),
-                ifindex: AtomicI32::new(0),
-                stats: QueueStats::default(),
-                consumed_since_stop: AtomicU32::new(0),
+                detached: Atomic::new(false),
+                shutdown: Atomic::new(false),
+                index: Atomic::new(0),
+                ifindex: Atomic::new(0),
+                stats: QueueStats::new(),
+                consumed_since_stop: Atomic::new(0),
                 napi,
             }),
             GFP_KERNEL,
@@ -148,8 +158,8 @@ impl Queue {
 
     /// Binds the queue to `dev`, enabled.
     pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
-        self.detached.store(false, Ordering::Relaxed);
-        self.shutdown.store(false, Ordering::Release);
+        self.detached.store(false, Relaxed);
+        self.shutdown.store(false, Release);
         self.sock.reopen();
         self.dev.set(dev, rtnl);
     }
@@ -157,24 +167,24 @@ impl Queue {
     /// Unbinds the queue from its device.
     pub(crate) fn unbind(&self, rtnl: &Rtnl) {
         self.dev.clear(rtnl);
-        self.detached.store(false, Ordering::Relaxed);
+        self.detached.store(false, Relaxed);
     }
 
     /// Unbinds the queue from the device being unregistered.
     pub(crate) fn unbind_unregistering(&self, ctx: &Unregistering<'_, Device>) {
         self.dev.clear_unregistering(ctx);
-        self.detached.store(false, Ordering::Relaxed);
+        self.detached.store(false, Relaxed);
     }
 
     /// Marks the queue disabled or enabled.
     pub(crate) fn set_detached(&self, detached: bool, _rtnl: &Rtnl) {
         // Release: a writer that sees the queue enabled sees its index too (rx.rs).
-        self.detached.store(detached, Ordering::Release);
+        self.detached.store(detached, Release);
     }
 
     /// Whether the queue is disabled (`TUNSETQUEUE` detach).
     pub(crate) fn is_detached(&self) -> bool {
-        self.detached.load(Ordering::Acquire)
+        self.detached.load(Acquire)
     }
 
     /// The device, with a reference for the caller's operation (tun.c's `tun_get`).
@@ -210,18 +220,14 @@ impl Queue {
 
     /// Counts a packet this queue's file wrote into the stack.
     pub(crate) fn count_rx(&self, len: u32) {
-        self.stats.rx_packets.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .rx_bytes
-            .fetch_add(u64::from(len), Ordering::Relaxed);
+        self.stats.rx_packets.add(1, Relaxed);
+        self.stats.rx_bytes.add(u64::from(len), Relaxed);
     }
 
     /// Counts a packet this queue's file read.
     pub(crate) fn count_tx(&self, len: u32) {
-        self.stats.tx_packets.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .tx_bytes
-            .fetch_add(u64::from(len), Ordering::Relaxed);
+        self.stats.tx_packets.add(1, Relaxed);
+        self.stats.tx_bytes.add(u64::from(len), Relaxed);
     }
 
     /// Queues a packet from the device for `read`; gives it back when the ring is full.
@@ -249,7 +255,7 @@ impl Queue {
     /// Counts a drop, or tells the readers a packet came.
     fn queued(&self, queued: Result<(), Skb>) -> Result<(), Skb> {
         if let Err(skb) = queued {
-            self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
+            self.stats.tx_dropped.add(1, Relaxed);
             return Err(skb);
         }
         self.notify_readable();
@@ -257,8 +263,9 @@ impl Queue {
     }
 
     /// Tells the readers (and SIGIO subscribers) that packets came.
+    #[inline]
     pub(crate) fn notify_readable(&self) {
-        if self.fasync_on.load(Ordering::Relaxed) {
+        if self.fasync_on.load(Relaxed) {
             self.sock.fasync().notify_readable();
         }
         self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM);
@@ -272,7 +279,7 @@ impl Queue {
         let ring = self.ring.lock_producer(bh);
         let taken = frames.take_while(|frame| ring.produce_frame(frame));
         if (taken as usize) < total {
-            self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
+            self.stats.tx_dropped.add(1, Relaxed);
         }
         taken
     }
@@ -282,7 +289,7 @@ impl Queue {
     pub(crate) fn enqueue_frame(&self, frame: XdpFrame, bh: &BhOff<'_>) -> Result<(), XdpFrame> {
         let queued = self.ring.lock_producer(bh).produce_frame(frame);
         if queued.is_err() {
-            self.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
+            self.stats.tx_dropped.add(1, Relaxed);
         }
         queued
     }
@@ -330,7 +337,7 @@ impl Queue {
                 return Some(Ok(skb));
             }
             // tun.c: a reader whose device went away gets EFAULT.
-            if self.shutdown.load(Ordering::Acquire) {
+            if self.shutdown.load(Acquire) {
                 return Some(Err(EFAULT));
             }
             None
@@ -339,7 +346,7 @@ impl Queue {
 
     /// The device is going away: wake every reader so it can return.
     pub(crate) fn shut_down(&self) {
-        self.shutdown.store(true, Ordering::Release);
+        self.shutdown.store(true, Release);
         self.sock.shut_down();
         self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM | EPOLLERR);
     }

@@ -9,7 +9,7 @@
 //! Removing a live queue moves the last live queue into its slot, as tun.c does, so only
 //! one other queue changes its index; flows recorded for the two indices are forgotten.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::backpressure;
@@ -71,8 +71,8 @@ pub(crate) struct QueueSet {
     /// Disabled queues.
     disabled_queues: RtnlLocked<KVec<Arc<Queue>>>,
     /// Counts for lockless readers (netlink dumps, steering).
-    num_live: AtomicU32,
-    num_disabled: AtomicU32,
+    num_live: Atomic<u32>,
+    num_disabled: Atomic<u32>,
 }
 
 impl QueueSet {
@@ -81,19 +81,19 @@ impl QueueSet {
         pin_init!(Self {
             live: RcuArray::new(),
             disabled_queues: RtnlLocked::new(KVec::new()),
-            num_live: AtomicU32::new(0),
-            num_disabled: AtomicU32::new(0),
+            num_live: Atomic::new(0),
+            num_disabled: Atomic::new(0),
         })
     }
 
     /// Number of live queues.
     pub(crate) fn live(&self) -> u32 {
-        self.num_live.load(Ordering::Relaxed)
+        self.num_live.load(Relaxed)
     }
 
     /// Number of disabled queues.
     pub(crate) fn disabled(&self) -> u32 {
-        self.num_disabled.load(Ordering::Relaxed)
+        self.num_disabled.load(Relaxed)
     }
 
     /// The live queues for a reader inside an RCU read section.
@@ -126,13 +126,13 @@ impl QueueSet {
         q.ring.resize(ring_size(dev.tx_queue_len(), n))?;
         dev.grow_real_num_rx_queues(n, rtnl)?;
         dev.set_real_num_tx_queues(n, rtnl)?;
-        q.index.store(old, Ordering::Relaxed);
+        q.index.store(old, Relaxed);
         q.xdp_rxq.set_queue_index(old, rtnl);
         if let Err(e) = self.live.push(q.clone(), rtnl) {
             let _ = dev.set_real_num_tx_queues(old, rtnl);
             return Err(e);
         }
-        self.num_live.store(n, Ordering::Relaxed);
+        self.num_live.store(n, Relaxed);
         // A ring that could not be resized keeps working: only the budget is off.
         let _ = self.share_budget(dev, rtnl);
         Ok(())
@@ -152,9 +152,9 @@ impl QueueSet {
         };
         let last = cur.len() - 1;
         let moved = (pos != last).then(|| cur[last].clone());
-        cur[last].index.store(pos as u32, Ordering::Relaxed);
+        cur[last].index.store(pos as u32, Relaxed);
         cur[last].xdp_rxq.set_queue_index(pos as u32, rtnl);
-        self.num_live.store(last as u32, Ordering::Relaxed);
+        self.num_live.store(last as u32, Relaxed);
         self.live.swap_remove(pos, rtnl);
         // Shrinking the stack's count allocates nothing and cannot fail.
         let _ = dev.set_real_num_tx_queues(last as u32, rtnl);
@@ -250,10 +250,7 @@ impl QueueSet {
         self.add_live(dev, q, rtnl)?;
         // What a program sees of the queue (tun.c registers it for a new file only; a
         // disabled queue keeps it): registered before a write can see the queue bound.
-        if let Err(e) = q
-            .xdp_rxq
-            .register(dev, q.index.load(Ordering::Relaxed), rtnl)
-        {
+        if let Err(e) = q.xdp_rxq.register(dev, q.index.load(Relaxed), rtnl) {
             self.remove_live(dev, q, rtnl);
             return Err(e);
         }
@@ -290,8 +287,7 @@ impl QueueSet {
     pub(crate) fn disable(&self, dev: &TunDev, q: &Arc<Queue>, rtnl: &mut Rtnl) -> Result {
         let disabled = self.disabled_queues.get_mut(rtnl);
         disabled.push(q.clone(), GFP_KERNEL)?;
-        self.num_disabled
-            .store(disabled.len() as u32, Ordering::Relaxed);
+        self.num_disabled.store(disabled.len() as u32, Relaxed);
         // Disabled first: after the grace period in `remove_live`, no write records the
         // queue's stale index in a packet (see rx.rs), so the stack's count may shrink.
         q.set_detached(true, rtnl);
@@ -325,7 +321,7 @@ impl QueueSet {
             q.unbind_unregistering(ctx);
             q.shut_down();
         }
-        self.num_disabled.store(0, Ordering::Relaxed);
+        self.num_disabled.store(0, Relaxed);
         let disabled = core::mem::take(self.disabled_queues.get_mut(ctx.rtnl_mut()));
         for q in disabled.iter() {
             q.unbind_unregistering(ctx);
@@ -333,7 +329,7 @@ impl QueueSet {
         }
         // The device is being unregistered: its queue kobjects go with it, so the stack's
         // queue count must not change here (tun.c's `tun_detach_all` leaves it too).
-        self.num_live.store(0, Ordering::Relaxed);
+        self.num_live.store(0, Relaxed);
         let live = self.live.take_all(ctx.rtnl_mut());
         for q in Iterator::chain(live.iter(), disabled.iter()) {
             q.napi.del(ctx.rtnl());
@@ -351,8 +347,7 @@ impl QueueSet {
             disabled.swap(pos, last);
             disabled.truncate(last);
         }
-        self.num_disabled
-            .store(disabled.len() as u32, Ordering::Relaxed);
+        self.num_disabled.store(disabled.len() as u32, Relaxed);
     }
 }
 

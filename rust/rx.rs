@@ -3,7 +3,7 @@
 //! Userspace → stack: `write` turns one buffer into one packet of the device and hands it
 //! to the stack of the device's network namespace (tun.c's `tun_get_user`).
 
-use core::sync::atomic::Ordering;
+use kernel::sync::atomic::{Acquire, Relaxed};
 use kernel::{iov::IovIterSource, prelude::*};
 
 use crate::device::TunDev;
@@ -276,7 +276,7 @@ fn alloc_and_fill(
     // (`SEND_SHUTDOWN`, which wakes a writer waiting for room). tun.c's writer gets its
     // skb and then finds the device down: `EIO`, as here.
     .map_err(|e| {
-        if e == EPIPE && q.shutdown.load(Ordering::Acquire) {
+        if e == EPIPE && q.shutdown.load(Acquire) {
             EIO
         } else {
             e
@@ -365,7 +365,7 @@ type Flow<'a> = Option<(&'a FlowTable, u32)>;
 /// holds until the stack has the packet.
 #[inline(always)]
 fn record_queue(q: &Queue, dev: &TunDev, skb: &mut Skb, _bh: &NoBh) {
-    let index = q.index.load(core::sync::atomic::Ordering::Relaxed);
+    let index = q.index.load(Relaxed);
     if !q.is_detached() && index < dev.real_num_rx_queues() {
         skb.record_rx_queue(index as u16);
     }
@@ -394,7 +394,7 @@ fn after_up(q: &Queue, dev: &TunDev, len: u32, flow: Flow<'_>, bh: &NoBh) {
     // In the same section: a queue moved into a hole forgets its old index's flows after
     // a grace period, so no update with that index comes after.
     if let Some((flows, hash)) = flow {
-        flows.update(hash, q.index.load(core::sync::atomic::Ordering::Relaxed));
+        flows.update(hash, q.index.load(Relaxed));
     }
 }
 

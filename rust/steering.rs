@@ -11,8 +11,8 @@
 //! A torn read (hash of one flow, queue of another) can only pick a suboptimal queue, and
 //! every index is checked against the live queue count before it is used.
 
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
 
 use crate::net::time;
 
@@ -24,11 +24,11 @@ const FLOW_EXPIRE_MS: u32 = 3000;
 /// One remembered flow.
 struct FlowEntry {
     /// The flow's symmetric hash; 0 = empty.
-    hash: AtomicU32,
+    hash: Atomic<u32>,
     /// The queue that last wrote a packet of the flow.
-    queue: AtomicU32,
+    queue: Atomic<u32>,
     /// When, in jiffies.
-    updated: AtomicUsize,
+    updated: Atomic<usize>,
 }
 
 /// The flow → queue table of a multiqueue device.
@@ -43,9 +43,9 @@ impl FlowTable {
         for _ in 0..FLOW_ENTRIES {
             entries.push(
                 FlowEntry {
-                    hash: AtomicU32::new(0),
-                    queue: AtomicU32::new(0),
-                    updated: AtomicUsize::new(0),
+                    hash: Atomic::new(0),
+                    queue: Atomic::new(0),
+                    updated: Atomic::new(0),
                 },
                 GFP_KERNEL,
             )?;

@@ -10,8 +10,8 @@
 //! packet through it would have dropped) or the new one. Each address is one atomic word,
 //! so none is ever seen torn.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 
 /// How many addresses match exactly (tun.c's `FLT_EXACT_COUNT`).
 pub(crate) const EXACT: usize = 8;
@@ -84,29 +84,29 @@ impl NewFilter {
 /// The installed filter of a TAP device.
 pub(crate) struct TxFilter {
     /// Exact addresses in use; 0 turns the filter off.
-    count: AtomicU32,
-    exact: [AtomicU64; EXACT],
-    mask: [AtomicU32; 2],
+    count: Atomic<u32>,
+    exact: [Atomic<u64>; EXACT],
+    mask: [Atomic<u32>; 2],
 }
 
 impl TxFilter {
     /// No filter: every packet passes.
     pub(crate) const fn new() -> Self {
         Self {
-            count: AtomicU32::new(0),
-            exact: [const { AtomicU64::new(0) }; EXACT],
-            mask: [const { AtomicU32::new(0) }; 2],
+            count: Atomic::new(0),
+            exact: [const { Atomic::new(0) }; EXACT],
+            mask: [const { Atomic::new(0) }; 2],
         }
     }
 
     /// Whether the filter is on (else every packet passes).
     pub(crate) fn is_on(&self) -> bool {
-        self.count.load(Ordering::Relaxed) != 0
+        self.count.load(Relaxed) != 0
     }
 
     /// Turns the filter off (`TUNSETTXFILTER` with an empty list).
     pub(crate) fn disable(&self) {
-        self.count.store(0, Ordering::Release);
+        self.count.store(0, Release);
     }
 
     /// Installs `new`; returns what tun.c's ioctl returns, the number of exact
@@ -117,26 +117,26 @@ impl TxFilter {
             return 0;
         }
         for (slot, addr) in self.exact.iter().zip(&new.exact) {
-            slot.store(*addr, Ordering::Relaxed);
+            slot.store(*addr, Relaxed);
         }
         for (slot, bits) in self.mask.iter().zip(&new.mask) {
-            slot.store(*bits, Ordering::Relaxed);
+            slot.store(*bits, Relaxed);
         }
         // Release: a reader that sees the count sees the addresses and mask above.
-        self.count.store(new.count as u32, Ordering::Release);
+        self.count.store(new.count as u32, Release);
         new.count as u32
     }
 
     /// Whether a packet to `dest` reaches userspace (tun.c's `check_filter`).
     pub(crate) fn accepts(&self, dest: &[u8; 6]) -> bool {
-        let count = self.count.load(Ordering::Acquire) as usize;
+        let count = self.count.load(Acquire) as usize;
         if count == 0 {
             return true;
         }
         let want = pack(dest);
         if self.exact[..count.min(EXACT)]
             .iter()
-            .any(|a| a.load(Ordering::Relaxed) == want)
+            .any(|a| a.load(Relaxed) == want)
         {
             return true;
         }
@@ -144,7 +144,7 @@ impl TxFilter {
             return false;
         }
         let n = hash_bit(dest);
-        self.mask[(n >> 5) as usize].load(Ordering::Relaxed) & (1 << (n & 31)) != 0
+        self.mask[(n >> 5) as usize].load(Relaxed) & (1 << (n & 31)) != 0
     }
 }
 

@@ -6,8 +6,8 @@
 //! datapath under RCU.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed};
 
 use crate::bindings as b;
 use crate::net::{netdev_ops::SkbRef, rcu::RcuSection, rtnl::Rtnl, skb::Skb, xdp::XdpProg};
@@ -103,7 +103,7 @@ impl Drop for BpfProg {
 /// `ptr` is null or comes from [`BpfProg::into_raw`] of a program of `kind`; a replaced
 /// program is released only after a grace period.
 pub(crate) struct BpfSlot {
-    ptr: AtomicPtr<b::bpf_prog>,
+    ptr: Atomic<*mut b::bpf_prog>,
     kind: ProgKind,
 }
 
@@ -111,14 +111,14 @@ impl BpfSlot {
     /// An empty slot for programs of `kind`.
     pub(crate) const fn new(kind: ProgKind) -> Self {
         Self {
-            ptr: AtomicPtr::new(core::ptr::null_mut()),
+            ptr: Atomic::new(core::ptr::null_mut()),
             kind,
         }
     }
 
     /// Whether a program is set (`rcu_access_pointer`: no read section needed to test).
     pub(crate) fn is_set(&self) -> bool {
-        !self.ptr.load(Ordering::Relaxed).is_null()
+        !self.ptr.load(Relaxed).is_null()
     }
 
     /// Sets `prog` (or none), releasing the previous program after a grace period.
@@ -127,8 +127,9 @@ impl BpfSlot {
         // callers never pass another (it would be released as it came, the slot emptied).
         let prog = prog.filter(|p| p.kind == self.kind);
         let new = prog.map_or(core::ptr::null_mut(), BpfProg::into_raw);
-        // Release pairs with the Acquire in `run_raw` (rcu_assign_pointer's role).
-        let old = self.ptr.swap(new, Ordering::AcqRel);
+        // Full (core's AcqRel before): its release pairs with the Acquire in `run_raw`
+        // (rcu_assign_pointer's role).
+        let old = self.ptr.xchg(new, Full);
         if !old.is_null() {
             // SAFETY: Process context holding RTNL, where synchronize_net may sleep.
             unsafe { b::synchronize_net() };
@@ -140,14 +141,14 @@ impl BpfSlot {
 
     /// The XDP program in the slot, for the read section `_section`.
     pub(crate) fn xdp<'g>(&self, _section: &RcuSection<'g>) -> Option<XdpProg<'g>> {
-        let p = NonNull::new(self.ptr.load(Ordering::Acquire))?;
+        let p = NonNull::new(self.ptr.load(Acquire))?;
         // SAFETY: `p` stays valid until a grace period after it is replaced, and the
         // section lasts `'g`.
         Some(unsafe { XdpProg::new(p) })
     }
 
     fn run_raw(&self, _section: &RcuSection<'_>, skb: *mut b::sk_buff) -> Option<u32> {
-        let p = self.ptr.load(Ordering::Acquire);
+        let p = self.ptr.load(Acquire);
         if p.is_null() {
             return None;
         }

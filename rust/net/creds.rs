@@ -5,7 +5,7 @@
 
 use crate::bindings as b;
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::sync::atomic::{Atomic, Relaxed};
 
 pub(crate) use kernel::task::Kuid;
 
@@ -90,7 +90,7 @@ impl Kgid {
 /// A kernel id that may be unset, read without a lock (a device's owner and group: the
 /// attach check and sysfs read them while RTNL is held elsewhere).
 pub(crate) struct AtomicId<T> {
-    raw: AtomicU32,
+    raw: Atomic<u32>,
     _t: core::marker::PhantomData<T>,
 }
 
@@ -98,20 +98,20 @@ impl<T: KernelId> AtomicId<T> {
     /// Unset.
     pub(crate) const fn none() -> Self {
         Self {
-            raw: AtomicU32::new(INVALID_ID),
+            raw: Atomic::new(INVALID_ID),
             _t: core::marker::PhantomData,
         }
     }
 
     /// The id, if set.
     pub(crate) fn get(&self) -> Option<T> {
-        let raw = self.raw.load(Ordering::Relaxed);
+        let raw = self.raw.load(Relaxed);
         (raw != INVALID_ID).then(|| T::from_raw(raw))
     }
 
     /// Sets the id.
     pub(crate) fn set(&self, id: T) {
-        self.raw.store(id.to_raw(), Ordering::Relaxed)
+        self.raw.store(id.to_raw(), Relaxed)
     }
 }
 

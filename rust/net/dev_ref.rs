@@ -5,8 +5,8 @@
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::sync::aref::ARef;
+use kernel::sync::atomic::{Acquire, Atomic, Full};
 
 use crate::bindings as b;
 use crate::net::netdev::{Dev, Unregistering};
@@ -25,7 +25,7 @@ use crate::net::rtnl::Rtnl;
 /// grace period, or while the device's registration reference is held — unregistering
 /// drops that a grace period after `ndo_uninit`, so such a reader finishes first.
 pub(crate) struct RcuDevRef<T: NetDevOps> {
-    ptr: AtomicPtr<b::net_device>,
+    ptr: Atomic<*mut b::net_device>,
     _p: PhantomData<ARef<Dev<T>>>,
 }
 
@@ -39,7 +39,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
     /// An empty slot.
     pub(crate) const fn new() -> Self {
         Self {
-            ptr: AtomicPtr::new(core::ptr::null_mut()),
+            ptr: Atomic::new(core::ptr::null_mut()),
             _p: PhantomData,
         }
     }
@@ -48,7 +48,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
     pub(crate) fn get(&self) -> Option<ARef<Dev<T>>> {
         // One call in place of four on every read and write: the shim loads the slot with
         // rcu_dereference inside rcu_read_lock and takes dev_hold before unlocking.
-        // SAFETY: `ptr` is a `struct net_device *` slot written only by the swaps below;
+        // SAFETY: `ptr` is a `struct net_device *` slot written only by the exchanges below;
         // by the type invariant the device stays valid through the shim's read section.
         let p = unsafe { b::rtun_dev_get_rcu(self.ptr.as_ptr()) };
         // SAFETY: The shim returned a device of ours with a reference we now own.
@@ -60,7 +60,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
     /// change of the slot waits for the section's end before it cleans up after `dev`.
     #[inline]
     pub(crate) fn holds(&self, dev: &Dev<T>, _rcu: &RcuSection<'_>) -> bool {
-        core::ptr::eq(self.ptr.load(Ordering::Acquire), dev.as_raw())
+        core::ptr::eq(self.ptr.load(Acquire), dev.as_raw())
     }
 
     /// Publishes `dev`, dropping the device set before, if any.
@@ -68,15 +68,16 @@ impl<T: NetDevOps> RcuDevRef<T> {
         let new = ARef::into_raw(dev.to_aref())
             .as_ptr()
             .cast::<b::net_device>();
-        // Release pairs with rcu_dereference in `get` (rcu_assign_pointer's role).
-        let old = self.ptr.swap(new, Ordering::AcqRel);
+        // Full (core's AcqRel before): its release pairs with rcu_dereference in `get`
+        // (rcu_assign_pointer's role).
+        let old = self.ptr.xchg(new, Full);
         Self::release(old, rtnl);
     }
 
     /// Clears the slot. Waits for a grace period only when the device is no longer
     /// registered (see the type invariant).
     pub(crate) fn clear(&self, rtnl: &Rtnl) {
-        let old = self.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        let old = self.ptr.xchg(core::ptr::null_mut(), Full);
         Self::release(old, rtnl);
     }
 
@@ -84,7 +85,7 @@ impl<T: NetDevOps> RcuDevRef<T> {
     /// wait: the core keeps that device's registration reference until a grace period
     /// after `ndo_uninit`.
     pub(crate) fn clear_unregistering(&self, proof: &Unregistering<'_, T>) {
-        let old = self.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        let old = self.ptr.xchg(core::ptr::null_mut(), Full);
         if !proof.holds_registration() || !core::ptr::eq(old, proof.dev().as_raw()) {
             // Not the device being unregistered (or empty): the general rule applies.
             return Self::release(old, proof.rtnl());

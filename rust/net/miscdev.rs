@@ -7,11 +7,7 @@
 //! Modeled on `rust/kernel/miscdevice.rs`: a trait for the file operations, a `const`
 //! vtable built from it, and the `struct miscdevice` pinned in its registration.
 
-use core::{
-    marker::PhantomData,
-    ptr::null_mut,
-    sync::atomic::{AtomicPtr, Ordering},
-};
+use core::{marker::PhantomData, ptr::null_mut};
 use kernel::{
     bindings,
     error::to_result,
@@ -19,7 +15,10 @@ use kernel::{
     iov::{IovIterDest, IovIterSource},
     prelude::*,
     seq_file::SeqFile,
-    sync::{Arc, ArcBorrow},
+    sync::{
+        atomic::{Acquire, Atomic, Release},
+        Arc, ArcBorrow,
+    },
     types::{ForeignOwnable, Opaque},
 };
 
@@ -130,7 +129,7 @@ impl<T: FileOps> Registration<T> {
                 misc.fops = &VTable::<T>::FOPS;
                 // Every file opened through the device gets this very pointer as `f_op`
                 // (misc_open's replace_fops): how `try_file_state` recognises them.
-                REGISTERED_FOPS.store(misc.fops.cast_mut(), Ordering::Release);
+                REGISTERED_FOPS.store(misc.fops.cast_mut(), Release);
                 // SAFETY: The initialiser may write to `slot`.
                 unsafe { slot.write(misc) };
                 // SAFETY: `slot` holds a valid `struct miscdevice` whose strings and fops are
@@ -163,7 +162,7 @@ impl<T: FileOps> Drop for Registration<T> {
 
 /// The `file_operations` of the module's misc device, once registered (a module
 /// registers one; its open files keep the module, and so this table, alive).
-static REGISTERED_FOPS: AtomicPtr<bindings::file_operations> = AtomicPtr::new(null_mut());
+static REGISTERED_FOPS: Atomic<*mut bindings::file_operations> = Atomic::new(null_mut());
 
 /// The per-file state of an open file of the misc device with file operations `T`.
 ///
@@ -187,7 +186,7 @@ pub(crate) unsafe fn file_state<'a, T: FileOps>(file: *mut bindings::file) -> Ar
 pub(crate) unsafe fn try_file_state<'a, T: FileOps>(
     file: *mut bindings::file,
 ) -> Option<ArcBorrow<'a, T>> {
-    let ours = REGISTERED_FOPS.load(Ordering::Acquire);
+    let ours = REGISTERED_FOPS.load(Acquire);
     // SAFETY: `file` is valid per the caller; `f_op` is set before the file is published.
     if ours.is_null() || unsafe { (*file).f_op } != ours.cast_const() {
         return None;

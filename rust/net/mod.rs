@@ -5,10 +5,10 @@
 //! Each submodule wraps one kernel facility the `kernel` crate does not (yet) offer in the
 //! shape a TUN driver needs, and exposes it as a safe API to the driver code above.
 //!
-//! Atomics are `core::sync::atomic`, not `kernel::sync::atomic`: the kernel crate's go
-//! through its C helpers (`rust_helper_atomic_*`), a call per load or store on the
-//! datapath unless the kernel is built with `CONFIG_RUST_INLINE_HELPERS`. They move to
-//! `kernel::sync::atomic` once the test kernels inline helpers, when it costs nothing.
+//! Atomics are the kernel crate's `kernel::sync::atomic` (LKMM semantics), not
+//! `core::sync::atomic`. They go through its C helpers (`rust_helper_atomic_*`), which the
+//! test kernels, built with `CONFIG_RUST_INLINE_HELPERS`, inline into the module, so an
+//! atomic costs no call on the datapath.
 
 pub(crate) mod bpf;
 pub(crate) mod creds;

@@ -10,7 +10,7 @@
 //! the instance, and its deletion needs the device.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::{error::to_result, iov::IovIterSource, prelude::*, types::NotThreadSafe};
 
 use crate::bindings as b;
@@ -31,10 +31,10 @@ pub(crate) const POLL_WEIGHT: u32 = b::rtun_const_RTUN_NAPI_POLL_WEIGHT;
 /// instance is enabled (may be polled) only while `enabled` is set, which implies added.
 pub(crate) struct Napi {
     inner: NonNull<b::rtun_napi>,
-    dev: AtomicPtr<b::net_device>,
-    enabled: AtomicBool,
+    dev: Atomic<*mut b::net_device>,
+    enabled: Atomic<bool>,
     /// `IFF_NAPI_FRAGS`: writes build the instance's own skb and hand it to GRO at once.
-    frags: AtomicBool,
+    frags: Atomic<bool>,
 }
 
 // SAFETY: The instance and its lists are used under their own locks or under RTNL; the
@@ -60,9 +60,9 @@ impl Napi {
         // INVARIANT: A new, owned instance on no device.
         Ok(Self {
             inner,
-            dev: AtomicPtr::new(core::ptr::null_mut()),
-            enabled: AtomicBool::new(false),
-            frags: AtomicBool::new(false),
+            dev: Atomic::new(core::ptr::null_mut()),
+            enabled: Atomic::new(false),
+            frags: Atomic::new(false),
         })
     }
 
@@ -70,13 +70,13 @@ impl Napi {
     #[inline]
     pub(crate) fn is_added(&self) -> bool {
         // Pairs with the release in `add`: an instance seen added is initialised.
-        !self.dev.load(Ordering::Acquire).is_null()
+        !self.dev.load(Acquire).is_null()
     }
 
     /// Whether writes go through the instance's fragment skb (`IFF_NAPI_FRAGS`).
     #[inline]
     pub(crate) fn frags_enabled(&self) -> bool {
-        self.is_added() && self.frags.load(Ordering::Relaxed)
+        self.is_added() && self.frags.load(Relaxed)
     }
 
     /// Adds the instance to `dev` and enables it (tun.c's `tun_napi_init`), with
@@ -85,20 +85,20 @@ impl Napi {
         if self.is_added() {
             return;
         }
-        self.frags.store(frags, Ordering::Relaxed);
+        self.frags.store(frags, Relaxed);
         // SAFETY: A valid device; the reference is dropped in `del`.
         unsafe { b::rtun_dev_hold(dev.as_raw()) };
         // SAFETY: Our instance, on no device; RTNL held. The poll callback only reaches
         // this instance, which stays allocated until `del` took it off the device.
         unsafe { b::rtun_napi_add_tx(dev.as_raw(), self.inner.as_ptr(), Some(poll)) };
         // INVARIANT: Added, with the reference taken above.
-        self.dev.store(dev.as_raw(), Ordering::Release);
+        self.dev.store(dev.as_raw(), Release);
         self.enable(_rtnl);
     }
 
     /// Lets the instance be polled again (a disabled queue enabled).
     pub(crate) fn enable(&self, _rtnl: &Rtnl) {
-        if self.is_added() && !self.enabled.swap(true, Ordering::Relaxed) {
+        if self.is_added() && !self.enabled.xchg(true, Relaxed) {
             // SAFETY: An added, disabled instance; RTNL held (process context).
             unsafe { b::rtun_napi_enable(self.inner.as_ptr()) };
         }
@@ -106,7 +106,7 @@ impl Napi {
 
     /// Stops polling, waiting for a poll that runs (a queue disabled). The backlog stays.
     pub(crate) fn disable(&self, _rtnl: &Rtnl) {
-        if self.enabled.swap(false, Ordering::Relaxed) {
+        if self.enabled.xchg(false, Relaxed) {
             // SAFETY: An added, enabled instance; RTNL held (process context may sleep).
             unsafe { b::rtun_napi_disable(self.inner.as_ptr()) };
         }
@@ -117,7 +117,7 @@ impl Napi {
     /// is on no device.
     pub(crate) fn del(&self, rtnl: &Rtnl) {
         self.disable(rtnl);
-        let dev = self.dev.swap(core::ptr::null_mut(), Ordering::Relaxed);
+        let dev = self.dev.xchg(core::ptr::null_mut(), Relaxed);
         if dev.is_null() {
             return;
         }
@@ -205,7 +205,7 @@ impl Napi {
     /// Schedules the poll (after queueing a batch with `more`); nothing when the instance
     /// is not added or is disabled.
     pub(crate) fn schedule(&self) {
-        if self.enabled.load(Ordering::Relaxed) {
+        if self.enabled.load(Relaxed) {
             self.schedule_raw();
         }
     }

@@ -14,7 +14,7 @@
 //! through [`RcuArray::read_rtnl`] keeps the token borrowed, so the borrow checker proves
 //! that no writer can free the snapshot under it.
 
-use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::sync::atomic::{Acquire, Atomic, Full};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::bindings as b;
@@ -35,7 +35,7 @@ type Slots<T> = KVec<Arc<T>>;
 /// - While the array holds `n > 1` elements, `writer.spare` is a snapshot with capacity for
 ///   at least `n - 1` elements.
 pub(crate) struct RcuArray<T> {
-    ptr: AtomicPtr<Slots<T>>,
+    ptr: Atomic<*mut Slots<T>>,
     /// State only writers touch.
     writer: RtnlLocked<Writer<T>>,
 }
@@ -62,7 +62,7 @@ impl<T> RcuArray<T> {
     /// An empty array.
     pub(crate) const fn new() -> Self {
         Self {
-            ptr: AtomicPtr::new(core::ptr::null_mut()),
+            ptr: Atomic::new(core::ptr::null_mut()),
             writer: RtnlLocked::new(Writer {
                 retired: KVec::new(),
                 spare: None,
@@ -73,7 +73,7 @@ impl<T> RcuArray<T> {
     /// The current snapshot, valid for the read section `_section`.
     pub(crate) fn read<'g>(&self, _section: &RcuSection<'g>) -> &'g [Arc<T>] {
         // Acquire pairs with the Release in `replace` (rcu_dereference's role).
-        let p = self.ptr.load(Ordering::Acquire);
+        let p = self.ptr.load(Acquire);
         if p.is_null() {
             return &[];
         }
@@ -84,7 +84,7 @@ impl<T> RcuArray<T> {
 
     /// The current snapshot, for an RTNL holder.
     pub(crate) fn read_rtnl<'a>(&'a self, _rtnl: &'a Rtnl) -> &'a [Arc<T>] {
-        let p = self.ptr.load(Ordering::Acquire);
+        let p = self.ptr.load(Acquire);
         if p.is_null() {
             return &[];
         }
@@ -218,8 +218,9 @@ impl<T> RcuArray<T> {
     /// may still be walking.
     fn replace(&self, next: Option<KBox<Slots<T>>>) -> Option<KBox<Slots<T>>> {
         let next = next.map_or(core::ptr::null_mut(), KBox::into_raw);
-        // Release pairs with the Acquire in `read` (rcu_assign_pointer's role).
-        let old = self.ptr.swap(next, Ordering::AcqRel);
+        // Full (core's AcqRel before): its release pairs with the Acquire in `read`
+        // (rcu_assign_pointer's role).
+        let old = self.ptr.xchg(next, Full);
         // SAFETY: `old` came from `KBox::into_raw` (type invariant); the caller keeps it
         // until a grace period has passed.
         (!old.is_null()).then(|| unsafe { KBox::from_raw(old) })

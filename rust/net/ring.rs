@@ -10,7 +10,7 @@
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{
     error::to_result,
     prelude::*,
@@ -105,7 +105,7 @@ pub(crate) struct Ring {
     #[pin]
     inner: Opaque<b::ptr_ring>,
     /// The current number of slots (resizes are serialised by the caller, under RTNL).
-    size: AtomicU32,
+    size: Atomic<u32>,
 }
 
 // SAFETY: `ptr_ring` serialises producers and consumers with its own spinlocks, and skbs
@@ -123,7 +123,7 @@ impl Ring {
                 // SAFETY: `slot` is valid for writes and pinned for the ring's lifetime.
                 to_result(unsafe { b::rtun_ring_init(slot, size as i32) })
             }),
-            size: AtomicU32::new(size),
+            size: Atomic::new(size),
         })
     }
 
@@ -221,14 +221,14 @@ impl Ring {
     pub(crate) fn resize_all(rings: &[&Ring], size: u32) -> Result<usize> {
         let mut raw = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
         for r in rings {
-            if r.size.load(Ordering::Relaxed) != size {
+            if r.size.load(Relaxed) != size {
                 raw.push(r.inner.get(), GFP_KERNEL)?;
             }
         }
         if raw.is_empty() {
             return Ok(0);
         }
-        let before = OVERFLOW_DROPS.load(Ordering::Relaxed);
+        let before = OVERFLOW_DROPS.load(Relaxed);
         // SAFETY: Every pointer is an initialised ring, pinned inside a `Ring` that `rings`
         // borrows for the call; the resize takes each ring's locks with bottom halves off
         // and hands the packets that no longer fit to `drop_overflow`.
@@ -241,9 +241,9 @@ impl Ring {
             )
         })?;
         for r in rings {
-            r.size.store(size, Ordering::Relaxed);
+            r.size.store(size, Relaxed);
         }
-        Ok(OVERFLOW_DROPS.load(Ordering::Relaxed).wrapping_sub(before))
+        Ok(OVERFLOW_DROPS.load(Relaxed).wrapping_sub(before))
     }
 
     /// The length of the next packet, with its VLAN tag if the stack kept it out of the
@@ -402,7 +402,7 @@ impl Drop for BothLocked<'_> {
 
 /// Packets `drop_overflow` dropped, ever: `ptr_ring`'s destroy callback takes no context,
 /// so [`Ring::resize_all`] counts its own drops as the difference.
-static OVERFLOW_DROPS: AtomicUsize = AtomicUsize::new(0);
+static OVERFLOW_DROPS: Atomic<usize> = Atomic::new(0);
 
 /// `ptr_ring`'s destroy callback for the packets a smaller ring has no room for.
 ///
@@ -412,7 +412,7 @@ static OVERFLOW_DROPS: AtomicUsize = AtomicUsize::new(0);
 unsafe extern "C" fn drop_overflow(ptr: *mut c_void) {
     // SAFETY: Per the caller, an entry whose ownership passes to us.
     if let Some(entry) = unsafe { Entry::from_raw(ptr) } {
-        OVERFLOW_DROPS.fetch_add(1, Ordering::Relaxed);
+        OVERFLOW_DROPS.add(1, Relaxed);
         entry.drop_reason(skb::DROP_FULL_RING);
     }
 }
