@@ -221,7 +221,7 @@ TEST_F_TIMEOUT(napi, device_deleted_under_napi, 600)
 		ASSERT_LE(0, self->fd2);
 		write_segments(_metadata, self, self->fd);
 		write_segments(_metadata, self, self->fd2);
-		ASSERT_EQ(0, rtnl_del_link(self->name));
+		ASSERT_EQ(0, ip_link_del(self->name));
 		ASSERT_EQ(1, wait_gone(self->name, 5000));
 		close_fds(&self->fd, 1);
 		close_fds(&self->fd2, 1);
