@@ -818,7 +818,7 @@ static int vnet_write(FIXTURE_DATA(faults) *self, long gso)
 	ip[9] = IPPROTO_TCP;
 	inet_pton(AF_INET, PEER, ip + 12);
 	inet_pton(AF_INET, "198.51.100.1", ip + 16);	/* not ours: dropped by the stack */
-	put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+	put16(ip + 10, finish_ip_csum(csum_add(0, ip, IP_HLEN)));
 	put16(tcp, 5000);
 	put16(tcp + 2, 4000);
 	tcp[12] = 5 << 4;
