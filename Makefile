@@ -85,7 +85,7 @@ fmt: deps
 # The fuzzer goes with the selftests: guest-check.sh runs it briefly on the debug kernel.
 selftests: kernel
 	$(MAKE) -C selftests KSRC=$(KSRC) KDIR="$(GET_KDIR)" OUT=$(BUILD)/selftests
-	$(MAKE) -C fuzz KDIR="$(GET_KDIR)" OUT=$(BUILD)/selftests/fuzz
+	$(MAKE) -C fuzz KSRC=$(KSRC) KDIR="$(GET_KDIR)" OUT=$(BUILD)/selftests/fuzz
 
 check: module selftests intree-ci
 	$(SCRIPTS)/vm.sh --kdir "$(GET_KDIR)" --results $(BUILD)/check --module $(PWD_)/rtun.ko \
@@ -156,7 +156,7 @@ fuzz:
 	$(MAKE) fuzz-run DEBUG=1
 
 fuzzer: kernel
-	$(MAKE) -C fuzz KDIR="$(GET_KDIR)" OUT=$(BUILD)/fuzzer
+	$(MAKE) -C fuzz KSRC=$(KSRC) KDIR="$(GET_KDIR)" OUT=$(BUILD)/fuzzer
 
 fuzz-run: module fuzzer
 	@[ "$(DEBUG)" = 1 ] || { echo "fuzz-run: use make fuzz" >&2; exit 2; }

@@ -35,7 +35,7 @@
 #include <sys/uio.h>
 #include <linux/ethtool.h>
 #include <linux/filter.h>
-#include <linux/if_arp.h>
+#include <net/if_arp.h>	/* libc's: tuntap_helpers.h has it, linux/if_arp.h clashes */
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -1195,13 +1195,16 @@ static long c_link_sethwaddr(struct th *t)
 	return sock_ioctl(t, SIOCSIFHWADDR, &ifr);
 }
 
-/* rtnl_talk(): socket, sendto, recv (one or more), close. */
-#define RTNL_SYSCALLS 4
+/*
+ * A YNL request on a socket of its own: socket, two setsockopt, bind, getsockname, send,
+ * recv (one or more), close.
+ */
+#define RTNL_SYSCALLS 8
 
 static long c_link_del(struct th *t)
 {
 	t->nsys += RTNL_SYSCALLS;
-	return rtnl_del_link(name_pick(t));
+	return tuntap_errno(ip_link_del(name_pick(t)));
 }
 
 static long c_link_carrier(struct th *t)
@@ -1218,17 +1221,21 @@ static long c_link_netns(struct th *t)
 
 static long c_link_get(struct th *t)
 {
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_GETLINK, 0, name_pick(t));
+	struct rt_link_getlink_rsp *rsp;
+	int err;
 
 	t->nsys += RTNL_SYSCALLS;
-	return rtnl_talk(h, NULL, 0);
+	rsp = rtnl_getlink(name_pick(t), &err);
+	if (!rsp)
+		return err;
+	rt_link_getlink_rsp_free(rsp);
+	return 0;
 }
 
 static long c_link_new(struct th *t)
 {
 	t->nsys += RTNL_SYSCALLS;
-	return rtnl_add_link(name_pick(t), pct(t, 50) ? "tun" : "rtun");
+	return tuntap_errno(ip_link_add(name_pick(t), pct(t, 50) ? "tun" : "rtun", NULL, NULL));
 }
 
 static long c_xdp(struct th *t)

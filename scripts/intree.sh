@@ -163,7 +163,10 @@ they need.
 The Makefile is on lib.mk and the directory is in the selftests'
 TARGETS, so run_tests, kselftest-install and run_kselftest.sh work as
 for any other target: each program then tests the driver that serves
-/dev/net/tun.
+/dev/net/tun. The programs go through rtnetlink with net/tun.c's
+tools/testing/selftests/net/tuntap_helpers.h and YNL's rt-link family;
+ynl.mk builds libynl in the output directory (and a 32-bit one for the
+compat builds of the ioctl tests).
 
   make -C tools/testing/selftests TARGETS=drivers/net/rtun run_tests
 

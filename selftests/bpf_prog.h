@@ -129,14 +129,13 @@ static inline long long map_u64(int map, uint32_t key)
  */
 static inline int xdp_set_mode(const char *name, int prog, uint32_t flags)
 {
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_SETLINK, 0, name);
-	struct rtattr *x = rta_add(h, IFLA_XDP | NLA_F_NESTED, NULL, 0);
+	struct rt_link_setlink_req *req = rtnl_setlink_req(name);
 
-	rta_add(h, IFLA_XDP_FD, &prog, sizeof(prog));
-	rta_add(h, IFLA_XDP_FLAGS, &flags, sizeof(flags));
-	rta_nest_end(h, x);
-	return rtnl_talk(h, NULL, 0);
+	if (req) {
+		rt_link_setlink_req_set_xdp_fd(req, prog);
+		rt_link_setlink_req_set_xdp_flags(req, flags);
+	}
+	return rtnl_setlink(req);
 }
 
 /* ip link set NAME xdpdrv fd PROG (-1: off), with the XDP_FLAGS_* in FLAGS. */

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+/* Before linux/: libc-compat.h then leaves in6_addr & co. (tuntap_helpers.h) to libc. */
+#include <netinet/in.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>

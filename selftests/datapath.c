@@ -224,6 +224,7 @@ TEST_F(dp, socket_to_read)
 		size_t plen = snprintf(payload, sizeof(payload), "datagram %d from the stack", i);
 		size_t want = hdr_len(d) + IP_HLEN + UDP_HLEN + plen;
 		uint8_t a[4], b[4];
+		uint32_t sum;
 		ssize_t n;
 
 		ASSERT_EQ(plen, stack_send(d, payload, plen)) TH_LOG("sendto: %s", strerror(errno));
@@ -252,14 +253,13 @@ TEST_F(dp, socket_to_read)
 		EXPECT_EQ(IPPROTO_UDP, p[9]);
 		EXPECT_EQ(0, memcmp(p + 12, a, 4));
 		EXPECT_EQ(0, memcmp(p + 16, b, 4));
-		EXPECT_EQ(0, csum_fold(csum_add(0, p, IP_HLEN))) TH_LOG("bad IP header checksum");
+		EXPECT_EQ(0, build_ip_csum(p, IP_HLEN, 0)) TH_LOG("bad IP header checksum");
 		EXPECT_EQ(PORT, get16(p + IP_HLEN));
 		EXPECT_EQ(PEER_PORT, get16(p + IP_HLEN + 2));
 		EXPECT_EQ(UDP_HLEN + plen, get16(p + IP_HLEN + 4));
 		/* Checksum offload is off until TUNSETOFFLOAD: a complete UDP checksum. */
-		EXPECT_EQ(0, csum_fold(csum_add(csum_add(csum_add(IPPROTO_UDP + UDP_HLEN + plen,
-								  a, 4), b, 4),
-						p + IP_HLEN, UDP_HLEN + plen)))
+		sum = csum_add(csum_add(IPPROTO_UDP + UDP_HLEN + plen, a, 4), b, 4);
+		EXPECT_EQ(0, finish_ip_csum(csum_add(sum, p + IP_HLEN, UDP_HLEN + plen)))
 			TH_LOG("bad UDP checksum %#x", get16(p + IP_HLEN + 6));
 		EXPECT_EQ(0, memcmp(p + IP_HLEN + UDP_HLEN, payload, plen));
 		txb += want - (d->pi ? sizeof(struct tun_pi) : 0);

@@ -21,7 +21,8 @@
 #include <sys/wait.h>
 #include <linux/bpf.h>
 #include <linux/ethtool.h>
-#include <linux/if_arp.h>
+/* libc's, as tuntap_helpers.h has it (through netinet/if_ether.h) */
+#include <net/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -29,6 +30,11 @@
 #include "kselftest_harness.h"
 #include "rtun_test.h"
 #include "pkt.h"
+
+/* linux/if_arp.h's, which clashes with libc's net/if_arp.h; libc lacks it. */
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823
+#endif
 
 #define ADDR "192.0.2.1"
 #define PEER "192.0.2.2"
@@ -211,7 +217,7 @@ TEST_F(df, ethtool_stats_without_live_queue)
 		EXPECT_EQ(-EOPNOTSUPP, eth_gstats(mq, &n));
 		EXPECT_EQ(-EOPNOTSUPP, eth_gstrings(mq, &n));
 	}
-	EXPECT_EQ(0, rtnl_del_link(self->name));
+	EXPECT_EQ(0, ip_link_del(self->name));
 }
 
 /* ---- 2: packets queued before a delete ---- */
@@ -237,7 +243,7 @@ TEST_F(df, queued_packets_die_with_device)
 	ASSERT_TRUE(wait_in(self->fd[0], WAIT_MS)) TH_LOG("nothing queued");
 	/* The qdisc hands them over at once; give the last ones a moment. */
 	usleep(50000);
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	ASSERT_TRUE(wait_gone(self->name, WAIT_MS));
 	test_ifname(other, "dfn");
 	ASSERT_EQ(0, tun_setiff(self->fd[0], other, IFF_TUN | IFF_NO_PI, NULL));
@@ -698,15 +704,13 @@ TEST_F_TIMEOUT(fi, close_survives_alloc_failure, 900)
 /* ip link set NAME xdpgeneric fd PROG */
 static int rtnl_set_xdp_generic(const char *name, int prog)
 {
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_SETLINK, 0, name);
-	struct rtattr *x = rta_add(h, IFLA_XDP | NLA_F_NESTED, NULL, 0);
-	uint32_t flags = XDP_FLAGS_SKB_MODE;
+	struct rt_link_setlink_req *req = rtnl_setlink_req(name);
 
-	rta_add(h, IFLA_XDP_FD, &prog, sizeof(prog));
-	rta_add(h, IFLA_XDP_FLAGS, &flags, sizeof(flags));
-	rta_nest_end(h, x);
-	return rtnl_talk(h, NULL, 0);
+	if (req) {
+		rt_link_setlink_req_set_xdp_fd(req, prog);
+		rt_link_setlink_req_set_xdp_flags(req, XDP_FLAGS_SKB_MODE);
+	}
+	return rtnl_setlink(req);
 }
 
 /*
@@ -853,7 +857,7 @@ TEST_F(df, attach_with_tun_and_tap_flags)
 			EXPECT_EQ(types[i] | IFF_NO_PI | IFF_PERSIST,
 				  tun_getiff(self->fd[i], NULL) & (IFF_TUN | IFF_TAP | IFF_NO_PI |
 								    IFF_PERSIST));
-		EXPECT_EQ(0, rtnl_del_link(name));
+		EXPECT_EQ(0, ip_link_del(name));
 	}
 	/* Multiqueue: the second queue of a TAP, with both flags. */
 	test_ifname(name, "dfq");

@@ -49,7 +49,8 @@ FIXTURE(faults)
 	int fd[NQ];		/* its queues, -1 if not open */
 	int attached[NQ];	/* fd[i] is attached (not TUNSETQUEUE-detached) */
 	int psock;		/* AF_PACKET socket on the device */
-	int nl;			/* rtnetlink socket, opened before a step */
+	struct ynl_sock *nl;	/* rtnetlink socket, opened before a step */
+	struct rt_link_dellink_req *del;	/* and the request sent on it */
 	int spare;		/* the file whose TUNSETIFF failed, kept for a retry */
 	int nth_fd;
 	char old[4][8];		/* the debugfs knobs as they were */
@@ -73,6 +74,16 @@ static int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+static void close_nl(FIXTURE_DATA(faults) *self)
+{
+	if (self->del)
+		rt_link_dellink_req_free(self->del);
+	if (self->nl)
+		ynl_sock_destroy(self->nl);
+	self->del = NULL;
+	self->nl = NULL;
+}
+
 FIXTURE_SETUP(faults)
 {
 	const char *verbose;
@@ -83,7 +94,8 @@ FIXTURE_SETUP(faults)
 		self->attached[i] = 0;
 	}
 	self->psock = -1;
-	self->nl = -1;
+	self->nl = NULL;
+	self->del = NULL;
 	self->spare = -1;
 	self->nth_fd = -1;
 	self->saved = 0;
@@ -127,12 +139,12 @@ FIXTURE_TEARDOWN(faults)
 	}
 	close_fds(self->fd, NQ);
 	close_fds(&self->psock, 1);
-	close_fds(&self->nl, 1);
+	close_nl(self);
 	close_fds(&self->spare, 1);
 	for (i = 0; self->saved && i < 4; i++)
 		write_file(fi_knobs[i], self->old[i]);
 	if (self->name[0] && dev_exists(self->name))
-		rtnl_del_link(self->name);
+		ip_link_del(self->name);
 }
 
 /* ---- fail-nth ---- */
@@ -430,7 +442,7 @@ static void create_failed(struct __test_metadata *_metadata, FIXTURE_DATA(faults
 	/* No half-made device. */
 	EXPECT_FALSE(dev_exists(self->name)) TH_LOG("%s: a device was left", when);
 	if (dev_exists(self->name))
-		rtnl_del_link(self->name);
+		ip_link_del(self->name);
 }
 
 static void create_done(struct __test_metadata *_metadata, FIXTURE_DATA(faults) *self,
@@ -806,7 +818,7 @@ static int vnet_write(FIXTURE_DATA(faults) *self, long gso)
 	ip[9] = IPPROTO_TCP;
 	inet_pton(AF_INET, PEER, ip + 12);
 	inet_pton(AF_INET, "198.51.100.1", ip + 16);	/* not ours: dropped by the stack */
-	put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+	put16(ip + 10, finish_ip_csum(csum_add(0, ip, IP_HLEN)));
 	put16(tcp, 5000);
 	put16(tcp + 2, 4000);
 	tcp[12] = 5 << 4;
@@ -832,35 +844,29 @@ TEST_F_TIMEOUT(faults, vnet_writes, 300)
 
 /* ---- deleting a device with its queues open ---- */
 
-/* An rtnetlink socket for the next try, opened with no fault armed. */
+/*
+ * The YNL socket and request of the next try's ip link del, made with no fault armed
+ * (userspace allocations would spend fail-nth on brk or mmap).
+ */
 static int open_nl(FIXTURE_DATA(faults) *self)
 {
-	close_fds(&self->nl, 1);
-	self->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	return self->nl < 0 ? -errno : 0;
+	close_nl(self);
+	self->nl = ynl_sock_create(&ynl_rt_link_family, NULL);
+	self->del = rt_link_dellink_req_alloc();
+	if (!self->nl || !self->del)
+		return -ENOMEM;
+	rt_link_dellink_req_set_ifname(self->del, self->name);
+	return 0;
 }
 
-/* ip link del, on the socket opened before: only the request itself is under test. */
+/*
+ * ip link del, on the socket opened before (tuntap_helpers.h's ip_link_del() opens
+ * one): only the request itself is under test. YNL sends it and reads the answer.
+ */
 static int step_delete(FIXTURE_DATA(faults) *self, long arg)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_DELLINK, 0, self->name);
-	char buf[1024];
-	ssize_t n;
-
-	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	h->nlmsg_seq = 1;
-	if (sendto(self->nl, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	for (;;) {
-		n = recv(self->nl, buf, sizeof(buf), 0);
-		if (n < 0)
-			return -errno;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n))
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-	}
+	errno = 0;
+	return rt_link_dellink(self->nl, self->del) ? ynl_sock_errno(self->nl) : 0;
 }
 
 static void deleted(struct __test_metadata *_metadata, FIXTURE_DATA(faults) *self,

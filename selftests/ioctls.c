@@ -83,7 +83,7 @@ TEST_F(io, persist)
 	close(self->fd);
 	self->fd = -1;
 	EXPECT_LT(0, ifindex_of(self->name));
-	EXPECT_EQ(0, rtnl_del_link(self->name));
+	EXPECT_EQ(0, ip_link_del(self->name));
 	EXPECT_TRUE(wait_gone(self->name, WAIT_MS));
 }
 

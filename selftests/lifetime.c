@@ -128,7 +128,7 @@ TEST_F(lt, delete_wakes_reader)
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, read_thread, &o));
 	usleep(200000);
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	ASSERT_EQ(0, join_within(t, WAIT_MS)) TH_LOG("reader still blocked after the delete");
 	/* tun_ring_recv() sees RCV_SHUTDOWN: EFAULT. */
 	EXPECT_EQ(-1, o.ret);
@@ -144,7 +144,7 @@ TEST_F(lt, delete_wakes_poll)
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, poll_thread, &o));
 	usleep(200000);
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	ASSERT_EQ(0, join_within(t, 3 * WAIT_MS));
 	EXPECT_EQ(1, o.ret) TH_LOG("poll returned %ld (%s)", o.ret, strerror(o.err));
 	EXPECT_EQ(POLLERR, o.events);
@@ -157,7 +157,7 @@ TEST_F(lt, delete_wakes_epoll)
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, epoll_thread, &o));
 	usleep(200000);
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	ASSERT_EQ(0, join_within(t, 3 * WAIT_MS));
 	EXPECT_EQ(1, o.ret) TH_LOG("epoll_wait returned %ld (%s)", o.ret, strerror(o.err));
 	EXPECT_EQ(EPOLLERR, o.events);
@@ -167,7 +167,7 @@ TEST_F(lt, delete_then_reuse_fd)
 {
 	char other[IFNAMSIZ];
 
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	EXPECT_EQ(0, ifindex_of(self->name));
 	check_detached(_metadata, self->fd);
 	/* The fd is free again: it can make a new device. */
@@ -180,7 +180,7 @@ TEST_F(lt, delete_then_reuse_fd)
 TEST_F(lt, delete_persistent_attached)
 {
 	ASSERT_EQ(0, ioctl(self->fd, TUNSETPERSIST, 1));
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	EXPECT_TRUE(wait_gone(self->name, WAIT_MS));
 	check_detached(_metadata, self->fd);
 }
@@ -231,7 +231,7 @@ TEST_F(lt, delete_during_writes)
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, write_thread, &o));
 	usleep(100000);
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	if (join_within(t, WAIT_MS)) {
 		o.stop = 1;
 		ASSERT_EQ(0, join_within(t, WAIT_MS));

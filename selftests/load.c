@@ -335,7 +335,7 @@ static void devices_round(struct __test_metadata *_metadata, struct load_dev *d,
 	t2 = now_ms();
 	for (i = 0; i < n; i++) {
 		if (d[i].mode == DEL_THEN_CLOSE)
-			ASSERT_EQ(0, rtnl_del_link(d[i].name)) TH_LOG("del %s", d[i].name);
+			ASSERT_EQ(0, ip_link_del(d[i].name)) TH_LOG("del %s", d[i].name);
 		if (d[i].mode == UNPERSIST_THEN_CLOSE)
 			ASSERT_EQ(0, ioctl(d[i].fd, TUNSETPERSIST, off));
 	}
@@ -347,7 +347,7 @@ static void devices_round(struct __test_metadata *_metadata, struct load_dev *d,
 	/* ip tuntap del. */
 	for (i = 0; i < n; i++)
 		if (d[i].mode == CLOSED_THEN_DEL)
-			ASSERT_EQ(0, rtnl_del_link(d[i].name)) TH_LOG("del %s", d[i].name);
+			ASSERT_EQ(0, ip_link_del(d[i].name)) TH_LOG("del %s", d[i].name);
 	ASSERT_EQ(0, wait_netdevs_gone()) TH_LOG("devices left: %d", netdevs_left());
 	rt->create = t1 - t0;
 	rt->traffic = t2 - t1;
@@ -420,7 +420,7 @@ static void queues_round(struct __test_metadata *_metadata, int *fd, int q, int 
 		}
 		break;
 	case MQ_DEL_WITH_QUEUES:
-		ASSERT_EQ(0, rtnl_del_link(MQ_NAME));
+		ASSERT_EQ(0, ip_link_del(MQ_NAME));
 		break;
 	}
 	for (i = 0; i < q; i++) {

@@ -48,7 +48,7 @@ static size_t build_segment(uint8_t *buf, const uint8_t *dst, int seq)
 	ip[9] = IPPROTO_TCP;
 	inet_pton(AF_INET, "198.18.0.2", ip + 12);
 	inet_pton(AF_INET, "198.18.0.1", ip + 16);
-	put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+	put16(ip + 10, finish_ip_csum(csum_add(0, ip, IP_HLEN)));
 	put16(tcp, 4000);
 	put16(tcp + 2, 5000);
 	put16(tcp + 4, s >> 16);
@@ -63,7 +63,7 @@ static size_t build_segment(uint8_t *buf, const uint8_t *dst, int seq)
 	sum = csum_add(0, ip + 12, 8);
 	sum += IPPROTO_TCP + TCP_HLEN + MSS;
 	sum = csum_add(sum, tcp, TCP_HLEN + MSS);
-	put16(tcp + 16, csum_fold(sum));
+	put16(tcp + 16, finish_ip_csum(sum));
 	return ETH_HLEN + len;
 }
 
@@ -221,7 +221,7 @@ TEST_F_TIMEOUT(napi, device_deleted_under_napi, 600)
 		ASSERT_LE(0, self->fd2);
 		write_segments(_metadata, self, self->fd);
 		write_segments(_metadata, self, self->fd2);
-		ASSERT_EQ(0, rtnl_del_link(self->name));
+		ASSERT_EQ(0, ip_link_del(self->name));
 		ASSERT_EQ(1, wait_gone(self->name, 5000));
 		close_fds(&self->fd, 1);
 		close_fds(&self->fd2, 1);

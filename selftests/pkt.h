@@ -1,5 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Hand-built IPv4/UDP packets for the datapath tests. */
+/*
+ * Hand-built IPv4/UDP packets for the datapath tests. The checksum is folded with
+ * tuntap_helpers.h's finish_ip_csum(). Its packet builders do not serve here:
+ * build_ipv4_header() sets TTL 8 and ID 1337 (these packets have 64 and 0x1234),
+ * build_udp_packet() fills the payload with PKT_DATA, and build_udp_packet_csum()
+ * with the payload summed takes udph->len, in network byte order, for the length, so
+ * sums bytes past the datagram (and leaves a 0 checksum 0, where UDP sends 0xffff).
+ * Its add_csum() sums in host order from an aligned start, where csum_add() below
+ * sums in network order from any byte and continues a sum.
+ */
 #ifndef RTUN_PKT_H
 #define RTUN_PKT_H
 
@@ -8,15 +17,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "tuntap_helpers.h"
+
 #define IP_HLEN 20
 #define UDP_HLEN 8
-
-static inline uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
-}
 
 static inline uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
@@ -40,7 +44,7 @@ static inline uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, const ui
 	sum = csum_add(sum, dst, 4);
 	sum += IPPROTO_UDP + len;
 	sum = csum_add(sum, udp, len);
-	c = csum_fold(sum);
+	c = finish_ip_csum(sum);
 	return c ? c : 0xffff;
 }
 
@@ -70,7 +74,7 @@ static inline size_t build_udp4(uint8_t *buf, const char *src, const char *dst, 
 	ip[9] = IPPROTO_UDP;
 	inet_pton(AF_INET, src, ip + 12);
 	inet_pton(AF_INET, dst, ip + 16);
-	put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+	put16(ip + 10, finish_ip_csum(csum_add(0, ip, IP_HLEN)));
 	put16(udp, sport);
 	put16(udp + 2, dport);
 	put16(udp + 4, UDP_HLEN + plen);
@@ -103,7 +107,7 @@ static inline size_t build_udp6(uint8_t *buf, const char *src, const char *dst, 
 	sum = csum_add(0, ip + 8, 32);
 	sum += ulen + IPPROTO_UDP;
 	sum = csum_add(sum, udp, ulen);
-	sum = csum_fold(sum);
+	sum = finish_ip_csum(sum);
 	put16(udp + 6, sum ? sum : 0xffff);
 	return IP6_HLEN + ulen;
 }

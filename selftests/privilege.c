@@ -37,9 +37,12 @@
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/sysmacros.h>
+/* Before linux/: libc-compat.h then leaves in6_addr & co. (tuntap_helpers.h) to libc. */
+#include <netinet/in.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
-#include <linux/if_arp.h>
+/* libc's, as tuntap_helpers.h has it (through netinet/if_ether.h) */
+#include <net/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
@@ -608,7 +611,7 @@ TEST_F_TIMEOUT(pv, userns_refused, 120)
 	RUN_AS(IN_USERNS, userns_refuse, &r);
 	close(r.parent_fd);
 	EXPECT_EQ(0, ifindex_of(self->name));
-	EXPECT_EQ(0, rtnl_del_link(self->name2));
+	EXPECT_EQ(0, ip_link_del(self->name2));
 }
 
 /*
@@ -663,9 +666,9 @@ TEST_F(pv, userns_owner_and_group)
 	EXPECT_EQ(USER, sysfs_long(self->name2, "group"));
 	EXPECT_EQ(OTHER, sysfs_long(theirs, "owner"));
 	close_fds(o.fd, 3);
-	EXPECT_EQ(0, rtnl_del_link(self->name));
-	EXPECT_EQ(0, rtnl_del_link(self->name2));
-	EXPECT_EQ(0, rtnl_del_link(theirs));
+	EXPECT_EQ(0, ip_link_del(self->name));
+	EXPECT_EQ(0, ip_link_del(self->name2));
+	EXPECT_EQ(0, ip_link_del(theirs));
 }
 
 /*
@@ -741,7 +744,7 @@ TEST_F(pv, userns_devices_moved)
 	/* Moved out, persistent, owned by USER as it set itself. */
 	EXPECT_LT(0, ifindex_of(self->name));
 	EXPECT_EQ(USER, sysfs_long(self->name, "owner"));
-	EXPECT_EQ(0, rtnl_del_link(self->name));
+	EXPECT_EQ(0, ip_link_del(self->name));
 	/* The user's netns died with it, and root's TAP there under root's file. */
 	EXPECT_TRUE(wait_detached(self->fd[0], 10000));
 	EXPECT_EQ(-EBADFD, tun_getiff(self->fd[0], NULL));
@@ -950,8 +953,8 @@ TEST_F(pv, effective_ids)
 	w = as(USER);
 	w.fsgid = GROUP;
 	RUN_AS(w, refused, self->name2);
-	EXPECT_EQ(0, rtnl_del_link(self->name));
-	EXPECT_EQ(0, rtnl_del_link(self->name2));
+	EXPECT_EQ(0, ip_link_del(self->name));
+	EXPECT_EQ(0, ip_link_del(self->name2));
 }
 
 /*
@@ -984,8 +987,8 @@ TEST_F(pv, root_without_net_admin)
 	RUN_AS(((struct who){ .no_net_admin = 1 }), root_no_net_admin, &n);
 	EXPECT_EQ(USER, sysfs_long(self->name, "owner"));
 	EXPECT_EQ(0, ifindex_of("pvnew"));
-	EXPECT_EQ(0, rtnl_del_link(self->name));
-	EXPECT_EQ(0, rtnl_del_link(self->name2));
+	EXPECT_EQ(0, ip_link_del(self->name));
+	EXPECT_EQ(0, ip_link_del(self->name2));
 }
 
 /* The owner of a persistent TAP attaches and reads what the stack sends through it. */
@@ -1044,7 +1047,7 @@ TEST_F(pv, persistent_read_by_owner_only)
 	}
 	KID_END(k);
 	close(s);
-	EXPECT_EQ(0, rtnl_del_link(self->name));
+	EXPECT_EQ(0, ip_link_del(self->name));
 }
 
 /* ---- devices moved between network namespaces under open files ---- */

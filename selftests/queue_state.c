@@ -269,7 +269,7 @@ TEST_F(qs, queue_counters_start_at_zero_on_a_new_device)
 	ASSERT_LT(0, n) TH_LOG("ETHTOOL_GSTATS: %s", strerror(-n));
 	EXPECT_EQ(1, eth_buf.stats.data[0]) TH_LOG("queue_0_rx_packets");
 
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	ASSERT_TRUE(wait_gone(self->name, WAIT_MS));
 	test_ifname(second, "qs2");
 	ASSERT_EQ(0, tun_setiff(self->fd[0], second, IFF_TUN | IFF_NO_PI, NULL));

@@ -402,126 +402,83 @@ static inline int enter_test_netns(void)
 	return if_set_up("lo", 1);
 }
 
-/* ---- rtnetlink ---- */
+/*
+ * ---- rtnetlink, through YNL ----
+ *
+ * tools/testing/selftests/net/tuntap_helpers.h (the helpers of the kernel's net/tun.c
+ * selftest: ip_link_add(), ip_link_del(), ...) where it has the operation, else the
+ * rt-link family that YNL generates from Documentation/netlink/specs/rt-link.yaml.
+ * tuntap_helpers.h returns -1 with the kernel's error in errno (YNL sets it as it
+ * stores the error in the socket's err.code); the helpers below return the negative
+ * errno, as the others here do.
+ */
+#include "tuntap_helpers.h"
 
-#define RTNL_BUF 8192
+/* The result of CALL into tuntap_helpers.h (0, or -1 and errno) as 0 or -errno. */
+#define tuntap_errno(call) ({ errno = 0; (call) ? -(errno ?: EIO) : 0; })
 
-/* Send one request and read its ack: 0 or the negative errno the kernel returned. */
-static inline int rtnl_talk(struct nlmsghdr *req, char *reply, size_t rlen)
+/*
+ * The error of the request that failed on YS, with errno zeroed before it, as a
+ * negative errno: the kernel's answer (YNL puts it in ys->err.code and errno) or a
+ * failed send or recv (errno alone), else -EIO: YNL's own errors, such as an
+ * unexpected reply, leave an enum ynl_error_code in err.code and errno as it was.
+ */
+static inline int ynl_sock_errno(struct ynl_sock *ys)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[RTNL_BUF];
-	struct nlmsghdr *h;
-	int s, ret = -EIO;
-	ssize_t n;
-
-	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (s < 0)
+	if (errno && (!ys->err.code || (int)ys->err.code == errno))
 		return -errno;
-	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	req->nlmsg_seq = 1;
-	if (sendto(s, req, req->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		goto out;
+	return -EIO;
+}
+
+/* An RTM_SETLINK request for NAME (ip link set NAME ...), or NULL. */
+static inline struct rt_link_setlink_req *rtnl_setlink_req(const char *name)
+{
+	struct rt_link_setlink_req *req = rt_link_setlink_req_alloc();
+
+	if (req)
+		rt_link_setlink_req_set_ifname(req, name);
+	return req;
+}
+
+/* Send REQ (from rtnl_setlink_req(), NULL: -ENOMEM) and free it: 0 or a negative errno. */
+static inline int rtnl_setlink(struct rt_link_setlink_req *req)
+{
+	struct ynl_error yerr = {};
+	struct ynl_sock *ys;
+	int ret;
+
+	if (!req)
+		return -ENOMEM;
+	ys = ynl_sock_create(&ynl_rt_link_family, &yerr);
+	if (!ys) {
+		rt_link_setlink_req_free(req);
+		return -(int)yerr.code ?: -EIO;
 	}
-	for (;;) {
-		n = recv(s, buf, sizeof(buf), 0);
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-				goto out;
-			}
-			if (reply && h->nlmsg_len <= rlen)
-				memcpy(reply, h, h->nlmsg_len);
-		}
-	}
-out:
-	close(s);
+	errno = 0;
+	ret = rt_link_setlink(ys, req) ? ynl_sock_errno(ys) : 0;
+	rt_link_setlink_req_free(req);
+	ynl_sock_destroy(ys);
 	return ret;
-}
-
-static inline struct rtattr *rta_add(struct nlmsghdr *h, int type, const void *data, int len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-static inline void rta_nest_end(struct nlmsghdr *h, struct rtattr *nest)
-{
-	nest->rta_len = (char *)h + h->nlmsg_len - (char *)nest;
-}
-
-/* An RTM_*LINK request: nlmsghdr, ifinfomsg, attributes. */
-struct rtnl_link_req {
-	char buf[1280] __attribute__((aligned(8)));
-};
-
-static inline struct nlmsghdr *rtnl_link_req_init(struct rtnl_link_req *r, int type, int flags,
-						  const char *name)
-{
-	struct nlmsghdr *h = (struct nlmsghdr *)r->buf;
-	struct ifinfomsg *i = NLMSG_DATA(h);
-
-	memset(r, 0, sizeof(*r));
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(*i));
-	h->nlmsg_type = type;
-	h->nlmsg_flags = flags;
-	i->ifi_family = AF_UNSPEC;
-	if (name)
-		rta_add(h, IFLA_IFNAME, name, strlen(name) + 1);
-	return h;
-}
-
-/* ip link del NAME */
-static inline int rtnl_del_link(const char *name)
-{
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_DELLINK, 0, name);
-
-	return rtnl_talk(h, NULL, 0);
-}
-
-/* ip link add NAME type KIND */
-static inline int rtnl_add_link(const char *name, const char *kind)
-{
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
-	struct rtattr *li = rta_add(h, IFLA_LINKINFO, NULL, 0);
-
-	rta_add(h, IFLA_INFO_KIND, kind, strlen(kind) + 1);
-	rta_nest_end(h, li);
-	return rtnl_talk(h, NULL, 0);
 }
 
 /* ip link set NAME netns NSFD */
 static inline int rtnl_link_set_netns(const char *name, int nsfd)
 {
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, 0, name);
+	struct rt_link_setlink_req *req = rtnl_setlink_req(name);
 
-	rta_add(h, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
-	return rtnl_talk(h, NULL, 0);
+	if (req)
+		rt_link_setlink_req_set_net_ns_fd(req, nsfd);
+	return rtnl_setlink(req);
 }
 
 /* ip link set NAME carrier on|off */
 static inline int rtnl_link_set_carrier(const char *name, int on)
 {
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, 0, name);
-	unsigned char c = !!on;
+	struct rt_link_setlink_req *req = rtnl_setlink_req(name);
 
-	rta_add(h, IFLA_CARRIER, &c, sizeof(c));
-	return rtnl_talk(h, NULL, 0);
+	if (req)
+		rt_link_setlink_req_set_carrier(req, !!on);
+	return rtnl_setlink(req);
 }
 
 /* What ip -d link show NAME reports of a tun device (IFLA_LINKINFO). */
@@ -532,75 +489,130 @@ struct tun_link_info {
 	long long num_queues, num_disabled_queues;	/* -1: attribute absent */
 };
 
+/*
+ * Defined by the generated rt-link-user.c without a declaration in its header: the
+ * parsers of an RTM_NEWLINK reply and of tun's IFLA_INFO_DATA, and the policy the
+ * requests of the family are checked against.
+ */
+int rt_link_getlink_rsp_parse(const struct nlmsghdr *nlh, struct ynl_parse_arg *yarg);
+int rt_link_linkinfo_tun_attrs_parse(struct ynl_parse_arg *yarg, const struct nlattr *nested);
+extern const struct ynl_policy_nest rt_link_link_attrs_nest;
+extern const struct ynl_policy_nest rt_link_linkinfo_tun_attrs_nest;
+
+/*
+ * The generated getlink reply parser, and tun's IFLA_TUN_* for rtun's devices too:
+ * rt-link.yaml parses IFLA_INFO_DATA by the kind, and knows "tun" but not "rtun" (the
+ * kind of rtun's devices next to tun.ko, with the same attributes), whose data the
+ * generated parser skips.
+ */
+static inline int rtun_getlink_parse(const struct nlmsghdr *nlh, struct ynl_parse_arg *yarg)
+{
+	struct rt_link_getlink_rsp *rsp = yarg->data;
+	struct ynl_parse_arg parg = {
+		.ys = yarg->ys,
+		.rsp_policy = &rt_link_linkinfo_tun_attrs_nest,
+		.data = &rsp->linkinfo.data.tun,
+	};
+	const struct nlattr *a, *b;
+	int ret = rt_link_getlink_rsp_parse(nlh, yarg);
+
+	if (ret != YNL_PARSE_CB_OK || !rsp->linkinfo.kind || strcmp(rsp->linkinfo.kind, "rtun"))
+		return ret;
+	ynl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+		if (ynl_attr_type(a) != IFLA_LINKINFO)
+			continue;
+		ynl_attr_for_each_nested(b, a) {
+			if (ynl_attr_type(b) != IFLA_INFO_DATA)
+				continue;
+			if (rt_link_linkinfo_tun_attrs_parse(&parg, b))
+				return YNL_PARSE_CB_ERROR;
+			rsp->linkinfo.data._present.tun = 1;
+		}
+	}
+	return YNL_PARSE_CB_OK;
+}
+
+/*
+ * ip -d link show NAME: the generated rt_link_getlink(), with the parser above. The
+ * reply (free it with rt_link_getlink_rsp_free()), or NULL with the negative errno in
+ * *ERR.
+ */
+static inline struct rt_link_getlink_rsp *rtnl_getlink(const char *name, int *err)
+{
+	struct ynl_req_state yrs = { .yarg = { .rsp_policy = &rt_link_link_attrs_nest } };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct rt_link_getlink_rsp *rsp;
+	struct ynl_error yerr = {};
+	struct nlmsghdr *nlh;
+	struct ynl_sock *ys;
+
+	ys = ynl_sock_create(&ynl_rt_link_family, &yerr);
+	if (!ys) {
+		*err = -(int)yerr.code ?: -EIO;
+		return NULL;
+	}
+	rsp = calloc(1, sizeof(*rsp));
+	if (!rsp) {
+		ynl_sock_destroy(ys);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	nlh = ynl_msg_start_req(ys, RTM_GETLINK, 0);
+	ys->req_policy = &rt_link_link_attrs_nest;
+	ys->req_hdr_len = sizeof(ifi);
+	memcpy(ynl_nlmsg_put_extra_header(nlh, sizeof(ifi)), &ifi, sizeof(ifi));
+	ynl_attr_put_str(nlh, IFLA_IFNAME, name);
+	yrs.yarg.ys = ys;
+	yrs.yarg.data = rsp;
+	yrs.cb = rtun_getlink_parse;
+	yrs.rsp_cmd = RTM_NEWLINK;
+	errno = 0;
+	if (ynl_exec(ys, nlh, &yrs) < 0) {
+		*err = ynl_sock_errno(ys);
+		rt_link_getlink_rsp_free(rsp);
+		rsp = NULL;
+	}
+	ynl_sock_destroy(ys);
+	return rsp;
+}
+
 static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 {
-	struct rtnl_link_req r;
-	static char reply[RTNL_BUF] __attribute__((aligned(8)));
-	struct nlmsghdr *h = (struct nlmsghdr *)reply, *req;
-	struct rtattr *a, *b, *c;
-	int len, blen, clen, err;
+	const struct rt_link_linkinfo_tun_attrs *tun;
+	struct rt_link_getlink_rsp *rsp;
+	int err;
 
 	memset(ti, 0, sizeof(*ti));
 	ti->type = ti->pi = ti->vnet_hdr = ti->persist = ti->multi_queue = -1;
 	ti->owner = ti->group = -1;
 	ti->num_queues = ti->num_disabled_queues = -1;
-	req = rtnl_link_req_init(&r, RTM_GETLINK, 0, name);
-	memset(reply, 0, sizeof(reply));
-	err = rtnl_talk(req, reply, sizeof(reply));
-	if (err)
+	rsp = rtnl_getlink(name, &err);
+	if (!rsp)
 		return err;
-	if (h->nlmsg_type != RTM_NEWLINK)
-		return -ENOENT;
-	len = IFLA_PAYLOAD(h);
-	for (a = IFLA_RTA(NLMSG_DATA(h)); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type != IFLA_LINKINFO)
-			continue;
-		blen = RTA_PAYLOAD(a);
-		for (b = RTA_DATA(a); RTA_OK(b, blen); b = RTA_NEXT(b, blen)) {
-			if (b->rta_type == IFLA_INFO_KIND) {
-				snprintf(ti->kind, sizeof(ti->kind), "%.*s",
-					 (int)RTA_PAYLOAD(b), (char *)RTA_DATA(b));
-				continue;
-			}
-			if (b->rta_type != IFLA_INFO_DATA)
-				continue;
-			clen = RTA_PAYLOAD(b);
-			for (c = RTA_DATA(b); RTA_OK(c, clen); c = RTA_NEXT(c, clen)) {
-				unsigned char u8 = *(unsigned char *)RTA_DATA(c);
-				unsigned int u32 = *(unsigned int *)RTA_DATA(c);
-
-				switch (c->rta_type) {
-				case IFLA_TUN_TYPE:
-					ti->type = u8;
-					break;
-				case IFLA_TUN_PI:
-					ti->pi = u8;
-					break;
-				case IFLA_TUN_VNET_HDR:
-					ti->vnet_hdr = u8;
-					break;
-				case IFLA_TUN_PERSIST:
-					ti->persist = u8;
-					break;
-				case IFLA_TUN_MULTI_QUEUE:
-					ti->multi_queue = u8;
-					break;
-				case IFLA_TUN_OWNER:
-					ti->owner = u32;
-					break;
-				case IFLA_TUN_GROUP:
-					ti->group = u32;
-					break;
-				case IFLA_TUN_NUM_QUEUES:
-					ti->num_queues = u32;
-					break;
-				case IFLA_TUN_NUM_DISABLED_QUEUES:
-					ti->num_disabled_queues = u32;
-					break;
-				}
-			}
-		}
+	if (rsp->_present.linkinfo && rsp->linkinfo.kind)
+		snprintf(ti->kind, sizeof(ti->kind), "%s", rsp->linkinfo.kind);
+	tun = &rsp->linkinfo.data.tun;
+	if (rsp->_present.linkinfo && rsp->linkinfo.data._present.tun) {
+		if (tun->_present.type)
+			ti->type = tun->type;
+		if (tun->_present.pi)
+			ti->pi = tun->pi;
+		if (tun->_present.vnet_hdr)
+			ti->vnet_hdr = tun->vnet_hdr;
+		if (tun->_present.persist)
+			ti->persist = tun->persist;
+		if (tun->_present.multi_queue)
+			ti->multi_queue = tun->multi_queue;
+		if (tun->_present.owner)
+			ti->owner = tun->owner;
+		if (tun->_present.group)
+			ti->group = tun->group;
+		if (tun->_present.num_queues)
+			ti->num_queues = tun->num_queues;
+		if (tun->_present.num_disabled_queues)
+			ti->num_disabled_queues = tun->num_disabled_queues;
 	}
+	rt_link_getlink_rsp_free(rsp);
 	return 0;
 }
 

@@ -668,7 +668,7 @@ TEST_F(vmq, detach_attach_delete_under_vhost)
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, host_send(self, 0, 500 + i));
 	usleep(100000);
-	ASSERT_EQ(0, rtnl_del_link(self->name));
+	ASSERT_EQ(0, ip_link_del(self->name));
 	ASSERT_TRUE(wait_gone(self->name, WAIT_MS));
 
 	/* TX kicked on both dead queues: vhost survives whatever the driver says. */

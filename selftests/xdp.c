@@ -151,48 +151,56 @@ static int xdp_set_new(const char *name, int prog)
 /* IFLA_XDP_ATTACHED of NAME (XDP_ATTACHED_*), or a negative errno; -ENODATA: absent. */
 static int xdp_attached(const char *name)
 {
-	static char reply[RTNL_BUF] __attribute__((aligned(8)));
-	struct nlmsghdr *h = (struct nlmsghdr *)reply, *req;
-	struct rtnl_link_req r;
-	struct rtattr *a, *b;
-	int len, blen, err;
+	struct rt_link_getlink_rsp *rsp;
+	int err;
 
-	req = rtnl_link_req_init(&r, RTM_GETLINK, 0, name);
-	memset(reply, 0, sizeof(reply));
-	err = rtnl_talk(req, reply, sizeof(reply));
-	if (err)
+	rsp = rtnl_getlink(name, &err);
+	if (!rsp)
 		return err;
-	if (h->nlmsg_type != RTM_NEWLINK)
-		return -ENOENT;
-	len = IFLA_PAYLOAD(h);
-	for (a = IFLA_RTA(NLMSG_DATA(h)); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if ((a->rta_type & NLA_TYPE_MASK) != IFLA_XDP)
-			continue;
-		blen = RTA_PAYLOAD(a);
-		for (b = RTA_DATA(a); RTA_OK(b, blen); b = RTA_NEXT(b, blen))
-			if (b->rta_type == IFLA_XDP_ATTACHED)
-				return *(uint8_t *)RTA_DATA(b);
-	}
-	return -ENODATA;
+	err = rsp->_present.xdp && rsp->xdp._present.attached ? rsp->xdp.attached : -ENODATA;
+	rt_link_getlink_rsp_free(rsp);
+	return err;
 }
 
-/* ip link add NAME type veth peer name PEER */
+/*
+ * ip link add NAME type veth peer name PEER. Built with YNL's message helpers:
+ * rt-link.yaml has no attributes for veth's IFLA_INFO_DATA (VETH_INFO_PEER: an
+ * ifinfomsg and the peer's link attributes), so the generated rt_link_newlink()
+ * cannot say it.
+ */
 static int veth_add(const char *name, const char *peer)
 {
-	struct rtnl_link_req r;
-	struct nlmsghdr *h = rtnl_link_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
-	struct rtattr *li, *data, *p;
+	struct ynl_req_state yrs = { .yarg = { .rsp_policy = &rt_link_link_attrs_nest } };
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nlattr *li, *data, *p;
+	struct ynl_error yerr = {};
+	struct nlmsghdr *nlh;
+	struct ynl_sock *ys;
+	int err = 0;
 
-	li = rta_add(h, IFLA_LINKINFO, NULL, 0);
-	rta_add(h, IFLA_INFO_KIND, "veth", 5);
-	data = rta_add(h, IFLA_INFO_DATA, NULL, 0);
-	p = rta_add(h, VETH_INFO_PEER, &ifi, sizeof(ifi));
-	rta_add(h, IFLA_IFNAME, peer, strlen(peer) + 1);
-	rta_nest_end(h, p);
-	rta_nest_end(h, data);
-	rta_nest_end(h, li);
-	return rtnl_talk(h, NULL, 0);
+	ys = ynl_sock_create(&ynl_rt_link_family, &yerr);
+	if (!ys)
+		return -(int)yerr.code ?: -EIO;
+	nlh = ynl_msg_start_req(ys, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	ys->req_policy = &rt_link_link_attrs_nest;
+	ys->req_hdr_len = sizeof(ifi);
+	memcpy(ynl_nlmsg_put_extra_header(nlh, sizeof(ifi)), &ifi, sizeof(ifi));
+	ynl_attr_put_str(nlh, IFLA_IFNAME, name);
+	li = ynl_attr_nest_start(nlh, IFLA_LINKINFO);
+	ynl_attr_put_str(nlh, IFLA_INFO_KIND, "veth");
+	data = ynl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	p = ynl_attr_nest_start(nlh, VETH_INFO_PEER);
+	memcpy(ynl_nlmsg_put_extra_header(nlh, sizeof(ifi)), &ifi, sizeof(ifi));
+	ynl_attr_put_str(nlh, IFLA_IFNAME, peer);
+	ynl_attr_nest_end(nlh, p);
+	ynl_attr_nest_end(nlh, data);
+	ynl_attr_nest_end(nlh, li);
+	yrs.yarg.ys = ys;
+	errno = 0;
+	if (ynl_exec(ys, nlh, &yrs) < 0)
+		err = ynl_sock_errno(ys);
+	ynl_sock_destroy(ys);
+	return err;
 }
 
 /* ---- frames and sockets ---- */
@@ -1034,7 +1042,7 @@ static void live_changes(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *s
 	TH_LOG("20 rounds: %lld ms", now_ms() - t0);
 	self->fd[2] = tun_alloc(self->name, flags, NULL);
 	EXPECT_LE(0, self->fd[2]);
-	err = rtnl_del_link(self->name);
+	err = tuntap_errno(ip_link_del(self->name));
 	EXPECT_EQ(0, err) TH_LOG("delete: %s", strerror(-err));
 	EXPECT_TRUE(wait_gone(self->name, WAIT_MS));
 	usleep(10000);
