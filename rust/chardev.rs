@@ -280,9 +280,9 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
         Request::Vnet(cmd) => d.vnet_ioctl(cmd, arg, &rtnl)?,
         Request::SetEbpf(hook) => d.set_ebpf(hook, ioctl::read_int(arg)?, &rtnl)?,
         Request::SetTxFilter => return d.set_tx_filter(arg).map(|n| n as isize),
-        Request::AttachFilter => d.attach_filter(arg, &rtnl)?,
-        Request::DetachFilter => d.detach_filter(&rtnl)?,
-        Request::GetFilter => d.get_filter(arg)?,
+        Request::AttachFilter => d.attach_filter(arg, &mut rtnl)?,
+        Request::DetachFilter => d.detach_filter(&mut rtnl)?,
+        Request::GetFilter => d.get_filter(arg, &rtnl)?,
         Request::Unknown => return Err(EINVAL),
         Request::GetFeatures
         | Request::GetSkNs

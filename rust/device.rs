@@ -69,14 +69,9 @@ pub(crate) struct Device {
     pub(crate) filter_prog: BpfSlot,
     /// The XDP program (`ndo_bpf`, TAP only): runs on written packets (see xdp.rs).
     pub(crate) xdp_prog: BpfSlot,
-    /// `TUNATTACHFILTER` succeeded and no `TUNDETACHFILTER` came since: queues attached
-    /// from now on get the filter too (tun.c's `filter_attached`). Changed under RTNL.
-    filter_attached: Atomic<bool>,
-    /// The `struct sock_fprog` last given to `TUNATTACHFILTER`, for `TUNGETFILTER` and
-    /// for queues attached later (the program is read from the user pointer each time,
-    /// as tun.c does). Changed under RTNL.
-    socket_fprog_len: Atomic<u32>,
-    socket_fprog_ptr: Atomic<usize>,
+    /// The classic socket filter of `TUNATTACHFILTER` (tun.c's `fprog` and
+    /// `filter_attached`), one value under RTNL.
+    socket_filter: RtnlLocked<SocketFilter>,
     /// `TUNSETTXFILTER`: the destination addresses a TAP device's reader wants.
     pub(crate) tx_filter: TxFilter,
     /// Writes refused for a malformed virtio-net header (tun.c's `rx_frame_errors`).
@@ -111,9 +106,10 @@ impl Device {
             steering_prog: BpfSlot::new(ProgKind::Filter),
             filter_prog: BpfSlot::new(ProgKind::Filter),
             xdp_prog: BpfSlot::new(ProgKind::Xdp),
-            filter_attached: Atomic::new(false),
-            socket_fprog_len: Atomic::new(0),
-            socket_fprog_ptr: Atomic::new(0),
+            socket_filter: RtnlLocked::new(SocketFilter {
+                fprog: ioctl::SockFprog { len: 0, filter: 0 },
+                attached: false,
+            }),
             tx_filter: TxFilter::new(),
             rx_frame_errors: Atomic::new(0),
             rx_batched: Atomic::new(0),
@@ -245,58 +241,56 @@ impl Device {
     /// (see [`Device::prepare_queue`]) of queues attached later; all or none of the
     /// live ones. As tun.c, the structure is kept even when the program is refused, and
     /// disabled queues keep the filter they had.
-    pub(crate) fn attach_filter(&self, arg: usize, rtnl: &Rtnl) -> Result {
+    pub(crate) fn attach_filter(&self, arg: usize, rtnl: &mut Rtnl) -> Result {
         self.tap_only()?;
         let fprog = ioctl::SockFprog::read(arg)?;
-        self.socket_fprog_len.store(u32::from(fprog.len), Relaxed);
-        self.socket_fprog_ptr.store(fprog.filter, Relaxed);
-        let queues = self.queues.read_rtnl(rtnl);
+        self.socket_filter.get_mut(rtnl).fprog = fprog;
+        let attached = Self::attach_filters(self.queues.read_rtnl(rtnl), fprog);
+        self.socket_filter.get_mut(rtnl).attached = attached.is_ok();
+        attached
+    }
+
+    /// The filter on every queue of `queues`, or (on a refusal) on none.
+    fn attach_filters(queues: &[Arc<Queue>], fprog: ioctl::SockFprog) -> Result {
         for (i, q) in queues.iter().enumerate() {
             if let Err(e) = q.sock.attach_filter(fprog.len, fprog.filter) {
-                self.detach_filters(&queues[..i]);
+                Self::detach_filters(&queues[..i]);
                 return Err(e);
             }
         }
-        self.filter_attached.store(true, Relaxed);
         Ok(())
     }
 
     /// `TUNDETACHFILTER`: off every live queue's socket (disabled ones keep theirs).
-    pub(crate) fn detach_filter(&self, rtnl: &Rtnl) -> Result {
+    pub(crate) fn detach_filter(&self, rtnl: &mut Rtnl) -> Result {
         self.tap_only()?;
-        self.detach_filters(self.queues.read_rtnl(rtnl));
+        Self::detach_filters(self.queues.read_rtnl(rtnl));
+        self.socket_filter.get_mut(rtnl).attached = false;
         Ok(())
     }
 
-    fn detach_filters(&self, queues: &[Arc<Queue>]) {
+    fn detach_filters(queues: &[Arc<Queue>]) {
         for q in queues {
             q.sock.detach_filter();
         }
-        self.filter_attached.store(false, Relaxed);
     }
 
     /// A queue joins the live ones: the device's send buffer and, unless `skip_filter`
     /// (`IFF_NOFILTER` in a `TUNSETIFF` that attaches), its filter go to the queue's
     /// socket (tun.c's `tun_attach`). A program that is refused now refuses the attach.
-    pub(crate) fn prepare_queue(&self, q: &Queue, skip_filter: bool, _rtnl: &Rtnl) -> Result {
+    pub(crate) fn prepare_queue(&self, q: &Queue, skip_filter: bool, rtnl: &Rtnl) -> Result {
         q.sock.set_sndbuf(self.sndbuf());
-        if !skip_filter && self.filter_attached.load(Relaxed) {
-            q.sock.attach_filter(
-                self.socket_fprog_len.load(Relaxed) as u16,
-                self.socket_fprog_ptr.load(Relaxed),
-            )?;
+        let filter = self.socket_filter.get(rtnl);
+        if !skip_filter && filter.attached {
+            q.sock.attach_filter(filter.fprog.len, filter.fprog.filter)?;
         }
         Ok(())
     }
 
     /// `TUNGETFILTER`: the structure last given to `TUNATTACHFILTER`.
-    pub(crate) fn get_filter(&self, arg: usize) -> Result {
+    pub(crate) fn get_filter(&self, arg: usize, rtnl: &Rtnl) -> Result {
         self.tap_only()?;
-        ioctl::SockFprog {
-            len: self.socket_fprog_len.load(Relaxed) as u16,
-            filter: self.socket_fprog_ptr.load(Relaxed),
-        }
-        .write(arg)
+        self.socket_filter.get(rtnl).fprog.write(arg)
     }
 
     /// Sets the message level (`TUNSETDEBUG`).
@@ -574,3 +568,13 @@ impl EthtoolOps for Device {
 /// The flags `TUNGETIFF` and sysfs `tun_flags` report (tun.c's `tun_flags()`).
 pub(crate) const REPORTED_FLAGS: u32 =
     ioctl::TUN_FEATURES | ioctl::IFF_PERSIST | ioctl::IFF_TUN | ioctl::IFF_TAP;
+
+/// A device's classic socket filter: the last `TUNATTACHFILTER` structure (kept even when
+/// its program was refused, for `TUNGETFILTER`, as tun.c), and whether it is attached, so
+/// that queues attached later get it too. The program is read from the user pointer each
+/// time, as tun.c does.
+#[derive(Clone, Copy)]
+struct SocketFilter {
+    fprog: ioctl::SockFprog,
+    attached: bool,
+}
