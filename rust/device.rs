@@ -282,7 +282,8 @@ impl Device {
         q.sock.set_sndbuf(self.sndbuf());
         let filter = self.socket_filter.get(rtnl);
         if !skip_filter && filter.attached {
-            q.sock.attach_filter(filter.fprog.len, filter.fprog.filter)?;
+            q.sock
+                .attach_filter(filter.fprog.len, filter.fprog.filter)?;
         }
         Ok(())
     }
