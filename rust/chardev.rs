@@ -48,8 +48,6 @@ impl FileOps for Queue {
         this.sock.orphan();
     }
 
-    // Inlined into the C-ABI shim that calls it (the datapath's entries: one call less).
-    #[inline(always)]
     fn read_iter(
         this: ArcBorrow<'_, Self>,
         dest: &mut IovIterDest<'_>,
@@ -59,7 +57,6 @@ impl FileOps for Queue {
         tx::read(&this, &dev, dest, nonblock)
     }
 
-    #[inline(always)]
     fn write_iter(
         this: ArcBorrow<'_, Self>,
         src: &mut IovIterSource<'_>,
