@@ -34,13 +34,20 @@ insmod "$TUN_KO" || exit 1
 insmod "$RTUN_KO" side_by_side=1 "${RTUN_PARAMS[@]}" || exit 1
 # rtun's KUnit suites ran at this load; each one's KTAP is in debugfs until the module
 # goes (CONFIG_KUNIT_DEBUGFS). Keep their cases, named suite.case: the indented result
-# lines of each suite's log.
-for res in /sys/kernel/debug/kunit/rtun_*/results; do
-	[ -r "$res" ] || continue
-	suite=$(basename "$(dirname "$res")")
+# lines of each suite's log. Every suite the source declares must be there, and a suite
+# that failed outside its cases (its init) fails too.
+suites=$(grep -rhoE 'kunit_tests\(rtun_[a-z_]+\)' "$RTUN_SCRIPTS/../rust" |
+	sed 's/kunit_tests(\(.*\))/\1/' | sort -u)
+for suite in $suites; do
+	res=/sys/kernel/debug/kunit/$suite/results
+	if [ ! -r "$res" ]; then
+		echo "not ok 1 $suite ran at module load"
+		continue
+	fi
 	sed -n "s/^    \(\(not \)\?ok [0-9][0-9]*\) \(.*\)\$/\1 $suite.\3/p" "$res"
+	grep -q "^not ok 1 $suite\b" "$res" && echo "not ok 1 $suite"
 done >"$R/kunit.tap"
-[ -s "$R/kunit.tap" ] || echo "not ok 1 rtun KUnit suites ran at module load" >"$R/kunit.tap"
+[ -n "$suites" ] || echo "not ok 1 rtun's KUnit suites found in the source" >>"$R/kunit.tap"
 echo "# ==== kunit (rtun suites)"
 cat "$R/kunit.tap"
 for prog in "$T"/*; do

@@ -55,7 +55,7 @@ ip link set mq0 up
 ip -d link show mq0 | grep -o 'tun type .* numdisabled [0-9]*'
 echo "-- 32 UDP flows through mq0 for 3 s, 20 datagrams a second each; tun_mq echoes them"
 flows 3
-echo "-- ethtool -l mq0: 4 live queues (rtun allows up to 1024)"
+echo "-- ethtool -l mq0: 4 live queues (rtun allows 256, tun.c's limit, or up to 1024 with max_queues=)"
 ethtool -l mq0
 echo "-- ethtool -S mq0: rtun's counters per queue (tx: stack -> tun_mq, rx: tun_mq -> stack)"
 ethtool -S mq0

@@ -70,7 +70,7 @@ PY
 }
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 11
 cycle "tun.ko" tun "$tun_ko" "" net/tun tun 200
 cycle "rtun drop-in" rtun "$rtun_ko" "" net/tun tun 200
 cycle "rtun side-by-side" rtun "$rtun_ko" side_by_side=1 net/rtun rtun dynamic
@@ -95,6 +95,15 @@ if ! insmod "$rtun_ko" side_by_side=1 max_queues=0 2>/dev/null &&
 else
 	ktap_test_fail "rtun max_queues=0 and 1025 refused"
 	rmmod rtun 2>/dev/null
+fi
+insmod "$rtun_ko" side_by_side=1
+got=$(mq_limit /dev/net/rtun mqd$$ 256 | tr '\n' ' ')
+rmmod rtun
+if [ "$got" = "E2BIG 256 " ] && gone rtun net/rtun rtun; then
+	ktap_test_pass "rtun default max_queues: tun.c's 256, a 257th queue gets E2BIG"
+else
+	echo "# got: $got"
+	ktap_test_fail "rtun default max_queues: tun.c's 256, a 257th queue gets E2BIG"
 fi
 insmod "$rtun_ko" side_by_side=1 max_queues=3
 got=$(mq_limit /dev/net/rtun mql$$ 3 | tr '\n' ' ')

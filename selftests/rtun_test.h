@@ -617,6 +617,43 @@ static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 }
 
 /*
+ * How many queues the multiqueue device NAME can have (IFLA_NUM_TX_QUEUES: tun.c's
+ * MAX_TAP_QUEUES, 256; rtun's max_queues parameter, 256 unless loaded with another), or
+ * the negative errno.
+ */
+static inline int dev_num_tx_queues(const char *name)
+{
+	struct rt_link_getlink_rsp *rsp;
+	int err, n = -ENODATA;
+
+	rsp = rtnl_getlink(name, &err);
+	if (!rsp)
+		return err;
+	if (rsp->_present.num_tx_queues)
+		n = rsp->num_tx_queues;
+	rt_link_getlink_rsp_free(rsp);
+	return n;
+}
+
+/*
+ * The queue limit of the driver under test as loaded: a multiqueue TAP is created to ask
+ * (dev_num_tx_queues), then closed. The negative errno on failure.
+ */
+static inline int driver_max_queues(void)
+{
+	char name[IFNAMSIZ];
+	int fd, n;
+
+	test_ifname(name, "mqmax");
+	fd = tun_alloc(name, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	if (fd < 0)
+		return -errno;
+	n = dev_num_tx_queues(name);
+	close(fd);
+	return n;
+}
+
+/*
  * On a kernel with kmemleak (the debug kernel): scan twice and read the report into
  * BUF (SIZE bytes). 1 if it names a frame of either driver, 0 if not, -1 without
  * kmemleak or on an error. Objects are reported when at least 5 s old and seen
