@@ -37,6 +37,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/toolchain.sh"
+. "$here/vng-boot.sh"
 
 kdir= module= bin= out= check=0 base= base_rev=
 while [ $# -gt 0 ]; do
@@ -175,7 +176,7 @@ vm_timeout=${RTUN_VM_TIMEOUT:-$([ -n "$base" ] && echo 1800 || echo 1200)}
 
 # boot VIEW CPUS [QEMU_OPTS]: one VM running guest-bench.sh; results in $out/VIEW.
 boot() {
-	local view=$1 cpus=$2 qopts=${3:-} res=$out/$1 genv wrapped status
+	local view=$1 cpus=$2 qopts=${3:-} res=$out/$1 genv wrapped
 	rm -rf "$res"
 	mkdir -p "$res"
 	genv="RTUN_KDIR=$kdir RTUN_RESULTS=$res RTUN_MODULE=$module RTUN_SCRIPTS=$here"
@@ -190,30 +191,7 @@ boot() {
 		--rwdir "$res" --disable-kvm --exec "$wrapped")
 	[ -n "$qopts" ] && args+=(--qemu-opts="$qopts")
 	echo "bench: booting the $view view ($cpus vCPU${qopts:+, $qopts})"
-	local t0=$SECONDS tailpid
-	# Progress: the guest's "# ..." lines (one per round), as they are written.
-	: >"$res/guest.log"
-	tail -n +1 -F "$res/guest.log" 2>/dev/null > >(grep --line-buffered '^#') &
-	tailpid=$!
-	timeout --foreground -k 10 "$vm_timeout" vng "${args[@]}" </dev/null \
-		>"$res/console.txt" 2>&1
-	sleep 1
-	kill "$tailpid" 2>/dev/null
-	wait "$tailpid" 2>/dev/null
-	status=$(cat "$res/status" 2>/dev/null)
-	echo "bench: $view view done in $((SECONDS - t0)) s, guest status ${status:-none}"
-	if [ "$status" != 0 ]; then
-		echo "bench: the $view run failed; last lines of its log:" >&2
-		tail -n 20 "$res/guest.log" "$res/console.txt" >&2 2>/dev/null
-		return 1
-	fi
-	# A kernel complaint makes every number of that boot suspect: say so, loudly.
-	if grep -E 'WARNING:|BUG:|Oops|KASAN|general protection|Kernel panic|refcount_t:|list_(add|del) corruption' \
-		"$res/dmesg.txt" >"$res/splats.txt"; then
-		echo "bench: kernel log of the $view view shows problems:" >&2
-		cat "$res/splats.txt" >&2
-		return 1
-	fi
+	vng_boot "bench: $view view" "$res" "$vm_timeout" "${args[@]}"
 }
 
 rc=0

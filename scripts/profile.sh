@@ -21,6 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 # shellcheck disable=SC1091 # toolchain.sh is checked on its own
 . "$here/toolchain.sh"
+. "$here/vng-boot.sh"
 
 kdir='' module='' bin='' out='' modes="read write rtt" read_runs=1 runs=1
 while [ $# -gt 0 ]; do
@@ -76,28 +77,5 @@ qopts="$qopts -plugin $plugin,trigger=$trigger,out=$raw/snap"
 args=(--run "$kdir/arch/x86/boot/bzImage" --force-9p --cpus 1 --memory "${RTUN_VM_MEM:-2G}"
 	--rwdir "$raw" --disable-kvm --qemu-opts="$qopts" --exec "$wrapped")
 echo "profile: booting (1 vCPU, $qopts); modes: $modes; runs: read $read_runs, others $runs"
-t0=$SECONDS
-: >"$raw/guest.log"
-# Progress: the guest's "# ..." lines, as they are written.
-tail -n +1 -F "$raw/guest.log" 2>/dev/null > >(grep --line-buffered '^#') &
-tailpid=$!
-timeout --foreground -k 10 "${RTUN_VM_TIMEOUT:-1800}" vng "${args[@]}" </dev/null \
-	>"$raw/console.txt" 2>&1
-sleep 1
-kill "$tailpid" 2>/dev/null
-wait "$tailpid" 2>/dev/null
-status=$(cat "$raw/status" 2>/dev/null)
-echo "profile: guest done in $((SECONDS - t0)) s, status ${status:-none}"
-if [ "$status" != 0 ]; then
-	echo "profile: the guest run failed; last lines of its log:" >&2
-	tail -n 20 "$raw/guest.log" "$raw/console.txt" >&2 2>/dev/null
-	exit 1
-fi
-# A kernel complaint makes the counts suspect: say so, as make bench does.
-if grep -E 'WARNING:|BUG:|Oops|KASAN|general protection|Kernel panic|refcount_t:|list_(add|del) corruption' \
-	"$raw/dmesg.txt" >"$raw/splats.txt"; then
-	echo "profile: the kernel log shows problems:" >&2
-	cat "$raw/splats.txt" >&2
-	exit 1
-fi
+vng_boot "profile: guest" "$raw" "${RTUN_VM_TIMEOUT:-1800}" "${args[@]}" || exit 1
 python3 "$here/profile-report.py" "$out"
