@@ -96,22 +96,21 @@ else
 	ktap_test_fail "rtun max_queues=0 and 1025 refused"
 	rmmod rtun 2>/dev/null
 fi
-insmod "$rtun_ko" side_by_side=1
-got=$(mq_limit /dev/net/rtun mqd$$ 256 | tr '\n' ' ')
-rmmod rtun
-if [ "$got" = "E2BIG 256 " ] && gone rtun net/rtun rtun; then
-	ktap_test_pass "rtun default max_queues: tun.c's 256, a 257th queue gets E2BIG"
-else
-	echo "# got: $got"
-	ktap_test_fail "rtun default max_queues: tun.c's 256, a 257th queue gets E2BIG"
-fi
-insmod "$rtun_ko" side_by_side=1 max_queues=3
-got=$(mq_limit /dev/net/rtun mql$$ 3 | tr '\n' ' ')
-rmmod rtun
-if [ "$got" = "E2BIG 3 " ] && gone rtun net/rtun rtun; then
-	ktap_test_pass "rtun max_queues=3: a fourth queue gets E2BIG"
-else
-	echo "# got: $got"
-	ktap_test_fail "rtun max_queues=3: a fourth queue gets E2BIG"
-fi
+# limit_test N TITLE [PARAM]: rtun loaded with PARAM has a queue limit of N (the
+# N+1st attach gets E2BIG), and unloads cleanly.
+limit_test() {
+	local n=$1 title=$2 got
+	shift 2
+	insmod "$rtun_ko" side_by_side=1 "$@"
+	got=$(mq_limit /dev/net/rtun mql$$ "$n" | tr '\n' ' ')
+	rmmod rtun
+	if [ "$got" = "E2BIG $n " ] && gone rtun net/rtun rtun; then
+		ktap_test_pass "$title"
+	else
+		echo "# got: $got"
+		ktap_test_fail "$title"
+	fi
+}
+limit_test 256 "rtun default max_queues: tun.c's 256, a 257th queue gets E2BIG"
+limit_test 3 "rtun max_queues=3: a fourth queue gets E2BIG" max_queues=3
 ktap_finished
