@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A misc character device whose open files are Rust objects.
+//! A misc character device whose open files are Rust objects: `kernel::miscdevice`, with
+//! what a drop-in `/dev/net/tun` needs beyond it.
 //!
-//! `kernel::miscdevice` covers most of this, but a drop-in `/dev/net/tun` also needs a fixed
-//! minor (200), a node name under `/dev/net/`, `poll` and `fasync`; this wrapper adds them.
-//! Modeled on `rust/kernel/miscdevice.rs`: a trait for the file operations, a `const`
-//! vtable built from it, and the `struct miscdevice` pinned in its registration.
+//! The file operations that `kernel::miscdevice` has (open, release, read_iter, write_iter,
+//! ioctl, compat_ioctl, show_fdinfo) are its own trampolines: [`FileOps`] reaches them
+//! through [`Adapter`], an implementation of its `MiscDevice` trait. This module adds, as
+//! small extensions that could become patches to it:
+//! - a fixed minor (200) and a node name under `/dev/net/` in [`Options`] (it registers a
+//!   dynamic minor named after the device);
+//! - `poll` and `fasync`, which its trait does not have, added to a copy of its table;
+//! - a context shared by the files of a registration, which its `open` cannot reach
+//!   (only the registration is passed);
+//! - [`try_file_state`], `tun_get_socket()`'s test that a file is one of ours.
 
 use core::{marker::PhantomData, ptr::null_mut};
 use kernel::{
@@ -13,6 +20,7 @@ use kernel::{
     error::to_result,
     fs::{File, Kiocb},
     iov::{IovIterDest, IovIterSource},
+    miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     prelude::*,
     seq_file::SeqFile,
     sync::{
@@ -68,7 +76,7 @@ pub(crate) trait FileOps: Sized + Send + Sync + 'static {
     /// `poll`/`epoll`: register on `table` and return the ready mask (`EPOLL*`).
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32;
 
-    /// `ioctl` with the argument as userspace passed it.
+    /// `ioctl` with the argument as userspace passed it; `compat` for a 32-bit caller.
     fn ioctl(
         this: ArcBorrow<'_, Self>,
         file: &File,
@@ -84,16 +92,80 @@ pub(crate) trait FileOps: Sized + Send + Sync + 'static {
     fn show_fdinfo(this: ArcBorrow<'_, Self>, m: &SeqFile);
 }
 
+/// `kernel::miscdevice::MiscDevice` for the files of `T`.
+///
+/// Private to this module, so the only `MiscDeviceRegistration<Adapter<T>>` there is the
+/// one [`Registration::register`] builds: what lets [`Adapter::open`] find its context.
+struct Adapter<T>(PhantomData<T>);
+
 /// The registered `struct miscdevice` followed by the context its files get.
 ///
-/// `misc_open` stores a pointer to `misc` in the file; `misc` is the first field of a
-/// `repr(C)` struct, so that pointer is also a pointer to the whole `Inner`.
+/// `MiscDeviceRegistration<Adapter<T>>` is `repr(transparent)` over the `struct
+/// miscdevice` (the layout `kernel::miscdevice`'s own `open` relies on to pass it to
+/// `MiscDevice::open`), and it is the first field of this `repr(C)` struct: a pointer to
+/// one is a pointer to the other and to the whole `Inner`.
 #[repr(C)]
 #[pin_data]
 struct Inner<C> {
     #[pin]
     misc: Opaque<bindings::miscdevice>,
     ctx: Arc<C>,
+}
+
+#[vtable]
+impl<T: FileOps> MiscDevice for Adapter<T> {
+    type Ptr = Arc<T>;
+
+    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<T>> {
+        // SAFETY: `Adapter` is private and `Registration::register` is the only code that
+        // registers a device for it, so `misc` is the `misc` field of an `Inner`, at its
+        // start (see `Inner`), with the context of `T`'s files. `misc_open` keeps it
+        // registered, so alive, for this call, which the borrow does not outlive.
+        let inner = unsafe { &*misc.as_raw().cast::<Inner<T::Context>>() };
+        let this = T::open(&inner.ctx, file)?;
+        // The file honours IOCB_NOWAIT (`nonblock`), so it advertises FMODE_NOWAIT, as
+        // tun_chr_open() does.
+        // SAFETY: `open` owns `f_mode` of the file it opens.
+        unsafe { (*file.as_ptr()).f_mode |= rb::rtun_const_RTUN_FMODE_NOWAIT };
+        Ok(this)
+    }
+
+    fn release(this: Arc<T>, file: &File) {
+        T::release(this, file)
+    }
+
+    fn read_iter(kiocb: Kiocb<'_, Arc<T>>, dest: &mut IovIterDest<'_>) -> Result<usize> {
+        let nonblock = nonblock(&kiocb);
+        T::read_iter(kiocb.file(), dest, nonblock)
+    }
+
+    fn write_iter(kiocb: Kiocb<'_, Arc<T>>, src: &mut IovIterSource<'_>) -> Result<usize> {
+        let nonblock = nonblock(&kiocb);
+        T::write_iter(kiocb.file(), src, nonblock)
+    }
+
+    fn ioctl(this: ArcBorrow<'_, T>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        T::ioctl(this, file, cmd, arg, false)
+    }
+
+    #[cfg(CONFIG_COMPAT)]
+    fn compat_ioctl(this: ArcBorrow<'_, T>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        T::ioctl(this, file, cmd, arg, true)
+    }
+
+    fn show_fdinfo(this: ArcBorrow<'_, T>, m: &SeqFile, _file: &File) {
+        T::show_fdinfo(this, m)
+    }
+}
+
+/// Whether a read or write must not sleep: `O_NONBLOCK` file or `IOCB_NOWAIT` call.
+fn nonblock<T: ForeignOwnable>(kiocb: &Kiocb<'_, T>) -> bool {
+    // SAFETY: A `Kiocb` is a valid kiocb with a valid file, for its lifetime.
+    unsafe {
+        let k = kiocb.as_raw();
+        ((*(*k).ki_filp).f_flags & rb::rtun_const_RTUN_O_NONBLOCK) != 0
+            || ((*k).ki_flags & rb::rtun_const_RTUN_IOCB_NOWAIT as i32) != 0
+    }
 }
 
 /// A registered misc device; deregistered on drop.
@@ -120,11 +192,11 @@ impl<T: FileOps> Registration<T> {
             try_pin_init!(Inner {
             ctx,
             misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
-                let minor = opts.minor.unwrap_or(rb::rtun_misc_RTUN_MISC_DYNAMIC_MINOR);
-                // Zeroes in the unnamed fields, as C's static initialisers leave them.
-                let mut misc: bindings::miscdevice = pin_init::zeroed();
-                misc.minor = minor as i32;
-                misc.name = opts.name.as_char_ptr();
+                // What `MiscDeviceRegistration::register` writes, and the extensions.
+                let mut misc = MiscDeviceOptions { name: opts.name }.into_raw::<Adapter<T>>();
+                if let Some(minor) = opts.minor {
+                    misc.minor = minor as i32;
+                }
                 misc.nodename = opts.nodename.as_char_ptr();
                 misc.fops = &VTable::<T>::FOPS;
                 // Every file opened through the device gets this very pointer as `f_op`
@@ -161,7 +233,9 @@ impl<T: FileOps> Drop for Registration<T> {
 }
 
 /// The `file_operations` of the module's misc device, once registered (a module
-/// registers one; its open files keep the module, and so this table, alive).
+/// registers one; its open files keep the module, and so this table, alive). tun.c
+/// compares with its static `tun_fops`; Rust has no generic statics, so the table `T`
+/// gives is recorded here.
 static REGISTERED_FOPS: Atomic<*mut bindings::file_operations> = Atomic::new(null_mut());
 
 /// The per-file state of an open file of the misc device with file operations `T`.
@@ -171,9 +245,9 @@ static REGISTERED_FOPS: Atomic<*mut bindings::file_operations> = Atomic::new(nul
 /// `file` must be a file of that device, between a successful `open` and `release`, for
 /// the returned lifetime.
 pub(crate) unsafe fn file_state<'a, T: FileOps>(file: *mut bindings::file) -> ArcBorrow<'a, T> {
-    // SAFETY: The caller passes a file of this device between a successful `open` and
-    // `release`, for `'a`.
-    unsafe { VTable::<T>::borrow(file) }
+    // SAFETY: Per the caller, `private_data` came from `Arc::into_foreign` in
+    // `kernel::miscdevice`'s `open` and its `release` has not run yet, for `'a`.
+    unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) }
 }
 
 /// The per-file state of `file` if it is an open file of the module's misc device, whose
@@ -192,121 +266,25 @@ pub(crate) unsafe fn try_file_state<'a, T: FileOps>(
         return None;
     }
     // SAFETY: A file with our `f_op` is a file of our device; a held reference means it is
-    // open (between `open` and `release`).
-    Some(unsafe { VTable::<T>::borrow(file) })
+    // open (between `open` and `release`), for `'a` per the caller.
+    Some(unsafe { file_state(file) })
 }
 
-/// The `file_operations` table of a `FileOps` type.
+/// The `file_operations` table of a `FileOps` type: `kernel::miscdevice`'s, plus `poll`
+/// and `fasync`.
 struct VTable<T: FileOps>(PhantomData<T>);
 
 impl<T: FileOps> VTable<T> {
-    const FOPS: bindings::file_operations = bindings::file_operations {
-        owner: kernel::module::this_module::<crate::LocalModule>().as_ptr(),
-        open: Some(Self::open),
-        release: Some(Self::release),
-        read_iter: Some(Self::read_iter),
-        write_iter: Some(Self::write_iter),
-        poll: Some(Self::poll),
-        unlocked_ioctl: Some(Self::ioctl),
-        compat_ioctl: Some(Self::compat_ioctl),
-        fasync: Some(Self::fasync),
-        show_fdinfo: Some(Self::show_fdinfo),
-        // No further callbacks.
-        ..pin_init::zeroed()
+    const FOPS: bindings::file_operations = {
+        let upstream = MiscDeviceOptions { name: c"" }
+            .into_raw::<Adapter<T>>()
+            .fops;
+        // SAFETY: `into_raw` points `fops` at `kernel::miscdevice`'s constant table.
+        let mut fops = unsafe { *upstream };
+        fops.poll = Some(Self::poll);
+        fops.fasync = Some(Self::fasync);
+        fops
     };
-
-    /// Whether a read or write must not sleep: `O_NONBLOCK` file or `IOCB_NOWAIT` call.
-    fn nonblock(kiocb: &Kiocb<'_, Arc<T>>) -> bool {
-        // SAFETY: A valid kiocb with a valid file, for the duration of the call.
-        unsafe {
-            let k = kiocb.as_raw();
-            ((*(*k).ki_filp).f_flags & rb::rtun_const_RTUN_O_NONBLOCK) != 0
-                || ((*k).ki_flags & rb::rtun_const_RTUN_IOCB_NOWAIT as i32) != 0
-        }
-    }
-
-    /// Borrows the per-file state stored in `file->private_data` by `open`.
-    ///
-    /// # Safety
-    ///
-    /// `file` must be a file of this device, between a successful `open` and `release`.
-    unsafe fn borrow<'a>(file: *mut bindings::file) -> ArcBorrow<'a, T> {
-        // SAFETY: Per the caller, `private_data` came from `Arc::into_foreign` in `open` and
-        // `release` has not run yet.
-        unsafe { <Arc<T> as ForeignOwnable>::borrow((*file).private_data) }
-    }
-
-    /// # Safety
-    ///
-    /// `file` must be a file of this device that is being opened by `misc_open`.
-    unsafe extern "C" fn open(_inode: *mut bindings::inode, raw: *mut bindings::file) -> c_int {
-        // SAFETY: `misc_open` stored our `struct miscdevice` in `private_data`; it is the first
-        // field of a `repr(C)` `Inner`, registered (so alive) for the whole call.
-        let inner = unsafe { &*(*raw).private_data.cast::<Inner<T::Context>>() };
-        // SAFETY: `raw` is valid for the duration of the call and not in an fdget_pos region.
-        let file = unsafe { File::from_raw_file(raw) };
-        match T::open(&inner.ctx, file) {
-            Ok(this) => {
-                // From here on `private_data` holds our `Arc<T>` (replacing the `struct
-                // miscdevice *` that `misc_open` stored). The file honours IOCB_NOWAIT
-                // (`nonblock`), so it advertises FMODE_NOWAIT as tun.c does.
-                // SAFETY: `open` owns `private_data` and `f_mode` of the file it opens.
-                unsafe {
-                    (*raw).private_data = this.into_foreign();
-                    (*raw).f_mode |= rb::rtun_const_RTUN_FMODE_NOWAIT;
-                }
-                0
-            }
-            Err(e) => e.to_errno(),
-        }
-    }
-
-    /// # Safety
-    ///
-    /// `raw` must be a file of this device on its final release.
-    unsafe extern "C" fn release(_inode: *mut bindings::inode, raw: *mut bindings::file) -> c_int {
-        // SAFETY: Release owns `private_data`, set by `open` with `into_foreign`.
-        let this = unsafe { <Arc<T> as ForeignOwnable>::from_foreign((*raw).private_data) };
-        // SAFETY: `raw` is valid for the duration of the call.
-        T::release(this, unsafe { File::from_raw_file(raw) });
-        0
-    }
-
-    /// # Safety
-    ///
-    /// `kiocb` must refer to an open file of this device; `iter` must be a valid destination.
-    unsafe extern "C" fn read_iter(
-        kiocb: *mut bindings::kiocb,
-        iter: *mut bindings::iov_iter,
-    ) -> isize {
-        // SAFETY: The caller passes a valid kiocb of an open file of this device.
-        let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
-        let nonblock = Self::nonblock(&kiocb);
-        // SAFETY: The caller passes an iterator valid for writing.
-        let dest = unsafe { IovIterDest::from_raw(iter) };
-        match T::read_iter(kiocb.file(), dest, nonblock) {
-            Ok(n) => n as isize,
-            Err(e) => e.to_errno() as isize,
-        }
-    }
-
-    /// # Safety
-    ///
-    /// `kiocb` must refer to an open file of this device; `iter` must be a valid source.
-    unsafe extern "C" fn write_iter(
-        kiocb: *mut bindings::kiocb,
-        iter: *mut bindings::iov_iter,
-    ) -> isize {
-        // SAFETY: The caller passes a valid kiocb of an open file of this device.
-        let kiocb = unsafe { Kiocb::<Arc<T>>::from_raw(kiocb) };
-        let nonblock = Self::nonblock(&kiocb);
-        // SAFETY: The caller passes an iterator valid for reading.
-        let src = unsafe { IovIterSource::from_raw(iter) };
-        match T::write_iter(kiocb.file(), src, nonblock) {
-            Ok(n) => n as isize,
-            Err(e) => e.to_errno() as isize,
-        }
-    }
 
     /// # Safety
     ///
@@ -315,9 +293,10 @@ impl<T: FileOps> VTable<T> {
         raw: *mut bindings::file,
         wait: *mut bindings::poll_table_struct,
     ) -> bindings::__poll_t {
-        // SAFETY: `raw` is an open file of this device.
-        let this = unsafe { Self::borrow(raw) };
-        // SAFETY: `raw` is valid for the duration of the call.
+        // SAFETY: `raw` is an open file of this device, for the duration of the call.
+        let this = unsafe { file_state::<T>(raw) };
+        // SAFETY: `raw` is valid for the duration of the call and not in an fdget_pos
+        // region.
         let file = unsafe { File::from_raw_file(raw) };
         // SAFETY: The VFS passes a valid poll table (or null, which `PollTable` accepts) that
         // outlives this call.
@@ -328,57 +307,15 @@ impl<T: FileOps> VTable<T> {
     /// # Safety
     ///
     /// `raw` must be an open file of this device.
-    unsafe extern "C" fn ioctl(raw: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
-        // SAFETY: `raw` is an open file of this device.
-        let this = unsafe { Self::borrow(raw) };
-        // SAFETY: `raw` is valid for the duration of the call.
-        let file = unsafe { File::from_raw_file(raw) };
-        match T::ioctl(this, file, cmd, arg, false) {
-            Ok(r) => r as c_long,
-            Err(e) => e.to_errno() as c_long,
-        }
-    }
-
-    /// # Safety
-    ///
-    /// `raw` must be an open file of this device.
-    unsafe extern "C" fn compat_ioctl(
-        raw: *mut bindings::file,
-        cmd: c_uint,
-        arg: c_ulong,
-    ) -> c_long {
-        // SAFETY: `raw` is an open file of this device.
-        let this = unsafe { Self::borrow(raw) };
-        // SAFETY: `raw` is valid for the duration of the call.
-        let file = unsafe { File::from_raw_file(raw) };
-        match T::ioctl(this, file, cmd, arg, true) {
-            Ok(r) => r as c_long,
-            Err(e) => e.to_errno() as c_long,
-        }
-    }
-
-    /// # Safety
-    ///
-    /// `raw` must be an open file of this device.
     unsafe extern "C" fn fasync(fd: c_int, raw: *mut bindings::file, on: c_int) -> c_int {
-        // SAFETY: `raw` is an open file of this device.
-        let this = unsafe { Self::borrow(raw) };
-        // SAFETY: `raw` is valid for the duration of the call.
+        // SAFETY: `raw` is an open file of this device, for the duration of the call.
+        let this = unsafe { file_state::<T>(raw) };
+        // SAFETY: `raw` is valid for the duration of the call and not in an fdget_pos
+        // region.
         let file = unsafe { File::from_raw_file(raw) };
         match T::fasync(this, file, fd, on != 0) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
-    }
-
-    /// # Safety
-    ///
-    /// `m` must be a valid seq_file; `raw` an open file of this device.
-    unsafe extern "C" fn show_fdinfo(m: *mut bindings::seq_file, raw: *mut bindings::file) {
-        // SAFETY: `raw` is an open file of this device.
-        let this = unsafe { Self::borrow(raw) };
-        // SAFETY: The caller passes a seq_file that is valid and exclusive for this call.
-        let m = unsafe { SeqFile::from_raw(m) };
-        T::show_fdinfo(this, m);
     }
 }
