@@ -98,6 +98,7 @@ fn received(q: &Queue, dev: &TunDev, len: u32, bh: &NoBh) {
 
 /// Generic XDP on a written packet when the device has a program (tun.c's `skb_xdp`
 /// path): the packet back if it passes, else `None` (the core took it).
+///
 /// Always inlined: the test for a program is the whole cost without one, and LLVM stopped
 /// inlining it once the crate changed elsewhere (+21 instructions per written packet).
 #[inline(always)]

@@ -123,9 +123,12 @@ impl<T> RtnlLocked<T> {
 
     /// The value, for changes.
     ///
-    /// The borrow must not live across a kernel call that can re-enter the driver
-    /// without the token (a callback under [`Rtnl::with_held`] could then read the value
-    /// through [`RtnlLocked::get`] while it is being changed): change, then call.
+    /// A callback under [`Rtnl::with_held`] reads through [`RtnlLocked::get`], so it must
+    /// not run while this borrow lives. This layer guarantees that: each of its functions
+    /// that makes a kernel call able to run such a callback on this thread (registering
+    /// or unregistering a device, a notifier chain, `dev_open`/`dev_close`) takes the
+    /// token, `&Rtnl` or `&mut Rtnl`, which this borrow holds exclusively; `Rtnl::lock`
+    /// would deadlock rather than lend a second one.
     #[allow(clippy::mut_from_ref)]
     pub(crate) fn get_mut<'a>(&'a self, _rtnl: &'a mut Rtnl) -> &'a mut T {
         // SAFETY: `_rtnl` is borrowed exclusively for `'a`, so this thread makes no other
