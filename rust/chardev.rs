@@ -221,7 +221,7 @@ fn ioctl_locked(q: ArcBorrow<'_, Queue>, req: Request, arg: usize, compat: bool)
             ifr.write(arg)?;
         }
         Request::SetPersist(on) => {
-            if d.set_persist(on, &mut rtnl) {
+            if d.set_persist(on, &mut rtnl)? {
                 dev.state_change(&rtnl);
             }
         }

@@ -144,13 +144,17 @@ impl Device {
     }
 
     /// Sets or clears `IFF_PERSIST`, pinning the module while it is set; returns whether
-    /// it changed.
-    pub(crate) fn set_persist(&self, on: bool, rtnl: &mut Rtnl) -> bool {
+    /// it changed. `ENODEV` if the module is being unloaded.
+    pub(crate) fn set_persist(&self, on: bool, rtnl: &mut Rtnl) -> Result<bool> {
         let pin = self.persist_pin.get_mut(rtnl);
         if pin.is_some() == on {
-            return false;
+            return Ok(false);
         }
-        *pin = on.then(ModuleRef::new);
+        *pin = if on {
+            Some(ModuleRef::new().ok_or(ENODEV)?)
+        } else {
+            None
+        };
         // A load and a store, not a read-modify-write (the kernel crate's `Atomic` has no
         // `fetch_or`/`fetch_and`): every writer of `flags` holds RTNL, as `rtnl` here, so
         // no change can come between them; lockless readers see the old or the new word.
@@ -163,7 +167,7 @@ impl Device {
             },
             Relaxed,
         );
-        true
+        Ok(true)
     }
 
     /// The user that may attach besides `CAP_NET_ADMIN` (`TUNSETOWNER`), if set.

@@ -353,7 +353,7 @@ void rtun_local_bh_disable(void);
 void rtun_local_bh_enable(void);
 void rtun_consume_skb(struct sk_buff *skb);
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
-void rtun_module_get(void);
+bool rtun_try_module_get(void);
 void rtun_module_put(void);
 int rtun_fasync_setown(struct file *file);
 int rtun_open_netns(struct net *net);

@@ -715,9 +715,9 @@ RTUN_HELPER struct net_device *rtun_netdev_notifier_info_to_dev(const struct net
 	return netdev_notifier_info_to_dev(info);
 }
 
-RTUN_HELPER void rtun_module_get(void)
+RTUN_HELPER bool rtun_try_module_get(void)
 {
-	__module_get(THIS_MODULE);
+	return try_module_get(THIS_MODULE);
 }
 
 RTUN_HELPER void rtun_module_put(void)

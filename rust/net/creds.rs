@@ -122,12 +122,13 @@ pub(crate) struct ModuleRef {
 }
 
 impl ModuleRef {
-    /// Takes a reference on this module.
-    pub(crate) fn new() -> Self {
-        // SAFETY: This runs module code on behalf of an open file or a registered device,
-        // either of which already holds the module live, as `__module_get` requires.
-        unsafe { b::rtun_module_get() };
-        Self { _private: () }
+    /// Takes a reference on this module; `None` once it is being unloaded
+    /// (`try_module_get`, where tun.c's `__module_get` relies on its caller's reference:
+    /// an open file holds one, so this does not fail for a file's ioctl).
+    pub(crate) fn new() -> Option<Self> {
+        // SAFETY: `try_module_get` may be called at any time: it takes no reference from
+        // a module whose unloading has begun.
+        unsafe { b::rtun_try_module_get() }.then_some(Self { _private: () })
     }
 }
 
