@@ -178,7 +178,6 @@ enum rtun_const {
 /* helpers.c: shims over inline functions and macros, one call each. */
 void rtun_dev_hold(struct net_device *dev);
 void rtun_dev_put(struct net_device *dev);
-struct net_device *rtun_dev_get_rcu(struct net_device **slot);
 bool rtun_dev_registered(const struct net_device *dev);
 bool rtun_dev_unregistering(const struct net_device *dev);
 void rtun_dev_net_set(struct net_device *dev, struct net *net);

@@ -33,19 +33,6 @@ RTUN_HELPER void rtun_dev_hold(struct net_device *dev)
 	dev_hold(dev);
 }
 
-/* tun_get(): the device a file is bound to, with a reference, or NULL. */
-RTUN_HELPER struct net_device *rtun_dev_get_rcu(struct net_device **slot)
-{
-	struct net_device *dev;
-
-	rcu_read_lock();
-	dev = rcu_dereference(*(struct net_device __rcu **)slot);
-	if (dev)
-		dev_hold(dev);
-	rcu_read_unlock();
-	return dev;
-}
-
 RTUN_HELPER void rtun_dev_put(struct net_device *dev)
 {
 	dev_put(dev);
