@@ -253,7 +253,6 @@ int rtun_security_tun_dev_attach_queue(void *security);
 int rtun_security_tun_dev_attach(struct sock *sk, void *security);
 
 /* Zero-copy sends (vhost-net's TUN_MSG_UBUF). */
-int rtun_iov_npages_after(const struct iov_iter *from, size_t skip);
 void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg);
 void rtun_ubuf_complete_copied(struct ubuf_info *uarg);
 

@@ -355,19 +355,6 @@ RTUN_HELPER struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
 	return next;
 }
 
-/*
- * How many pages the rest of FROM spans once its first SKIP bytes are copied:
- * tun_get_user() pins them only if they fit the fragments. Counted on a copy,
- * so FROM does not move.
- */
-RTUN_HELPER int rtun_iov_npages_after(const struct iov_iter *from, size_t skip)
-{
-	struct iov_iter i = *from;
-
-	iov_iter_advance(&i, skip);
-	return iov_iter_npages(&i, INT_MAX);
-}
-
 RTUN_HELPER void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg)
 {
 	skb_zcopy_init(skb, uarg);

@@ -455,8 +455,16 @@ impl Drop for Skb {
 /// Whether the data of `src` after its first `head` bytes fits an skb's fragments as
 /// pinned user pages (tun.c's test before a zero-copy send). `src` does not move.
 pub(crate) fn zero_copy_fits(src: &mut IovIterSource<'_>, head: u32) -> bool {
-    // SAFETY: `src.as_raw()` is a valid iterator; the function reads a copy of it.
-    let pages = unsafe { b::rtun_iov_npages_after(src.as_raw().cast(), head as usize) };
+    // Counted on a copy, so that `src` does not move: an `iov_iter` is a plain value
+    // (its position and segment pointers), which the C code copies the same way.
+    // SAFETY: `src.as_raw()` is a valid iterator, borrowed for the call.
+    let mut it = unsafe { src.as_raw().cast::<b::iov_iter>().read() };
+    // SAFETY: `it` is a valid iterator over the same memory as `src`; advancing and
+    // counting only move and read the copy.
+    let pages = unsafe {
+        b::iov_iter_advance(&mut it, head as usize);
+        b::iov_iter_npages(&it, i32::MAX)
+    };
     pages <= b::rtun_const_RTUN_MAX_SKB_FRAGS as i32
 }
 
