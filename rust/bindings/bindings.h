@@ -353,7 +353,7 @@ void rtun_consume_skb(struct sk_buff *skb);
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 void rtun_module_get(void);
 void rtun_module_put(void);
-int rtun_fasync_setown(struct file *file);
+struct pid *rtun_task_pid_current(void);
 int rtun_open_netns(struct net *net);
 struct bpf_prog;
 int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog);

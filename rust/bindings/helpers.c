@@ -699,14 +699,9 @@ RTUN_HELPER void rtun_module_put(void)
 	module_put(THIS_MODULE);
 }
 
-/* tun_chr_fasync(): SIGIO goes to the process that turned O_ASYNC on. */
-RTUN_HELPER int rtun_fasync_setown(struct file *file)
+RTUN_HELPER struct pid *rtun_task_pid_current(void)
 {
-	int ret = file_f_owner_allocate(file);
-
-	if (!ret)
-		__f_setown(file, task_pid(current), PIDTYPE_TGID, 0);
-	return ret;
+	return task_pid(current);
 }
 
 /* consume_skb() is an inline kfree_skb() without CONFIG_TRACEPOINTS. */
