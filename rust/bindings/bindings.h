@@ -356,7 +356,6 @@ void rtun_module_put(void);
 struct pid *rtun_task_pid_current(void);
 int rtun_open_netns(struct net *net);
 struct bpf_prog;
-int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog);
 void rtun_bpf_prog_put(struct bpf_prog *prog);
 u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb);
 int rtun_pskb_trim(struct sk_buff *skb, unsigned int len);

@@ -795,18 +795,7 @@ RTUN_HELPER void rtun_local_bh_enable(void)
 	local_bh_enable();
 }
 
-/* tun_set_ebpf(): a socket-filter program by fd, or its ERR_PTR as an errno. */
-RTUN_HELPER int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
-{
-	struct bpf_prog *p = bpf_prog_get_type(fd, BPF_PROG_TYPE_SOCKET_FILTER);
-
-	if (IS_ERR(p))
-		return PTR_ERR(p);
-	*prog = p;
-	return 0;
-}
-
-/* tun_prog_free(): release a program, from bpf_prog_get_type or the one above. */
+/* tun_prog_free(): release a socket-filter program (from bpf_prog_get_type_dev()). */
 RTUN_HELPER void rtun_bpf_prog_put(struct bpf_prog *prog)
 {
 	bpf_prog_destroy(prog);
