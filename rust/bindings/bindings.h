@@ -304,8 +304,14 @@ void *rtun_ring_peek_locked(struct ptr_ring *r);
  */
 int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr);
 int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr);
-int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
-		      const struct sk_buff *skb, struct iov_iter *iter);
+bool rtun_tun_vnet_is_little_endian(unsigned int flags);
+int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
+				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,
+				     bool tnl_hdr_negotiated, bool little_endian,
+				     int vlan_hlen, bool has_data_valid, bool feature_hdrlen);
+int rtun_tun_vnet_hdr_put(int sz, netdev_features_t features, struct iov_iter *iter,
+			  const struct virtio_net_hdr *hdr);
+struct skb_shared_info *rtun_skb_shinfo(const struct sk_buff *skb);
 long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp);
 bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 void rtun_skb_probe_transport_header(struct sk_buff *skb);

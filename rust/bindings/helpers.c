@@ -740,44 +740,29 @@ RTUN_HELPER int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff 
 	return tun_vnet_hdr_tnl_to_skb(flags, tun_vnet_hdr_guest_features(sz), skb, hdr);
 }
 
-/*
- * tun_vnet_hdr_tnl_from_skb() without its WARN_ON_ONCE(): the same call, the same
- * EINVAL and rate-limited message when the header can't describe SKB's GSO type.
- * Userspace can make such a frame: a write with VIRTIO_NET_HDR_GSO_UDP (UFO, which
- * virtio_net_hdr_to_skb() accepts) or with a UDP tunnel the device's features lack,
- * sent back out by generic XDP (XDP_TX, a devmap redirect: generic_xdp_tx() calls
- * ndo_start_xmit without validate_xmit_skb(), which would have segmented it). In
- * tun.c the read WARNs, a crash under panic_on_warn.
- */
-static int rtun_vnet_hdr_from_skb(unsigned int flags, const struct net_device *dev,
-				  const struct sk_buff *skb,
-				  struct virtio_net_hdr_v1_hash_tunnel *tnl_hdr)
+RTUN_HELPER bool rtun_tun_vnet_is_little_endian(unsigned int flags)
 {
-	bool has_tnl_offload = !!(dev->features & NETIF_F_GSO_UDP_TUNNEL);
-	int vlan_hlen = skb_vlan_tag_present(skb) ? VLAN_HLEN : 0;
-
-	if (virtio_net_hdr_tnl_from_skb(skb, tnl_hdr, has_tnl_offload,
-					tun_vnet_is_little_endian(flags),
-					vlan_hlen, true, false)) {
-		if (net_ratelimit())
-			netdev_err(dev, "unexpected GSO type: 0x%x, gso_size %d\n",
-				   skb_shinfo(skb)->gso_type, skb_shinfo(skb)->gso_size);
-		return -EINVAL;
-	}
-	return 0;
+	return tun_vnet_is_little_endian(flags);
 }
 
-RTUN_HELPER int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
-		      const struct sk_buff *skb, struct iov_iter *iter)
+RTUN_HELPER int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
+				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,
+				     bool tnl_hdr_negotiated, bool little_endian,
+				     int vlan_hlen, bool has_data_valid, bool feature_hdrlen)
 {
-	struct virtio_net_hdr_v1_hash_tunnel hdr;
-	int ret;
+	return virtio_net_hdr_tnl_from_skb(skb, vhdr, tnl_hdr_negotiated, little_endian,
+					   vlan_hlen, has_data_valid, feature_hdrlen);
+}
 
-	memset(&hdr, 0, sizeof(hdr));
-	ret = rtun_vnet_hdr_from_skb(flags, dev, skb, &hdr);
-	if (ret)
-		return ret;
-	return __tun_vnet_hdr_put(sz, dev->features, iter, (struct virtio_net_hdr *)&hdr);
+RTUN_HELPER int rtun_tun_vnet_hdr_put(int sz, netdev_features_t features, struct iov_iter *iter,
+			  const struct virtio_net_hdr *hdr)
+{
+	return __tun_vnet_hdr_put(sz, features, iter, hdr);
+}
+
+RTUN_HELPER struct skb_shared_info *rtun_skb_shinfo(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb);
 }
 
 RTUN_HELPER long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp)

@@ -207,6 +207,15 @@ impl Skb {
         unsafe { self.set_field::<u16>(b::rtun_const_RTUN_SKB_PROTOCOL_OFFSET, proto) }
     }
 
+    /// The packet's GSO type (`SKB_GSO_*`) and segment size, from its shared info.
+    pub(crate) fn gso_type_size(&self) -> (u32, u16) {
+        // SAFETY: `self.ptr` is valid by the type invariant, and so is its shared info.
+        unsafe {
+            let shinfo = b::rtun_skb_shinfo(self.as_raw());
+            ((*shinfo).gso_type, (*shinfo).gso_size)
+        }
+    }
+
     /// The transmit queue the stack chose for this packet (`skb_get_queue_mapping`).
     pub(crate) fn queue_mapping(&self) -> u16 {
         // SAFETY: `self.ptr` is valid by the type invariant.
