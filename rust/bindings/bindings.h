@@ -345,7 +345,6 @@ unsigned long rtun_jiffies(void);
 u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb);
 
 void rtun_netdev_set_lltx(struct net_device *dev);
-void rtun_netdev_tap_priv_flags(struct net_device *dev);
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
 int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,

@@ -650,13 +650,6 @@ RTUN_HELPER void rtun_netdev_set_lltx(struct net_device *dev)
 	dev->lltx = true;
 }
 
-/* tun_net_initialize() for TAP: no shared skbs, MAC changes while up. */
-RTUN_HELPER void rtun_netdev_tap_priv_flags(struct net_device *dev)
-{
-	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
-	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
-}
-
 RTUN_HELPER int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value)
 {
 	return nla_put_u8(skb, attr, value);
