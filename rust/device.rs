@@ -425,6 +425,9 @@ impl RtnlLinkOps for Device {
     // tun.c's `TUN_READQ_SIZE`.
     const TX_QUEUE_LEN: u32 = 500;
 
+    // tun.c's `tun_validate`: "tun/tap creation via rtnetlink is not supported."
+    const NEWLINK_ERROR: Error = EOPNOTSUPP;
+
     fn setup(dev: &mut DevSetup<'_, Self>) {
         // tun.c's `tun_net_initialize`.
         if dev.data().is_tap() {

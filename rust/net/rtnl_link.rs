@@ -32,6 +32,11 @@ pub(crate) trait RtnlLinkOps: Sized + Send + Sync + 'static {
     /// one, the core makes the device queueless).
     const TX_QUEUE_LEN: u32;
 
+    /// What rtnl `validate` answers every `RTM_NEWLINK` naming the kind with (`ip link
+    /// add`, before the core creates anything): devices of this layer come only from
+    /// [`Registration::create`], so the kind refuses them, with an error of its choice.
+    const NEWLINK_ERROR: Error;
+
     /// Shapes a new device, once its private data is initialised and before it is
     /// registered: its link type, header, flags, MTU, addresses and features.
     fn setup(dev: &mut DevSetup<'_, Self>);
@@ -359,8 +364,7 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
         _data: *mut *mut b::nlattr,
         _extack: *mut b::netlink_ext_ack,
     ) -> i32 {
-        // tun.c: "tun/tap creation via rtnetlink is not supported."
-        EOPNOTSUPP.to_errno()
+        T::NEWLINK_ERROR.to_errno()
     }
 
     /// # Safety
