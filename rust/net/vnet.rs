@@ -107,12 +107,7 @@ pub(crate) fn write(
     // SAFETY: `dest` is a valid iterator; `hdr` is a whole tunnel header, the most the
     // call copies (the size it parses for `features`).
     to_result(unsafe {
-        b::rtun_tun_vnet_hdr_put(
-            sz,
-            features,
-            dest.as_raw().cast(),
-            (&raw const hdr).cast(),
-        )
+        b::rtun_tun_vnet_hdr_put(sz, features, dest.as_raw().cast(), (&raw const hdr).cast())
     })
 }
 
