@@ -91,16 +91,6 @@ enum rtun_const {
 	RTUN_TSTATS_RX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, rx_bytes),
 	RTUN_TSTATS_TX_PACKETS_OFFSET = offsetof(struct pcpu_sw_netstats, tx_packets),
 	RTUN_TSTATS_TX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, tx_bytes),
-	/*
-	 * sk_buff fields the datapath reads per packet, without a call, that sit in
-	 * anonymous unions (bindgen's names for those depend on the config).
-	 */
-	RTUN_SKB_VLAN_PROTO_OFFSET = offsetof(struct sk_buff, vlan_proto),
-	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
-	RTUN_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol),
-	RTUN_SKB_NETWORK_HEADER_OFFSET = offsetof(struct sk_buff, network_header),
-	RTUN_SKB_MAC_HEADER_OFFSET = offsetof(struct sk_buff, mac_header),
-	RTUN_SKB_DEV_OFFSET = offsetof(struct sk_buff, dev),
 	/* napi_get_frags()'s head room. */
 	RTUN_GRO_MAX_HEAD = GRO_MAX_HEAD,
 	RTUN_EPOLLIN = EPOLLIN,
