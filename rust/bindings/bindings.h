@@ -292,8 +292,12 @@ void *rtun_ring_peek_locked(struct ptr_ring *r);
  * drivers/net/tun_vnet.h, which tun.c uses, so both drivers parse and build
  * the same headers. `hdr` is a struct virtio_net_hdr_v1_hash_tunnel.
  */
-int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr);
-int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr);
+netdev_features_t rtun_tun_vnet_hdr_guest_features(int sz);
+int rtun___tun_vnet_hdr_get(int sz, unsigned int flags, netdev_features_t features,
+			    struct iov_iter *from, struct virtio_net_hdr *hdr);
+int rtun_tun_vnet_hdr_tnl_to_skb(unsigned int flags, netdev_features_t features,
+				 struct sk_buff *skb,
+				 const struct virtio_net_hdr_v1_hash_tunnel *hdr);
 bool rtun_tun_vnet_is_little_endian(unsigned int flags);
 int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
 				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,

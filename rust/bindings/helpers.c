@@ -723,14 +723,22 @@ RTUN_HELPER u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb)
 	return __skb_get_hash_symmetric(skb);
 }
 
-RTUN_HELPER int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr)
+RTUN_HELPER netdev_features_t rtun_tun_vnet_hdr_guest_features(int sz)
 {
-	return __tun_vnet_hdr_get(sz, flags, tun_vnet_hdr_guest_features(sz), from, hdr);
+	return tun_vnet_hdr_guest_features(sz);
 }
 
-RTUN_HELPER int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr)
+RTUN_HELPER int rtun___tun_vnet_hdr_get(int sz, unsigned int flags, netdev_features_t features,
+			    struct iov_iter *from, struct virtio_net_hdr *hdr)
 {
-	return tun_vnet_hdr_tnl_to_skb(flags, tun_vnet_hdr_guest_features(sz), skb, hdr);
+	return __tun_vnet_hdr_get(sz, flags, features, from, hdr);
+}
+
+RTUN_HELPER int rtun_tun_vnet_hdr_tnl_to_skb(unsigned int flags, netdev_features_t features,
+				 struct sk_buff *skb,
+				 const struct virtio_net_hdr_v1_hash_tunnel *hdr)
+{
+	return tun_vnet_hdr_tnl_to_skb(flags, features, skb, hdr);
 }
 
 RTUN_HELPER bool rtun_tun_vnet_is_little_endian(unsigned int flags)

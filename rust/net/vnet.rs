@@ -10,7 +10,11 @@ use kernel::{
 };
 
 use crate::bindings as b;
-use crate::net::{features::GSO_UDP_TUNNEL, netdev::NetDev, skb::Skb};
+use crate::net::{
+    features::{Features, GSO_UDP_TUNNEL},
+    netdev::NetDev,
+    skb::Skb,
+};
 
 /// Room for the largest header tun.c parses (`struct virtio_net_hdr_v1_hash_tunnel`).
 const HDR_BUF: usize = core::mem::size_of::<b::virtio_net_hdr_v1_hash_tunnel>();
@@ -27,7 +31,13 @@ impl VnetHdr {
         let mut hdr = Self { buf: [0; HDR_BUF] };
         // SAFETY: `src` is a valid iterator; `buf` has room for the largest parsed header.
         let r = unsafe {
-            b::rtun_vnet_hdr_get(sz, flags, src.as_raw().cast(), hdr.buf.as_mut_ptr().cast())
+            b::rtun___tun_vnet_hdr_get(
+                sz,
+                flags,
+                guest_features(sz),
+                src.as_raw().cast(),
+                hdr.buf.as_mut_ptr().cast(),
+            )
         };
         to_result(r)?;
         Ok((hdr, r as u32))
@@ -43,10 +53,34 @@ impl VnetHdr {
     /// Applies the header to `skb`: checksum offload and GSO metadata.
     pub(crate) fn apply(&self, sz: i32, flags: u32, skb: &mut Skb) -> Result {
         // SAFETY: `skb` is owned and valid; `buf` holds a header read by `read`.
-        to_result(unsafe {
-            b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), self.buf.as_ptr().cast())
-        })
+        unsafe { apply_raw(sz, flags, skb, self.buf.as_ptr().cast()) }
     }
+}
+
+/// The offloads the other side can send, guessed from the header size as tun.c does
+/// (`tun_vnet_hdr_guest_features`: a tunnel header means UDP tunnel GSO).
+fn guest_features(sz: i32) -> Features {
+    // SAFETY: No precondition.
+    unsafe { b::rtun_tun_vnet_hdr_guest_features(sz) }
+}
+
+/// Applies the `sz`-byte header at `hdr` to `skb` (tun_vnet.h's `tun_vnet_hdr_tnl_to_skb`
+/// with the guessed guest features).
+///
+/// # Safety
+///
+/// `hdr` points to a header of `sz` bytes (at least a `struct virtio_net_hdr`), valid for
+/// reads for the call: its tunnel part is read only when `sz` covers one.
+pub(crate) unsafe fn apply_raw(
+    sz: i32,
+    flags: u32,
+    skb: &mut Skb,
+    hdr: *const b::virtio_net_hdr_v1_hash_tunnel,
+) -> Result {
+    // SAFETY: `skb` is owned and valid; `hdr` is valid per the caller.
+    to_result(unsafe {
+        b::rtun_tun_vnet_hdr_tnl_to_skb(flags, guest_features(sz), skb.as_raw(), hdr)
+    })
 }
 
 /// Writes the `sz`-byte header describing `skb` in front of a packet being read.
