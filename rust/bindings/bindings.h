@@ -290,7 +290,7 @@ void *rtun_ring_peek_locked(struct ptr_ring *r);
 /*
  * virtio-net headers: thin shims over the inline helpers of the kernel's
  * drivers/net/tun_vnet.h, which tun.c uses, so both drivers parse and build
- * the same headers. `hdr` is a struct virtio_net_hdr_v1_hash_tunnel.
+ * the same headers; the logic around them is in net/vnet.rs.
  */
 netdev_features_t rtun_tun_vnet_hdr_guest_features(int sz);
 int rtun___tun_vnet_hdr_get(int sz, unsigned int flags, netdev_features_t features,

@@ -3,8 +3,7 @@
  * Thin shims over kernel inline functions and macros that bindgen cannot
  * turn into callable symbols. No driver logic lives here: each function is one
  * call, or one kernel idiom that has no callable form (a lockless waiter check
- * before a wakeup, a list splice, the socket set-up of tun_chr_open(), the
- * virtio-net header helpers of tun_vnet.h that tun.c inlines).
+ * before a wakeup, a list splice, the socket set-up of tun_chr_open()).
  */
 #include "bindings.h"
 #include "../vhost_backend.h"
