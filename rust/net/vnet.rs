@@ -71,7 +71,7 @@ fn guest_features(sz: i32) -> Features {
 ///
 /// `hdr` points to a header of `sz` bytes (at least a `struct virtio_net_hdr`), valid for
 /// reads for the call: its tunnel part is read only when `sz` covers one.
-pub(crate) unsafe fn apply_raw(
+pub(super) unsafe fn apply_raw(
     sz: i32,
     flags: u32,
     skb: &mut Skb,
