@@ -19,7 +19,7 @@ use crate::net::{
     preempt::BhOff,
     rcu::{read_section, RcuSection},
     rtnl::{Rtnl, RtnlLocked},
-    rtnl_link::{DevSetup, LinkInfoMsg, RtnlLinkOps},
+    rtnl_link::{DevSetup, LinkInfoMsg, PrivFlag, RtnlLinkOps},
     skb::Skb,
     sysfs::SysfsPage,
     xdp::XdpXmitFrames,
@@ -429,11 +429,16 @@ impl RtnlLinkOps for Device {
     // tun.c's `TUN_READQ_SIZE`.
     const TX_QUEUE_LEN: u32 = 500;
 
+    // tun.c's `tun_validate`: "tun/tap creation via rtnetlink is not supported."
+    const NEWLINK_ERROR: Error = EOPNOTSUPP;
+
     fn setup(dev: &mut DevSetup<'_, Self>) {
         // tun.c's `tun_net_initialize`.
         if dev.data().is_tap() {
             dev.ether_setup();
-            dev.set_live_addr_change();
+            // No shared skbs, and MAC changes while up.
+            dev.set_priv_flag(PrivFlag::TxSkbSharing, false);
+            dev.set_priv_flag(PrivFlag::LiveAddrChange, true);
             dev.random_hw_addr();
             // As tun.c: only a TAP device does XDP.
             dev.set_xdp_features(ioctl::TAP_XDP_FEATURES);

@@ -91,16 +91,6 @@ enum rtun_const {
 	RTUN_TSTATS_RX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, rx_bytes),
 	RTUN_TSTATS_TX_PACKETS_OFFSET = offsetof(struct pcpu_sw_netstats, tx_packets),
 	RTUN_TSTATS_TX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, tx_bytes),
-	/*
-	 * sk_buff fields the datapath reads per packet, without a call, that sit in
-	 * anonymous unions (bindgen's names for those depend on the config).
-	 */
-	RTUN_SKB_VLAN_PROTO_OFFSET = offsetof(struct sk_buff, vlan_proto),
-	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
-	RTUN_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol),
-	RTUN_SKB_NETWORK_HEADER_OFFSET = offsetof(struct sk_buff, network_header),
-	RTUN_SKB_MAC_HEADER_OFFSET = offsetof(struct sk_buff, mac_header),
-	RTUN_SKB_DEV_OFFSET = offsetof(struct sk_buff, dev),
 	/* napi_get_frags()'s head room. */
 	RTUN_GRO_MAX_HEAD = GRO_MAX_HEAD,
 	RTUN_EPOLLIN = EPOLLIN,
@@ -178,7 +168,6 @@ enum rtun_const {
 /* helpers.c: shims over inline functions and macros, one call each. */
 void rtun_dev_hold(struct net_device *dev);
 void rtun_dev_put(struct net_device *dev);
-struct net_device *rtun_dev_get_rcu(struct net_device **slot);
 bool rtun_dev_registered(const struct net_device *dev);
 bool rtun_dev_unregistering(const struct net_device *dev);
 void rtun_dev_net_set(struct net_device *dev, struct net *net);
@@ -254,7 +243,6 @@ int rtun_security_tun_dev_attach_queue(void *security);
 int rtun_security_tun_dev_attach(struct sock *sk, void *security);
 
 /* Zero-copy sends (vhost-net's TUN_MSG_UBUF). */
-int rtun_iov_npages_after(const struct iov_iter *from, size_t skip);
 void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg);
 void rtun_ubuf_complete_copied(struct ubuf_info *uarg);
 
@@ -302,12 +290,22 @@ void *rtun_ring_peek_locked(struct ptr_ring *r);
 /*
  * virtio-net headers: thin shims over the inline helpers of the kernel's
  * drivers/net/tun_vnet.h, which tun.c uses, so both drivers parse and build
- * the same headers. `hdr` is a struct virtio_net_hdr_v1_hash_tunnel.
+ * the same headers; the logic around them is in net/vnet.rs.
  */
-int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr);
-int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr);
-int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
-		      const struct sk_buff *skb, struct iov_iter *iter);
+netdev_features_t rtun_tun_vnet_hdr_guest_features(int sz);
+int rtun___tun_vnet_hdr_get(int sz, unsigned int flags, netdev_features_t features,
+			    struct iov_iter *from, struct virtio_net_hdr *hdr);
+int rtun_tun_vnet_hdr_tnl_to_skb(unsigned int flags, netdev_features_t features,
+				 struct sk_buff *skb,
+				 const struct virtio_net_hdr_v1_hash_tunnel *hdr);
+bool rtun_tun_vnet_is_little_endian(unsigned int flags);
+int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
+				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,
+				     bool tnl_hdr_negotiated, bool little_endian,
+				     int vlan_hlen, bool has_data_valid, bool feature_hdrlen);
+int rtun_tun_vnet_hdr_put(int sz, netdev_features_t features, struct iov_iter *iter,
+			  const struct virtio_net_hdr *hdr);
+struct skb_shared_info *rtun_skb_shinfo(const struct sk_buff *skb);
 long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp);
 bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 void rtun_skb_probe_transport_header(struct sk_buff *skb);
@@ -341,7 +339,6 @@ unsigned long rtun_jiffies(void);
 u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb);
 
 void rtun_netdev_set_lltx(struct net_device *dev);
-void rtun_netdev_tap_priv_flags(struct net_device *dev);
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
 int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,
@@ -355,10 +352,9 @@ void rtun_consume_skb(struct sk_buff *skb);
 void rtun_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 bool rtun_try_module_get(void);
 void rtun_module_put(void);
-int rtun_fasync_setown(struct file *file);
+struct pid *rtun_task_pid_current(void);
 int rtun_open_netns(struct net *net);
 struct bpf_prog;
-int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog);
 void rtun_bpf_prog_put(struct bpf_prog *prog);
 u32 rtun_bpf_prog_run_clear_cb(const struct bpf_prog *prog, struct sk_buff *skb);
 int rtun_pskb_trim(struct sk_buff *skb, unsigned int len);

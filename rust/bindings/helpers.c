@@ -3,8 +3,7 @@
  * Thin shims over kernel inline functions and macros that bindgen cannot
  * turn into callable symbols. No driver logic lives here: each function is one
  * call, or one kernel idiom that has no callable form (a lockless waiter check
- * before a wakeup, a list splice, the socket set-up of tun_chr_open(), the
- * virtio-net header helpers of tun_vnet.h that tun.c inlines).
+ * before a wakeup, a list splice, the socket set-up of tun_chr_open()).
  */
 #include "bindings.h"
 #include "../vhost_backend.h"
@@ -31,19 +30,6 @@ MODULE_IMPORT_NS("NETDEV_INTERNAL");
 RTUN_HELPER void rtun_dev_hold(struct net_device *dev)
 {
 	dev_hold(dev);
-}
-
-/* tun_get(): the device a file is bound to, with a reference, or NULL. */
-RTUN_HELPER struct net_device *rtun_dev_get_rcu(struct net_device **slot)
-{
-	struct net_device *dev;
-
-	rcu_read_lock();
-	dev = rcu_dereference(*(struct net_device __rcu **)slot);
-	if (dev)
-		dev_hold(dev);
-	rcu_read_unlock();
-	return dev;
 }
 
 RTUN_HELPER void rtun_dev_put(struct net_device *dev)
@@ -368,19 +354,6 @@ RTUN_HELPER struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
 	return next;
 }
 
-/*
- * How many pages the rest of FROM spans once its first SKIP bytes are copied:
- * tun_get_user() pins them only if they fit the fragments. Counted on a copy,
- * so FROM does not move.
- */
-RTUN_HELPER int rtun_iov_npages_after(const struct iov_iter *from, size_t skip)
-{
-	struct iov_iter i = *from;
-
-	iov_iter_advance(&i, skip);
-	return iov_iter_npages(&i, INT_MAX);
-}
-
 RTUN_HELPER void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg)
 {
 	skb_zcopy_init(skb, uarg);
@@ -676,13 +649,6 @@ RTUN_HELPER void rtun_netdev_set_lltx(struct net_device *dev)
 	dev->lltx = true;
 }
 
-/* tun_net_initialize() for TAP: no shared skbs, MAC changes while up. */
-RTUN_HELPER void rtun_netdev_tap_priv_flags(struct net_device *dev)
-{
-	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
-	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
-}
-
 RTUN_HELPER int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value)
 {
 	return nla_put_u8(skb, attr, value);
@@ -725,14 +691,9 @@ RTUN_HELPER void rtun_module_put(void)
 	module_put(THIS_MODULE);
 }
 
-/* tun_chr_fasync(): SIGIO goes to the process that turned O_ASYNC on. */
-RTUN_HELPER int rtun_fasync_setown(struct file *file)
+RTUN_HELPER struct pid *rtun_task_pid_current(void)
 {
-	int ret = file_f_owner_allocate(file);
-
-	if (!ret)
-		__f_setown(file, task_pid(current), PIDTYPE_TGID, 0);
-	return ret;
+	return task_pid(current);
 }
 
 /* consume_skb() is an inline kfree_skb() without CONFIG_TRACEPOINTS. */
@@ -761,54 +722,47 @@ RTUN_HELPER u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb)
 	return __skb_get_hash_symmetric(skb);
 }
 
-RTUN_HELPER int rtun_vnet_hdr_get(int sz, unsigned int flags, struct iov_iter *from, void *hdr)
+RTUN_HELPER netdev_features_t rtun_tun_vnet_hdr_guest_features(int sz)
 {
-	return __tun_vnet_hdr_get(sz, flags, tun_vnet_hdr_guest_features(sz), from, hdr);
+	return tun_vnet_hdr_guest_features(sz);
 }
 
-RTUN_HELPER int rtun_vnet_hdr_to_skb(int sz, unsigned int flags, struct sk_buff *skb, const void *hdr)
+RTUN_HELPER int rtun___tun_vnet_hdr_get(int sz, unsigned int flags, netdev_features_t features,
+			    struct iov_iter *from, struct virtio_net_hdr *hdr)
 {
-	return tun_vnet_hdr_tnl_to_skb(flags, tun_vnet_hdr_guest_features(sz), skb, hdr);
+	return __tun_vnet_hdr_get(sz, flags, features, from, hdr);
 }
 
-/*
- * tun_vnet_hdr_tnl_from_skb() without its WARN_ON_ONCE(): the same call, the same
- * EINVAL and rate-limited message when the header can't describe SKB's GSO type.
- * Userspace can make such a frame: a write with VIRTIO_NET_HDR_GSO_UDP (UFO, which
- * virtio_net_hdr_to_skb() accepts) or with a UDP tunnel the device's features lack,
- * sent back out by generic XDP (XDP_TX, a devmap redirect: generic_xdp_tx() calls
- * ndo_start_xmit without validate_xmit_skb(), which would have segmented it). In
- * tun.c the read WARNs, a crash under panic_on_warn.
- */
-static int rtun_vnet_hdr_from_skb(unsigned int flags, const struct net_device *dev,
-				  const struct sk_buff *skb,
-				  struct virtio_net_hdr_v1_hash_tunnel *tnl_hdr)
+RTUN_HELPER int rtun_tun_vnet_hdr_tnl_to_skb(unsigned int flags, netdev_features_t features,
+				 struct sk_buff *skb,
+				 const struct virtio_net_hdr_v1_hash_tunnel *hdr)
 {
-	bool has_tnl_offload = !!(dev->features & NETIF_F_GSO_UDP_TUNNEL);
-	int vlan_hlen = skb_vlan_tag_present(skb) ? VLAN_HLEN : 0;
-
-	if (virtio_net_hdr_tnl_from_skb(skb, tnl_hdr, has_tnl_offload,
-					tun_vnet_is_little_endian(flags),
-					vlan_hlen, true, false)) {
-		if (net_ratelimit())
-			netdev_err(dev, "unexpected GSO type: 0x%x, gso_size %d\n",
-				   skb_shinfo(skb)->gso_type, skb_shinfo(skb)->gso_size);
-		return -EINVAL;
-	}
-	return 0;
+	return tun_vnet_hdr_tnl_to_skb(flags, features, skb, hdr);
 }
 
-RTUN_HELPER int rtun_vnet_hdr_put(int sz, unsigned int flags, const struct net_device *dev,
-		      const struct sk_buff *skb, struct iov_iter *iter)
+RTUN_HELPER bool rtun_tun_vnet_is_little_endian(unsigned int flags)
 {
-	struct virtio_net_hdr_v1_hash_tunnel hdr;
-	int ret;
+	return tun_vnet_is_little_endian(flags);
+}
 
-	memset(&hdr, 0, sizeof(hdr));
-	ret = rtun_vnet_hdr_from_skb(flags, dev, skb, &hdr);
-	if (ret)
-		return ret;
-	return __tun_vnet_hdr_put(sz, dev->features, iter, (struct virtio_net_hdr *)&hdr);
+RTUN_HELPER int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
+				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,
+				     bool tnl_hdr_negotiated, bool little_endian,
+				     int vlan_hlen, bool has_data_valid, bool feature_hdrlen)
+{
+	return virtio_net_hdr_tnl_from_skb(skb, vhdr, tnl_hdr_negotiated, little_endian,
+					   vlan_hlen, has_data_valid, feature_hdrlen);
+}
+
+RTUN_HELPER int rtun_tun_vnet_hdr_put(int sz, netdev_features_t features, struct iov_iter *iter,
+			  const struct virtio_net_hdr *hdr)
+{
+	return __tun_vnet_hdr_put(sz, features, iter, hdr);
+}
+
+RTUN_HELPER struct skb_shared_info *rtun_skb_shinfo(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb);
 }
 
 RTUN_HELPER long rtun_vnet_ioctl(int *sz, unsigned int *flags, unsigned int cmd, int __user *argp)
@@ -826,18 +780,7 @@ RTUN_HELPER void rtun_local_bh_enable(void)
 	local_bh_enable();
 }
 
-/* tun_set_ebpf(): a socket-filter program by fd, or its ERR_PTR as an errno. */
-RTUN_HELPER int rtun_bpf_prog_get_socket_filter(int fd, struct bpf_prog **prog)
-{
-	struct bpf_prog *p = bpf_prog_get_type(fd, BPF_PROG_TYPE_SOCKET_FILTER);
-
-	if (IS_ERR(p))
-		return PTR_ERR(p);
-	*prog = p;
-	return 0;
-}
-
-/* tun_prog_free(): release a program, from bpf_prog_get_type or the one above. */
+/* tun_prog_free(): release a socket-filter program (from bpf_prog_get_type_dev()). */
 RTUN_HELPER void rtun_bpf_prog_put(struct bpf_prog *prog)
 {
 	bpf_prog_destroy(prog);

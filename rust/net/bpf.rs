@@ -42,11 +42,18 @@ impl BpfProg {
     /// The socket-filter program behind `fd`: `EBADF` for a bad fd, `EINVAL` for an fd
     /// that is not a program of that type (tun.c's `bpf_prog_get_type` errors).
     pub(crate) fn from_fd(fd: i32) -> Result<Self> {
-        let mut ptr = core::ptr::null_mut();
-        // SAFETY: `ptr` is a valid out-pointer; on success it holds a new reference.
-        kernel::error::to_result(unsafe { b::rtun_bpf_prog_get_socket_filter(fd, &mut ptr) })?;
+        // `bpf_prog_get_type`, an inline of this call without a device to attach to; the
+        // fd converts to `u32` as it does in C.
+        // SAFETY: No precondition: an fd of anything else is refused with an error pointer.
+        let ptr = kernel::error::from_err_ptr(unsafe {
+            b::bpf_prog_get_type_dev(
+                fd as u32,
+                b::bpf_prog_type_BPF_PROG_TYPE_SOCKET_FILTER,
+                false,
+            )
+        })?;
         let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
-        // INVARIANT: The shim succeeded, so we hold a reference to `ptr`.
+        // INVARIANT: Not an error pointer, so we hold a reference to `ptr`.
         Ok(Self {
             ptr,
             kind: ProgKind::Filter,

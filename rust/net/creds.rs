@@ -139,10 +139,24 @@ impl Drop for ModuleRef {
     }
 }
 
-/// `fasync` on: SIGIO goes to the calling process (tun.c's `__f_setown`).
+/// `fasync` on: SIGIO goes to the process that turned `O_ASYNC` on (tun.c's
+/// `tun_chr_fasync`: `file_f_owner_allocate`, then `__f_setown` with the caller's
+/// thread-group pid).
 pub(crate) fn fasync_setown(file: &kernel::fs::File) -> kernel::error::Result {
+    let file = file.as_ptr().cast::<b::file>();
     // SAFETY: `file` is a valid open file for the call.
-    kernel::error::to_result(unsafe { b::rtun_fasync_setown(file.as_ptr().cast()) })
+    kernel::error::to_result(unsafe { b::file_f_owner_allocate(file) })?;
+    // SAFETY: `file` is valid and now has its owner struct; the current task's pid is
+    // valid while it runs, and `__f_setown` takes its own reference to it.
+    unsafe {
+        b::__f_setown(
+            file,
+            b::rtun_task_pid_current(),
+            b::pid_type_PIDTYPE_TGID,
+            0,
+        )
+    };
+    Ok(())
 }
 
 /// Whether the caller has `CAP_NET_ADMIN` in the initial user namespace (`capable()`).

@@ -11,7 +11,7 @@ use kernel::sync::atomic::{Acquire, Atomic, Full};
 use crate::bindings as b;
 use crate::net::netdev::{Dev, Unregistering};
 use crate::net::netdev_ops::NetDevOps;
-use crate::net::rcu::RcuSection;
+use crate::net::rcu::{read_section, RcuSection};
 use crate::net::rtnl::Rtnl;
 
 /// At most one counted reference to one of our devices: set and cleared under RTNL,
@@ -46,13 +46,16 @@ impl<T: NetDevOps> RcuDevRef<T> {
 
     /// A new reference to the device, if one is set (`tun_get`).
     pub(crate) fn get(&self) -> Option<ARef<Dev<T>>> {
-        // One call in place of four on every read and write: the shim loads the slot with
-        // rcu_dereference inside rcu_read_lock and takes dev_hold before unlocking.
-        // SAFETY: `ptr` is a `struct net_device *` slot written only by the exchanges below;
-        // by the type invariant the device stays valid through the shim's read section.
-        let p = unsafe { b::rtun_dev_get_rcu(self.ptr.as_ptr()) };
-        // SAFETY: The shim returned a device of ours with a reference we now own.
-        NonNull::new(p).map(|p| unsafe { ARef::from_raw(p.cast::<Dev<T>>()) })
+        read_section(|_rcu| {
+            // Acquire pairs with the release of the exchanges below (rcu_dereference and
+            // rcu_assign_pointer's roles).
+            let p = NonNull::new(self.ptr.load(Acquire))?;
+            // SAFETY: The slot holds only devices of ours (type invariant), and the
+            // read-side section keeps the one just loaded allocated until its end (the
+            // reference is dropped only after a grace period, or while the device's
+            // registration reference is held), so it is valid while we take our own.
+            Some(unsafe { Dev::<T>::from_raw(p.as_ptr()) }.to_aref())
+        })
     }
 
     /// Whether the slot holds `dev`, seen from a read-side section (`_rcu`): a writer

@@ -180,6 +180,13 @@ impl NetDev {
         unsafe { core::ptr::read_volatile(&(*self.as_raw()).real_num_rx_queues) }
     }
 
+    /// The features the device has on (`dev->features`), read without a lock
+    /// (READ_ONCE: RTNL holders change them).
+    pub(crate) fn features(&self) -> Features {
+        // SAFETY: Reading an aligned field of a valid device.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).features) }
+    }
+
     /// The transmit queue length (`ip link set txqueuelen`).
     pub(crate) fn tx_queue_len(&self) -> u32 {
         // SAFETY: Reading an aligned field of a valid device.

@@ -32,6 +32,11 @@ pub(crate) trait RtnlLinkOps: Sized + Send + Sync + 'static {
     /// one, the core makes the device queueless).
     const TX_QUEUE_LEN: u32;
 
+    /// What rtnl `validate` answers every `RTM_NEWLINK` naming the kind with (`ip link
+    /// add`, before the core creates anything): devices of this layer come only from
+    /// [`Registration::create`], so the kind refuses them, with an error of its choice.
+    const NEWLINK_ERROR: Error;
+
     /// Shapes a new device, once its private data is initialised and before it is
     /// registered: its link type, header, flags, MTU, addresses and features.
     fn setup(dev: &mut DevSetup<'_, Self>);
@@ -97,6 +102,26 @@ pub(crate) struct DevSpec<'a> {
     pub(crate) queues: u32,
     /// The ifindex to take, or 0 for the next free one.
     pub(crate) ifindex: i32,
+}
+
+/// A private flag of a device (`enum netdev_priv_flags`: not visible to userspace) that
+/// [`RtnlLinkOps::setup`] may set or clear.
+#[derive(Clone, Copy)]
+pub(crate) enum PrivFlag {
+    /// `IFF_TX_SKB_SHARING`: the core may hand the driver shared skbs (pktgen's clones).
+    /// [`DevSetup::ether_setup`] sets it.
+    TxSkbSharing,
+    /// `IFF_LIVE_ADDR_CHANGE`: the hardware address may change while the device is up.
+    LiveAddrChange,
+}
+
+impl PrivFlag {
+    const fn bits(self) -> u32 {
+        match self {
+            Self::TxSkbSharing => b::netdev_priv_flags_IFF_TX_SKB_SHARING,
+            Self::LiveAddrChange => b::netdev_priv_flags_IFF_LIVE_ADDR_CHANGE,
+        }
+    }
 }
 
 /// A new device being shaped by [`RtnlLinkOps::setup`]: allocated, its private data
@@ -183,12 +208,16 @@ impl<T: NetDevOps> DevSetup<'_, T> {
         unsafe { (*self.dev.as_ptr()).hard_header_len }
     }
 
-    /// Lets the hardware address change while the device is up, and stops the core
-    /// from handing the driver shared skbs (`IFF_LIVE_ADDR_CHANGE`, no
-    /// `IFF_TX_SKB_SHARING`), as a TAP device wants.
-    pub(crate) fn set_live_addr_change(&mut self) {
-        // SAFETY: The device is not registered and only we know it (type invariant).
-        unsafe { b::rtun_netdev_tap_priv_flags(self.dev.as_ptr()) };
+    /// Sets (`on`) or clears one of the device's private flags.
+    pub(crate) fn set_priv_flag(&mut self, flag: PrivFlag, on: bool) {
+        let bits = flag.bits() as kernel::ffi::c_ulong;
+        // SAFETY: The device is not registered and only we know it (type invariant), so
+        // its `priv_flags_fast` group, where the bitfield lives, is ours to change.
+        unsafe {
+            let group = &mut (*self.dev.as_ptr()).__bindgen_anon_1.priv_flags_fast;
+            let flags = group.priv_flags();
+            group.set_priv_flags(if on { flags | bits } else { flags & !bits });
+        }
     }
 
     /// Gives the device a random hardware address (`eth_hw_addr_random`).
@@ -335,8 +364,7 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
         _data: *mut *mut b::nlattr,
         _extack: *mut b::netlink_ext_ack,
     ) -> i32 {
-        // tun.c: "tun/tap creation via rtnetlink is not supported."
-        EOPNOTSUPP.to_errno()
+        T::NEWLINK_ERROR.to_errno()
     }
 
     /// # Safety

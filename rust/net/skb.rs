@@ -46,6 +46,18 @@ pub(crate) const MAX_HEAD: u32 = PAGE_SIZE - WRITE_HEADROOM - b::rtun_const_RTUN
 pub(crate) const MAX_FRAGS_LEN: u32 =
     b::rtun_const_RTUN_MAX_SKB_FRAGS * (PAGE_SIZE << b::rtun_const_RTUN_PAGE_ALLOC_COSTLY_ORDER);
 
+/// The type of `skb->headers` (bindgen's name for an anonymous struct): checked against
+/// the field's by [`union_member`], so a config that renumbers it fails to build.
+type SkbHeaders = b::sk_buff__bindgen_ty_4__bindgen_ty_2;
+
+/// A pointer to the member of a C union that bindgen emits as a zero-sized
+/// `__BindgenUnionField<T>` (it could not make the union a Rust one): the member starts
+/// where the field is, and a pointer derived from the enclosing object's reaches all of
+/// it (which bindgen's `as_ref`, a borrow of the zero-sized field, does not promise).
+fn union_member<T>(field: *mut b::__BindgenUnionField<T>) -> *mut T {
+    field.cast()
+}
+
 /// An owned `struct sk_buff`.
 ///
 /// # Invariants
@@ -85,43 +97,17 @@ impl Skb {
         self.ptr.as_ptr()
     }
 
-    /// Reads the `sk_buff` field at `offset`, of type `F`: for the fields that sit in
-    /// anonymous unions and struct groups (`dev`, `protocol`, the header offsets, the
-    /// VLAN tag). bindgen names those `__bindgen_anon_N` by position, which a kernel
-    /// config can change; clang's `offsetof` in bindings.h names them stably, at the same
-    /// cost (one load). The other fields are read through the generated struct.
+    /// `skb->headers`, the struct group of the fields the stack parses a packet into
+    /// (`protocol`, the header offsets, the VLAN tag, ...).
     ///
-    /// # Safety
-    ///
-    /// `offset` is a field's offset (clang's `offsetof`, see bindings.h) and `F` its type.
-    unsafe fn field<F: Copy>(&self, offset: u32) -> F {
-        // SAFETY: `self.ptr` is valid by the type invariant; per the caller the field is
-        // in bounds and properly aligned for `F`.
-        unsafe {
-            self.as_raw()
-                .cast::<u8>()
-                .add(offset as usize)
-                .cast::<F>()
-                .read()
-        }
-    }
-
-    /// Writes `value` to the `sk_buff` field at `offset`, of type `F`.
-    ///
-    /// # Safety
-    ///
-    /// As for `field`; and the value must be one the field may hold where the caller
-    /// writes it (the kernel's inline helper for the field would write the same).
-    unsafe fn set_field<F: Copy>(&mut self, offset: u32, value: F) {
-        // SAFETY: `self.ptr` is valid and owned by the type invariant; per the caller the
-        // field is in bounds, properly aligned for `F`, and may take `value`.
-        unsafe {
-            self.as_raw()
-                .cast::<u8>()
-                .add(offset as usize)
-                .cast::<F>()
-                .write(value)
-        }
+    /// Those fields, and `dev`, sit in anonymous unions, which bindgen names
+    /// `__bindgen_anon_N` by position, as the kernel crate's own accessors use them
+    /// (`mm/virt.rs`, `iov.rs`): a config that renumbers them breaks the build rather
+    /// than misreading. Each read or write below is one plain load or store.
+    fn headers(&self) -> *mut SkbHeaders {
+        // SAFETY: `self.ptr` is valid by the type invariant; this only takes the address
+        // of a field.
+        union_member(unsafe { &raw mut (*self.as_raw()).__bindgen_anon_4.headers })
     }
 
     /// `skb->data`: where the packet's linear part starts.
@@ -137,9 +123,15 @@ impl Skb {
     /// `dev` stays alive while the skb may use it: the caller holds the device until it
     /// hands the skb to the stack (which holds it from there), or frees the skb.
     pub(crate) unsafe fn set_dev(&mut self, dev: &NetDev) {
-        // SAFETY: `dev` is a `struct net_device *`; its lifetime is the caller's promise.
+        // SAFETY: `self.ptr` is valid and owned by the type invariant, and `dev` is in the
+        // union with `dev_scratch`, which it replaces as the kernel's writers do; the
+        // device's lifetime is the caller's promise.
         unsafe {
-            self.set_field::<*mut b::net_device>(b::rtun_const_RTUN_SKB_DEV_OFFSET, dev.as_raw())
+            (*self.as_raw())
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .dev = dev.as_raw()
         }
     }
 
@@ -196,15 +188,24 @@ impl Skb {
 
     /// The protocol (`skb->protocol`), in network byte order.
     pub(crate) fn protocol_be(&self) -> u16 {
-        // SAFETY: `protocol` is a `__be16`.
-        unsafe { self.field::<u16>(b::rtun_const_RTUN_SKB_PROTOCOL_OFFSET) }
+        // SAFETY: `headers()` points into the valid skb (type invariant).
+        unsafe { (*self.headers()).protocol }
     }
 
     /// Sets `skb->protocol` (network byte order).
     pub(crate) fn set_protocol_be(&mut self, proto: u16) {
-        // SAFETY: `protocol` is a `__be16`; any value is a protocol (an unknown one is
-        // dropped by the stack).
-        unsafe { self.set_field::<u16>(b::rtun_const_RTUN_SKB_PROTOCOL_OFFSET, proto) }
+        // SAFETY: `headers()` points into the valid skb we own (type invariant); any
+        // value is a protocol (an unknown one is dropped by the stack).
+        unsafe { (*self.headers()).protocol = proto }
+    }
+
+    /// The packet's GSO type (`SKB_GSO_*`) and segment size, from its shared info.
+    pub(crate) fn gso_type_size(&self) -> (u32, u16) {
+        // SAFETY: `self.ptr` is valid by the type invariant, and so is its shared info.
+        unsafe {
+            let shinfo = b::rtun_skb_shinfo(self.as_raw());
+            ((*shinfo).gso_type, (*shinfo).gso_size)
+        }
     }
 
     /// The transmit queue the stack chose for this packet (`skb_get_queue_mapping`).
@@ -222,13 +223,10 @@ impl Skb {
     /// The VLAN tag the stack left out of the packet data (`(proto, tci)`, proto
     /// big-endian), if any.
     pub(crate) fn vlan_tag(&self) -> Option<(u16, u16)> {
-        // SAFETY: `vlan_proto` is a `__be16` and `vlan_tci` a `__u16`.
-        let (proto, tci) = unsafe {
-            (
-                self.field::<u16>(b::rtun_const_RTUN_SKB_VLAN_PROTO_OFFSET),
-                self.field::<u16>(b::rtun_const_RTUN_SKB_VLAN_TCI_OFFSET),
-            )
-        };
+        // SAFETY: `headers()` points into the valid skb (type invariant); the tag's two
+        // fields overlay `vlan_all`, any value of which is a pair of them.
+        let tag = unsafe { (*self.headers()).__bindgen_anon_2.__bindgen_anon_1 };
+        let (proto, tci) = (tag.vlan_proto, tag.vlan_tci);
         // skb_vlan_tag_present(): the two fields together (`vlan_all`) are not zero.
         (proto != 0 || tci != 0).then_some((proto, tci))
     }
@@ -345,9 +343,10 @@ impl Skb {
     /// kept as an offset from `skb->head`, in 16 bits, as the kernel keeps it).
     pub(crate) fn set_network_header(&mut self, offset: i32) {
         let from_head = self.offset_from_head(offset);
-        // SAFETY: `network_header` is a `__u16` offset from `head`, stored as
-        // `skb_set_network_header` stores it.
-        unsafe { self.set_field::<u16>(b::rtun_const_RTUN_SKB_NETWORK_HEADER_OFFSET, from_head) }
+        // SAFETY: `headers()` points into the valid skb we own (type invariant);
+        // `network_header` is an offset from `head`, stored as `skb_set_network_header`
+        // stores it.
+        unsafe { (*self.headers()).network_header = from_head }
     }
 
     /// Sets the mac header at `skb->data` (`skb_reset_mac_header`), as a packet without a
@@ -356,9 +355,10 @@ impl Skb {
     /// mac header would be `head + 0xffff`.
     pub(crate) fn reset_mac_header(&mut self) {
         let from_head = self.offset_from_head(0);
-        // SAFETY: `mac_header` is a `__u16` offset from `head`, stored as
-        // `skb_reset_mac_header` stores it.
-        unsafe { self.set_field::<u16>(b::rtun_const_RTUN_SKB_MAC_HEADER_OFFSET, from_head) }
+        // SAFETY: `headers()` points into the valid skb we own (type invariant);
+        // `mac_header` is an offset from `head`, stored as `skb_reset_mac_header` stores
+        // it.
+        unsafe { (*self.headers()).mac_header = from_head }
     }
 
     /// `offset` bytes after `skb->data`, as the 16-bit offset from `skb->head` the kernel
@@ -455,8 +455,16 @@ impl Drop for Skb {
 /// Whether the data of `src` after its first `head` bytes fits an skb's fragments as
 /// pinned user pages (tun.c's test before a zero-copy send). `src` does not move.
 pub(crate) fn zero_copy_fits(src: &mut IovIterSource<'_>, head: u32) -> bool {
-    // SAFETY: `src.as_raw()` is a valid iterator; the function reads a copy of it.
-    let pages = unsafe { b::rtun_iov_npages_after(src.as_raw().cast(), head as usize) };
+    // Counted on a copy, so that `src` does not move: an `iov_iter` is a plain value
+    // (its position and segment pointers), which the C code copies the same way.
+    // SAFETY: `src.as_raw()` is a valid iterator, borrowed for the call.
+    let mut it = unsafe { src.as_raw().cast::<b::iov_iter>().read() };
+    // SAFETY: `it` is a valid iterator over the same memory as `src`; advancing and
+    // counting only move and read the copy.
+    let pages = unsafe {
+        b::iov_iter_advance(&mut it, head as usize);
+        b::iov_iter_npages(&it, i32::MAX)
+    };
     pages <= b::rtun_const_RTUN_MAX_SKB_FRAGS as i32
 }
 

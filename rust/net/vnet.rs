@@ -10,7 +10,11 @@ use kernel::{
 };
 
 use crate::bindings as b;
-use crate::net::{netdev::NetDev, skb::Skb};
+use crate::net::{
+    features::{Features, GSO_UDP_TUNNEL},
+    netdev::NetDev,
+    skb::Skb,
+};
 
 /// Room for the largest header tun.c parses (`struct virtio_net_hdr_v1_hash_tunnel`).
 const HDR_BUF: usize = core::mem::size_of::<b::virtio_net_hdr_v1_hash_tunnel>();
@@ -27,7 +31,13 @@ impl VnetHdr {
         let mut hdr = Self { buf: [0; HDR_BUF] };
         // SAFETY: `src` is a valid iterator; `buf` has room for the largest parsed header.
         let r = unsafe {
-            b::rtun_vnet_hdr_get(sz, flags, src.as_raw().cast(), hdr.buf.as_mut_ptr().cast())
+            b::rtun___tun_vnet_hdr_get(
+                sz,
+                flags,
+                guest_features(sz),
+                src.as_raw().cast(),
+                hdr.buf.as_mut_ptr().cast(),
+            )
         };
         to_result(r)?;
         Ok((hdr, r as u32))
@@ -43,13 +53,46 @@ impl VnetHdr {
     /// Applies the header to `skb`: checksum offload and GSO metadata.
     pub(crate) fn apply(&self, sz: i32, flags: u32, skb: &mut Skb) -> Result {
         // SAFETY: `skb` is owned and valid; `buf` holds a header read by `read`.
-        to_result(unsafe {
-            b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), self.buf.as_ptr().cast())
-        })
+        unsafe { apply_raw(sz, flags, skb, self.buf.as_ptr().cast()) }
     }
 }
 
+/// The offloads the other side can send, guessed from the header size as tun.c does
+/// (`tun_vnet_hdr_guest_features`: a tunnel header means UDP tunnel GSO).
+fn guest_features(sz: i32) -> Features {
+    // SAFETY: No precondition.
+    unsafe { b::rtun_tun_vnet_hdr_guest_features(sz) }
+}
+
+/// Applies the `sz`-byte header at `hdr` to `skb` (tun_vnet.h's `tun_vnet_hdr_tnl_to_skb`
+/// with the guessed guest features).
+///
+/// # Safety
+///
+/// `hdr` points to a header of `sz` bytes (at least a `struct virtio_net_hdr`), valid for
+/// reads for the call: its tunnel part is read only when `sz` covers one.
+pub(super) unsafe fn apply_raw(
+    sz: i32,
+    flags: u32,
+    skb: &mut Skb,
+    hdr: *const b::virtio_net_hdr_v1_hash_tunnel,
+) -> Result {
+    // SAFETY: `skb` is owned and valid; `hdr` is valid per the caller.
+    to_result(unsafe {
+        b::rtun_tun_vnet_hdr_tnl_to_skb(flags, guest_features(sz), skb.as_raw(), hdr)
+    })
+}
+
 /// Writes the `sz`-byte header describing `skb` in front of a packet being read.
+///
+/// tun_vnet.h's `tun_vnet_hdr_tnl_from_skb` then `__tun_vnet_hdr_put`, as tun.c's
+/// `tun_put_user`, but without the former's `WARN_ON_ONCE()`: the same call, the same
+/// `EINVAL` and rate-limited message when the header cannot describe `skb`'s GSO type.
+/// Userspace can make such a frame: a write with `VIRTIO_NET_HDR_GSO_UDP` (UFO, which
+/// `virtio_net_hdr_to_skb()` accepts) or with a UDP tunnel the device's features lack,
+/// sent back out by generic XDP (`XDP_TX`, a devmap redirect: `generic_xdp_tx()` calls
+/// `ndo_start_xmit` without `validate_xmit_skb()`, which would have segmented it). In
+/// tun.c the read WARNs, a crash under `panic_on_warn`.
 pub(crate) fn write(
     sz: i32,
     flags: u32,
@@ -57,9 +100,48 @@ pub(crate) fn write(
     skb: &Skb,
     dest: &mut IovIterDest<'_>,
 ) -> Result {
-    // SAFETY: All pointers are valid for the call; the shim builds the header on its stack.
+    let features = dev.features();
+    let vlan_hlen = if skb.vlan_tag().is_some() {
+        b::rtun_const_RTUN_VLAN_HLEN as i32
+    } else {
+        0
+    };
+    let mut hdr: b::virtio_net_hdr_v1_hash_tunnel = pin_init::zeroed();
+    // SAFETY: `skb` is a valid skb, only read; `hdr` is a header for the call to fill in.
+    let r = unsafe {
+        b::rtun_virtio_net_hdr_tnl_from_skb(
+            skb.as_raw(),
+            &mut hdr,
+            features & GSO_UDP_TUNNEL != 0,
+            b::rtun_tun_vnet_is_little_endian(flags),
+            vlan_hlen,
+            // tun.c's: the checksum of a received packet may be reported valid, and
+            // `hdr_len` is not the negotiated feature's.
+            true,
+            false,
+        )
+    };
+    if r != 0 {
+        // SAFETY: No precondition.
+        if unsafe { b::net_ratelimit() } != 0 {
+            let (gso_type, gso_size) = skb.gso_type_size();
+            // SAFETY: `dev` is a valid device; the format's conversions take an
+            // `unsigned int` and an `int`, which follow.
+            unsafe {
+                b::netdev_err(
+                    dev.as_raw(),
+                    c"unexpected GSO type: 0x%x, gso_size %d\n".as_char_ptr(),
+                    gso_type,
+                    i32::from(gso_size),
+                )
+            };
+        }
+        return Err(EINVAL);
+    }
+    // SAFETY: `dest` is a valid iterator; `hdr` is a whole tunnel header, the most the
+    // call copies (the size it parses for `features`).
     to_result(unsafe {
-        b::rtun_vnet_hdr_put(sz, flags, dev.as_raw(), skb.as_raw(), dest.as_raw().cast())
+        b::rtun_tun_vnet_hdr_put(sz, features, dest.as_raw().cast(), (&raw const hdr).cast())
     })
 }
 

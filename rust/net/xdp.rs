@@ -29,6 +29,7 @@ use crate::net::rcu::RcuSection;
 use crate::net::rtnl::Rtnl;
 use crate::net::skb::{self, Skb};
 use crate::net::sock::QueueSock;
+use crate::net::vnet;
 
 /// The buffers of one `sendmsg`: either all handed back untouched ([`XdpBatch::refuse`],
 /// and the caller frees them, as vhost-net does on an error return) or each consumed
@@ -236,7 +237,7 @@ impl XdpBuff<'_> {
         unsafe {
             skb.set_dev(dev);
             skb.set_network_header(b::rtun_const_RTUN_ETH_HLEN as i32);
-            to_result(b::rtun_vnet_hdr_to_skb(sz, flags, skb.as_raw(), hdr))?;
+            vnet::apply_raw(sz, flags, &mut skb, hdr.cast())?;
         }
         Ok(skb)
     }
