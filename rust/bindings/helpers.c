@@ -253,17 +253,25 @@ RTUN_HELPER int rtun_skb_grow(struct sk_buff *skb, unsigned int len)
 	return __skb_grow(skb, len);
 }
 
-/* Fragment I of SKB: SIZE bytes of a new page fragment. 0 or -ENOMEM. */
-RTUN_HELPER int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size)
+RTUN_HELPER void *rtun_netdev_alloc_frag(unsigned int fragsz)
 {
-	void *frag = netdev_alloc_frag(size);
-	struct page *page;
+	return netdev_alloc_frag(fragsz);
+}
 
-	if (!frag)
-		return -ENOMEM;
-	page = virt_to_head_page(frag);
-	skb_fill_page_desc(skb, i, page, frag - page_address(page), size);
-	return 0;
+RTUN_HELPER struct page *rtun_virt_to_head_page(const void *addr)
+{
+	return virt_to_head_page(addr);
+}
+
+RTUN_HELPER void *rtun_page_address(const struct page *page)
+{
+	return page_address(page);
+}
+
+RTUN_HELPER void rtun_skb_fill_page_desc(struct sk_buff *skb, int i, struct page *page, int off,
+			     int size)
+{
+	skb_fill_page_desc(skb, i, page, off, size);
 }
 
 RTUN_HELPER unsigned long rtun_iov_nr_segs(const struct iov_iter *i)
@@ -340,32 +348,6 @@ RTUN_HELPER void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_bu
 RTUN_HELPER unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n)
 {
 	return skb_queue_len(&n->backlog);
-}
-
-/*
- * Empties the backlog (its lock held) into a chain of skbs linked by ->next and ended
- * by NULL: its first skb, or NULL.
- */
-RTUN_HELPER struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n)
-{
-	struct sk_buff *first;
-
-	if (skb_queue_empty(&n->backlog))
-		return NULL;
-	first = n->backlog.next;
-	n->backlog.prev->next = NULL;
-	__skb_queue_head_init(&n->backlog);
-	return first;
-}
-
-/* Takes SKB off the front of such a chain: the next one. */
-RTUN_HELPER struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
-{
-	struct sk_buff *next = skb->next;
-
-	skb->next = NULL;
-	skb->prev = NULL;
-	return next;
 }
 
 /*
