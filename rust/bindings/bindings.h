@@ -291,7 +291,8 @@ void rtun_sock_put(struct sock *sk);
 bool rtun_sock_writeable(const struct sock *sk);
 bool rtun_sock_test_and_set_nospace(struct socket *sock);
 bool rtun_sock_test_and_clear_nospace(struct socket *sock);
-void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask);
+bool rtun_waitqueue_active(struct wait_queue_head *wq);
+void rtun_wake_up_interruptible_sync_poll(struct wait_queue_head *wq, __poll_t mask);
 bool rtun_sock_test_and_clear_writer_nospace(struct socket *sock);
 void rtun_sock_orphan(struct sock *sk);
 
@@ -335,7 +336,8 @@ void *rtun_ring_consume(struct ptr_ring *r);
 bool rtun_ring_empty(struct ptr_ring *r);
 void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *));
 
-void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
+bool rtun_wq_has_sleeper(struct wait_queue_head *wq);
+void rtun_wake_up_interruptible_poll(struct wait_queue_head *wq, __poll_t mask);
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt);
 void rtun_init_wait_entry(struct wait_queue_entry *entry);
 unsigned long rtun_jiffies(void);

@@ -501,15 +501,14 @@ RTUN_HELPER void rtun_sock_orphan(struct sock *sk)
 	sock_orphan(sk);
 }
 
-/* tun_sock_write_space(): no lock taken when nobody waits. */
-RTUN_HELPER void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
+RTUN_HELPER bool rtun_waitqueue_active(struct wait_queue_head *wq)
 {
-	/*
-	 * Unlocked, as in tun_sock_write_space(): the caller's
-	 * test_and_clear_bit() is a full barrier.
-	 */
-	if (waitqueue_active(wq))
-		wake_up_interruptible_sync_poll(wq, mask);
+	return waitqueue_active(wq);
+}
+
+RTUN_HELPER void rtun_wake_up_interruptible_sync_poll(struct wait_queue_head *wq, __poll_t mask)
+{
+	wake_up_interruptible_sync_poll(wq, mask);
 }
 
 RTUN_HELPER bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len)
@@ -629,23 +628,19 @@ RTUN_HELPER void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *))
 	ptr_ring_cleanup(r, destroy);
 }
 
-/*
- * No lock taken when nobody waits, as sock_def_readable() does for tun.c: the full
- * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event() (a
- * blocking reader) and with the smp_mb() after poll_wait() below (a poller).
- */
-RTUN_HELPER void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask)
+RTUN_HELPER bool rtun_wq_has_sleeper(struct wait_queue_head *wq)
 {
-	if (wq_has_sleeper(wq))
-		wake_up_interruptible_poll(wq, mask);
+	return wq_has_sleeper(wq);
 }
 
-/* sock_poll_wait(): registered before the caller looks at the ring. */
+RTUN_HELPER void rtun_wake_up_interruptible_poll(struct wait_queue_head *wq, __poll_t mask)
+{
+	wake_up_interruptible_poll(wq, mask);
+}
+
 RTUN_HELPER void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt)
 {
 	poll_wait(file, wq, pt);
-	/* Pairs with the barrier of wq_has_sleeper() in rtun_wake_up_poll(). */
-	smp_mb();
 }
 
 RTUN_HELPER void rtun_init_wait_entry(struct wait_queue_entry *entry)

@@ -543,10 +543,10 @@ unsafe extern "C" fn write_space(sk: *mut b::sock) {
         if !poller && !writer {
             return;
         }
-        b::rtun_wake_up_sync_poll(
-            b::rtun_socket_wait(socket),
-            EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND,
-        );
+        // Unlocked when nobody waits, as in tun.c's `tun_sock_write_space()`: the
+        // `test_and_clear_bit()` calls above are full barriers.
+        WaitQueue::from_raw(b::rtun_socket_wait(socket))
+            .wake_sync_poll_active(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
         Fasync::from_raw(b::rtun_socket_fasync(socket)).notify_writable();
     }
 }
