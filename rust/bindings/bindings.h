@@ -173,6 +173,8 @@ enum rtun_const {
 	RTUN_XDP_ACT_PROG = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
 			    NETDEV_XDP_ACT_RX_SG,
 	RTUN_XDP_ACT_XMIT = NETDEV_XDP_ACT_NDO_XMIT | NETDEV_XDP_ACT_NDO_XMIT_SG,
+	/* A queue socket's sk_shutdown bit (net/sock.rs). */
+	RTUN_SEND_SHUTDOWN = SEND_SHUTDOWN,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -286,7 +288,8 @@ struct file *rtun_socket_file(struct socket *sock);
 int rtun_sock_sndbuf(const struct sock *sk);
 void rtun_sock_set_sndbuf(struct sock *sk, int sndbuf);
 bool rtun_sock_has_filter(const struct sock *sk);
-void rtun_sock_set_send_shutdown(struct sock *sk, bool on);
+u8 rtun_sock_shutdown(const struct sock *sk);
+void rtun_sock_set_shutdown(struct sock *sk, u8 shutdown);
 void rtun_sock_put(struct sock *sk);
 bool rtun_sock_writeable(const struct sock *sk);
 bool rtun_sock_test_and_set_nospace(struct socket *sock);

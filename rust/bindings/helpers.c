@@ -464,10 +464,14 @@ RTUN_HELPER bool rtun_sock_has_filter(const struct sock *sk)
 	return rcu_access_pointer(sk->sk_filter);
 }
 
-RTUN_HELPER void rtun_sock_set_send_shutdown(struct sock *sk, bool on)
+RTUN_HELPER u8 rtun_sock_shutdown(const struct sock *sk)
 {
-	WRITE_ONCE(sk->sk_shutdown, on ? sk->sk_shutdown | SEND_SHUTDOWN :
-				   sk->sk_shutdown & ~SEND_SHUTDOWN);
+	return READ_ONCE(sk->sk_shutdown);
+}
+
+RTUN_HELPER void rtun_sock_set_shutdown(struct sock *sk, u8 shutdown)
+{
+	WRITE_ONCE(sk->sk_shutdown, shutdown);
 }
 
 RTUN_HELPER void rtun_sock_put(struct sock *sk)

@@ -393,15 +393,28 @@ impl QueueSock {
     /// (`SEND_SHUTDOWN`: the allocation fails with `EPIPE`) instead of holding the device
     /// until room comes.
     pub(crate) fn shut_down(&self) {
-        // SAFETY: A valid sock.
-        unsafe { b::rtun_sock_set_send_shutdown(self.sk(), true) };
+        self.set_send_shutdown(true);
         self.wait().wake_poll(EPOLLOUT | EPOLLWRNORM);
     }
 
     /// Attached to a device again: writes may wait for room again.
     pub(crate) fn reopen(&self) {
+        self.set_send_shutdown(false);
+    }
+
+    /// Sets or clears `SEND_SHUTDOWN` in `sk_shutdown`. Its callers hold RTNL, which
+    /// serialises the read-modify-write; readers read the field with `READ_ONCE`.
+    fn set_send_shutdown(&self, on: bool) {
+        const SEND_SHUTDOWN: u8 = b::rtun_const_RTUN_SEND_SHUTDOWN as u8;
         // SAFETY: A valid sock.
-        unsafe { b::rtun_sock_set_send_shutdown(self.sk(), false) };
+        let shutdown = unsafe { b::rtun_sock_shutdown(self.sk()) };
+        let shutdown = if on {
+            shutdown | SEND_SHUTDOWN
+        } else {
+            shutdown & !SEND_SHUTDOWN
+        };
+        // SAFETY: A valid sock; a single-byte `WRITE_ONCE`.
+        unsafe { b::rtun_sock_set_shutdown(self.sk(), shutdown) };
     }
 
     /// Whether a writer has room: less than half the send buffer in flight
