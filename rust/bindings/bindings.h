@@ -278,13 +278,27 @@ struct rtun_qsock {
 		      offsetofend(struct inode, i_ino)];
 };
 
-struct proto *rtun_qsock_proto(void);
-void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
-		     void (*write_space)(struct sock *sk), int sndbuf);
+/*
+ * The queue sockets' struct proto (net/sock.rs's Proto): its obj_size, and where C has
+ * the fields Rust sets (bindgen's view of struct proto is not C's on the debug kernel).
+ */
+enum rtun_qsock_const {
+	RTUN_QSOCK_SIZE = sizeof(struct rtun_qsock),
+	RTUN_PROTO_SIZE = sizeof(struct proto),
+	RTUN_PROTO_OWNER_OFFSET = offsetof(struct proto, owner),
+	RTUN_PROTO_NAME_OFFSET = offsetof(struct proto, name),
+	RTUN_PROTO_OBJ_SIZE_OFFSET = offsetof(struct proto, obj_size),
+};
+
 struct socket *rtun_qsock_socket(struct sock *sk);
 struct wait_queue_head *rtun_socket_wait(struct socket *sock);
 struct fasync_struct **rtun_socket_fasync(struct socket *sock);
 struct file *rtun_socket_file(struct socket *sock);
+void rtun_socket_set_file(struct socket *sock, struct file *file);
+void rtun_socket_set_ops(struct socket *sock, const struct proto_ops *ops);
+kuid_t rtun_current_fsuid(void);
+void rtun_sock_set_write_space(struct sock *sk, void (*write_space)(struct sock *sk));
+void rtun_sock_set_flag(struct sock *sk, enum sock_flags flag);
 int rtun_sock_sndbuf(const struct sock *sk);
 void rtun_sock_set_sndbuf(struct sock *sk, int sndbuf);
 bool rtun_sock_has_filter(const struct sock *sk);

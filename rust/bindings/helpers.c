@@ -2,9 +2,8 @@
 /*
  * Thin shims over kernel inline functions and macros that bindgen cannot
  * turn into callable symbols. No driver logic lives here: each function is one
- * call, or one kernel idiom that has no callable form (a lockless waiter check
- * before a wakeup, a list splice, the socket set-up of tun_chr_open(), the
- * virtio-net header helpers of tun_vnet.h that tun.c inlines).
+ * call, or one kernel idiom that has no callable form (the virtio-net header
+ * helpers of tun_vnet.h that tun.c inlines).
  */
 #include "bindings.h"
 #include "../vhost_backend.h"
@@ -401,34 +400,6 @@ EXPORT_SYMBOL_GPL(rtun_get_tx_ring);
 EXPORT_SYMBOL_GPL(rtun_ptr_free);
 EXPORT_SYMBOL_GPL(rtun_wake_queue);
 
-/* tun_proto: only its size and owner matter (nothing registers it). */
-static struct proto rtun_qsock_proto_ = {
-	.name = "rtun",
-	.owner = THIS_MODULE,
-	.obj_size = sizeof(struct rtun_qsock),
-};
-
-RTUN_HELPER struct proto *rtun_qsock_proto(void)
-{
-	return &rtun_qsock_proto_;
-}
-
-/* tun_chr_open()'s set-up of the socket: the opener's fsuid owns it. */
-RTUN_HELPER void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
-		     void (*write_space)(struct sock *sk), int sndbuf)
-{
-	struct rtun_qsock *q = container_of(sk, struct rtun_qsock, sk);
-
-	init_waitqueue_head(&q->socket.wq.wait);
-	q->socket.file = file;
-	q->socket.ops = ops;
-	sock_init_data_uid(&q->socket, sk, current_fsuid());
-	sk->sk_write_space = write_space;
-	sk->sk_sndbuf = sndbuf;
-	/* As tun_chr_open(): vhost-net may send zero-copy (TUN_MSG_UBUF). */
-	sock_set_flag(sk, SOCK_ZEROCOPY);
-}
-
 RTUN_HELPER struct socket *rtun_qsock_socket(struct sock *sk)
 {
 	return &container_of(sk, struct rtun_qsock, sk)->socket;
@@ -447,6 +418,31 @@ RTUN_HELPER struct fasync_struct **rtun_socket_fasync(struct socket *sock)
 RTUN_HELPER struct file *rtun_socket_file(struct socket *sock)
 {
 	return sock->file;
+}
+
+RTUN_HELPER void rtun_socket_set_file(struct socket *sock, struct file *file)
+{
+	sock->file = file;
+}
+
+RTUN_HELPER void rtun_socket_set_ops(struct socket *sock, const struct proto_ops *ops)
+{
+	sock->ops = ops;
+}
+
+RTUN_HELPER kuid_t rtun_current_fsuid(void)
+{
+	return current_fsuid();
+}
+
+RTUN_HELPER void rtun_sock_set_write_space(struct sock *sk, void (*write_space)(struct sock *sk))
+{
+	sk->sk_write_space = write_space;
+}
+
+RTUN_HELPER void rtun_sock_set_flag(struct sock *sk, enum sock_flags flag)
+{
+	sock_set_flag(sk, flag);
 }
 
 RTUN_HELPER int rtun_sock_sndbuf(const struct sock *sk)

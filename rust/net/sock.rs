@@ -22,6 +22,8 @@ use kernel::{
     iov::{IovIterDest, IovIterSource},
     prelude::*,
     sync::ArcBorrow,
+    types::Opaque,
+    ThisModule,
 };
 
 use crate::bindings as b;
@@ -237,14 +239,15 @@ const MSG_ERRQUEUE: u32 = b::rtun_const_RTUN_MSG_ERRQUEUE;
 ///
 /// # Invariants
 ///
-/// `sk` is the sock of a `struct rtun_qsock` from `sk_alloc(rtun_qsock_proto())`,
+/// `sk` is the sock of a `struct rtun_qsock` from `sk_alloc` with a [`Proto`],
 /// initialised by [`QueueSock::new`], on which this value owns one `sk_refcnt` reference.
 pub(crate) struct QueueSock {
     sk: NonNull<b::sock>,
 }
 
-// SAFETY: The socket's fields are either set once in `new` or changed with atomics, bit
-// operations and the wait queue's lock, as the socket layer does from any CPU.
+// SAFETY: The socket's fields are either set once before the socket is shared (`new` and
+// the `&mut self` set-up methods) or changed with atomics, bit operations and the wait
+// queue's lock, as the socket layer does from any CPU.
 unsafe impl Send for QueueSock {}
 // SAFETY: `&QueueSock` methods change the socket with atomics and atomic bit operations,
 // under the socket's own locks (`lock_sock` for the filter, `sk_callback_lock` to orphan
@@ -253,39 +256,113 @@ unsafe impl Send for QueueSock {}
 // serialises them as tun.c's callers are; so they may run on several CPUs at once.
 unsafe impl Sync for QueueSock {}
 
+/// The `struct proto` of queue sockets (tun.c's `tun_proto`). Only its name, its owner and
+/// its size matter: `sk_alloc` allocates `obj_size` bytes (a `struct rtun_qsock`) and takes
+/// a reference on the owner module for as long as the socket lives.
+///
+/// As tun.c's, it is never registered (`proto_register`): registering would only give it
+/// a slab cache and a line in `/proc/net/protocols`, and no socket of it is created but
+/// by the driver, which `sk_alloc` serves from `kmalloc` without one.
+#[repr(transparent)]
+pub(crate) struct Proto(Opaque<b::proto>);
+
+// SAFETY: Nothing writes to the structure after its constant initialisation: it is never
+// registered, and `sk_alloc` and the socket layer only read an unregistered proto.
+unsafe impl Sync for Proto {}
+
+// bindgen's view of `struct proto` is not C's on every configuration (larger on the debug
+// kernel): the fields `Proto::new` sets must be where C has them, and C's whole structure
+// inside Rust's.
+const _: () = {
+    use core::mem::offset_of;
+    assert!(offset_of!(b::proto, owner) == b::rtun_qsock_const_RTUN_PROTO_OWNER_OFFSET as usize);
+    assert!(offset_of!(b::proto, name) == b::rtun_qsock_const_RTUN_PROTO_NAME_OFFSET as usize);
+    assert!(
+        offset_of!(b::proto, obj_size) == b::rtun_qsock_const_RTUN_PROTO_OBJ_SIZE_OFFSET as usize
+    );
+    assert!(size_of::<b::proto>() >= b::rtun_qsock_const_RTUN_PROTO_SIZE as usize);
+};
+
+impl Proto {
+    /// A proto called `name` (at most 31 bytes: checked at compile time in a constant),
+    /// whose sockets hold a reference on `owner`.
+    pub(crate) const fn new(name: &CStr, owner: &ThisModule) -> Self {
+        let mut p: b::proto = pin_init::zeroed();
+        let name = name.to_bytes();
+        assert!(name.len() < p.name.len(), "proto name too long");
+        let mut i = 0;
+        while i < name.len() {
+            p.name[i] = name[i];
+            i += 1;
+        }
+        p.owner = owner.as_ptr().cast();
+        p.obj_size = b::rtun_qsock_const_RTUN_QSOCK_SIZE;
+        Self(Opaque::new(p))
+    }
+}
+
 impl QueueSock {
-    /// A socket in `net` for the file being opened, with tun.c's defaults: an unbounded
-    /// send buffer and the opener's fsuid as owner.
-    pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File) -> Result<Self> {
-        // SAFETY: `net` is a counted namespace; the proto is a static C structure;
-        // kern=0: a user socket, which takes its own namespace reference.
+    /// A socket of `proto` in `net` for the file being opened, owned by the opener's
+    /// fsuid (tun.c's `tun_chr_open`), with the socket layer's defaults otherwise
+    /// (`sock_init_data`); the set-up methods below change them before it is shared.
+    pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File, proto: &'static Proto) -> Result<Self> {
+        // SAFETY: `net` is a counted namespace; the proto is static, never changed, and its
+        // `obj_size` is that of a `struct rtun_qsock`; kern=0: a user socket, which takes
+        // its own namespace reference.
         let sk = unsafe {
             b::sk_alloc(
                 net.as_raw(),
                 b::rtun_const_RTUN_AF_UNSPEC as i32,
                 b::rtun_const_RTUN_GFP_KERNEL,
-                b::rtun_qsock_proto(),
+                proto.0.get(),
                 0,
             )
         };
         let sk = NonNull::new(sk).ok_or(ENOMEM)?;
-        // SAFETY: A new `struct rtun_qsock` (the proto's `obj_size`), its socket zeroed.
-        // `socket.file` is not a counted reference, as in tun.c: the ops are reached
-        // through the file (`tun_get_socket`), so it is alive whenever they run, and
-        // `release` orphans the socket before the file goes. It is a file of T's device,
-        // so `SockVTable::<T>::owner` finds the queue. The ops table is a constant.
+        // SAFETY: A new `struct rtun_qsock` (the proto's `obj_size`), zeroed but for its
+        // sock, which only we reach.
+        let socket = unsafe { b::rtun_qsock_socket(sk.as_ptr()) };
+        // SAFETY: The socket's wait queue head, not yet initialised and not yet reached by
+        // anyone but us; it lives in the allocation, at this address, as long as the sock.
+        // The name is static and the lock class key a static one for this call site, as
+        // `init_waitqueue_head()` makes.
         unsafe {
-            b::rtun_qsock_init(
-                sk.as_ptr(),
-                file.as_ptr().cast(),
-                &SockVTable::<T>::OPS,
-                Some(write_space),
-                i32::MAX,
+            kernel::bindings::__init_waitqueue_head(
+                b::rtun_socket_wait(socket).cast(),
+                c"&q->socket.wq.wait".as_char_ptr(),
+                kernel::static_lock_class!().as_ptr(),
             )
         };
-        // INVARIANT: Allocated from the proto and initialised; `sk_alloc`'s reference is
+        // SAFETY: The socket only we reach. `socket.file` is not a counted reference, as
+        // in tun.c: the ops are reached through the file (`tun_get_socket`), so it is alive
+        // whenever they run, and `release` orphans the socket before the file goes. It is
+        // a file of T's device, so `SockVTable::<T>::owner` finds the queue. The ops table
+        // is a constant. `sock_init_data_uid` then sets up the sock, linked to the socket,
+        // with the socket layer's defaults.
+        unsafe {
+            b::rtun_socket_set_file(socket, file.as_ptr().cast());
+            b::rtun_socket_set_ops(socket, &SockVTable::<T>::OPS);
+            b::sock_init_data_uid(socket, sk.as_ptr(), b::rtun_current_fsuid());
+        }
+        // INVARIANT: Allocated from a `Proto` and initialised; `sk_alloc`'s reference is
         // ours.
         Ok(Self { sk })
+    }
+
+    /// When a writer has room again, wakes the pollers and blocked writers that found none
+    /// and sends them `SIGIO` (`sk_write_space`, see [`write_space`]), instead of the
+    /// socket layer's default. For a socket not yet shared (`&mut self`).
+    pub(crate) fn wake_on_write_space(&mut self) {
+        // SAFETY: A valid sock that only we reach (`&mut self`, and no packet is charged to
+        // it yet); `write_space` may be called for it as long as it lives.
+        unsafe { b::rtun_sock_set_write_space(self.sk(), Some(write_space)) }
+    }
+
+    /// Accepts zero-copy sends (`SOCK_ZEROCOPY`). For a socket not yet shared (`&mut self`).
+    pub(crate) fn allow_zero_copy(&mut self) {
+        // SAFETY: A valid sock that only we reach (`&mut self`): the non-atomic write of its
+        // flag word races nothing.
+        unsafe { b::rtun_sock_set_flag(self.sk(), b::sock_flags_SOCK_ZEROCOPY) }
     }
 
     /// The `struct sock`, for the LSM hooks.
