@@ -245,9 +245,8 @@ pub(crate) struct QueueSock {
     sk: NonNull<b::sock>,
 }
 
-// SAFETY: The socket's fields are either set once before the socket is shared (`new` and
-// the `&mut self` set-up methods) or changed with atomics, bit operations and the wait
-// queue's lock, as the socket layer does from any CPU.
+// SAFETY: The socket's fields are either set once in `new` or changed with atomics, bit
+// operations and the wait queue's lock, as the socket layer does from any CPU.
 unsafe impl Send for QueueSock {}
 // SAFETY: `&QueueSock` methods change the socket with atomics and atomic bit operations,
 // under the socket's own locks (`lock_sock` for the filter, `sk_callback_lock` to orphan
@@ -301,11 +300,25 @@ impl Proto {
     }
 }
 
+/// What the owner of queue sockets chooses for them ([`QueueSock::new`]).
+pub(crate) struct SockSetup {
+    /// The protocol the sockets are allocated from.
+    pub(crate) proto: &'static Proto,
+    /// The send buffer (`sk_sndbuf`) until [`QueueSock::set_sndbuf`] changes it.
+    pub(crate) sndbuf: i32,
+    /// Whether room for a writer wakes the pollers and blocked writers that found none and
+    /// sends them `SIGIO` (`sk_write_space`: [`write_space`]), instead of the socket
+    /// layer's default.
+    pub(crate) wake_on_write_space: bool,
+    /// Whether the socket accepts zero-copy sends (`SOCK_ZEROCOPY`).
+    pub(crate) zero_copy: bool,
+}
+
 impl QueueSock {
-    /// A socket of `proto` in `net` for the file being opened, owned by the opener's
-    /// fsuid (tun.c's `tun_chr_open`), with the socket layer's defaults otherwise
-    /// (`sock_init_data`); the set-up methods below change them before it is shared.
-    pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File, proto: &'static Proto) -> Result<Self> {
+    /// A socket in `net` for the file being opened, owned by the opener's fsuid (tun.c's
+    /// `tun_chr_open`), set up as `setup` says and with the socket layer's defaults
+    /// otherwise (`sock_init_data`).
+    pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File, setup: &SockSetup) -> Result<Self> {
         // SAFETY: `net` is a counted namespace; the proto is static, never changed, and its
         // `obj_size` is that of a `struct rtun_qsock`; kern=0: a user socket, which takes
         // its own namespace reference.
@@ -314,7 +327,7 @@ impl QueueSock {
                 net.as_raw(),
                 b::rtun_const_RTUN_AF_UNSPEC as i32,
                 b::rtun_const_RTUN_GFP_KERNEL,
-                proto.0.get(),
+                setup.proto.0.get(),
                 0,
             )
         };
@@ -333,36 +346,29 @@ impl QueueSock {
                 kernel::static_lock_class!().as_ptr(),
             )
         };
-        // SAFETY: The socket only we reach. `socket.file` is not a counted reference, as
-        // in tun.c: the ops are reached through the file (`tun_get_socket`), so it is alive
-        // whenever they run, and `release` orphans the socket before the file goes. It is
-        // a file of T's device, so `SockVTable::<T>::owner` finds the queue. The ops table
-        // is a constant. `sock_init_data_uid` then sets up the sock, linked to the socket,
-        // with the socket layer's defaults.
+        // SAFETY: The socket and sock only we reach, so the plain writes race nothing.
+        // `socket.file` is not a counted reference, as in tun.c: the ops are reached
+        // through the file (`tun_get_socket`), so it is alive whenever they run, and
+        // `release` orphans the socket before the file goes. It is a file of T's device,
+        // so `SockVTable::<T>::owner` finds the queue. The ops table is a constant.
+        // `sock_init_data_uid` sets up the sock, linked to the socket, with the socket
+        // layer's defaults, which `setup` then changes; `write_space` may be called for
+        // the sock as long as it lives.
         unsafe {
             b::rtun_socket_set_file(socket, file.as_ptr().cast());
             b::rtun_socket_set_ops(socket, &SockVTable::<T>::OPS);
             b::sock_init_data_uid(socket, sk.as_ptr(), b::rtun_current_fsuid());
+            if setup.wake_on_write_space {
+                b::rtun_sock_set_write_space(sk.as_ptr(), Some(write_space));
+            }
+            b::rtun_sock_set_sndbuf(sk.as_ptr(), setup.sndbuf);
+            if setup.zero_copy {
+                b::rtun_sock_set_flag(sk.as_ptr(), b::sock_flags_SOCK_ZEROCOPY);
+            }
         }
         // INVARIANT: Allocated from a `Proto` and initialised; `sk_alloc`'s reference is
         // ours.
         Ok(Self { sk })
-    }
-
-    /// When a writer has room again, wakes the pollers and blocked writers that found none
-    /// and sends them `SIGIO` (`sk_write_space`, see [`write_space`]), instead of the
-    /// socket layer's default. For a socket not yet shared (`&mut self`).
-    pub(crate) fn wake_on_write_space(&mut self) {
-        // SAFETY: A valid sock that only we reach (`&mut self`, and no packet is charged to
-        // it yet); `write_space` may be called for it as long as it lives.
-        unsafe { b::rtun_sock_set_write_space(self.sk(), Some(write_space)) }
-    }
-
-    /// Accepts zero-copy sends (`SOCK_ZEROCOPY`). For a socket not yet shared (`&mut self`).
-    pub(crate) fn allow_zero_copy(&mut self) {
-        // SAFETY: A valid sock that only we reach (`&mut self`): the non-atomic write of its
-        // flag word races nothing.
-        unsafe { b::rtun_sock_set_flag(self.sk(), b::sock_flags_SOCK_ZEROCOPY) }
     }
 
     /// The `struct sock`, for the LSM hooks.
