@@ -24,11 +24,26 @@ use crate::net::{
     ring::{Entry, Producer, Ring},
     rtnl::Rtnl,
     skb::Skb,
-    sock::QueueSock,
+    sock::{Proto, QueueSock, SockSetup},
     wait::{PollTable, EPOLLERR, EPOLLIN, EPOLLOUT, EPOLLRDNORM, EPOLLWRNORM},
     xdp::{XdpFrame, XdpRxq, XdpXmitFrames},
 };
 use crate::Driver;
+
+/// The protocol of the queues' sockets (tun.c's `tun_proto`, there called "tun"): each
+/// socket holds a reference on this module.
+static QSOCK_PROTO: Proto =
+    Proto::new(c"rtun", kernel::module::this_module::<crate::LocalModule>());
+
+/// tun_chr_open()'s choices for a queue's socket: an unbounded send buffer (until
+/// `TUNSETSNDBUF`, or the device's value on attach), tun's write-space wakeup, and
+/// zero-copy sends, which vhost-net makes (`TUN_MSG_UBUF`).
+const QSOCK_SETUP: SockSetup = SockSetup {
+    proto: &QSOCK_PROTO,
+    sndbuf: i32::MAX,
+    wake_on_write_space: true,
+    zero_copy: true,
+};
 
 /// One queue of a device: the per-file state.
 #[pin_data]
@@ -133,7 +148,7 @@ impl Queue {
     /// A new, unattached queue for `file`, opened in the current netns.
     pub(crate) fn new(driver: Arc<Driver>, file: &File) -> Result<Arc<Self>> {
         let net = NetNs::current();
-        let sock = QueueSock::new::<Self>(&net, file)?;
+        let sock = QueueSock::new::<Self>(&net, file, &QSOCK_SETUP)?;
         let napi = Napi::new()?;
         Arc::pin_init(
             try_pin_init!(Self {

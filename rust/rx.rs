@@ -425,17 +425,12 @@ fn receive_batched(q: &Queue, dev: &TunDev, skb: Skb, more: bool, bh: &NoBh) {
         dev.receive(skb, bh);
         return;
     }
-    let waiting = {
-        let backlog = q.napi.lock_backlog(bh);
-        if more && backlog.len() < limit {
-            backlog.push(skb);
-            return;
-        }
-        backlog.take_all()
-    };
-    for held in waiting {
-        dev.receive(held, bh);
+    let backlog = q.napi.lock_backlog(bh);
+    if more && backlog.len() < limit {
+        backlog.push(skb);
+        return;
     }
+    backlog.take_all(|held| dev.receive(held, bh));
     dev.receive(skb, bh);
 }
 

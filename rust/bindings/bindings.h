@@ -163,6 +163,8 @@ enum rtun_const {
 	RTUN_XDP_ACT_PROG = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
 			    NETDEV_XDP_ACT_RX_SG,
 	RTUN_XDP_ACT_XMIT = NETDEV_XDP_ACT_NDO_XMIT | NETDEV_XDP_ACT_NDO_XMIT_SG,
+	/* A queue socket's sk_shutdown bit (net/sock.rs). */
+	RTUN_SEND_SHUTDOWN = SEND_SHUTDOWN,
 };
 
 /* helpers.c: shims over inline functions and macros, one call each. */
@@ -225,11 +227,12 @@ void rtun_napi_backlog_lock(struct rtun_napi *n);
 void rtun_napi_backlog_unlock(struct rtun_napi *n);
 void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb);
 unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n);
-struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n);
-struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb);
 bool rtun_iov_is_user_or_kvec(const struct iov_iter *i);
 int rtun_skb_grow(struct sk_buff *skb, unsigned int len);
-int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size);
+void *rtun_netdev_alloc_frag(unsigned int fragsz);
+struct page *rtun_virt_to_head_page(const void *addr);
+void *rtun_page_address(const struct page *page);
+void rtun_skb_fill_page_desc(struct sk_buff *skb, int i, struct page *page, int off, int size);
 unsigned long rtun_iov_nr_segs(const struct iov_iter *i);
 size_t rtun_iov_seg_len(const struct iov_iter *i, unsigned long seg);
 size_t rtun_iov_single_seg_count(const struct iov_iter *i);
@@ -263,22 +266,38 @@ struct rtun_qsock {
 		      offsetofend(struct inode, i_ino)];
 };
 
-struct proto *rtun_qsock_proto(void);
-void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
-		     void (*write_space)(struct sock *sk), int sndbuf);
+/*
+ * The queue sockets' struct proto (net/sock.rs's Proto): its obj_size, and where C has
+ * the fields Rust sets (bindgen's view of struct proto is not C's on the debug kernel).
+ */
+enum rtun_qsock_const {
+	RTUN_QSOCK_SIZE = sizeof(struct rtun_qsock),
+	RTUN_PROTO_SIZE = sizeof(struct proto),
+	RTUN_PROTO_OWNER_OFFSET = offsetof(struct proto, owner),
+	RTUN_PROTO_NAME_OFFSET = offsetof(struct proto, name),
+	RTUN_PROTO_OBJ_SIZE_OFFSET = offsetof(struct proto, obj_size),
+};
+
 struct socket *rtun_qsock_socket(struct sock *sk);
 struct wait_queue_head *rtun_socket_wait(struct socket *sock);
 struct fasync_struct **rtun_socket_fasync(struct socket *sock);
 struct file *rtun_socket_file(struct socket *sock);
+void rtun_socket_set_file(struct socket *sock, struct file *file);
+void rtun_socket_set_ops(struct socket *sock, const struct proto_ops *ops);
+kuid_t rtun_current_fsuid(void);
+void rtun_sock_set_write_space(struct sock *sk, void (*write_space)(struct sock *sk));
+void rtun_sock_set_flag(struct sock *sk, enum sock_flags flag);
 int rtun_sock_sndbuf(const struct sock *sk);
 void rtun_sock_set_sndbuf(struct sock *sk, int sndbuf);
 bool rtun_sock_has_filter(const struct sock *sk);
-void rtun_sock_set_send_shutdown(struct sock *sk, bool on);
+u8 rtun_sock_shutdown(const struct sock *sk);
+void rtun_sock_set_shutdown(struct sock *sk, u8 shutdown);
 void rtun_sock_put(struct sock *sk);
 bool rtun_sock_writeable(const struct sock *sk);
 bool rtun_sock_test_and_set_nospace(struct socket *sock);
 bool rtun_sock_test_and_clear_nospace(struct socket *sock);
-void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask);
+bool rtun_waitqueue_active(struct wait_queue_head *wq);
+void rtun_wake_up_interruptible_sync_poll(struct wait_queue_head *wq, __poll_t mask);
 bool rtun_sock_test_and_clear_writer_nospace(struct socket *sock);
 void rtun_sock_orphan(struct sock *sk);
 
@@ -332,7 +351,8 @@ void *rtun_ring_consume(struct ptr_ring *r);
 bool rtun_ring_empty(struct ptr_ring *r);
 void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *));
 
-void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask);
+bool rtun_wq_has_sleeper(struct wait_queue_head *wq);
+void rtun_wake_up_interruptible_poll(struct wait_queue_head *wq, __poll_t mask);
 void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt);
 void rtun_init_wait_entry(struct wait_queue_entry *entry);
 unsigned long rtun_jiffies(void);

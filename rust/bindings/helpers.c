@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Thin shims over kernel inline functions and macros that bindgen cannot
- * turn into callable symbols. No driver logic lives here: each function is one
- * call, or one kernel idiom that has no callable form (a lockless waiter check
- * before a wakeup, a list splice, the socket set-up of tun_chr_open()).
+ * turn into callable symbols, as rust/helpers/*.c: each function is one call
+ * (or one READ_ONCE/WRITE_ONCE of a field). No driver logic lives here; the
+ * sequences and choices are Rust's.
  */
 #include "bindings.h"
 #include "../vhost_backend.h"
@@ -239,17 +239,25 @@ RTUN_HELPER int rtun_skb_grow(struct sk_buff *skb, unsigned int len)
 	return __skb_grow(skb, len);
 }
 
-/* Fragment I of SKB: SIZE bytes of a new page fragment. 0 or -ENOMEM. */
-RTUN_HELPER int rtun_skb_add_page_frag(struct sk_buff *skb, int i, unsigned int size)
+RTUN_HELPER void *rtun_netdev_alloc_frag(unsigned int fragsz)
 {
-	void *frag = netdev_alloc_frag(size);
-	struct page *page;
+	return netdev_alloc_frag(fragsz);
+}
 
-	if (!frag)
-		return -ENOMEM;
-	page = virt_to_head_page(frag);
-	skb_fill_page_desc(skb, i, page, frag - page_address(page), size);
-	return 0;
+RTUN_HELPER struct page *rtun_virt_to_head_page(const void *addr)
+{
+	return virt_to_head_page(addr);
+}
+
+RTUN_HELPER void *rtun_page_address(const struct page *page)
+{
+	return page_address(page);
+}
+
+RTUN_HELPER void rtun_skb_fill_page_desc(struct sk_buff *skb, int i, struct page *page, int off,
+			     int size)
+{
+	skb_fill_page_desc(skb, i, page, off, size);
 }
 
 RTUN_HELPER unsigned long rtun_iov_nr_segs(const struct iov_iter *i)
@@ -328,32 +336,6 @@ RTUN_HELPER unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n)
 	return skb_queue_len(&n->backlog);
 }
 
-/*
- * Empties the backlog (its lock held) into a chain of skbs linked by ->next and ended
- * by NULL: its first skb, or NULL.
- */
-RTUN_HELPER struct sk_buff *rtun_napi_backlog_detach_locked(struct rtun_napi *n)
-{
-	struct sk_buff *first;
-
-	if (skb_queue_empty(&n->backlog))
-		return NULL;
-	first = n->backlog.next;
-	n->backlog.prev->next = NULL;
-	__skb_queue_head_init(&n->backlog);
-	return first;
-}
-
-/* Takes SKB off the front of such a chain: the next one. */
-RTUN_HELPER struct sk_buff *rtun_skb_chain_unlink(struct sk_buff *skb)
-{
-	struct sk_buff *next = skb->next;
-
-	skb->next = NULL;
-	skb->prev = NULL;
-	return next;
-}
-
 RTUN_HELPER void rtun_skb_zcopy_init(struct sk_buff *skb, struct ubuf_info *uarg)
 {
 	skb_zcopy_init(skb, uarg);
@@ -392,34 +374,6 @@ EXPORT_SYMBOL_GPL(rtun_get_tx_ring);
 EXPORT_SYMBOL_GPL(rtun_ptr_free);
 EXPORT_SYMBOL_GPL(rtun_wake_queue);
 
-/* tun_proto: only its size and owner matter (nothing registers it). */
-static struct proto rtun_qsock_proto_ = {
-	.name = "rtun",
-	.owner = THIS_MODULE,
-	.obj_size = sizeof(struct rtun_qsock),
-};
-
-RTUN_HELPER struct proto *rtun_qsock_proto(void)
-{
-	return &rtun_qsock_proto_;
-}
-
-/* tun_chr_open()'s set-up of the socket: the opener's fsuid owns it. */
-RTUN_HELPER void rtun_qsock_init(struct sock *sk, struct file *file, const struct proto_ops *ops,
-		     void (*write_space)(struct sock *sk), int sndbuf)
-{
-	struct rtun_qsock *q = container_of(sk, struct rtun_qsock, sk);
-
-	init_waitqueue_head(&q->socket.wq.wait);
-	q->socket.file = file;
-	q->socket.ops = ops;
-	sock_init_data_uid(&q->socket, sk, current_fsuid());
-	sk->sk_write_space = write_space;
-	sk->sk_sndbuf = sndbuf;
-	/* As tun_chr_open(): vhost-net may send zero-copy (TUN_MSG_UBUF). */
-	sock_set_flag(sk, SOCK_ZEROCOPY);
-}
-
 RTUN_HELPER struct socket *rtun_qsock_socket(struct sock *sk)
 {
 	return &container_of(sk, struct rtun_qsock, sk)->socket;
@@ -440,6 +394,31 @@ RTUN_HELPER struct file *rtun_socket_file(struct socket *sock)
 	return sock->file;
 }
 
+RTUN_HELPER void rtun_socket_set_file(struct socket *sock, struct file *file)
+{
+	sock->file = file;
+}
+
+RTUN_HELPER void rtun_socket_set_ops(struct socket *sock, const struct proto_ops *ops)
+{
+	sock->ops = ops;
+}
+
+RTUN_HELPER kuid_t rtun_current_fsuid(void)
+{
+	return current_fsuid();
+}
+
+RTUN_HELPER void rtun_sock_set_write_space(struct sock *sk, void (*write_space)(struct sock *sk))
+{
+	sk->sk_write_space = write_space;
+}
+
+RTUN_HELPER void rtun_sock_set_flag(struct sock *sk, enum sock_flags flag)
+{
+	sock_set_flag(sk, flag);
+}
+
 RTUN_HELPER int rtun_sock_sndbuf(const struct sock *sk)
 {
 	return READ_ONCE(sk->sk_sndbuf);
@@ -455,10 +434,14 @@ RTUN_HELPER bool rtun_sock_has_filter(const struct sock *sk)
 	return rcu_access_pointer(sk->sk_filter);
 }
 
-RTUN_HELPER void rtun_sock_set_send_shutdown(struct sock *sk, bool on)
+RTUN_HELPER u8 rtun_sock_shutdown(const struct sock *sk)
 {
-	WRITE_ONCE(sk->sk_shutdown, on ? sk->sk_shutdown | SEND_SHUTDOWN :
-				   sk->sk_shutdown & ~SEND_SHUTDOWN);
+	return READ_ONCE(sk->sk_shutdown);
+}
+
+RTUN_HELPER void rtun_sock_set_shutdown(struct sock *sk, u8 shutdown)
+{
+	WRITE_ONCE(sk->sk_shutdown, shutdown);
 }
 
 RTUN_HELPER void rtun_sock_put(struct sock *sk)
@@ -492,15 +475,14 @@ RTUN_HELPER void rtun_sock_orphan(struct sock *sk)
 	sock_orphan(sk);
 }
 
-/* tun_sock_write_space(): no lock taken when nobody waits. */
-RTUN_HELPER void rtun_wake_up_sync_poll(struct wait_queue_head *wq, __poll_t mask)
+RTUN_HELPER bool rtun_waitqueue_active(struct wait_queue_head *wq)
 {
-	/*
-	 * Unlocked, as in tun_sock_write_space(): the caller's
-	 * test_and_clear_bit() is a full barrier.
-	 */
-	if (waitqueue_active(wq))
-		wake_up_interruptible_sync_poll(wq, mask);
+	return waitqueue_active(wq);
+}
+
+RTUN_HELPER void rtun_wake_up_interruptible_sync_poll(struct wait_queue_head *wq, __poll_t mask)
+{
+	wake_up_interruptible_sync_poll(wq, mask);
 }
 
 RTUN_HELPER bool rtun_pskb_may_pull(struct sk_buff *skb, unsigned int len)
@@ -620,23 +602,19 @@ RTUN_HELPER void rtun_ring_cleanup(struct ptr_ring *r, void (*destroy)(void *))
 	ptr_ring_cleanup(r, destroy);
 }
 
-/*
- * No lock taken when nobody waits, as sock_def_readable() does for tun.c: the full
- * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event() (a
- * blocking reader) and with the smp_mb() after poll_wait() below (a poller).
- */
-RTUN_HELPER void rtun_wake_up_poll(struct wait_queue_head *wq, __poll_t mask)
+RTUN_HELPER bool rtun_wq_has_sleeper(struct wait_queue_head *wq)
 {
-	if (wq_has_sleeper(wq))
-		wake_up_interruptible_poll(wq, mask);
+	return wq_has_sleeper(wq);
 }
 
-/* sock_poll_wait(): registered before the caller looks at the ring. */
+RTUN_HELPER void rtun_wake_up_interruptible_poll(struct wait_queue_head *wq, __poll_t mask)
+{
+	wake_up_interruptible_poll(wq, mask);
+}
+
 RTUN_HELPER void rtun_poll_wait(struct file *file, struct wait_queue_head *wq, poll_table *pt)
 {
 	poll_wait(file, wq, pt);
-	/* Pairs with the barrier of wq_has_sleeper() in rtun_wake_up_poll(). */
-	smp_mb();
 }
 
 RTUN_HELPER void rtun_init_wait_entry(struct wait_queue_entry *entry)

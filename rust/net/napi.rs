@@ -11,7 +11,12 @@
 
 use core::ptr::NonNull;
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
-use kernel::{error::to_result, iov::IovIterSource, prelude::*, types::NotThreadSafe};
+use kernel::{
+    error::to_result,
+    iov::IovIterSource,
+    prelude::*,
+    types::{NotThreadSafe, Opaque},
+};
 
 use crate::bindings as b;
 use crate::net::netdev::NetDev;
@@ -149,6 +154,14 @@ impl Napi {
         None
     }
 
+    /// The instance's backlog.
+    #[inline(always)]
+    fn backlog(&self) -> *mut b::sk_buff_head {
+        // SAFETY: `inner` points to our live `rtun_napi` (type invariant); no reference
+        // is made, only the field's address.
+        unsafe { &raw mut (*self.inner.as_ptr()).backlog }
+    }
+
     /// The instance's `napi_struct`.
     #[inline(always)]
     fn napi_struct(&self) -> *mut b::napi_struct {
@@ -274,8 +287,24 @@ impl Napi {
             // Never more fragment than the packet has left.
             let size = (size as u32).min(left);
             left -= size;
-            // SAFETY: Fragment `seg - 1` of our skb, below MAX_SKB_FRAGS (checked).
-            to_result(unsafe { b::rtun_skb_add_page_frag(raw.as_ptr(), (seg - 1) as i32, size) })?;
+            // SAFETY: `netdev_alloc_frag` may be called in any context; the fragment it
+            // returns, if any, is ours, with a reference on its head page.
+            let frag = NonNull::new(unsafe { b::rtun_netdev_alloc_frag(size) }).ok_or(ENOMEM)?;
+            // SAFETY: `frag` is a fragment of `size` bytes in the compound page whose head
+            // `virt_to_head_page` finds, so its offset from the head's address is in that
+            // page. Fragment `seg - 1` of our skb (below MAX_SKB_FRAGS, checked) takes the
+            // fragment and its page reference.
+            unsafe {
+                let page = b::rtun_virt_to_head_page(frag.as_ptr());
+                let off = frag.as_ptr().byte_offset_from(b::rtun_page_address(page));
+                b::rtun_skb_fill_page_desc(
+                    raw.as_ptr(),
+                    (seg - 1) as i32,
+                    page,
+                    off as i32,
+                    size as i32,
+                );
+            }
         }
         Ok(skb)
     }
@@ -338,10 +367,25 @@ impl Backlog<'_> {
         unsafe { b::rtun_napi_backlog_push_locked(self.napi.inner.as_ptr(), skb.into_raw()) };
     }
 
-    /// Takes every waiting packet, in order.
-    pub(crate) fn take_all(&self) -> SkbChain {
-        // SAFETY: Our instance, its backlog locked; the chain's skbs pass to us.
-        SkbChain(unsafe { b::rtun_napi_backlog_detach_locked(self.napi.inner.as_ptr()) })
+    /// Takes every waiting packet and unlocks the backlog, then hands each to `f`, in order
+    /// (tun.c's `tun_rx_batched`: the backlog spliced onto a list of its own under the lock,
+    /// the packets received from there after it).
+    pub(crate) fn take_all(self, mut f: impl FnMut(Skb)) {
+        let process = Opaque::<b::sk_buff_head>::uninit();
+        let head = process.get();
+        // SAFETY: `head` is ours, on this stack frame, and stays at this address until the
+        // function returns. The backlog is locked (by `self`), so its packets may move to
+        // `head`, which takes them.
+        unsafe {
+            b::rtun___skb_queue_head_init(head);
+            b::rtun_skb_queue_splice_tail_init(self.napi.backlog(), head);
+        }
+        drop(self);
+        // SAFETY: `head` is an initialised list that only this function reaches.
+        while let Some(skb) = NonNull::new(unsafe { b::rtun___skb_dequeue(head) }) {
+            // SAFETY: An skb of our list, taken off it: ours.
+            f(unsafe { Skb::from_raw(skb) });
+        }
     }
 }
 
@@ -349,34 +393,6 @@ impl Drop for Backlog<'_> {
     fn drop(&mut self) {
         // SAFETY: `lock_backlog` took the lock, on this CPU.
         unsafe { b::rtun_napi_backlog_unlock(self.napi.inner.as_ptr()) };
-    }
-}
-
-/// Packets taken off a backlog, in order; what is not taken is freed as dropped.
-///
-/// # Invariants
-///
-/// The pointer is null or the first of a null-terminated `->next` chain of skbs that
-/// this value owns.
-pub(crate) struct SkbChain(*mut b::sk_buff);
-
-impl Iterator for SkbChain {
-    type Item = Skb;
-
-    fn next(&mut self) -> Option<Skb> {
-        let first = NonNull::new(self.0)?;
-        // SAFETY: The first skb of our chain; unlinking it leaves the rest ours.
-        self.0 = unsafe { b::rtun_skb_chain_unlink(first.as_ptr()) };
-        // SAFETY: An owned skb, off the chain.
-        Some(unsafe { Skb::from_raw(first) })
-    }
-}
-
-impl Drop for SkbChain {
-    fn drop(&mut self) {
-        for skb in self.by_ref() {
-            drop(skb);
-        }
     }
 }
 

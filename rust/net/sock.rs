@@ -22,6 +22,8 @@ use kernel::{
     iov::{IovIterDest, IovIterSource},
     prelude::*,
     sync::ArcBorrow,
+    types::Opaque,
+    ThisModule,
 };
 
 use crate::bindings as b;
@@ -237,7 +239,7 @@ const MSG_ERRQUEUE: u32 = b::rtun_const_RTUN_MSG_ERRQUEUE;
 ///
 /// # Invariants
 ///
-/// `sk` is the sock of a `struct rtun_qsock` from `sk_alloc(rtun_qsock_proto())`,
+/// `sk` is the sock of a `struct rtun_qsock` from `sk_alloc` with a [`Proto`],
 /// initialised by [`QueueSock::new`], on which this value owns one `sk_refcnt` reference.
 pub(crate) struct QueueSock {
     sk: NonNull<b::sock>,
@@ -253,37 +255,118 @@ unsafe impl Send for QueueSock {}
 // serialises them as tun.c's callers are; so they may run on several CPUs at once.
 unsafe impl Sync for QueueSock {}
 
+/// The `struct proto` of queue sockets (tun.c's `tun_proto`). Only its name, its owner and
+/// its size matter: `sk_alloc` allocates `obj_size` bytes (a `struct rtun_qsock`) and takes
+/// a reference on the owner module for as long as the socket lives.
+///
+/// As tun.c's, it is never registered (`proto_register`): registering would only give it
+/// a slab cache and a line in `/proc/net/protocols`, and no socket of it is created but
+/// by the driver, which `sk_alloc` serves from `kmalloc` without one.
+#[repr(transparent)]
+pub(crate) struct Proto(Opaque<b::proto>);
+
+// SAFETY: Nothing writes to the structure after its constant initialisation: it is never
+// registered, and `sk_alloc` and the socket layer only read an unregistered proto.
+unsafe impl Sync for Proto {}
+
+// bindgen's view of `struct proto` is not C's on every configuration (larger on the debug
+// kernel): the fields `Proto::new` sets must be where C has them, and C's whole structure
+// inside Rust's.
+const _: () = {
+    use core::mem::offset_of;
+    assert!(offset_of!(b::proto, owner) == b::rtun_qsock_const_RTUN_PROTO_OWNER_OFFSET as usize);
+    assert!(offset_of!(b::proto, name) == b::rtun_qsock_const_RTUN_PROTO_NAME_OFFSET as usize);
+    assert!(
+        offset_of!(b::proto, obj_size) == b::rtun_qsock_const_RTUN_PROTO_OBJ_SIZE_OFFSET as usize
+    );
+    assert!(size_of::<b::proto>() >= b::rtun_qsock_const_RTUN_PROTO_SIZE as usize);
+};
+
+impl Proto {
+    /// A proto called `name` (at most 31 bytes: checked at compile time in a constant),
+    /// whose sockets hold a reference on `owner`.
+    pub(crate) const fn new(name: &CStr, owner: &ThisModule) -> Self {
+        let mut p: b::proto = pin_init::zeroed();
+        let name = name.to_bytes();
+        assert!(name.len() < p.name.len(), "proto name too long");
+        let mut i = 0;
+        while i < name.len() {
+            p.name[i] = name[i];
+            i += 1;
+        }
+        p.owner = owner.as_ptr().cast();
+        p.obj_size = b::rtun_qsock_const_RTUN_QSOCK_SIZE;
+        Self(Opaque::new(p))
+    }
+}
+
+/// What the owner of queue sockets chooses for them ([`QueueSock::new`]).
+pub(crate) struct SockSetup {
+    /// The protocol the sockets are allocated from.
+    pub(crate) proto: &'static Proto,
+    /// The send buffer (`sk_sndbuf`) until [`QueueSock::set_sndbuf`] changes it.
+    pub(crate) sndbuf: i32,
+    /// Whether room for a writer wakes the pollers and blocked writers that found none and
+    /// sends them `SIGIO` (`sk_write_space`: [`write_space`]), instead of the socket
+    /// layer's default.
+    pub(crate) wake_on_write_space: bool,
+    /// Whether the socket accepts zero-copy sends (`SOCK_ZEROCOPY`).
+    pub(crate) zero_copy: bool,
+}
+
 impl QueueSock {
-    /// A socket in `net` for the file being opened, with tun.c's defaults: an unbounded
-    /// send buffer and the opener's fsuid as owner.
-    pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File) -> Result<Self> {
-        // SAFETY: `net` is a counted namespace; the proto is a static C structure;
-        // kern=0: a user socket, which takes its own namespace reference.
+    /// A socket in `net` for the file being opened, owned by the opener's fsuid (tun.c's
+    /// `tun_chr_open`), set up as `setup` says and with the socket layer's defaults
+    /// otherwise (`sock_init_data`).
+    pub(crate) fn new<T: SockOps>(net: &NetNs, file: &File, setup: &SockSetup) -> Result<Self> {
+        // SAFETY: `net` is a counted namespace; the proto is static, never changed, and its
+        // `obj_size` is that of a `struct rtun_qsock`; kern=0: a user socket, which takes
+        // its own namespace reference.
         let sk = unsafe {
             b::sk_alloc(
                 net.as_raw(),
                 b::rtun_const_RTUN_AF_UNSPEC as i32,
                 b::rtun_const_RTUN_GFP_KERNEL,
-                b::rtun_qsock_proto(),
+                setup.proto.0.get(),
                 0,
             )
         };
         let sk = NonNull::new(sk).ok_or(ENOMEM)?;
-        // SAFETY: A new `struct rtun_qsock` (the proto's `obj_size`), its socket zeroed.
+        // SAFETY: A new `struct rtun_qsock` (the proto's `obj_size`), zeroed but for its
+        // sock, which only we reach.
+        let socket = unsafe { b::rtun_qsock_socket(sk.as_ptr()) };
+        // SAFETY: The socket's wait queue head, not yet initialised and not yet reached by
+        // anyone but us; it lives in the allocation, at this address, as long as the sock.
+        // The name is static and the lock class key a static one for this call site, as
+        // `init_waitqueue_head()` makes.
+        unsafe {
+            kernel::bindings::__init_waitqueue_head(
+                b::rtun_socket_wait(socket).cast(),
+                c"&q->socket.wq.wait".as_char_ptr(),
+                kernel::static_lock_class!().as_ptr(),
+            )
+        };
+        // SAFETY: The socket and sock only we reach, so the plain writes race nothing.
         // `socket.file` is not a counted reference, as in tun.c: the ops are reached
         // through the file (`tun_get_socket`), so it is alive whenever they run, and
         // `release` orphans the socket before the file goes. It is a file of T's device,
         // so `SockVTable::<T>::owner` finds the queue. The ops table is a constant.
+        // `sock_init_data_uid` sets up the sock, linked to the socket, with the socket
+        // layer's defaults, which `setup` then changes; `write_space` may be called for
+        // the sock as long as it lives.
         unsafe {
-            b::rtun_qsock_init(
-                sk.as_ptr(),
-                file.as_ptr().cast(),
-                &SockVTable::<T>::OPS,
-                Some(write_space),
-                i32::MAX,
-            )
-        };
-        // INVARIANT: Allocated from the proto and initialised; `sk_alloc`'s reference is
+            b::rtun_socket_set_file(socket, file.as_ptr().cast());
+            b::rtun_socket_set_ops(socket, &SockVTable::<T>::OPS);
+            b::sock_init_data_uid(socket, sk.as_ptr(), b::rtun_current_fsuid());
+            if setup.wake_on_write_space {
+                b::rtun_sock_set_write_space(sk.as_ptr(), Some(write_space));
+            }
+            b::rtun_sock_set_sndbuf(sk.as_ptr(), setup.sndbuf);
+            if setup.zero_copy {
+                b::rtun_sock_set_flag(sk.as_ptr(), b::sock_flags_SOCK_ZEROCOPY);
+            }
+        }
+        // INVARIANT: Allocated from a `Proto` and initialised; `sk_alloc`'s reference is
         // ours.
         Ok(Self { sk })
     }
@@ -393,15 +476,28 @@ impl QueueSock {
     /// (`SEND_SHUTDOWN`: the allocation fails with `EPIPE`) instead of holding the device
     /// until room comes.
     pub(crate) fn shut_down(&self) {
-        // SAFETY: A valid sock.
-        unsafe { b::rtun_sock_set_send_shutdown(self.sk(), true) };
+        self.set_send_shutdown(true);
         self.wait().wake_poll(EPOLLOUT | EPOLLWRNORM);
     }
 
     /// Attached to a device again: writes may wait for room again.
     pub(crate) fn reopen(&self) {
+        self.set_send_shutdown(false);
+    }
+
+    /// Sets or clears `SEND_SHUTDOWN` in `sk_shutdown`. Its callers hold RTNL, which
+    /// serialises the read-modify-write; readers read the field with `READ_ONCE`.
+    fn set_send_shutdown(&self, on: bool) {
+        const SEND_SHUTDOWN: u8 = b::rtun_const_RTUN_SEND_SHUTDOWN as u8;
         // SAFETY: A valid sock.
-        unsafe { b::rtun_sock_set_send_shutdown(self.sk(), false) };
+        let shutdown = unsafe { b::rtun_sock_shutdown(self.sk()) };
+        let shutdown = if on {
+            shutdown | SEND_SHUTDOWN
+        } else {
+            shutdown & !SEND_SHUTDOWN
+        };
+        // SAFETY: A valid sock; a single-byte `WRITE_ONCE`.
+        unsafe { b::rtun_sock_set_shutdown(self.sk(), shutdown) };
     }
 
     /// Whether a writer has room: less than half the send buffer in flight
@@ -543,10 +639,10 @@ unsafe extern "C" fn write_space(sk: *mut b::sock) {
         if !poller && !writer {
             return;
         }
-        b::rtun_wake_up_sync_poll(
-            b::rtun_socket_wait(socket),
-            EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND,
-        );
+        // Unlocked when nobody waits, as in tun.c's `tun_sock_write_space()`: the
+        // `test_and_clear_bit()` calls above are full barriers.
+        WaitQueue::from_raw(b::rtun_socket_wait(socket))
+            .wake_sync_poll_active(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
         Fasync::from_raw(b::rtun_socket_fasync(socket)).notify_writable();
     }
 }

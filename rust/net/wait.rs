@@ -7,7 +7,12 @@
 //! sleep interruptibly until a condition holds.
 
 use core::marker::PhantomData;
-use kernel::{fs::File, prelude::*, types::Opaque};
+use kernel::{
+    fs::File,
+    prelude::*,
+    sync::barrier::{smp_mb, Full},
+    types::Opaque,
+};
 
 use crate::bindings as b;
 
@@ -84,17 +89,43 @@ impl WaitQueue {
     }
 
     /// Wakes the sleepers and pollers, telling them `mask` (`EPOLL*`) is ready.
+    ///
+    /// No lock taken when nobody waits, as `sock_def_readable()` does for tun.c: the full
+    /// barrier in `wq_has_sleeper()` pairs with the one in `prepare_to_wait_event()` (a
+    /// blocking reader) and with the `smp_mb()` after `poll_wait()` in
+    /// [`WaitQueue::poll_wait`] (a poller).
     pub(crate) fn wake_poll(&self, mask: u32) {
         // SAFETY: The head is initialised.
-        unsafe { b::rtun_wake_up_poll(self.inner.get(), mask) }
+        if unsafe { b::rtun_wq_has_sleeper(self.inner.get()) } {
+            // SAFETY: The head is initialised.
+            unsafe { b::rtun_wake_up_interruptible_poll(self.inner.get(), mask) }
+        }
     }
 
-    /// Registers `file`'s poll on this queue.
+    /// Registers `file`'s poll on this queue (`sock_poll_wait()`): registered before the
+    /// caller looks at what it polls for.
     pub(crate) fn poll_wait(&self, file: &File, table: &PollTable<'_>) {
         // The head outlives the poll registration: it lives in the file's private data,
         // which `poll` users release (`eventpoll_release`/`poll_freewait`) before the file.
         // SAFETY: `file`, the head and the table are valid for the call.
-        unsafe { b::rtun_poll_wait(file.as_ptr().cast(), self.inner.get(), table.table) }
+        unsafe { b::rtun_poll_wait(file.as_ptr().cast(), self.inner.get(), table.table) };
+        // Pairs with the barrier of `wq_has_sleeper()` in [`WaitQueue::wake_poll`].
+        smp_mb(Full);
+    }
+
+    /// Wakes the sleepers and pollers synchronously (the waker is about to sleep or
+    /// return), telling them `mask` is ready; no lock taken when nobody waits.
+    ///
+    /// Unlike [`WaitQueue::wake_poll`], the check for waiters (`waitqueue_active()`) has no
+    /// barrier of its own: the caller must have executed a full barrier that pairs with
+    /// the waiters' (tun.c's `tun_sock_write_space()`: its `test_and_clear_bit()`), or a
+    /// waiter that just queued itself may miss the wakeup.
+    pub(crate) fn wake_sync_poll_active(&self, mask: u32) {
+        // SAFETY: The head is initialised.
+        if unsafe { b::rtun_waitqueue_active(self.inner.get()) } {
+            // SAFETY: The head is initialised.
+            unsafe { b::rtun_wake_up_interruptible_sync_poll(self.inner.get(), mask) }
+        }
     }
 
     /// Sleeps until `cond` returns `Some`, or a signal arrives (`ERESTARTSYS`).
