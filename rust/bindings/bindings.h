@@ -191,10 +191,11 @@ void rtun_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 struct net *rtun_get_current_net(void);
 void rtun_put_net(struct net *net);
 bool rtun_ns_capable_net_admin(const struct net *net);
-kuid_t rtun_make_kuid_current(uid_t uid);
-kgid_t rtun_make_kgid_current(gid_t gid);
-uid_t rtun_from_kuid_current(kuid_t uid);
-gid_t rtun_from_kgid_current(kgid_t gid);
+struct user_namespace *rtun_current_user_ns(void);
+kuid_t rtun_make_kuid(struct user_namespace *ns, uid_t uid);
+kgid_t rtun_make_kgid(struct user_namespace *ns, gid_t gid);
+uid_t rtun_from_kuid_munged(struct user_namespace *ns, kuid_t uid);
+gid_t rtun_from_kgid_munged(struct user_namespace *ns, kgid_t gid);
 
 /*
  * NAPI for a queue (net/napi.rs): the instance, the written packets waiting for its
@@ -227,7 +228,9 @@ void rtun_napi_backlog_lock(struct rtun_napi *n);
 void rtun_napi_backlog_unlock(struct rtun_napi *n);
 void rtun_napi_backlog_push_locked(struct rtun_napi *n, struct sk_buff *skb);
 unsigned int rtun_napi_backlog_len_locked(struct rtun_napi *n);
-bool rtun_iov_is_user_or_kvec(const struct iov_iter *i);
+bool rtun_iter_is_iovec(const struct iov_iter *i);
+bool rtun_iter_is_ubuf(const struct iov_iter *i);
+bool rtun_iov_iter_is_kvec(const struct iov_iter *i);
 int rtun_skb_grow(struct sk_buff *skb, unsigned int len);
 void *rtun_netdev_alloc_frag(unsigned int fragsz);
 struct page *rtun_virt_to_head_page(const void *addr);
@@ -303,7 +306,7 @@ void rtun_sock_orphan(struct sock *sk);
 
 /* Frames vhost-net sends in XDP buffers (net/xdp.rs). */
 void rtun_skb_metadata_set(struct sk_buff *skb, u8 len);
-void rtun_put_page_of(void *addr);
+void rtun_put_page(struct page *page);
 void *rtun_ring_peek_locked(struct ptr_ring *r);
 
 /*

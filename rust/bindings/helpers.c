@@ -137,24 +137,30 @@ RTUN_HELPER bool rtun_ns_capable_net_admin(const struct net *net)
 	return ns_capable(net->user_ns, CAP_NET_ADMIN);
 }
 
-RTUN_HELPER kuid_t rtun_make_kuid_current(uid_t uid)
+RTUN_HELPER struct user_namespace *rtun_current_user_ns(void)
 {
-	return make_kuid(current_user_ns(), uid);
+	return current_user_ns();
 }
 
-RTUN_HELPER kgid_t rtun_make_kgid_current(gid_t gid)
+/* The four id mappings are inline without CONFIG_USER_NS. */
+RTUN_HELPER kuid_t rtun_make_kuid(struct user_namespace *ns, uid_t uid)
 {
-	return make_kgid(current_user_ns(), gid);
+	return make_kuid(ns, uid);
 }
 
-RTUN_HELPER uid_t rtun_from_kuid_current(kuid_t uid)
+RTUN_HELPER kgid_t rtun_make_kgid(struct user_namespace *ns, gid_t gid)
 {
-	return from_kuid_munged(current_user_ns(), uid);
+	return make_kgid(ns, gid);
 }
 
-RTUN_HELPER gid_t rtun_from_kgid_current(kgid_t gid)
+RTUN_HELPER uid_t rtun_from_kuid_munged(struct user_namespace *ns, kuid_t uid)
 {
-	return from_kgid_munged(current_user_ns(), gid);
+	return from_kuid_munged(ns, uid);
+}
+
+RTUN_HELPER gid_t rtun_from_kgid_munged(struct user_namespace *ns, kgid_t gid)
+{
+	return from_kgid_munged(ns, gid);
 }
 
 RTUN_HELPER void rtun_napi_add_tx(struct net_device *dev, struct rtun_napi *n,
@@ -229,9 +235,19 @@ RTUN_HELPER void rtun_napi_free_frags(struct napi_struct *napi)
 	napi_free_frags(napi);
 }
 
-RTUN_HELPER bool rtun_iov_is_user_or_kvec(const struct iov_iter *i)
+RTUN_HELPER bool rtun_iter_is_iovec(const struct iov_iter *i)
 {
-	return iter_is_iovec(i) || iter_is_ubuf(i) || iov_iter_is_kvec(i);
+	return iter_is_iovec(i);
+}
+
+RTUN_HELPER bool rtun_iter_is_ubuf(const struct iov_iter *i)
+{
+	return iter_is_ubuf(i);
+}
+
+RTUN_HELPER bool rtun_iov_iter_is_kvec(const struct iov_iter *i)
+{
+	return iov_iter_is_kvec(i);
 }
 
 RTUN_HELPER int rtun_skb_grow(struct sk_buff *skb, unsigned int len)
@@ -352,10 +368,9 @@ RTUN_HELPER void rtun_skb_metadata_set(struct sk_buff *skb, u8 len)
 	skb_metadata_set(skb, len);
 }
 
-/* Drops the page reference of a page-fragment buffer (vhost-net's XDP buffers). */
-RTUN_HELPER void rtun_put_page_of(void *addr)
+RTUN_HELPER void rtun_put_page(struct page *page)
 {
-	put_page(virt_to_head_page(addr));
+	put_page(page);
 }
 
 /* The next entry, left in the ring (tun_peek_len() looks at its length). */

@@ -46,17 +46,18 @@ impl KernelId for Kgid {
 /// A uid of the caller's user namespace as a kernel uid; `None` when the namespace does
 /// not map it (`make_kuid()` and `uid_valid()`).
 pub(crate) fn kuid_from_user(uid: u32) -> Option<Kuid> {
-    // SAFETY: No precondition: maps through the current task's user namespace.
-    let raw = unsafe { b::rtun_make_kuid_current(uid).val };
+    // SAFETY: The current task's user namespace lives as long as its credentials, which
+    // the task does not change under its own system call; any uid may be asked for.
+    let raw = unsafe { b::rtun_make_kuid(b::rtun_current_user_ns(), uid).val };
     (raw != INVALID_ID).then(|| <Kuid as KernelId>::from_raw(raw))
 }
 
 /// A kernel uid as the caller's user namespace sees it (the overflow uid when unmapped:
 /// `from_kuid_munged()`, which tun.c reports).
 pub(crate) fn kuid_to_user(uid: Kuid) -> u32 {
-    // SAFETY: No precondition: maps through the current task's user namespace; any value
-    // is accepted.
-    unsafe { b::rtun_from_kuid_current(b::kuid_t { val: uid.to_raw() }) }
+    // SAFETY: The current task's user namespace, alive as for `kuid_from_user`; any
+    // kernel uid is accepted.
+    unsafe { b::rtun_from_kuid_munged(b::rtun_current_user_ns(), b::kuid_t { val: uid.to_raw() }) }
 }
 
 /// Whether the caller's effective uid is `uid`.
@@ -68,16 +69,17 @@ impl Kgid {
     /// A gid of the caller's user namespace as a kernel gid; `None` when the namespace
     /// does not map it.
     pub(crate) fn from_user(gid: u32) -> Option<Self> {
-        // SAFETY: No precondition: maps through the current task's user namespace.
-        let raw = unsafe { b::rtun_make_kgid_current(gid).val };
+        // SAFETY: The current task's user namespace, alive as for `kuid_from_user`; any
+        // gid may be asked for.
+        let raw = unsafe { b::rtun_make_kgid(b::rtun_current_user_ns(), gid).val };
         (raw != INVALID_ID).then_some(Self(raw))
     }
 
     /// The gid as the caller's user namespace sees it (the overflow gid when unmapped).
     pub(crate) fn to_user(self) -> u32 {
-        // SAFETY: No precondition: maps through the current task's user namespace; any
-        // value is accepted.
-        unsafe { b::rtun_from_kgid_current(b::kgid_t { val: self.0 }) }
+        // SAFETY: The current task's user namespace, alive as for `kuid_from_user`; any
+        // kernel gid is accepted.
+        unsafe { b::rtun_from_kgid_munged(b::rtun_current_user_ns(), b::kgid_t { val: self.0 }) }
     }
 
     /// Whether the gid is among the caller's effective or supplementary groups.

@@ -239,8 +239,11 @@ impl Napi {
         // ETH_MAX_MTU - NET_SKB_PAD - NET_IP_ALIGN.
         const MAX_LEN: u32 = b::rtun_const_RTUN_ETH_MAX_MTU - crate::net::skb::WRITE_HEADROOM;
         let it = src.as_raw().cast::<b::iov_iter>();
-        // SAFETY: `it` is a valid iterator.
-        if !unsafe { b::rtun_iov_is_user_or_kvec(it) } {
+        // SAFETY: `it` is a valid iterator: each test reads its type.
+        let user_or_kvec = unsafe {
+            b::rtun_iter_is_iovec(it) || b::rtun_iter_is_ubuf(it) || b::rtun_iov_iter_is_kvec(it)
+        };
+        if !user_or_kvec {
             return Err(EINVAL);
         }
         // SAFETY: `it` is a valid iterator.

@@ -169,6 +169,18 @@ mod private {
 /// A reference to the buffer's page (vhost-net's buffers).
 pub(crate) struct PageRef;
 
+/// Drops the reference on the page that `data` points into (a page-fragment buffer).
+///
+/// # Safety
+///
+/// `data` points into a page, of one or more pages, that the caller holds a reference to,
+/// which this gives up.
+unsafe fn put_page_of(data: *mut core::ffi::c_void) {
+    // SAFETY: Per the caller, `data` is a kernel address inside a referenced page, whose
+    // head page holds the count; the caller's reference is the one put.
+    unsafe { b::rtun_put_page(b::rtun_virt_to_head_page(data)) };
+}
+
 impl BufBytes for PageRef {
     #[inline(always)]
     fn keep(&mut self) {}
@@ -176,7 +188,7 @@ impl BufBytes for PageRef {
     #[inline(always)]
     unsafe fn release(&mut self, data: *mut core::ffi::c_void) {
         // SAFETY: Per the caller, `data` points into the page we hold a reference to.
-        unsafe { b::rtun_put_page_of(data) };
+        unsafe { put_page_of(data) };
     }
 }
 
@@ -212,7 +224,7 @@ impl BufBytes for TaskFrag {
         if self.pending.is_none() {
             // SAFETY: Kept: per the caller, `data` points into the page we hold a
             // reference to.
-            unsafe { b::rtun_put_page_of(data) };
+            unsafe { put_page_of(data) };
         }
     }
 }
