@@ -48,6 +48,7 @@ impl FileOps for Queue {
         this.sock.orphan();
     }
 
+    #[inline]
     fn read_iter(
         this: ArcBorrow<'_, Self>,
         dest: &mut IovIterDest<'_>,
@@ -57,6 +58,7 @@ impl FileOps for Queue {
         tx::read(&this, &dev, dest, nonblock)
     }
 
+    #[inline]
     fn write_iter(
         this: ArcBorrow<'_, Self>,
         src: &mut IovIterSource<'_>,

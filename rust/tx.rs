@@ -68,6 +68,7 @@ fn filter(d: &Device, q: &Queue, rcu: &RcuSection<'_>, skb: &mut Skb) -> Result<
 
 /// `read`/`readv`: one packet into `dest`. Returns the bytes read; a packet longer than
 /// `dest` is cut (with `TUN_PKT_STRIP` in its `tun_pi`), the rest is dropped.
+#[inline]
 pub(crate) fn read(
     q: &Queue,
     dev: &TunDev,

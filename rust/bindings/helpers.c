@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Thin shims over kernel inline functions and macros that bindgen cannot
- * turn into callable symbols, as rust/helpers/*.c: each function is one call
- * (or one READ_ONCE/WRITE_ONCE of a field). No driver logic lives here; the
- * sequences and choices are Rust's.
+ * turn into callable symbols, as the kernel's rust/helpers/ files: each
+ * function is one call (or one READ_ONCE/WRITE_ONCE of a field). No driver
+ * logic lives here; the sequences and choices are Rust's.
  */
 #include "bindings.h"
 #include "../vhost_backend.h"
