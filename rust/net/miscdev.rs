@@ -100,10 +100,10 @@ struct Adapter<T>(PhantomData<T>);
 
 /// The registered `struct miscdevice` followed by the context its files get.
 ///
-/// `MiscDeviceRegistration<Adapter<T>>` is `repr(transparent)` over the `struct
-/// miscdevice` (the layout `kernel::miscdevice`'s own `open` relies on to pass it to
-/// `MiscDevice::open`), and it is the first field of this `repr(C)` struct: a pointer to
-/// one is a pointer to the other and to the whole `Inner`.
+/// `misc` is the first field of this `repr(C)` struct, so the `struct miscdevice *` that
+/// `misc_open` stores in the file is also a pointer to the whole `Inner`.
+/// `kernel::miscdevice`'s `open` passes it on as a `&MiscDeviceRegistration`, which is
+/// `repr(transparent)` over the same structure (asserted in `Adapter::open`).
 #[repr(C)]
 #[pin_data]
 struct Inner<C> {
@@ -117,11 +117,24 @@ impl<T: FileOps> MiscDevice for Adapter<T> {
     type Ptr = Arc<T>;
 
     fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<T>> {
+        // What `kernel::miscdevice`'s `open` relies on to hand us `misc`.
+        const {
+            assert!(size_of::<MiscDeviceRegistration<Self>>() == size_of::<bindings::miscdevice>());
+            assert!(
+                align_of::<MiscDeviceRegistration<Self>>() == align_of::<bindings::miscdevice>()
+            );
+        }
+        // `misc_open` stored the `struct miscdevice *` in `private_data`, which
+        // `kernel::miscdevice` replaces only after this returns; the pointer reaches the
+        // whole `Inner`, where `misc` (which only spans the structure) would not.
+        // SAFETY: `open` may read `private_data` of the file it opens.
+        let raw = unsafe { (*file.as_ptr()).private_data };
+        debug_assert_eq!(raw.cast(), misc.as_raw());
         // SAFETY: `Adapter` is private and `Registration::register` is the only code that
-        // registers a device for it, so `misc` is the `misc` field of an `Inner`, at its
+        // registers a device for it, so `raw` is the `misc` field of an `Inner`, at its
         // start (see `Inner`), with the context of `T`'s files. `misc_open` keeps it
         // registered, so alive, for this call, which the borrow does not outlive.
-        let inner = unsafe { &*misc.as_raw().cast::<Inner<T::Context>>() };
+        let inner = unsafe { &*raw.cast::<Inner<T::Context>>() };
         let this = T::open(&inner.ctx, file)?;
         // The file honours IOCB_NOWAIT (`nonblock`), so it advertises FMODE_NOWAIT, as
         // tun_chr_open() does.
