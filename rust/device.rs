@@ -429,8 +429,9 @@ impl RtnlLinkOps for Device {
     // tun.c's `TUN_READQ_SIZE`.
     const TX_QUEUE_LEN: u32 = 500;
 
-    // tun.c's `tun_validate`: "tun/tap creation via rtnetlink is not supported."
+    // tun.c's `tun_validate`.
     const NEWLINK_ERROR: Error = EOPNOTSUPP;
+    const NEWLINK_MESSAGE: &'static CStr = c"tun/tap creation via rtnetlink is not supported.";
 
     fn setup(dev: &mut DevSetup<'_, Self>) {
         // tun.c's `tun_net_initialize`.

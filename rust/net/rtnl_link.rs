@@ -37,6 +37,10 @@ pub(crate) trait RtnlLinkOps: Sized + Send + Sync + 'static {
     /// [`Registration::create`], so the kind refuses them, with an error of its choice.
     const NEWLINK_ERROR: Error;
 
+    /// The message that goes with [`RtnlLinkOps::NEWLINK_ERROR`] in the netlink extended
+    /// ack (`NL_SET_ERR_MSG`: what `ip link add` prints after "Error:").
+    const NEWLINK_MESSAGE: &'static CStr;
+
     /// Shapes a new device, once its private data is initialised and before it is
     /// registered: its link type, header, flags, MTU, addresses and features.
     fn setup(dev: &mut DevSetup<'_, Self>);
@@ -114,6 +118,20 @@ pub(crate) enum PrivFlag {
     /// `IFF_LIVE_ADDR_CHANGE`: the hardware address may change while the device is up.
     LiveAddrChange,
 }
+
+// bindgen's layout of the `net_device` fields written through it, against clang's
+// (bindgen runs with `--no-layout-tests`): a mismatch fails the build.
+const _: () = {
+    use core::mem::offset_of;
+    assert!(
+        offset_of!(b::net_device, __bindgen_anon_1.priv_flags_fast)
+            == b::rtun_const_RTUN_NETDEV_PRIV_FLAGS_FAST_OFFSET as usize
+    );
+    assert!(
+        offset_of!(b::net_device, xdp_features)
+            == b::rtun_const_RTUN_NETDEV_XDP_FEATURES_OFFSET as usize
+    );
+};
 
 impl PrivFlag {
     const fn bits(self) -> u32 {
@@ -209,6 +227,9 @@ impl<T: NetDevOps> DevSetup<'_, T> {
     }
 
     /// Sets (`on`) or clears one of the device's private flags.
+    ///
+    /// bindgen's view of the `priv_flags_fast` group is checked against clang's below; the
+    /// bit positions inside it are bindgen's reading of the same declaration.
     pub(crate) fn set_priv_flag(&mut self, flag: PrivFlag, on: bool) {
         let bits = flag.bits() as kernel::ffi::c_ulong;
         // SAFETY: The device is not registered and only we know it (type invariant), so
@@ -240,7 +261,7 @@ impl<T: NetDevOps> DevSetup<'_, T> {
             backed |= b::rtun_const_RTUN_XDP_ACT_XMIT;
         }
         // SAFETY: The device is not registered and only we know it (type invariant).
-        unsafe { b::rtun_netdev_set_xdp_features(self.dev.as_ptr(), features & backed) };
+        unsafe { (*self.dev.as_ptr()).xdp_features = features & backed };
     }
 
     /// Sets what the device can do (`hw_features`, `hw_enc_features`, and `features`
@@ -312,7 +333,7 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
             (*dev).priv_destructor = Some(netdev::drop_priv::<T>);
             (*dev).tx_queue_len = T::TX_QUEUE_LEN;
             (*dev).set_pcpu_stat_type(b::netdev_stat_type_NETDEV_PCPU_STAT_TSTATS);
-            b::rtun_netdev_set_lltx(dev);
+            (*dev).__bindgen_anon_1.priv_flags_fast.set_lltx(1);
         }
     }
 
@@ -357,13 +378,19 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
 
     /// # Safety
     ///
-    /// Called by the kernel only for devices created by `Registration<T>::create`, whose
-    /// ops tables these are, with the arguments the callback's C contract gives.
+    /// Called by the kernel for an `RTM_NEWLINK` of the kind, with the arguments the
+    /// callback's C contract gives: `extack` null or valid for the request.
     unsafe extern "C" fn validate(
         _tb: *mut *mut b::nlattr,
         _data: *mut *mut b::nlattr,
-        _extack: *mut b::netlink_ext_ack,
+        extack: *mut b::netlink_ext_ack,
     ) -> i32 {
+        if !extack.is_null() {
+            // `NL_SET_ERR_MSG` without its tracepoint: the message is `'static`, as the
+            // macro's own `static const char[]`.
+            // SAFETY: A non-null `extack` is the request's, ours to write for the call.
+            unsafe { (*extack)._msg = T::NEWLINK_MESSAGE.as_char_ptr() };
+        }
         T::NEWLINK_ERROR.to_errno()
     }
 

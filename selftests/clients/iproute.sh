@@ -80,9 +80,11 @@ link_set() {
 		$TO ip link set dev $tun down
 }
 
-# ip link add ... type tun is refused: tun devices come from TUNSETIFF only.
+# ip link add ... type tun is refused, with tun.c's extended-ack message: tun devices come
+# from TUNSETIFF only.
 rtnl_add() {
-	! $TO ip link add $att type tun 2>"$out/err" && has "$out/err" "not supported" && absent $att
+	! $TO ip link add $att type tun 2>"$out/err" &&
+		has "$out/err" "^Error: tun/tap creation via rtnetlink is not supported" && absent $att
 }
 
 # A process holding a queue shows in ip -d tuntap show, through /proc/PID/fdinfo.
