@@ -58,6 +58,42 @@ fn union_member<T>(field: *mut b::__BindgenUnionField<T>) -> *mut T {
     field.cast()
 }
 
+// bindgen's layout of the fields reached through it, against clang's (bindgen runs with
+// `--no-layout-tests`): a mismatch fails the build.
+const _: () = {
+    use core::mem::offset_of;
+    const HEADERS: usize = offset_of!(b::sk_buff, __bindgen_anon_4);
+    assert!(size_of::<b::sk_buff>() == b::rtun_const_RTUN_SKB_SIZE as usize);
+    assert!(
+        offset_of!(
+            b::sk_buff,
+            __bindgen_anon_1.__bindgen_anon_1.__bindgen_anon_1.dev
+        ) == b::rtun_const_RTUN_SKB_DEV_OFFSET as usize
+    );
+    assert!(
+        HEADERS + offset_of!(SkbHeaders, protocol)
+            == b::rtun_const_RTUN_SKB_PROTOCOL_OFFSET as usize
+    );
+    assert!(
+        HEADERS + offset_of!(SkbHeaders, network_header)
+            == b::rtun_const_RTUN_SKB_NETWORK_HEADER_OFFSET as usize
+    );
+    assert!(
+        HEADERS + offset_of!(SkbHeaders, mac_header)
+            == b::rtun_const_RTUN_SKB_MAC_HEADER_OFFSET as usize
+    );
+    assert!(
+        HEADERS + offset_of!(SkbHeaders, __bindgen_anon_2.__bindgen_anon_1.vlan_proto)
+            == b::rtun_const_RTUN_SKB_VLAN_PROTO_OFFSET as usize
+    );
+    assert!(
+        HEADERS + offset_of!(SkbHeaders, __bindgen_anon_2.__bindgen_anon_1.vlan_tci)
+            == b::rtun_const_RTUN_SKB_VLAN_TCI_OFFSET as usize
+    );
+    assert!(offset_of!(b::sk_buff, data) == b::rtun_const_RTUN_SKB_DATA_OFFSET as usize);
+    assert!(offset_of!(b::sk_buff, head) == b::rtun_const_RTUN_SKB_HEAD_OFFSET as usize);
+};
+
 /// An owned `struct sk_buff`.
 ///
 /// # Invariants
@@ -206,6 +242,12 @@ impl Skb {
             let shinfo = b::rtun_skb_shinfo(self.as_raw());
             ((*shinfo).gso_type, (*shinfo).gso_size)
         }
+    }
+
+    /// `skb->head`: the start of the head buffer, headroom included.
+    pub(crate) fn head(&self) -> *const u8 {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { (*self.as_raw()).head }
     }
 
     /// The transmit queue the stack chose for this packet (`skb_get_queue_mapping`).

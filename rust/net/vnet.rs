@@ -16,27 +16,27 @@ use crate::net::{
     skb::Skb,
 };
 
-/// Room for the largest header tun.c parses (`struct virtio_net_hdr_v1_hash_tunnel`).
-const HDR_BUF: usize = core::mem::size_of::<b::virtio_net_hdr_v1_hash_tunnel>();
-
-/// A parsed virtio-net header, as read from userspace.
+/// A parsed virtio-net header, as read from userspace: room for the largest header tun.c
+/// parses, with its C alignment (the helpers load and store its 16-bit fields).
 pub(crate) struct VnetHdr {
-    buf: [u8; HDR_BUF],
+    hdr: b::virtio_net_hdr_v1_hash_tunnel,
 }
 
 impl VnetHdr {
     /// Reads the `sz`-byte header in front of a written packet. Returns it and its
     /// `hdr_len` (the bytes of packet headers the guest says are in the linear part).
     pub(crate) fn read(sz: i32, flags: u32, src: &mut IovIterSource<'_>) -> Result<(Self, u32)> {
-        let mut hdr = Self { buf: [0; HDR_BUF] };
-        // SAFETY: `src` is a valid iterator; `buf` has room for the largest parsed header.
+        let mut hdr = Self {
+            hdr: pin_init::zeroed(),
+        };
+        // SAFETY: `src` is a valid iterator; `hdr` is the largest parsed header.
         let r = unsafe {
             b::rtun___tun_vnet_hdr_get(
                 sz,
                 flags,
                 guest_features(sz),
                 src.as_raw().cast(),
-                hdr.buf.as_mut_ptr().cast(),
+                (&raw mut hdr.hdr).cast(),
             )
         };
         to_result(r)?;
@@ -46,14 +46,13 @@ impl VnetHdr {
     /// Whether the header asks for segmentation offload (`gso_type` not
     /// `VIRTIO_NET_HDR_GSO_NONE`).
     pub(crate) fn has_gso(&self) -> bool {
-        // `struct virtio_net_hdr`: `flags`, then `gso_type`.
-        self.buf[1] != 0
+        self.hdr.hash_hdr.hdr.gso_type != 0
     }
 
     /// Applies the header to `skb`: checksum offload and GSO metadata.
     pub(crate) fn apply(&self, sz: i32, flags: u32, skb: &mut Skb) -> Result {
-        // SAFETY: `skb` is owned and valid; `buf` holds a header read by `read`.
-        unsafe { apply_raw(sz, flags, skb, self.buf.as_ptr().cast()) }
+        // SAFETY: `skb` is owned and valid; `hdr` is a header read by `read`.
+        unsafe { apply_raw(sz, flags, skb, &self.hdr) }
     }
 }
 
@@ -87,7 +86,8 @@ pub(super) unsafe fn apply_raw(
 ///
 /// tun_vnet.h's `tun_vnet_hdr_tnl_from_skb` then `__tun_vnet_hdr_put`, as tun.c's
 /// `tun_put_user`, but without the former's `WARN_ON_ONCE()`: the same call, the same
-/// `EINVAL` and rate-limited message when the header cannot describe `skb`'s GSO type.
+/// `EINVAL`, rate-limited message and dump of the packet's head when the header cannot
+/// describe `skb`'s GSO type.
 /// Userspace can make such a frame: a write with `VIRTIO_NET_HDR_GSO_UDP` (UFO, which
 /// `virtio_net_hdr_to_skb()` accepts) or with a UDP tunnel the device's features lack,
 /// sent back out by generic XDP (`XDP_TX`, a devmap redirect: `generic_xdp_tx()` calls
@@ -107,7 +107,9 @@ pub(crate) fn write(
         0
     };
     let mut hdr: b::virtio_net_hdr_v1_hash_tunnel = pin_init::zeroed();
-    // SAFETY: `skb` is a valid skb, only read; `hdr` is a header for the call to fill in.
+    // SAFETY: `skb` is a valid skb that this read owns (the call clears and restores its
+    // shared info's `gso_type` meanwhile, as in tun.c); `hdr` is a header for the call to
+    // fill in.
     let r = unsafe {
         b::rtun_virtio_net_hdr_tnl_from_skb(
             skb.as_raw(),
@@ -124,17 +126,7 @@ pub(crate) fn write(
     if r != 0 {
         // SAFETY: No precondition.
         if unsafe { b::net_ratelimit() } != 0 {
-            let (gso_type, gso_size) = skb.gso_type_size();
-            // SAFETY: `dev` is a valid device; the format's conversions take an
-            // `unsigned int` and an `int`, which follow.
-            unsafe {
-                b::netdev_err(
-                    dev.as_raw(),
-                    c"unexpected GSO type: 0x%x, gso_size %d\n".as_char_ptr(),
-                    gso_type,
-                    i32::from(gso_size),
-                )
-            };
+            report_unexpected_gso(flags, dev, skb, &hdr.hash_hdr.hdr);
         }
         return Err(EINVAL);
     }
@@ -143,6 +135,45 @@ pub(crate) fn write(
     to_result(unsafe {
         b::rtun_tun_vnet_hdr_put(sz, features, dest.as_raw().cast(), (&raw const hdr).cast())
     })
+}
+
+/// tun_vnet.h's message for a packet whose GSO type the header cannot describe, and the
+/// dump of the first `hdr_len` (at most 64) bytes of its head.
+fn report_unexpected_gso(flags: u32, dev: &NetDev, skb: &Skb, hdr: &b::virtio_net_hdr_v1) {
+    let (gso_type, _) = skb.gso_type_size();
+    // SAFETY: No precondition: a byte-order conversion.
+    let (gso_size, hdr_len) = unsafe {
+        (
+            b::rtun_tun_vnet16_to_cpu(flags, hdr.gso_size),
+            b::rtun_tun_vnet16_to_cpu(flags, hdr.hdr_len),
+        )
+    };
+    // SAFETY: `dev` is a valid device; the format's conversions take an `unsigned int`
+    // and two `int`s, which follow.
+    unsafe {
+        b::netdev_err(
+            dev.as_raw(),
+            c"unexpected GSO type: 0x%x, gso_size %d, hdr_len %d\n".as_char_ptr(),
+            gso_type,
+            i32::from(gso_size),
+            i32::from(hdr_len),
+        )
+    };
+    // SAFETY: The head buffer ends with the skb's shared info (hundreds of bytes), so the
+    // first 64 bytes from `head` lie in its allocation: the bytes tun.c dumps. The strings
+    // are NUL-terminated constants.
+    unsafe {
+        b::print_hex_dump(
+            kernel::bindings::KERN_ERR.as_ptr().cast(),
+            c"tun: ".as_char_ptr(),
+            b::rtun_const_RTUN_DUMP_PREFIX_NONE as i32,
+            16,
+            1,
+            skb.head().cast(),
+            usize::from(hdr_len.min(64)),
+            true,
+        )
+    };
 }
 
 /// Writes an all-zero `sz`-byte header (tun.c's `tun_put_user_xdp`: an XDP frame has
