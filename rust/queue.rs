@@ -175,7 +175,7 @@ impl Queue {
     pub(crate) fn bind(&self, dev: &TunDev, rtnl: &Rtnl) {
         self.detached.store(false, Relaxed);
         self.shutdown.store(false, Release);
-        self.sock.reopen();
+        self.sock.reopen(rtnl);
         self.dev.set(dev, rtnl);
     }
 
@@ -360,9 +360,9 @@ impl Queue {
     }
 
     /// The device is going away: wake every reader so it can return.
-    pub(crate) fn shut_down(&self) {
+    pub(crate) fn shut_down(&self, rtnl: &Rtnl) {
         self.shutdown.store(true, Release);
-        self.sock.shut_down();
+        self.sock.shut_down(rtnl);
         self.sock.wait().wake_poll(EPOLLIN | EPOLLRDNORM | EPOLLERR);
     }
 

@@ -319,13 +319,13 @@ impl QueueSet {
     pub(crate) fn delete_all(&self, ctx: &mut Unregistering<'_, Device>) {
         for q in self.live.read_rtnl(ctx.rtnl()) {
             q.unbind_unregistering(ctx);
-            q.shut_down();
+            q.shut_down(ctx.rtnl());
         }
         self.num_disabled.store(0, Relaxed);
         let disabled = core::mem::take(self.disabled_queues.get_mut(ctx.rtnl_mut()));
         for q in disabled.iter() {
             q.unbind_unregistering(ctx);
-            q.shut_down();
+            q.shut_down(ctx.rtnl());
         }
         // The device is being unregistered: its queue kobjects go with it, so the stack's
         // queue count must not change here (tun.c's `tun_detach_all` leaves it too).

@@ -31,6 +31,7 @@ use crate::net::miscdev::{self, FileOps};
 use crate::net::netdev::NetDev;
 use crate::net::netns::NetNs;
 use crate::net::ring::{Consumer, Entry, Ring};
+use crate::net::rtnl::Rtnl;
 use crate::net::skb::{DropReason, Skb, ZeroCopy};
 use crate::net::wait::{Fasync, WaitQueue, EPOLLOUT, EPOLLWRBAND, EPOLLWRNORM};
 use crate::net::xdp::{Refused, XdpBatch};
@@ -475,19 +476,20 @@ impl QueueSock {
     /// The device is gone: a writer waiting for send-buffer room stops waiting
     /// (`SEND_SHUTDOWN`: the allocation fails with `EPIPE`) instead of holding the device
     /// until room comes.
-    pub(crate) fn shut_down(&self) {
-        self.set_send_shutdown(true);
+    pub(crate) fn shut_down(&self, rtnl: &Rtnl) {
+        self.set_send_shutdown(true, rtnl);
         self.wait().wake_poll(EPOLLOUT | EPOLLWRNORM);
     }
 
     /// Attached to a device again: writes may wait for room again.
-    pub(crate) fn reopen(&self) {
-        self.set_send_shutdown(false);
+    pub(crate) fn reopen(&self, rtnl: &Rtnl) {
+        self.set_send_shutdown(false, rtnl);
     }
 
-    /// Sets or clears `SEND_SHUTDOWN` in `sk_shutdown`. Its callers hold RTNL, which
-    /// serialises the read-modify-write; readers read the field with `READ_ONCE`.
-    fn set_send_shutdown(&self, on: bool) {
+    /// Sets or clears `SEND_SHUTDOWN` in `sk_shutdown`. RTNL serialises the
+    /// read-modify-write (the only writers are these); readers read the field with
+    /// `READ_ONCE`.
+    fn set_send_shutdown(&self, on: bool, _rtnl: &Rtnl) {
         const SEND_SHUTDOWN: u8 = b::rtun_const_RTUN_SEND_SHUTDOWN as u8;
         // SAFETY: A valid sock.
         let shutdown = unsafe { b::rtun_sock_shutdown(self.sk()) };
@@ -640,7 +642,8 @@ unsafe extern "C" fn write_space(sk: *mut b::sock) {
             return;
         }
         // Unlocked when nobody waits, as in tun.c's `tun_sock_write_space()`: the
-        // `test_and_clear_bit()` calls above are full barriers.
+        // `test_and_clear_bit()` calls above are full barriers (one returned true, so
+        // ran as one), which is what `wake_sync_poll_active` requires.
         WaitQueue::from_raw(b::rtun_socket_wait(socket))
             .wake_sync_poll_active(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
         Fasync::from_raw(b::rtun_socket_fasync(socket)).notify_writable();

@@ -7,12 +7,7 @@
 //! sleep interruptibly until a condition holds.
 
 use core::marker::PhantomData;
-use kernel::{
-    fs::File,
-    prelude::*,
-    sync::barrier::{smp_mb, Full},
-    types::Opaque,
-};
+use kernel::{fs::File, prelude::*, types::Opaque};
 
 use crate::bindings as b;
 
@@ -92,8 +87,8 @@ impl WaitQueue {
     ///
     /// No lock taken when nobody waits, as `sock_def_readable()` does for tun.c: the full
     /// barrier in `wq_has_sleeper()` pairs with the one in `prepare_to_wait_event()` (a
-    /// blocking reader) and with the `smp_mb()` after `poll_wait()` in
-    /// [`WaitQueue::poll_wait`] (a poller).
+    /// blocking reader) and with the `smp_mb()` that `poll_wait()` runs after queueing a
+    /// poller ([`WaitQueue::poll_wait`]).
     pub(crate) fn wake_poll(&self, mask: u32) {
         // SAFETY: The head is initialised.
         if unsafe { b::rtun_wq_has_sleeper(self.inner.get()) } {
@@ -103,24 +98,27 @@ impl WaitQueue {
     }
 
     /// Registers `file`'s poll on this queue (`sock_poll_wait()`): registered before the
-    /// caller looks at what it polls for.
+    /// caller looks at what it polls for. `poll_wait()` itself runs the `smp_mb()` after
+    /// queueing that pairs with the barrier of `wq_has_sleeper()` in
+    /// [`WaitQueue::wake_poll`] (none is needed when it queues nothing).
     pub(crate) fn poll_wait(&self, file: &File, table: &PollTable<'_>) {
         // The head outlives the poll registration: it lives in the file's private data,
         // which `poll` users release (`eventpoll_release`/`poll_freewait`) before the file.
         // SAFETY: `file`, the head and the table are valid for the call.
         unsafe { b::rtun_poll_wait(file.as_ptr().cast(), self.inner.get(), table.table) };
-        // Pairs with the barrier of `wq_has_sleeper()` in [`WaitQueue::wake_poll`].
-        smp_mb(Full);
     }
 
     /// Wakes the sleepers and pollers synchronously (the waker is about to sleep or
     /// return), telling them `mask` is ready; no lock taken when nobody waits.
     ///
+    /// # Safety
+    ///
     /// Unlike [`WaitQueue::wake_poll`], the check for waiters (`waitqueue_active()`) has no
     /// barrier of its own: the caller must have executed a full barrier that pairs with
     /// the waiters' (tun.c's `tun_sock_write_space()`: its `test_and_clear_bit()`), or a
-    /// waiter that just queued itself may miss the wakeup.
-    pub(crate) fn wake_sync_poll_active(&self, mask: u32) {
+    /// waiter that just queued itself may miss the wakeup (a hang, not memory unsafety,
+    /// but a promise the type system cannot check).
+    pub(crate) unsafe fn wake_sync_poll_active(&self, mask: u32) {
         // SAFETY: The head is initialised.
         if unsafe { b::rtun_waitqueue_active(self.inner.get()) } {
             // SAFETY: The head is initialised.
