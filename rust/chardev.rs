@@ -86,10 +86,17 @@ impl FileOps for Queue {
     }
 
     fn fasync(this: ArcBorrow<'_, Self>, file: &File, fd: i32, on: bool) -> Result {
-        if on {
-            creds::fasync_setown(file)?;
-        }
+        // tun.c's order: the owner allocated, the file added to the list, then the owner
+        // set, so a failure leaves `F_GETOWN` as it was.
+        let owner = if on {
+            Some(creds::FileOwner::allocate(file)?)
+        } else {
+            None
+        };
         this.sock.fasync().helper(fd, file, on)?;
+        if let Some(owner) = owner {
+            owner.set_to_caller();
+        }
         this.fasync_on.store(on, Relaxed);
         Ok(())
     }

@@ -141,24 +141,34 @@ impl Drop for ModuleRef {
     }
 }
 
-/// `fasync` on: SIGIO goes to the process that turned `O_ASYNC` on (tun.c's
-/// `tun_chr_fasync`: `file_f_owner_allocate`, then `__f_setown` with the caller's
-/// thread-group pid).
-pub(crate) fn fasync_setown(file: &kernel::fs::File) -> kernel::error::Result {
-    let file = file.as_ptr().cast::<b::file>();
-    // SAFETY: `file` is a valid open file for the call.
-    kernel::error::to_result(unsafe { b::file_f_owner_allocate(file) })?;
-    // SAFETY: `file` is valid and now has its owner struct; the current task's pid is
-    // valid while it runs, and `__f_setown` takes its own reference to it.
-    unsafe {
-        b::__f_setown(
-            file,
-            b::rtun_task_pid_current(),
-            b::pid_type_PIDTYPE_TGID,
-            0,
-        )
-    };
-    Ok(())
+/// A file whose owner (`F_GETOWN`/`F_SETOWN`) is allocated: `fasync` on, before
+/// `fasync_helper`, as tun.c's `tun_chr_fasync` does.
+pub(crate) struct FileOwner<'a> {
+    file: &'a kernel::fs::File,
+}
+
+impl<'a> FileOwner<'a> {
+    /// Allocates `file`'s owner (`file_f_owner_allocate`; kept if it has one).
+    pub(crate) fn allocate(file: &'a kernel::fs::File) -> kernel::error::Result<Self> {
+        // SAFETY: `file` is a valid open file for the call.
+        kernel::error::to_result(unsafe { b::file_f_owner_allocate(file.as_ptr().cast()) })?;
+        Ok(Self { file })
+    }
+
+    /// SIGIO goes to the calling process (`__f_setown` with the caller's thread-group
+    /// pid): once `fasync_helper` has succeeded, as in tun.c.
+    pub(crate) fn set_to_caller(self) {
+        // SAFETY: The file is valid and has its owner struct (`allocate`); the current
+        // task's pid is valid while it runs, and `__f_setown` takes its own reference.
+        unsafe {
+            b::__f_setown(
+                self.file.as_ptr().cast(),
+                b::rtun_task_pid_current(),
+                b::pid_type_PIDTYPE_TGID,
+                0,
+            )
+        };
+    }
 }
 
 /// Whether the caller has `CAP_NET_ADMIN` in the initial user namespace (`capable()`).
