@@ -91,6 +91,21 @@ enum rtun_const {
 	RTUN_TSTATS_RX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, rx_bytes),
 	RTUN_TSTATS_TX_PACKETS_OFFSET = offsetof(struct pcpu_sw_netstats, tx_packets),
 	RTUN_TSTATS_TX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, tx_bytes),
+	/*
+	 * Checks of bindgen's layout (built with --no-layout-tests) where the Rust
+	 * code reaches fields through it (net/skb.rs, net/rtnl_link.rs).
+	 */
+	RTUN_SKB_SIZE = sizeof(struct sk_buff),
+	RTUN_SKB_DEV_OFFSET = offsetof(struct sk_buff, dev),
+	RTUN_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol),
+	RTUN_SKB_NETWORK_HEADER_OFFSET = offsetof(struct sk_buff, network_header),
+	RTUN_SKB_MAC_HEADER_OFFSET = offsetof(struct sk_buff, mac_header),
+	RTUN_SKB_VLAN_PROTO_OFFSET = offsetof(struct sk_buff, vlan_proto),
+	RTUN_SKB_VLAN_TCI_OFFSET = offsetof(struct sk_buff, vlan_tci),
+	RTUN_SKB_DATA_OFFSET = offsetof(struct sk_buff, data),
+	RTUN_SKB_HEAD_OFFSET = offsetof(struct sk_buff, head),
+	RTUN_NETDEV_PRIV_FLAGS_FAST_OFFSET = offsetof(struct net_device, priv_flags_fast),
+	RTUN_NETDEV_XDP_FEATURES_OFFSET = offsetof(struct net_device, xdp_features),
 	/* napi_get_frags()'s head room. */
 	RTUN_GRO_MAX_HEAD = GRO_MAX_HEAD,
 	RTUN_EPOLLIN = EPOLLIN,
@@ -121,6 +136,7 @@ enum rtun_const {
 	RTUN_NETDEV_POST_TYPE_CHANGE = NETDEV_POST_TYPE_CHANGE,
 	RTUN_AF_UNSPEC = AF_UNSPEC,
 	RTUN_GFP_KERNEL = GFP_KERNEL,
+	RTUN_DUMP_PREFIX_NONE = DUMP_PREFIX_NONE,
 	/* tun_alloc_skb()'s layout of a written packet. */
 	/* NET_SKB_PAD is max(32, L1_CACHE_BYTES), a statement expression in an enum. */
 	RTUN_L1_CACHE_BYTES = L1_CACHE_BYTES,
@@ -321,6 +337,7 @@ int rtun_tun_vnet_hdr_tnl_to_skb(unsigned int flags, netdev_features_t features,
 				 struct sk_buff *skb,
 				 const struct virtio_net_hdr_v1_hash_tunnel *hdr);
 bool rtun_tun_vnet_is_little_endian(unsigned int flags);
+u16 rtun_tun_vnet16_to_cpu(unsigned int flags, __virtio16 val);
 int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
 				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,
 				     bool tnl_hdr_negotiated, bool little_endian,
@@ -361,7 +378,6 @@ void rtun_init_wait_entry(struct wait_queue_entry *entry);
 unsigned long rtun_jiffies(void);
 u32 rtun_skb_get_hash_symmetric(const struct sk_buff *skb);
 
-void rtun_netdev_set_lltx(struct net_device *dev);
 int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value);
 int rtun_nla_put_u32(struct sk_buff *skb, int attr, u32 value);
 int rtun_ring_resize_multiple_bh(struct ptr_ring **rings, unsigned int n, int size,
@@ -399,6 +415,5 @@ void rtun_skb_set_owner_w(struct sk_buff *skb, struct sock *sk);
 int rtun_xdp_rxq_info_reg(struct xdp_rxq_info *rxq, struct net_device *dev, u32 index);
 void rtun_sock_set_xdp(struct sock *sk, bool on);
 unsigned int rtun_smp_processor_id(void);
-void rtun_netdev_set_xdp_features(struct net_device *dev, u32 features);
 
 #endif /* RTUN_BINDINGS_H */

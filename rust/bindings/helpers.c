@@ -2,8 +2,9 @@
 /*
  * Thin shims over kernel inline functions and macros that bindgen cannot
  * turn into callable symbols, as the kernel's rust/helpers/ files: each
- * function is one call (or one READ_ONCE/WRITE_ONCE of a field). No driver
- * logic lives here; the sequences and choices are Rust's.
+ * function is one call (or one READ_ONCE/WRITE_ONCE of a field), some with a
+ * constant argument their only caller needs (a GFP flag, a capability). No
+ * driver logic lives here; the sequences and choices are Rust's.
  */
 #include "bindings.h"
 #include "../vhost_backend.h"
@@ -637,11 +638,6 @@ RTUN_HELPER void rtun_init_wait_entry(struct wait_queue_entry *entry)
 	init_wait_entry(entry, 0);
 }
 
-RTUN_HELPER void rtun_netdev_set_lltx(struct net_device *dev)
-{
-	dev->lltx = true;
-}
-
 RTUN_HELPER int rtun_nla_put_u8(struct sk_buff *skb, int attr, u8 value)
 {
 	return nla_put_u8(skb, attr, value);
@@ -736,6 +732,11 @@ RTUN_HELPER int rtun_tun_vnet_hdr_tnl_to_skb(unsigned int flags, netdev_features
 RTUN_HELPER bool rtun_tun_vnet_is_little_endian(unsigned int flags)
 {
 	return tun_vnet_is_little_endian(flags);
+}
+
+RTUN_HELPER u16 rtun_tun_vnet16_to_cpu(unsigned int flags, __virtio16 val)
+{
+	return tun_vnet16_to_cpu(flags, val);
 }
 
 RTUN_HELPER int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
@@ -863,7 +864,3 @@ RTUN_HELPER unsigned int rtun_smp_processor_id(void)
 	return smp_processor_id();
 }
 
-RTUN_HELPER void rtun_netdev_set_xdp_features(struct net_device *dev, u32 features)
-{
-	dev->xdp_features = features;
-}

@@ -299,7 +299,7 @@ impl Napi {
             // fragment and its page reference.
             unsafe {
                 let page = b::rtun_virt_to_head_page(frag.as_ptr());
-                let off = frag.as_ptr().byte_offset_from(b::rtun_page_address(page));
+                let off = frag.as_ptr() as usize - b::rtun_page_address(page) as usize;
                 b::rtun_skb_fill_page_desc(
                     raw.as_ptr(),
                     (seg - 1) as i32,

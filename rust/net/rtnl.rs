@@ -127,8 +127,10 @@ impl<T> RtnlLocked<T> {
     /// not run while this borrow lives. This layer guarantees that: each of its functions
     /// that makes a kernel call able to run such a callback on this thread (registering
     /// or unregistering a device, a notifier chain, `dev_open`/`dev_close`) takes the
-    /// token, `&Rtnl` or `&mut Rtnl`, which this borrow holds exclusively; `Rtnl::lock`
-    /// would deadlock rather than lend a second one.
+    /// token, `&Rtnl` or `&mut Rtnl`, which this borrow holds exclusively, or takes RTNL
+    /// itself (registering and unregistering the link kind and its notifier), which a
+    /// holder of this borrow would deadlock on; `Rtnl::lock` likewise deadlocks rather
+    /// than lend a second token.
     #[allow(clippy::mut_from_ref)]
     pub(crate) fn get_mut<'a>(&'a self, _rtnl: &'a mut Rtnl) -> &'a mut T {
         // SAFETY: `_rtnl` is borrowed exclusively for `'a`, so this thread makes no other
