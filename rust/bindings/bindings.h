@@ -92,8 +92,9 @@ enum rtun_const {
 	RTUN_TSTATS_TX_PACKETS_OFFSET = offsetof(struct pcpu_sw_netstats, tx_packets),
 	RTUN_TSTATS_TX_BYTES_OFFSET = offsetof(struct pcpu_sw_netstats, tx_bytes),
 	/*
-	 * Checks of bindgen's layout (built with --no-layout-tests) where the Rust
-	 * code reaches fields through it (net/skb.rs, net/rtnl_link.rs).
+	 * Checks of bindgen's layout (built with --no-layout-tests) for the fields
+	 * Rust reaches through its positional names of anonymous unions and struct
+	 * groups, and for a few beside them (net/skb.rs, net/rtnl_link.rs).
 	 */
 	RTUN_SKB_SIZE = sizeof(struct sk_buff),
 	RTUN_SKB_DEV_OFFSET = offsetof(struct sk_buff, dev),
@@ -337,6 +338,8 @@ int rtun_tun_vnet_hdr_tnl_to_skb(unsigned int flags, netdev_features_t features,
 				 struct sk_buff *skb,
 				 const struct virtio_net_hdr_v1_hash_tunnel *hdr);
 bool rtun_tun_vnet_is_little_endian(unsigned int flags);
+void rtun_print_hex_dump(const char *level, const char *prefix, int prefix_type, int rowsize,
+			 int groupsize, const void *buf, size_t len, bool ascii);
 u16 rtun_tun_vnet16_to_cpu(unsigned int flags, __virtio16 val);
 int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
 				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,

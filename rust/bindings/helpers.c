@@ -739,6 +739,14 @@ RTUN_HELPER u16 rtun_tun_vnet16_to_cpu(unsigned int flags, __virtio16 val)
 	return tun_vnet16_to_cpu(flags, val);
 }
 
+/* A stub without CONFIG_PRINTK. */
+RTUN_HELPER void rtun_print_hex_dump(const char *level, const char *prefix, int prefix_type,
+				     int rowsize, int groupsize, const void *buf, size_t len,
+				     bool ascii)
+{
+	print_hex_dump(level, prefix, prefix_type, rowsize, groupsize, buf, len, ascii);
+}
+
 RTUN_HELPER int rtun_virtio_net_hdr_tnl_from_skb(const struct sk_buff *skb,
 				     struct virtio_net_hdr_v1_hash_tunnel *vhdr,
 				     bool tnl_hdr_negotiated, bool little_endian,

@@ -385,11 +385,14 @@ impl<T: NetDevOps + RtnlLinkOps> Callbacks<T> {
         _data: *mut *mut b::nlattr,
         extack: *mut b::netlink_ext_ack,
     ) -> i32 {
+        // `NL_SET_ERR_MSG`: the tracepoint, then the message, `'static` as the macro's own
+        // `static const char[]`.
+        let msg = T::NEWLINK_MESSAGE.as_char_ptr();
+        // SAFETY: `msg` is a NUL-terminated constant.
+        unsafe { b::do_trace_netlink_extack(msg) };
         if !extack.is_null() {
-            // `NL_SET_ERR_MSG` without its tracepoint: the message is `'static`, as the
-            // macro's own `static const char[]`.
             // SAFETY: A non-null `extack` is the request's, ours to write for the call.
-            unsafe { (*extack)._msg = T::NEWLINK_MESSAGE.as_char_ptr() };
+            unsafe { (*extack)._msg = msg };
         }
         T::NEWLINK_ERROR.to_errno()
     }

@@ -163,7 +163,7 @@ fn report_unexpected_gso(flags: u32, dev: &NetDev, skb: &Skb, hdr: &b::virtio_ne
     // first 64 bytes from `head` lie in its allocation: the bytes tun.c dumps. The strings
     // are NUL-terminated constants.
     unsafe {
-        b::print_hex_dump(
+        b::rtun_print_hex_dump(
             kernel::bindings::KERN_ERR.as_ptr().cast(),
             c"tun: ".as_char_ptr(),
             b::rtun_const_RTUN_DUMP_PREFIX_NONE as i32,
