@@ -565,11 +565,7 @@ impl QueueSock {
             )
         };
         let Some(skb) = NonNull::new(skb) else {
-            return Err(if err < 0 {
-                Error::from_errno(err)
-            } else {
-                ENOBUFS
-            });
+            return Err(alloc_error(err));
         };
         // SAFETY: A new skb, which we own.
         let mut skb = unsafe { Skb::from_raw(skb) };
@@ -729,4 +725,14 @@ pub(crate) use export_vhost_backend;
 /// `ERR_PTR(e)`.
 pub(crate) fn err_ptr<T>(e: Error) -> *mut T {
     e.to_errno() as isize as *mut T
+}
+
+/// The error of a failed `sock_alloc_send_pskb`: out of line, off the write path.
+#[cold]
+fn alloc_error(err: i32) -> Error {
+    if err < 0 {
+        Error::from_errno(err)
+    } else {
+        ENOBUFS
+    }
 }
