@@ -593,24 +593,18 @@ static inline int rtnl_tun_info(const char *name, struct tun_link_info *ti)
 		snprintf(ti->kind, sizeof(ti->kind), "%s", rsp->linkinfo.kind);
 	tun = &rsp->linkinfo.data.tun;
 	if (rsp->_present.linkinfo && rsp->linkinfo.data._present.tun) {
-		if (tun->_present.type)
-			ti->type = tun->type;
-		if (tun->_present.pi)
-			ti->pi = tun->pi;
-		if (tun->_present.vnet_hdr)
-			ti->vnet_hdr = tun->vnet_hdr;
-		if (tun->_present.persist)
-			ti->persist = tun->persist;
-		if (tun->_present.multi_queue)
-			ti->multi_queue = tun->multi_queue;
-		if (tun->_present.owner)
-			ti->owner = tun->owner;
-		if (tun->_present.group)
-			ti->group = tun->group;
-		if (tun->_present.num_queues)
-			ti->num_queues = tun->num_queues;
-		if (tun->_present.num_disabled_queues)
-			ti->num_disabled_queues = tun->num_disabled_queues;
+/* Each attribute the reply carries overwrites its -1. */
+#define RTUN_TUN_ATTR(f) do { if (tun->_present.f) ti->f = tun->f; } while (0)
+		RTUN_TUN_ATTR(type);
+		RTUN_TUN_ATTR(pi);
+		RTUN_TUN_ATTR(vnet_hdr);
+		RTUN_TUN_ATTR(persist);
+		RTUN_TUN_ATTR(multi_queue);
+		RTUN_TUN_ATTR(owner);
+		RTUN_TUN_ATTR(group);
+		RTUN_TUN_ATTR(num_queues);
+		RTUN_TUN_ATTR(num_disabled_queues);
+#undef RTUN_TUN_ATTR
 	}
 	rt_link_getlink_rsp_free(rsp);
 	return 0;
